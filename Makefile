@@ -1,0 +1,145 @@
+# ptrace-run: one preload library (agent/ + shim/), one launcher (cli/).
+# Out-of-tree build in build/. Knobs: DEBUG=1, ASAN=1 (unit tests only),
+# WERROR=1 (set in CI), PREFIX=/usr/local for install.
+
+CC       ?= cc
+CXX      ?= c++
+PREFIX   ?= /usr/local
+B        := build
+
+WARN     := -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+            -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+OPT      := -O2 -g
+ifeq ($(DEBUG),1)
+OPT      := -O0 -g
+endif
+CFLAGS_COMMON := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -MMD -MP -Iagent -Icli
+
+# The agent runs inside the profiled program: hidden symbols, initial-exec
+# TLS, no builtins that could turn our own code into allocator calls, and
+# never instrumented itself.
+AGENT_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+                -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
+                -fno-builtin-free -fno-stack-protector -fno-omit-frame-pointer \
+                $(shell pkg-config --cflags libunwind 2>/dev/null)
+AGENT_LIBS   := -lunwind -ldl -lpthread
+
+SAN :=
+ifeq ($(ASAN),1)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+CLI_CFLAGS := $(CFLAGS_COMMON) $(SAN)
+CLI_LIBS   := -ldw -lelf -ljansson -lstdc++
+
+AGENT_SRC := $(wildcard agent/*.c) $(wildcard shim/*.c)
+CLI_SRC   := $(wildcard cli/*.c)
+AGENT_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(AGENT_SRC))
+CLI_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(CLI_SRC))
+# Objects the unit tests may link: everything but the entry points.
+CLI_LIBOBJ   := $(filter-out $(B)/obj/cli/main.o,$(CLI_OBJ))
+AGENT_TOBJ   := $(patsubst %.c,$(B)/tobj/%.o,$(wildcard agent/*.c))
+
+LIB := $(B)/libptrace-run.so
+BIN := $(B)/ptrace-run
+
+# Test programs: tests/progs/NAME.c -> build/progs/NAME. Names starting
+# with fi_ are built with -finstrument-functions; static_ ones with -static.
+PROG_C   := $(wildcard tests/progs/*.c)
+PROG_CXX := $(wildcard tests/progs/*.cc)
+PROGS    := $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROG_C)) \
+            $(patsubst tests/progs/%.cc,$(B)/progs/%,$(PROG_CXX))
+PROG_CFLAGS := -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -D_GNU_SOURCE
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+
+.PHONY: all deps test unit e2e demo bench install clean format check-format
+all: $(LIB) $(BIN)
+
+deps:
+	@scripts/install-deps.sh
+
+$(B)/obj/agent/%.o $(B)/obj/shim/%.o: CFLAGS_X = $(AGENT_CFLAGS)
+$(B)/obj/agent/%.o: agent/%.c
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -c $< -o $@
+$(B)/obj/shim/%.o: shim/%.c
+	@mkdir -p $(@D)
+	$(CC) $(AGENT_CFLAGS) -c $< -o $@
+$(B)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CFLAGS) -c $< -o $@
+# Agent modules again, for the unit tests (sanitizers allowed there).
+$(B)/tobj/agent/%.o: agent/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) $(SAN) -DPR_UNIT_TEST -c $< -o $@
+
+$(LIB): $(AGENT_OBJ) shim/exports.map
+	$(CC) -shared -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
+	    -o $@ $(AGENT_OBJ) $(AGENT_LIBS)
+
+$(BIN): $(CLI_OBJ)
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(CLI_LIBS)
+
+$(B)/progs/fi_%: tests/progs/fi_%.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -finstrument-functions -o $@ $< -lpthread -ldl
+$(B)/progs/fi_%: tests/progs/fi_%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(PROG_CFLAGS) -finstrument-functions -o $@ $< -lpthread -ldl
+$(B)/progs/static_%: tests/progs/static_%.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -static -o $@ $<
+$(B)/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lpthread -ldl
+$(B)/progs/%: tests/progs/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(PROG_CFLAGS) -o $@ $< -lpthread -ldl
+# A plugin for the dlopen tests.
+$(B)/progs/libplugin.so: tests/progs/plugin/plugin.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+$(B)/progs/libfiplugin.so: tests/progs/plugin/fiplugin.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -finstrument-functions -fPIC -shared -o $@ $<
+PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/plugin/*.c))
+
+$(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CFLAGS) -Itests -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
+	    -lcriterion $(CLI_LIBS) -lpthread
+
+# make test: install what is missing, build, run every test binary. Fails
+# when a test fails or when no test ran at all.
+test: deps
+	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) all progs tests
+	@scripts/run-tests.sh $(TESTS)
+
+progs: $(PROGS) $(PLUGINS)
+tests: $(TESTS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(B)/progs/demo_leak
+	$(BIN) $(B)/progs/demo_leak
+
+bench: deps
+	@scripts/install-deps.sh --bench
+	@$(MAKE) --no-print-directory all
+	bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ptrace-run
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ptrace-run
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/ptrace-run/libptrace-run.so
+
+format:
+	clang-format -i agent/*.[ch] shim/*.[ch] cli/*.[ch] tests/*.[ch]
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install what ptrace-run needs to build, test and benchmark, from Debian's
+# package registry. Idempotent: installs only what is missing.
+set -eu
+
+BUILD_PKGS="gcc g++ make pkg-config libunwind-dev libdw-dev libelf-dev libjansson-dev libcriterion-dev"
+BENCH_PKGS="heaptrack uftrace google-perftools libgoogle-perftools-dev python3 sqlite3 xz-utils"
+
+want="$BUILD_PKGS"
+if [ "${1:-}" = "--bench" ]; then
+	want="$want $BENCH_PKGS"
+fi
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null || true
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
