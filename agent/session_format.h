@@ -49,8 +49,9 @@ enum sf_proc_state {
 };
 
 enum sf_thread_state {
-	SF_THREAD_USED = 1,  /* owned by a live thread */
-	SF_THREAD_FREE = 2,  /* its thread exited; may be claimed by a new one */
+	SF_THREAD_USED = 1,    /* owned by a live thread */
+	SF_THREAD_EXITING = 2, /* owner ran its exit path; claimable once the
+	                          kernel says that tid is gone */
 };
 
 struct sf_header {
@@ -140,6 +141,9 @@ struct sf_thread {
 
 	/* Counters at the moment the current owner claimed the record. */
 	uint64_t base_allocs, base_bytes, base_frees;
+
+	/* Allocations without a captured stack (unsampled, or table full). */
+	struct sf_site nostack;
 
 	/* Open-addressed site table, replaced by a bigger one when 3/4 full. */
 	sf_off sites;            /* struct sf_site[sites_cap]; release-published */

@@ -1,0 +1,361 @@
+/*
+ * Agent lifecycle: one-time process initialisation (from the first hook or
+ * the constructor, whichever runs first), thread records, fork, exit.
+ */
+#include "agent.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "heap.h"
+#include "image.h"
+#include "log.h"
+#include "modules.h"
+
+struct agent agent;
+__thread struct tstate ts __attribute__((tls_model("initial-exec")));
+
+static pthread_key_t thread_key;
+static struct sf_thread fallback_rec; /* used when the image has no room */
+static struct sf_process fallback_proc; /* a fork child that found no slot */
+
+extern char **environ;
+
+NI int agent_gettid(void)
+{
+	return (int)syscall(SYS_gettid);
+}
+
+NI static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Environment before libc has set environ: read what exec gave us. */
+NI static char **early_environ(void)
+{
+	static char buf[65536];
+	static char *vec[512];
+	size_t n = 0, k = 0;
+	int fd;
+
+	if (environ)
+		return environ;
+	fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while (n < sizeof(buf) - 1) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	for (size_t i = 0; i < n && k < 511; i += strlen(buf + i) + 1)
+		vec[k++] = buf + i;
+	vec[k] = NULL;
+	return vec;
+}
+
+NI static void resolve_real(void)
+{
+	struct real_alloc real, *r = &real;
+
+	r->malloc = dlsym(RTLD_NEXT, "malloc");
+	r->free = dlsym(RTLD_NEXT, "free");
+	r->calloc = dlsym(RTLD_NEXT, "calloc");
+	r->realloc = dlsym(RTLD_NEXT, "realloc");
+	r->memalign = dlsym(RTLD_NEXT, "memalign");
+	r->posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+	r->aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+	r->valloc = dlsym(RTLD_NEXT, "valloc");
+	r->pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+	r->usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+	r->dlopen = dlsym(RTLD_NEXT, "dlopen");
+	r->dlclose = dlsym(RTLD_NEXT, "dlclose");
+	r->exit_raw = dlsym(RTLD_NEXT, "_exit");
+	/* Published at once: dlsym above may allocate, and those calls must
+	 * see either no allocator (arena) or a complete one. */
+	memcpy(&agent.real, &real, sizeof(real));
+}
+
+NI static void on_exit_cb(int code, void *arg)
+{
+	(void)arg;
+	agent_process_exit(code);
+}
+
+NI static void thread_key_dtor(void *arg)
+{
+	(void)arg;
+	agent_thread_exit();
+}
+
+NI static void after_fork_child(void);
+
+NI static void register_process(int forked)
+{
+	uint32_t flags = agent.set.bad | (forked ? SF_PF_FORKED : 0);
+	int parent = forked && agent.proc ? (int)agent.proc_index : -1;
+	struct sf_process *p;
+
+	agent.pid = getpid();
+	p = image_register_process(agent.pid, getppid(), parent, flags, &agent.proc_index);
+	if (!p) {
+		agent.proc = NULL;
+		return;
+	}
+	p->track_memory = (uint32_t)agent.tracking;
+	p->max_depth = agent.set.max_depth;
+	p->sample_rate = agent.set.sample_rate;
+	/* Tag 0 is never used, so a zeroed header can't look like ours. */
+	agent.ptag = (agent.proc_index % 4095u) + 1;
+	agent.proc = p;
+}
+
+NI int agent_init(void)
+{
+	int st = __atomic_load_n(&agent.state, __ATOMIC_ACQUIRE);
+	int expect = AGENT_UNINIT;
+	uint8_t saved = ts.state;
+	uint64_t lo, hi;
+
+	if (st == AGENT_READY || st == AGENT_OFF)
+		return st;
+	if (!__atomic_compare_exchange_n(&agent.state, &expect, AGENT_INITIALIZING, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		if (agent.init_tid == agent_gettid())
+			return AGENT_INITIALIZING; /* a hook called from inside init */
+		/* Another thread is initialising: a one-time wait of microseconds. */
+		while ((st = __atomic_load_n(&agent.state, __ATOMIC_ACQUIRE)) == AGENT_INITIALIZING)
+			sched_yield();
+		return st;
+	}
+	agent.init_tid = agent_gettid();
+	ts.state = TS_BUSY;
+
+	settings_load(&agent.set, early_environ());
+	resolve_real();
+	if (agent.set.session && image_attach(agent.set.session) == 0) {
+		agent.tracking = agent.set.track_memory && agent.real.malloc && agent.real.free;
+		register_process(0);
+	}
+	if (!agent.proc) {
+		agent.tracking = 0;
+		ts.state = saved == TS_BUSY ? TS_UNINIT : saved;
+		__atomic_store_n(&agent.state, AGENT_OFF, __ATOMIC_RELEASE);
+		return AGENT_OFF;
+	}
+	if (modules_range_of((const void *)agent_init, &lo, &hi) == 0) {
+		agent.self_lo = lo;
+		agent.self_hi = hi;
+	}
+	modules_scan(0);
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	pthread_key_create(&thread_key, thread_key_dtor);
+	pthread_atfork(NULL, NULL, after_fork_child);
+	on_exit(on_exit_cb, NULL);
+
+	ts.state = TS_UNINIT;
+	__atomic_store_n(&agent.state, AGENT_READY, __ATOMIC_RELEASE);
+	return AGENT_READY;
+}
+
+/* A record whose previous owner is gone for good, or NULL. */
+NI static struct sf_thread *thread_reclaim(struct sf_process *p)
+{
+	for (struct sf_thread *r = image_ptr(__atomic_load_n(&p->threads, __ATOMIC_ACQUIRE)); r;
+	     r = image_ptr(r->next)) {
+		uint32_t exp = SF_THREAD_EXITING;
+
+		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) != SF_THREAD_EXITING)
+			continue;
+		/* The owner still runs its last destructors until the kernel
+		 * reaps it; only then may anyone else write this record. */
+		if (syscall(SYS_tgkill, agent.pid, r->tid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (__atomic_compare_exchange_n(&r->state, &exp, SF_THREAD_USED, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return r;
+	}
+	return NULL;
+}
+
+/* Keep the summary of the record's previous owner. */
+NI static void thread_log_owner(struct sf_process *p, struct sf_thread *r)
+{
+	sf_off off;
+	struct sf_thread_log *l;
+
+	if (r->allocs == r->base_allocs && r->frees == r->base_frees)
+		return;
+	off = image_alloc(sizeof(*l));
+	if (!off)
+		return;
+	l = image_ptr(off);
+	l->tid = r->tid;
+	memcpy(l->name, r->name, SF_NAME_LEN);
+	l->allocs = r->allocs - r->base_allocs;
+	l->bytes = r->bytes - r->base_bytes;
+	l->frees = r->frees - r->base_frees;
+	image_list_push(&p->thread_log, off, &l->next);
+}
+
+NI static struct sf_thread *thread_claim(struct sf_process *p, int tid)
+{
+	struct sf_thread *r = thread_reclaim(p);
+	sf_off off;
+
+	if (r) {
+		thread_log_owner(p, r);
+	} else {
+		off = image_alloc(sizeof(*r));
+		if (!off) {
+			__atomic_fetch_add(&image_hdr->dropped_threads, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_or(&p->flags, SF_PF_THREADS_FULL, __ATOMIC_RELAXED);
+			return NULL;
+		}
+		r = image_ptr(off);
+		r->state = SF_THREAD_USED;
+		image_list_push(&p->threads, off, &r->next);
+		__atomic_fetch_add(&p->nthreads, 1, __ATOMIC_RELAXED);
+	}
+	r->tid = tid;
+	memset(r->name, 0, sizeof(r->name));
+	r->generation++;
+	r->base_allocs = r->allocs;
+	r->base_bytes = r->bytes;
+	r->base_frees = r->frees;
+	__atomic_fetch_add(&p->nthreads_seen, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
+NI void agent_thread_init(void)
+{
+	struct sf_thread *r;
+
+	if (agent_init() != AGENT_READY) {
+		if (__atomic_load_n(&agent.state, __ATOMIC_ACQUIRE) == AGENT_OFF)
+			ts.state = TS_OFF;
+		return;
+	}
+	ts.state = TS_BUSY;
+	r = thread_claim(agent.proc, agent_gettid());
+	if (!r) {
+		/* No room: count nothing per site, lose the figures, harm nothing. */
+		r = &fallback_rec;
+		ts.rec = r;
+		ts.sites = NULL;
+		ts.countdown = ~0ull;
+		ts.state = TS_READY;
+		return;
+	}
+	ts.rec = r;
+	heap_thread_setup(&ts);
+	pthread_setspecific(thread_key, r);
+	ts.state = TS_READY;
+}
+
+NI static void read_comm(int tid, char *name)
+{
+	char path[64] = "/proc/self/task/";
+	char buf[SF_NAME_LEN + 1];
+	size_t n = strlen(path), k = 0;
+	char digits[16];
+	int fd;
+	ssize_t got;
+
+	do
+		digits[k++] = (char)('0' + tid % 10);
+	while ((tid /= 10) && k < sizeof(digits));
+	while (k)
+		path[n++] = digits[--k];
+	memcpy(path + n, "/comm", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	got = read(fd, buf, SF_NAME_LEN);
+	close(fd);
+	if (got <= 0)
+		return;
+	if (buf[got - 1] == '\n')
+		got--;
+	memset(name, 0, SF_NAME_LEN);
+	memcpy(name, buf, (size_t)got < SF_NAME_LEN - 1 ? (size_t)got : SF_NAME_LEN - 1);
+}
+
+NI void agent_thread_exit(void)
+{
+	struct sf_thread *r = ts.rec;
+
+	if (ts.state != TS_READY || !r || r == &fallback_rec)
+		return;
+	heap_flush(&ts);
+	read_comm(r->tid, r->name);
+	/* Our record stays ours (late frees still land here) until the kernel
+	 * has reaped this thread; see thread_reclaim. */
+	__atomic_store_n(&r->state, SF_THREAD_EXITING, __ATOMIC_RELEASE);
+}
+
+NI void agent_process_exit(int code)
+{
+	struct sf_process *p = agent.proc;
+
+	if (!p || agent.pid != getpid())
+		return;
+	if (ts.state == TS_READY)
+		heap_flush(&ts);
+	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_DONE)
+		return;
+	modules_scan(0);
+	for (struct sf_thread *r = image_ptr(p->threads); r; r = image_ptr(r->next))
+		if (r->state == SF_THREAD_USED && !r->name[0])
+			read_comm(r->tid, r->name);
+	p->exit_code = code;
+	p->end_ns = now_ns();
+	__atomic_fetch_or(&p->flags, SF_PF_EXITED, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->state, SF_PROC_DONE, __ATOMIC_RELEASE);
+}
+
+/* In the child of fork(): a process of its own, a record of its own. The
+ * parent's records are shared memory and must not be touched again. */
+NI static void after_fork_child(void)
+{
+	register_process(1);
+	if (!agent.proc) {
+		/* Headers stay valid; this process's figures are lost, not wrong. */
+		agent.proc = &fallback_proc;
+		ts.rec = &fallback_rec;
+		ts.sites = NULL;
+		ts.state = ts.state == TS_READY ? TS_READY : TS_OFF;
+		return;
+	}
+	if (ts.state == TS_READY || ts.state == TS_BUSY) {
+		ts.slab = NULL;
+		ts.slab_left = 0;
+		ts.state = TS_UNINIT;
+		agent_thread_init();
+	}
+}
+
+__attribute__((constructor)) NI static void agent_ctor(void)
+{
+	if (agent_init() == AGENT_READY && ts.state == TS_UNINIT)
+		agent_thread_init();
+}

@@ -1,0 +1,91 @@
+/*
+ * Process-wide agent state and the per-thread state every hook starts
+ * from. One initial-exec TLS struct per thread; its `state` byte is the
+ * single test on every fast path: anything but TS_READY (not yet set up,
+ * already inside a hook, agent off) takes the out-of-line slow path.
+ */
+#ifndef PTRACE_AGENT_H
+#define PTRACE_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session_format.h"
+#include "settings.h"
+
+#define NI __attribute__((no_instrument_function))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+enum agent_state { AGENT_UNINIT = 0, AGENT_INITIALIZING, AGENT_READY, AGENT_OFF };
+
+/* The allocator we sit on top of (RTLD_NEXT). */
+struct real_alloc {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	void *(*memalign)(size_t, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	size_t (*usable_size)(void *);
+	void *(*dlopen)(const char *, int);
+	int (*dlclose)(void *);
+	void (*exit_raw)(int);
+};
+
+struct agent {
+	int state;                /* enum agent_state, atomic */
+	int init_tid;             /* thread running agent_init */
+	int tracking;             /* blocks carry our header (decided once) */
+	int pid;
+	uint32_t proc_index;
+	uint32_t ptag;            /* 12-bit tag of this process in block headers */
+	struct sf_process *proc;  /* NULL when not registered */
+	struct settings set;
+	uint64_t self_lo, self_hi;  /* our own text: stack frames to skip */
+	int modules_dirty;        /* atomic: a dlopen may have added modules */
+	int modules_busy;         /* atomic try-lock for module scans */
+	struct real_alloc real;
+};
+
+extern struct agent agent;
+
+enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
+
+struct tstate {
+	uint8_t state;            /* enum tstate_state */
+	uint8_t saved;            /* state to restore after a nested slow path */
+	uint32_t site_mask;       /* site table capacity - 1 */
+	struct sf_thread *rec;    /* this thread's record in the image */
+	struct sf_site *sites;    /* rec->sites, NULL when no table */
+	int64_t pending;          /* live bytes not yet flushed to the process */
+	void *last_alloc;         /* for temporary allocations */
+	uint64_t countdown;       /* allocations until the next sampled stack */
+	uint64_t rng;
+	char *slab;               /* trace records are carved from here */
+	size_t slab_left;
+	size_t slab_next;         /* size of the next slab */
+};
+
+extern __thread struct tstate ts;
+
+/* Initialise the agent once per process; safe to call from any hook.
+ * Returns the resulting enum agent_state. */
+int agent_init(void);
+
+/* Give the calling thread its record; sets ts.state to TS_READY, or
+ * TS_OFF when the agent does not record in this process. */
+void agent_thread_init(void);
+
+/* The calling thread is exiting (pthread key destructor). */
+void agent_thread_exit(void);
+
+/* Record the exit code; run from on_exit and the _exit shim. */
+void agent_process_exit(int code);
+
+int agent_gettid(void);
+
+#endif

@@ -1,0 +1,161 @@
+#include "heap.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "image.h"
+#include "modules.h"
+#include "trace.h"
+
+#define SITES_INITIAL 256u
+
+NI static uint64_t rng_next(struct tstate *t)
+{
+	/* xorshift64*: good enough to space samples, no state outside t. */
+	uint64_t x = t->rng ? t->rng : 0x2545f4914f6cdd1dull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	t->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Allocations until the next sampled one: geometric with mean 1/rate. */
+NI static uint64_t next_gap(struct tstate *t)
+{
+	double rate = agent.set.sample_rate, u;
+
+	if (rate >= 1.0)
+		return 1;
+	u = ((double)(rng_next(t) >> 11) + 0.5) / 9007199254740992.0;
+	return 1 + (uint64_t)(log(u) / log1p(-rate));
+}
+
+NI uint32_t heap_sample_stack(struct tstate *t)
+{
+	uint64_t ips[SF_DEPTH_LIMIT];
+	unsigned n;
+	int saved = errno;
+	uint32_t id = 0;
+
+	t->countdown = next_gap(t);
+	if (!image_base)
+		return 0;
+	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)))
+		modules_scan(0);
+	n = trace_capture(ips, agent.set.max_depth);
+	if (n)
+		id = trace_intern(t, ips, n);
+	t->rec->sampled++;
+	errno = saved;
+	return id;
+}
+
+NI void heap_flush(struct tstate *t)
+{
+	struct sf_process *p = agent.proc;
+	int64_t live = __atomic_add_fetch(&p->live_bytes, t->pending, __ATOMIC_RELAXED);
+	uint64_t peak = __atomic_load_n(&p->peak_bytes, __ATOMIC_RELAXED);
+
+	t->pending = 0;
+	while (live > 0 && (uint64_t)live > peak &&
+	       !__atomic_compare_exchange_n(&p->peak_bytes, &peak, (uint64_t)live, 1, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+NI static struct sf_site *sites_find(struct sf_site *tab, uint32_t mask, uint32_t trace, int *fresh)
+{
+	for (uint32_t i = (trace * 0x9e3779b1u) & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
+		if (tab[i].trace == trace) {
+			*fresh = 0;
+			return &tab[i];
+		}
+		if (!tab[i].trace) {
+			*fresh = 1;
+			return &tab[i];
+		}
+	}
+	return NULL;
+}
+
+/* Double the table. The new one is complete before its offset is
+ * published, so a reader (the launcher after a crash) sees either. */
+NI static int sites_grow(struct tstate *t)
+{
+	struct sf_thread *r = t->rec;
+	uint32_t cap = r->sites_cap ? r->sites_cap * 2 : SITES_INITIAL;
+	sf_off off = image_alloc((size_t)cap * sizeof(struct sf_site));
+	struct sf_site *tab;
+
+	if (!off)
+		return -ENOSPC;
+	tab = image_ptr(off);
+	for (uint32_t i = 0; t->sites && i <= t->site_mask; i++) {
+		int fresh;
+		struct sf_site *d;
+
+		if (!t->sites[i].trace)
+			continue;
+		d = sites_find(tab, cap - 1, t->sites[i].trace, &fresh);
+		*d = t->sites[i];
+	}
+	r->sites_cap = cap;
+	__atomic_store_n(&r->sites, off, __ATOMIC_RELEASE);
+	t->sites = tab;
+	t->site_mask = cap - 1;
+	return 0;
+}
+
+NI struct sf_site *heap_site_slow(struct tstate *t, uint32_t trace)
+{
+	struct sf_thread *r = t->rec;
+	struct sf_site *s;
+	int fresh;
+
+	if (!trace)
+		return &r->nostack;
+	if (!t->sites || (r->sites_used + 1) * 4 > (t->site_mask + 1) * 3)
+		sites_grow(t);
+	if (!t->sites || !(s = sites_find(t->sites, t->site_mask, trace, &fresh))) {
+		__atomic_fetch_add(&image_hdr->dropped_sites, 1, __ATOMIC_RELAXED);
+		return &r->nostack;
+	}
+	if (fresh) {
+		if ((r->sites_used + 1) * 8 > (t->site_mask + 1) * 7) {
+			/* Table full and could not grow: keep the figure, lose the stack. */
+			__atomic_fetch_add(&image_hdr->dropped_sites, 1, __ATOMIC_RELAXED);
+			return &r->nostack;
+		}
+		s->trace = trace;
+		r->sites_used++;
+	}
+	return s;
+}
+
+NI void heap_on_free_slow(struct tstate *t, struct heap_hdr *h)
+{
+	if (!heap_hdr_counted(h))
+		return;
+	/* Allocated by another process image before fork(): not ours to count. */
+	__atomic_fetch_add(&agent.proc->inherited_frees, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&agent.proc->inherited_bytes, heap_hdr_size(h), __ATOMIC_RELAXED);
+	(void)t;
+}
+
+NI void heap_thread_setup(struct tstate *t)
+{
+	struct sf_thread *r = t->rec;
+
+	t->sites = image_ptr(__atomic_load_n(&r->sites, __ATOMIC_ACQUIRE));
+	t->site_mask = r->sites_cap ? r->sites_cap - 1 : 0;
+	if (!t->sites)
+		sites_grow(t);
+	t->pending = 0;
+	t->last_alloc = NULL;
+	t->countdown = 1;
+	t->rng = ((uint64_t)r->tid << 32) ^ (uint64_t)(uintptr_t)r ^ 0x9e3779b97f4a7c15ull;
+	if (agent.set.sample_rate < 1.0)
+		t->countdown = next_gap(t);
+}

@@ -1,0 +1,146 @@
+/*
+ * Heap accounting. Every block handed out while tracking carries a 16-byte
+ * header just below the user pointer:
+ *
+ *   w0: bits 0-43 requested size, 44-49 log2(user - base), 50 counted,
+ *       52-63 process tag
+ *   w1: bits 0-31 trace id, 32-63 HDR_MAGIC ^ (user >> 4)
+ *
+ * so free() knows the size and allocation stack without any lookup, and a
+ * pointer we did not hand out (magic mismatch) is passed through untouched.
+ * Totals and per-site counters live in the thread's record in the image.
+ */
+#ifndef PTRACE_HEAP_H
+#define PTRACE_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+
+#define HDR_SIZE 16u
+#define HDR_MAGIC 0xa11c0b1eu
+#define HDR_SIZE_MAX ((1ull << 44) - 1)
+#define HEAP_FLUSH_BYTES (32 * 1024) /* per-thread live-bytes batch, see docs */
+
+struct heap_hdr {
+	uint64_t w0;
+	uint64_t w1;
+};
+
+static inline struct heap_hdr *heap_hdr_of(void *user)
+{
+	return (struct heap_hdr *)((char *)user - HDR_SIZE);
+}
+
+static inline uint32_t heap_magic(const void *user)
+{
+	return HDR_MAGIC ^ (uint32_t)((uintptr_t)user >> 4);
+}
+
+static inline void heap_hdr_write(void *user, uint64_t size, unsigned shift, int counted, uint32_t ptag,
+				  uint32_t trace)
+{
+	struct heap_hdr *h = heap_hdr_of(user);
+
+	h->w0 = (size > HDR_SIZE_MAX ? HDR_SIZE_MAX : size) | ((uint64_t)shift << 44) | ((uint64_t)!!counted << 50) |
+		((uint64_t)(ptag & 0xfff) << 52);
+	h->w1 = trace | ((uint64_t)heap_magic(user) << 32);
+}
+
+static inline int heap_hdr_valid(void *user)
+{
+	return (uint32_t)(heap_hdr_of(user)->w1 >> 32) == heap_magic(user);
+}
+
+static inline uint64_t heap_hdr_size(const struct heap_hdr *h) { return h->w0 & HDR_SIZE_MAX; }
+static inline unsigned heap_hdr_shift(const struct heap_hdr *h) { return (unsigned)(h->w0 >> 44) & 63; }
+static inline int heap_hdr_counted(const struct heap_hdr *h) { return (int)(h->w0 >> 50) & 1; }
+static inline uint32_t heap_hdr_ptag(const struct heap_hdr *h) { return (uint32_t)(h->w0 >> 52); }
+static inline uint32_t heap_hdr_trace(const struct heap_hdr *h) { return (uint32_t)h->w1; }
+
+/* Histogram bucket of a requested size: 0 for 0, b for [2^(b-1), 2^b). */
+static inline unsigned heap_bucket(uint64_t n)
+{
+	unsigned b = n ? 64u - (unsigned)__builtin_clzll(n) : 0;
+	return b < SF_HIST_BUCKETS ? b : SF_HIST_BUCKETS - 1;
+}
+
+/* The site of trace in the thread's table; never NULL (falls back to the
+ * record's nostack site when the table is full). */
+struct sf_site *heap_site_slow(struct tstate *t, uint32_t trace);
+
+static inline struct sf_site *heap_site(struct tstate *t, uint32_t trace)
+{
+	if (likely(t->sites && trace)) {
+		uint32_t i = (trace * 0x9e3779b1u) & t->site_mask;
+		struct sf_site *s = &t->sites[i];
+		if (likely(s->trace == trace))
+			return s;
+	}
+	return heap_site_slow(t, trace);
+}
+
+/* Move the thread's pending live bytes into the process and update peak. */
+void heap_flush(struct tstate *t);
+
+/* Stack of the current allocation, or 0 when not sampled / not stored. */
+uint32_t heap_sample_stack(struct tstate *t);
+
+/* Account an allocation of n bytes at user; writes the header. */
+static inline void heap_on_alloc(struct tstate *t, void *user, size_t n, unsigned shift)
+{
+	struct sf_thread *r = t->rec;
+	uint32_t trace = 0;
+	struct sf_site *s;
+
+	if (unlikely(--t->countdown == 0))
+		trace = heap_sample_stack(t);
+	heap_hdr_write(user, n, shift, 1, agent.ptag, trace);
+	r->allocs++;
+	r->bytes += n;
+	r->hist[heap_bucket(n)]++;
+	s = heap_site(t, trace);
+	s->allocs++;
+	s->bytes += n;
+	t->last_alloc = user;
+	t->pending += (int64_t)n;
+	if (unlikely(t->pending >= HEAP_FLUSH_BYTES ||
+		     t->pending + __atomic_load_n(&agent.proc->live_bytes, __ATOMIC_RELAXED) >
+			     (int64_t)__atomic_load_n(&agent.proc->peak_bytes, __ATOMIC_RELAXED)))
+		heap_flush(t);
+}
+
+/* Account the free of a block with header h; temporary when it is the
+ * thread's latest allocation. Returns nothing: the caller frees. */
+void heap_on_free_slow(struct tstate *t, struct heap_hdr *h);
+
+static inline void heap_on_free(struct tstate *t, void *user, struct heap_hdr *h, int temp_ok)
+{
+	struct sf_thread *r = t->rec;
+	uint64_t n = heap_hdr_size(h);
+	struct sf_site *s;
+
+	if (unlikely(!heap_hdr_counted(h) || heap_hdr_ptag(h) != agent.ptag)) {
+		heap_on_free_slow(t, h);
+		return;
+	}
+	r->frees++;
+	r->freed_bytes += n;
+	s = heap_site(t, heap_hdr_trace(h));
+	s->frees++;
+	s->freed_bytes += n;
+	if (temp_ok && user == t->last_alloc) {
+		r->temporary++;
+		s->temporary++;
+	}
+	t->last_alloc = NULL;
+	t->pending -= (int64_t)n;
+	if (unlikely(t->pending <= -HEAP_FLUSH_BYTES))
+		heap_flush(t);
+}
+
+/* Give the thread an empty site table (or reuse its record's). */
+void heap_thread_setup(struct tstate *t);
+
+#endif

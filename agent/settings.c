@@ -1,0 +1,130 @@
+#include "settings.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "session_format.h"
+
+/*
+ * Hand-written parsers: strtod may allocate on long inputs and this runs
+ * inside the first malloc call of the process.
+ */
+#define NI __attribute__((no_instrument_function))
+
+NI int settings_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out)
+{
+	uint64_t x = 0;
+
+	if (!v || !*v)
+		return -EINVAL;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -EINVAL;
+		x = x * 10 + (uint64_t)(*v - '0');
+		if (x > hi)
+			return -EINVAL;
+	}
+	if (x < lo)
+		return -EINVAL;
+	*out = (unsigned)x;
+	return 0;
+}
+
+/* Decimal number with optional fraction and exponent, no sign, no inf/nan. */
+NI int settings_parse_rate(const char *v, double *out)
+{
+	double x = 0, scale = 1;
+	int digits = 0, exp = 0, eneg = 0;
+
+	if (!v || !*v)
+		return -EINVAL;
+	for (; *v >= '0' && *v <= '9'; v++, digits++)
+		x = x * 10 + (*v - '0');
+	if (*v == '.') {
+		for (v++; *v >= '0' && *v <= '9'; v++, digits++) {
+			scale /= 10;
+			x += (*v - '0') * scale;
+		}
+	}
+	if (!digits)
+		return -EINVAL;
+	if (*v == 'e' || *v == 'E') {
+		int ed = 0;
+		v++;
+		if (*v == '-' || *v == '+')
+			eneg = *v++ == '-';
+		for (; *v >= '0' && *v <= '9' && exp < 400; v++, ed++)
+			exp = exp * 10 + (*v - '0');
+		if (!ed)
+			return -EINVAL;
+	}
+	if (*v)
+		return -EINVAL;
+	while (exp-- > 0)
+		x = eneg ? x / 10 : x * 10;
+	if (!(x > 0.0) || x > 1.0)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+NI int settings_parse_bool(const char *v, int *out)
+{
+	static const char *const yes[] = {"1", "yes", "on", "true"};
+	static const char *const no[] = {"0", "no", "off", "false"};
+
+	if (!v)
+		return -EINVAL;
+	for (unsigned i = 0; i < 4; i++) {
+		if (!strcmp(v, yes[i])) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcmp(v, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+NI static const char *env_find(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+NI void settings_load(struct settings *s, char *const *envp)
+{
+	const char *v;
+
+	s->session = env_find(envp, "PTRACE_SESSION");
+	s->track_memory = 1;
+	s->sample_rate = 1.0;
+	s->max_depth = SF_DEFAULT_DEPTH;
+	s->bad = 0;
+
+	v = env_find(envp, "PTRACE_TRACK_MEMORY");
+	if (v && *v && settings_parse_bool(v, &s->track_memory)) {
+		s->track_memory = 1;
+		s->bad |= SF_PF_BAD_TRACK_MEMORY;
+		log_warn("PTRACE_TRACK_MEMORY=", v, ": expected 0 or 1; using 1");
+	}
+	v = env_find(envp, "PTRACE_SAMPLE_RATE");
+	if (v && *v && settings_parse_rate(v, &s->sample_rate)) {
+		s->sample_rate = 1.0;
+		s->bad |= SF_PF_BAD_SAMPLE_RATE;
+		log_warn("PTRACE_SAMPLE_RATE=", v, ": expected a number in (0,1]; using 1");
+	}
+	v = env_find(envp, "PTRACE_MAX_DEPTH");
+	if (v && *v && settings_parse_uint(v, 1, SF_DEPTH_LIMIT, &s->max_depth)) {
+		s->max_depth = SF_DEFAULT_DEPTH;
+		s->bad |= SF_PF_BAD_MAX_DEPTH;
+		log_warn("PTRACE_MAX_DEPTH=", v, ": expected an integer from 1 to 256; using 64");
+	}
+}

@@ -1,0 +1,27 @@
+/*
+ * Settings the agent reads from its environment. The launcher validates
+ * them and refuses bad values; when the agent is preloaded by hand, a bad
+ * value gets one warning and the default, never harm to the program.
+ */
+#ifndef PTRACE_SETTINGS_H
+#define PTRACE_SETTINGS_H
+
+#include <stdint.h>
+
+struct settings {
+	const char *session;  /* PTRACE_SESSION: path of the session image */
+	int track_memory;     /* PTRACE_TRACK_MEMORY, default 1 */
+	double sample_rate;   /* PTRACE_SAMPLE_RATE in (0,1], default 1 */
+	unsigned max_depth;   /* PTRACE_MAX_DEPTH in 1..SF_DEPTH_LIMIT */
+	uint32_t bad;         /* SF_PF_BAD_* for each value rejected */
+};
+
+/* Fill s from envp (NULL-terminated); never fails, bad values -> defaults. */
+void settings_load(struct settings *s, char *const *envp);
+
+/* Strict parsers; 0 on success, -EINVAL otherwise. */
+int settings_parse_rate(const char *v, double *out);
+int settings_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out);
+int settings_parse_bool(const char *v, int *out);
+
+#endif

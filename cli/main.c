@@ -1,0 +1,149 @@
+/*
+ * ptrace-run: set up the session, run the program with the agent
+ * preloaded, wait for it and everything it left behind, then report.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "options.h"
+#include "render.h"
+#include "report.h"
+#include "session.h"
+
+struct reaped {
+	int *pid, *status;
+	size_t n, cap;
+};
+
+static void on_reap(pid_t pid, int status, void *arg)
+{
+	struct reaped *r = arg;
+
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 16;
+		int *np = realloc(r->pid, ncap * sizeof(int)), *ns;
+		if (!np)
+			return;
+		r->pid = np;
+		ns = realloc(r->status, ncap * sizeof(int));
+		if (!ns)
+			return;
+		r->status = ns;
+		r->cap = ncap;
+	}
+	r->pid[r->n] = (int)pid;
+	r->status[r->n++] = status;
+}
+
+static int fail(int code, const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "ptrace-run: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct session s = {.fd = -1};
+	struct launch_result res;
+	struct report_input in;
+	struct report rep;
+	struct reaped reaped = {0};
+	char err[512], path[4096], agent_path[4096], reason[256] = "";
+	FILE *text = stderr;
+	pid_t pid;
+	int rc, can_load;
+
+	rc = options_parse(&o, argc, argv, err, sizeof(err));
+	if (o.help) {
+		options_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("ptrace-run %s\n", PTRACE_VERSION);
+		return 0;
+	}
+	if (rc) {
+		fprintf(stderr, "ptrace-run: %s\n", err);
+		if (!o.argc)
+			fprintf(stderr, "usage: ptrace-run [options] [--] program [args...]  (see ptrace-run --help)\n");
+		return 2;
+	}
+
+	rc = launch_resolve(o.argv[0], path, sizeof(path));
+	if (rc == -ENOENT)
+		return fail(127, "%s: command not found%s", o.argv[0], "");
+	if (rc == -EACCES)
+		return fail(126, "%s: not an executable file%s", o.argv[0], "");
+	if (rc)
+		return fail(126, "%s: %s", o.argv[0], strerror(-rc));
+	can_load = launch_check_binary(path, reason, sizeof(reason));
+	if (can_load < 0)
+		return fail(126, "%s: %s", o.argv[0], strerror(-can_load));
+
+	/* Open the report files first: a typo must not cost a whole run. */
+	if (o.output && !o.quiet && !(text = fopen(o.output, "w")))
+		return fail(2, "-o %s: %s", o.output, strerror(errno));
+	if (o.json) {
+		FILE *j = fopen(o.json, "w");
+		if (!j)
+			return fail(2, "--json %s: %s", o.json, strerror(errno));
+		fclose(j);
+	}
+	if (launch_find_agent(agent_path, sizeof(agent_path)))
+		return fail(2, "cannot find the agent library libptrace-run.so next to the launcher%s%s",
+			    " (set PTRACE_AGENT to its path)", "");
+	rc = session_create(&s, (size_t)o.session_mb << 20);
+	if (rc)
+		return fail(2, "cannot create the session image: %s%s", strerror(-rc), "");
+	if (setenv("PTRACE_SESSION", s.path, 1) || options_export(&o) || launch_preload(agent_path))
+		return fail(2, "cannot set up the environment: %s%s", strerror(errno), "");
+	if ((rc = launch_init()))
+		return fail(2, "cannot set up signal handling: %s%s", strerror(-rc), "");
+
+	rc = launch_spawn(path, o.argv, &pid);
+	if (rc == -ENOENT)
+		return fail(127, "%s: %s", o.argv[0], strerror(-rc));
+	if (rc)
+		return fail(126, "%s: %s", o.argv[0], strerror(-rc));
+	memset(&res, 0, sizeof(res));
+	rc = launch_wait(pid, &res, on_reap, &reaped);
+	if (rc)
+		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));
+
+	memset(&in, 0, sizeof(in));
+	in.argv = o.argv;
+	in.status = res.status;
+	in.spawned = 1;
+	in.ru = res.ru;
+	in.duration_ns = res.duration_ns;
+	in.not_loaded_reason = can_load ? NULL : reason;
+	in.sample_rate = o.sample_rate;
+	in.max_depth = o.max_depth;
+	in.track_memory = o.track_memory;
+	in.main_pid = (int)pid;
+	in.reaped_pid = reaped.pid;
+	in.reaped_status = reaped.status;
+	in.nreaped = reaped.n;
+	if (report_build(&rep, &s, &in) == 0) {
+		if (!o.quiet)
+			render_text(&rep, text);
+		if (o.json && (rc = render_json(&rep, o.json)))
+			fprintf(stderr, "ptrace-run: --json %s: %s\n", o.json, strerror(-rc));
+		report_free(&rep);
+	} else {
+		fprintf(stderr, "ptrace-run: out of memory building the report\n");
+	}
+	if (text != stderr)
+		fclose(text);
+	session_close(&s);
+	free(reaped.pid);
+	free(reaped.status);
+	return launch_exit_code(res.status);
+}

@@ -1,0 +1,410 @@
+/*
+ * Command line and environment parsing for the launcher. One table lists
+ * every option with its environment variable, so a flag and its variable
+ * cannot drift apart in name, syntax or error message.
+ *
+ * Value syntax is deliberately narrow: numbers are plain decimal (leading
+ * zeros allowed, never octal or hex), no sign, no surrounding blanks, no
+ * nan/inf. A value the launcher accepts is one the agent accepts too,
+ * because options_export hands the agent the canonical spelling.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session_format.h"
+
+enum kind {
+	K_FLAG,   /* no value */
+	K_FILE,   /* non-empty string */
+	K_BOOL,
+	K_RATE,   /* number in (0,1] */
+	K_UINT,   /* integer in [lo, hi] */
+};
+
+/* Which struct options field a setting writes; also its bit in "given". */
+enum field {
+	F_OUTPUT,
+	F_JSON,
+	F_TRACK_MEMORY,
+	F_SAMPLE_RATE,
+	F_MAX_DEPTH,
+	F_SESSION_MB,
+	F_QUIET,
+	F_HELP,
+	F_VERSION,
+};
+
+struct setting {
+	const char *name;  /* long option without "--" */
+	char shortopt;     /* 0: none */
+	const char *env;   /* NULL: command line only */
+	enum kind kind;
+	enum field field;
+	unsigned lo, hi;   /* K_UINT bounds, inclusive */
+};
+
+static const struct setting settings[] = {
+	{ "output", 'o', "PTRACE_OUTPUT", K_FILE, F_OUTPUT, 0, 0 },
+	{ "json", 0, "PTRACE_JSON", K_FILE, F_JSON, 0, 0 },
+	{ "track-memory", 0, "PTRACE_TRACK_MEMORY", K_BOOL, F_TRACK_MEMORY, 0, 0 },
+	{ "no-memory", 0, NULL, K_FLAG, F_TRACK_MEMORY, 0, 0 },
+	{ "sample-rate", 0, "PTRACE_SAMPLE_RATE", K_RATE, F_SAMPLE_RATE, 0, 0 },
+	{ "max-depth", 0, "PTRACE_MAX_DEPTH", K_UINT, F_MAX_DEPTH, 1, SF_DEPTH_LIMIT },
+	{ "session-size", 0, "PTRACE_SESSION_SIZE", K_UINT, F_SESSION_MB,
+	  OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB },
+	{ "quiet", 'q', NULL, K_FLAG, F_QUIET, 0, 0 },
+	{ "help", 'h', NULL, K_FLAG, F_HELP, 0, 0 },
+	{ "version", 0, NULL, K_FLAG, F_VERSION, 0, 0 },
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* What a setting expects, for error messages: "expected ...". */
+static void setting_expect(const struct setting *s, char *buf, size_t len)
+{
+	switch (s->kind) {
+	case K_FILE:
+		snprintf(buf, len, "expected a file name");
+		break;
+	case K_BOOL:
+		snprintf(buf, len, "expected 0 or 1 (or yes/no, on/off, true/false)");
+		break;
+	case K_RATE:
+		snprintf(buf, len, "expected a number in (0,1]");
+		break;
+	case K_UINT:
+		snprintf(buf, len, "expected an integer from %u to %u", s->lo, s->hi);
+		break;
+	case K_FLAG:
+		snprintf(buf, len, "takes no value");
+		break;
+	}
+}
+
+static int parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "1", "yes", "on", "true" };
+	static const char *const no[] = { "0", "no", "off", "false" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = 1;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * A decimal number in (0,1]: "0.25", ".5", "1", "1e-2". The character
+ * check keeps strtod from accepting blanks, signs, hex floats, nan and inf.
+ * Underflow (ERANGE) is rejected: such a rate would mean "never sample".
+ * strtod follows LC_NUMERIC; the launcher never calls setlocale.
+ */
+static int parse_rate(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (!(*p >= '0' && *p <= '9') && !strchr(".eE+-", *p))
+			return -EINVAL;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno == ERANGE || !(v > 0.0 && v <= 1.0))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Plain decimal digits, at least one; "08" is 8. No overflow: once v
+ * exceeds hi (at most 65536 here) it stops growing. */
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	unsigned long long v = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v <= hi)
+			v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < lo || v > hi)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Store val (NULL for K_FLAG) into o; -EINVAL when val is not acceptable. */
+static int setting_apply(struct options *o, const struct setting *s, const char *val)
+{
+	unsigned u;
+	double d;
+	int b;
+
+	switch (s->kind) {
+	case K_FLAG:
+		switch (s->field) {
+		case F_TRACK_MEMORY: o->track_memory = 0; break; /* --no-memory */
+		case F_QUIET: o->quiet = 1; break;
+		case F_HELP: o->help = 1; break;
+		case F_VERSION: o->version = 1; break;
+		default: return -EINVAL;
+		}
+		return 0;
+	case K_FILE:
+		if (!*val)
+			return -EINVAL;
+		if (s->field == F_OUTPUT)
+			o->output = val;
+		else
+			o->json = val;
+		return 0;
+	case K_BOOL:
+		if (parse_bool(val, &b))
+			return -EINVAL;
+		o->track_memory = b;
+		return 0;
+	case K_RATE:
+		if (parse_rate(val, &d))
+			return -EINVAL;
+		o->sample_rate = d;
+		return 0;
+	case K_UINT:
+		if (parse_uint(val, s->lo, s->hi, &u))
+			return -EINVAL;
+		if (s->field == F_MAX_DEPTH)
+			o->max_depth = u;
+		else
+			o->session_mb = u;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct setting *find_long(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (strlen(settings[i].name) == len && !strncmp(settings[i].name, name, len))
+			return &settings[i];
+	}
+	return NULL;
+}
+
+static const struct setting *find_short(char c)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (settings[i].shortopt && settings[i].shortopt == c)
+			return &settings[i];
+	}
+	return NULL;
+}
+
+/*
+ * One option at argv[*i]; advances *i past a separate value. Sets the
+ * setting's bit in *given so the environment cannot override it.
+ */
+static int parse_one(struct options *o, int argc, char **argv, int *i, unsigned *given,
+		     char *err, size_t errlen)
+{
+	const char *arg = argv[*i];
+	const struct setting *s;
+	const char *val = NULL;
+	char expect[80];
+
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+		s = find_long(name, len);
+		if (!s) {
+			say(err, errlen, "unknown option --%.*s (see ptrace-run --help)", (int)len, name);
+			return -EINVAL;
+		}
+		if (eq) {
+			if (s->kind == K_FLAG) {
+				say(err, errlen, "%s: --%s takes no value", arg, s->name);
+				return -EINVAL;
+			}
+			val = eq + 1;
+		}
+	} else {
+		s = find_short(arg[1]);
+		/* No clustering: "-qo FILE" is an unknown option, not two. */
+		if (!s || (s->kind == K_FLAG && arg[2])) {
+			say(err, errlen, "unknown option %s (see ptrace-run --help)", arg);
+			return -EINVAL;
+		}
+		if (arg[2])
+			val = arg + 2;
+	}
+
+	if (s->kind != K_FLAG && !val) {
+		if (*i + 1 >= argc) {
+			setting_expect(s, expect, sizeof(expect));
+			say(err, errlen, "%s: missing value (%s)", arg, expect);
+			return -EINVAL;
+		}
+		val = argv[++*i];
+	}
+	if (setting_apply(o, s, val)) {
+		setting_expect(s, expect, sizeof(expect));
+		say(err, errlen, "--%s=%s: %s", s->name, val, expect);
+		return -EINVAL;
+	}
+	*given |= 1u << s->field;
+	return 0;
+}
+
+int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	unsigned given = 0;
+	char expect[80];
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->track_memory = 1;
+	o->sample_rate = OPTIONS_DEFAULT_SAMPLE_RATE;
+	o->max_depth = SF_DEFAULT_DEPTH;
+	o->session_mb = OPTIONS_DEFAULT_SESSION_MB;
+	if (err && errlen)
+		err[0] = '\0';
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+
+		/* The first non-option is the program; "-" alone is a name too. */
+		if (arg[0] != '-' || arg[1] == '\0')
+			break;
+		if (!strcmp(arg, "--")) {
+			i++;
+			break;
+		}
+		if (parse_one(o, argc, argv, &i, &given, err, errlen))
+			return -EINVAL;
+	}
+	if (i < argc) {
+		o->argv = argv + i;
+		o->argc = argc - i;
+	}
+	if (o->help || o->version)
+		return 0;
+	if (!o->argc) {
+		say(err, errlen, "no program given");
+		return -EINVAL;
+	}
+
+	for (size_t k = 0; k < NSETTINGS; k++) {
+		const struct setting *s = &settings[k];
+		const char *val;
+
+		if (!s->env || (given & (1u << s->field)))
+			continue;
+		val = getenv(s->env);
+		if (!val || !*val)
+			continue;
+		if (setting_apply(o, s, val)) {
+			setting_expect(s, expect, sizeof(expect));
+			say(err, errlen, "%s=%s: %s", s->env, val, expect);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void options_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ptrace-run [options] [--] program [args...]\n"
+		"\n"
+		"Runs program with the ptrace-run agent preloaded (LD_PRELOAD) and prints a\n"
+		"profile report once it and every process it started have exited. The exit\n"
+		"status is the program's (128+N when signal N killed it).\n"
+		"\n"
+		"Options, each with the environment variable it overrides:\n"
+		"  -o, --output=FILE       text report to FILE (default: stderr)\n"
+		"                          PTRACE_OUTPUT\n"
+		"      --json=FILE         also write the JSON report to FILE\n"
+		"                          PTRACE_JSON\n"
+		"      --track-memory=BOOL record heap allocations (default 1)\n"
+		"                          PTRACE_TRACK_MEMORY\n"
+		"      --no-memory         same as --track-memory=0\n"
+		"      --sample-rate=R     fraction of allocations whose stack is captured,\n"
+		"                          a number in (0,1], e.g. 0.1 or 1e-2 (default 1);\n"
+		"                          totals, peak and leaks stay exact\n"
+		"                          PTRACE_SAMPLE_RATE\n"
+		"      --max-depth=N       deepest stack recorded, %u to %u frames (default %u)\n"
+		"                          PTRACE_MAX_DEPTH\n"
+		"      --session-size=MB   shared session image in MiB, %u to %u (default %u);\n"
+		"                          sparse, pages are used only as they fill\n"
+		"                          PTRACE_SESSION_SIZE\n"
+		"  -q, --quiet             no text report\n"
+		"  -h, --help              this help\n"
+		"      --version           print the version\n"
+		"\n"
+		"Values: --opt=VALUE and --opt VALUE both work, as do -o FILE and -oFILE.\n"
+		"BOOL is 0/1, yes/no, on/off or true/false, in any case. Numbers are\n"
+		"decimal without sign or blanks; leading zeros do not mean octal (08 is 8).\n"
+		"A flag wins over its variable; an empty variable counts as unset.\n"
+		"Options end at the first argument that is not an option, or after --:\n"
+		"in 'ptrace-run ls -l' the -l goes to ls.\n",
+		1u, SF_DEPTH_LIMIT, SF_DEFAULT_DEPTH,
+		OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB, OPTIONS_DEFAULT_SESSION_MB);
+}
+
+/* Shortest "%g" spelling that reads back as exactly r. */
+static void rate_format(double r, char *buf, size_t len)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, r);
+		if (strtod(buf, NULL) == r)
+			return;
+	}
+}
+
+int options_export(const struct options *o)
+{
+	char buf[64];
+
+	if (setenv("PTRACE_TRACK_MEMORY", o->track_memory ? "1" : "0", 1))
+		return -errno;
+	rate_format(o->sample_rate, buf, sizeof(buf));
+	if (setenv("PTRACE_SAMPLE_RATE", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%u", o->max_depth);
+	if (setenv("PTRACE_MAX_DEPTH", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%u", o->session_mb);
+	if (setenv("PTRACE_SESSION_SIZE", buf, 1))
+		return -errno;
+	return 0;
+}

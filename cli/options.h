@@ -1,0 +1,53 @@
+/*
+ * Launcher options: the command line and the PTRACE_* environment, parsed
+ * strictly into one struct. The agent reads the same variables, so the
+ * launcher validates them once, reports a bad value as one clear line, and
+ * then exports canonical values (options_export) so the agent never sees a
+ * setting the launcher did not accept.
+ */
+#ifndef PTRACE_OPTIONS_H
+#define PTRACE_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define OPTIONS_DEFAULT_SAMPLE_RATE 1.0
+#define OPTIONS_DEFAULT_SESSION_MB 1024u
+#define OPTIONS_MIN_SESSION_MB 16u
+#define OPTIONS_MAX_SESSION_MB 65536u
+
+struct options {
+	const char *output;     /* -o FILE / PTRACE_OUTPUT: text report file; NULL = stderr */
+	const char *json;       /* --json FILE / PTRACE_JSON: JSON report file; NULL = none */
+	int track_memory;       /* 0 or 1; default 1 */
+	double sample_rate;     /* in (0,1]; default 1 */
+	unsigned max_depth;     /* frames, 1..SF_DEPTH_LIMIT; default SF_DEFAULT_DEPTH */
+	unsigned session_mb;    /* MiB, 16..65536; default 1024 */
+	int quiet;              /* -q: no text report */
+	int help, version;      /* --help / --version: nothing else needs to be valid */
+	char **argv;            /* program and its arguments, NULL-terminated; points into
+	                           the argv given to options_parse; NULL when argc == 0 */
+	int argc;               /* 0 only with help or version */
+};
+
+/*
+ * Parse flags, then the environment for every setting no flag gave. 0 on
+ * success; -EINVAL with one line in err (no newline) naming the flag or
+ * variable, the value, and what was expected. Missing program: "no program
+ * given". With --help or --version the environment is not read and a
+ * program is not needed.
+ */
+int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
+
+/* Usage text for --help: every option with its variable and default. */
+void options_usage(FILE *f);
+
+/*
+ * setenv the agent's settings (PTRACE_TRACK_MEMORY, PTRACE_SAMPLE_RATE,
+ * PTRACE_MAX_DEPTH, PTRACE_SESSION_SIZE) to canonical values for the
+ * program. PTRACE_OUTPUT and PTRACE_JSON are the launcher's own and left
+ * as they are. 0 or -errno (from setenv).
+ */
+int options_export(const struct options *o);
+
+#endif

@@ -1,0 +1,141 @@
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "render.h"
+
+#define JSON_MAX_SITES 50
+#define JSON_MAX_LEAKS 1000
+
+static json_t *jstr_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *jstr_n(const char *s)
+{
+	json_t *v = s ? json_string(s) : NULL;
+	/* Paths and names from the program may not be UTF-8. */
+	return v ? v : (s ? json_stringn_nocheck(s, strlen(s)) : json_null());
+}
+
+static json_t *j_argv(char **argv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; argv && argv[i]; i++)
+		json_array_append_new(a, jstr_n(argv[i]));
+	return a;
+}
+
+static json_t *j_stack(const struct rstack *st)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < st->n; i++) {
+		const struct rframe *f = &st->frames[i];
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:b}", "function",
+						   jstr_or_null(f->function), "file", jstr_or_null(f->file), "line",
+						   f->line ? json_integer(f->line) : json_null(), "module",
+						   jstr_or_null(f->module), "address", (json_int_t)f->address, "offset",
+						   (json_int_t)f->offset, "inlined", f->inlined));
+	}
+	return a;
+}
+
+static json_t *j_memory(const struct rmemory *m)
+{
+	json_t *hist = json_array(), *leaks = json_array(), *sites = json_array();
+
+	for (unsigned b = 0; b < SF_HIST_BUCKETS; b++) {
+		uint64_t lo, hi;
+		if (!m->hist[b])
+			continue;
+		report_bucket_range(b, &lo, &hi);
+		json_array_append_new(hist, json_pack("{s:I, s:I, s:I}", "min", (json_int_t)lo, "max",
+						      (json_int_t)(hi > INT64_MAX ? INT64_MAX : hi), "count",
+						      (json_int_t)m->hist[b]));
+	}
+	for (size_t i = 0; i < m->nleaks && i < JSON_MAX_LEAKS; i++) {
+		const struct rsite *x = m->leaks[i];
+		json_array_append_new(leaks, json_pack("{s:I, s:I, s:o}", "bytes", (json_int_t)x->live_bytes, "blocks",
+						       (json_int_t)x->live_blocks, "stack", j_stack(&x->stack)));
+	}
+	for (size_t i = 0; i < m->nsites && i < JSON_MAX_SITES; i++) {
+		const struct rsite *x = &m->sites[i];
+		json_array_append_new(sites, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "bytes",
+						       (json_int_t)x->bytes, "allocations", (json_int_t)x->allocs,
+						       "frees", (json_int_t)x->frees, "temporary",
+						       (json_int_t)x->temporary, "live_bytes",
+						       (json_int_t)x->live_bytes, "live_blocks",
+						       (json_int_t)x->live_blocks, "stack", j_stack(&x->stack)));
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}", "allocations",
+			 (json_int_t)m->allocations, "frees", (json_int_t)m->frees, "bytes_allocated",
+			 (json_int_t)m->bytes_allocated, "peak_bytes", (json_int_t)m->peak_bytes, "live_bytes",
+			 (json_int_t)m->live_bytes, "live_blocks", (json_int_t)m->live_blocks,
+			 "temporary_allocations", (json_int_t)m->temporary, "failed_allocations",
+			 (json_int_t)m->failed, "inherited_frees", (json_int_t)m->inherited_frees, "sampled",
+			 m->sampled, "size_histogram", hist, "leaks", leaks, "sites", sites);
+}
+
+static json_t *j_process(const struct rprocess *p)
+{
+	json_t *threads = json_array();
+	json_t *o;
+
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct rthread *t = &p->threads[i];
+		json_array_append_new(threads, json_pack("{s:i, s:o, s:I, s:I, s:I}", "tid", t->tid, "name",
+							 t->name[0] ? jstr_n(t->name) : json_null(), "allocations",
+							 (json_int_t)t->allocs, "bytes_allocated", (json_int_t)t->bytes,
+							 "frees", (json_int_t)t->frees));
+	}
+	o = json_pack("{s:i, s:i, s:o, s:o, s:o, s:o, s:b, s:b, s:I, s:o}", "pid", p->pid, "ppid", p->ppid, "command",
+		      j_argv(p->argv), "executable", jstr_n(p->exe), "exit_code",
+		      p->has_exit ? json_integer(p->exit_code) : json_null(), "signal",
+		      p->has_signal ? json_integer(p->signal) : json_null(), "forked", p->forked, "execed",
+		      p->execed, "duration_ns", (json_int_t)p->duration_ns, "threads", threads);
+	if (o && p->track_memory)
+		json_object_set_new(o, "memory", j_memory(&p->mem));
+	return o;
+}
+
+static json_int_t tv_ns(struct timeval tv)
+{
+	return (json_int_t)tv.tv_sec * 1000000000 + (json_int_t)tv.tv_usec * 1000;
+}
+
+int render_json(const struct report *r, const char *path)
+{
+	json_t *procs = json_array(), *warnings = json_array(), *root;
+	int err = 0;
+
+	for (size_t i = 0; i < r->nprocs; i++)
+		json_array_append_new(procs, j_process(&r->procs[i]));
+	for (size_t i = 0; i < r->nwarnings; i++)
+		json_array_append_new(warnings, json_string(r->warnings[i]));
+	root = json_pack(
+		"{s:i, s:s, s:s, s:o, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
+		"s:{s:b, s:o, s:I, s:f, s:i, s:b, s:{s:I, s:I, s:I, s:I}, s:o}, s:o}",
+		"schema", RENDER_SCHEMA, "tool", "ptrace-run", "version", PTRACE_VERSION, "command", j_argv(r->argv),
+		"exit_code", r->has_exit ? json_integer(r->exit_code) : json_null(), "signal",
+		r->has_signal ? json_integer(r->signal) : json_null(), "duration_ns", (json_int_t)r->duration_ns,
+		"rusage", "user_ns", tv_ns(r->ru.ru_utime), "sys_ns", tv_ns(r->ru.ru_stime), "max_rss_kb",
+		(json_int_t)r->ru.ru_maxrss, "minor_faults", (json_int_t)r->ru.ru_minflt, "major_faults",
+		(json_int_t)r->ru.ru_majflt, "voluntary_switches", (json_int_t)r->ru.ru_nvcsw, "involuntary_switches",
+		(json_int_t)r->ru.ru_nivcsw, "agent", "loaded", r->loaded, "reason",
+		r->loaded ? json_null() : json_string(r->reason), "events_dropped", (json_int_t)r->events_dropped,
+		"sample_rate", r->sample_rate, "max_depth", (int)r->max_depth, "track_memory", r->track_memory,
+		"dropped", "traces", (json_int_t)r->dropped_traces, "processes", (json_int_t)r->dropped_procs,
+		"threads", (json_int_t)r->dropped_threads, "sites", (json_int_t)r->dropped_sites, "warnings",
+		warnings, "processes", procs);
+	if (!root)
+		return -ENOMEM;
+	if (!strcmp(path, "-"))
+		err = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? -EIO : 0;
+	else if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
+		err = errno ? -errno : -EIO;
+	json_decref(root);
+	return err;
+}

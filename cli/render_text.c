@@ -1,0 +1,205 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "render.h"
+
+#define TEXT_MAX_LEAKS 10
+#define TEXT_MAX_SITES 10
+#define TEXT_MAX_FRAMES 8
+#define TEXT_MAX_THREADS 20
+
+static const char *base_name(const char *p)
+{
+	const char *s = p ? strrchr(p, '/') : NULL;
+	return s ? s + 1 : p;
+}
+
+static void print_argv(FILE *f, char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		fprintf(f, "%s%s", i ? " " : "", argv[i]);
+}
+
+static void print_frame(FILE *f, const struct rframe *fr)
+{
+	if (fr->function)
+		fprintf(f, "%s", fr->function);
+	else
+		fprintf(f, "??");
+	if (fr->file && fr->line)
+		fprintf(f, " (%s:%d)", fr->file, fr->line);
+	else if (fr->module)
+		fprintf(f, " (%s+0x%" PRIx64 ")", base_name(fr->module), fr->offset);
+	else
+		fprintf(f, " (0x%" PRIx64 ")", fr->address);
+	if (fr->inlined)
+		fprintf(f, " [inlined]");
+	if (fr->file && fr->line && fr->module)
+		fprintf(f, "  %s", base_name(fr->module));
+	fputc('\n', f);
+}
+
+static void print_stack(FILE *f, const struct rstack *st, const char *indent)
+{
+	if (!st->n) {
+		fprintf(f, "%s<no stack>\n", indent);
+		return;
+	}
+	for (unsigned i = 0; i < st->n && i < TEXT_MAX_FRAMES; i++) {
+		fprintf(f, "%s", indent);
+		print_frame(f, &st->frames[i]);
+	}
+	if (st->n > TEXT_MAX_FRAMES)
+		fprintf(f, "%s... %u more frames\n", indent, st->n - TEXT_MAX_FRAMES);
+}
+
+static void print_status(FILE *f, int has_exit, int code, int has_sig, int sig)
+{
+	if (has_exit)
+		fprintf(f, "exit %d", code);
+	else if (has_sig)
+		fprintf(f, "killed by signal %d (%s)", sig, strsignal(sig));
+	else
+		fprintf(f, "exit status unknown");
+}
+
+static void print_memory(FILE *f, const struct rmemory *m)
+{
+	char b1[32], b2[32], b3[32];
+	const char *est = m->sampled ? " (estimated from sampled stacks)" : "";
+
+	fprintf(f, "  heap: %" PRIu64 " allocations, %" PRIu64 " frees, %s allocated, peak %s\n", m->allocations,
+		m->frees, report_bytes(m->bytes_allocated, b1, sizeof(b1)), report_bytes(m->peak_bytes, b2, sizeof(b2)));
+	fprintf(f, "        %" PRIu64 " temporary allocations, %" PRIu64 " failed\n", m->temporary, m->failed);
+	fprintf(f, "        live at exit: %s in %" PRIu64 " blocks%s\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
+		m->live_blocks, m->live_blocks ? " (leaked)" : "");
+	if (m->inherited_frees)
+		fprintf(f, "        %" PRIu64 " frees of blocks inherited from the parent (not counted)\n",
+			m->inherited_frees);
+
+	if (m->nleaks) {
+		fprintf(f, "\n  leaks, by bytes%s:\n", est);
+		for (size_t i = 0; i < m->nleaks && i < TEXT_MAX_LEAKS; i++) {
+			const struct rsite *x = m->leaks[i];
+			fprintf(f, "   #%zu %s in %" PRIu64 " blocks\n", i + 1, report_bytes(x->live_bytes, b1, sizeof(b1)),
+				x->live_blocks);
+			print_stack(f, &x->stack, "        ");
+		}
+		if (m->nleaks > TEXT_MAX_LEAKS)
+			fprintf(f, "   ... %zu more leak sites (see --json)\n", m->nleaks - TEXT_MAX_LEAKS);
+	}
+	if (m->sampled && m->unsampled_live_blocks)
+		fprintf(f, "   + %s in %" PRIu64 " live blocks without a sampled stack\n",
+			report_bytes(m->unsampled_live_bytes, b1, sizeof(b1)), m->unsampled_live_blocks);
+
+	if (m->nsites) {
+		fprintf(f, "\n  top allocation sites by bytes%s:\n", est);
+		for (size_t i = 0; i < m->nsites && i < TEXT_MAX_SITES; i++) {
+			const struct rsite *x = &m->sites[i];
+			fprintf(f, "   #%zu %s in %" PRIu64 " allocations (%" PRIu64 " temporary, %s live)\n", i + 1,
+				report_bytes(x->bytes, b1, sizeof(b1)), x->allocs, x->temporary,
+				report_bytes(x->live_bytes, b2, sizeof(b2)));
+			print_stack(f, &x->stack, "        ");
+		}
+		/* By count: the same sites ordered differently, frame 0 only. */
+		const struct rsite *top[TEXT_MAX_SITES];
+		size_t k = 0;
+		for (size_t i = 0; i < m->nsites; i++) {
+			const struct rsite *x = &m->sites[i];
+			size_t j;
+			if (k == TEXT_MAX_SITES && top[k - 1]->allocs >= x->allocs)
+				continue;
+			j = k < TEXT_MAX_SITES ? k++ : k - 1;
+			while (j > 0 && top[j - 1]->allocs < x->allocs) {
+				top[j] = top[j - 1];
+				j--;
+			}
+			top[j] = x;
+		}
+		fprintf(f, "\n  top allocation sites by count%s:\n", est);
+		for (size_t i = 0; i < k; i++) {
+			const struct rsite *x = top[i];
+			fprintf(f, "   #%zu %" PRIu64 " allocations, %s: ", i + 1, x->allocs,
+				report_bytes(x->bytes, b1, sizeof(b1)));
+			if (x->stack.n)
+				print_frame(f, &x->stack.frames[0]);
+			else
+				fprintf(f, "<no stack>\n");
+		}
+	}
+
+	fprintf(f, "\n  allocation sizes:\n");
+	uint64_t maxc = 0;
+	for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
+		if (m->hist[b] > maxc)
+			maxc = m->hist[b];
+	for (unsigned b = 0; b < SF_HIST_BUCKETS; b++) {
+		uint64_t lo, hi;
+		int bar;
+		if (!m->hist[b])
+			continue;
+		report_bucket_range(b, &lo, &hi);
+		bar = (int)(m->hist[b] * 40 / (maxc ? maxc : 1));
+		fprintf(f, "   %10s", report_bytes(lo, b1, sizeof(b1)));
+		fprintf(f, " .. %-10s %12" PRIu64 " %.*s\n", hi == UINT64_MAX ? "" : report_bytes(hi, b2, sizeof(b2)),
+			m->hist[b], bar ? bar : 1, "########################################");
+	}
+}
+
+int render_text(const struct report *r, FILE *f)
+{
+	char b1[32];
+
+	fprintf(f, "\n== ptrace-run report: ");
+	print_argv(f, r->argv);
+	fprintf(f, " ==\n");
+	fprintf(f, "result: ");
+	print_status(f, r->has_exit, r->exit_code, r->has_signal, r->signal);
+	fprintf(f, ", wall %.3f s, user %.3f s, sys %.3f s, max RSS %s\n", r->duration_ns / 1e9,
+		r->ru.ru_utime.tv_sec + r->ru.ru_utime.tv_usec / 1e6, r->ru.ru_stime.tv_sec + r->ru.ru_stime.tv_usec / 1e6,
+		report_bytes((uint64_t)r->ru.ru_maxrss * 1024, b1, sizeof(b1)));
+	fprintf(f, "        page faults %ld minor / %ld major, context switches %ld voluntary / %ld involuntary\n",
+		r->ru.ru_minflt, r->ru.ru_majflt, r->ru.ru_nvcsw, r->ru.ru_nivcsw);
+	if (!r->loaded) {
+		fprintf(f, "agent: NOT loaded: %s\n", r->reason);
+		fprintf(f, "       no profile was recorded; only the resource usage above is known.\n");
+		return ferror(f) ? -1 : 0;
+	}
+	fprintf(f, "agent: loaded; memory tracking %s; stacks: ", r->track_memory ? "on" : "off");
+	if (r->sample_rate >= 1)
+		fprintf(f, "every allocation");
+	else
+		fprintf(f, "sample rate %g (per-site figures are estimates)", r->sample_rate);
+	fprintf(f, ", max depth %u; events dropped %" PRIu64 "\n", r->max_depth, r->events_dropped);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		fprintf(f, "warning: %s\n", r->warnings[i]);
+
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct rprocess *p = &r->procs[i];
+		fprintf(f, "\n-- process %d", p->pid);
+		if (p->forked)
+			fprintf(f, " (forked from %d)", p->ppid);
+		fprintf(f, ": ");
+		print_argv(f, p->argv);
+		fprintf(f, " -- ");
+		if (p->execed)
+			fprintf(f, "replaced by exec");
+		else
+			print_status(f, p->has_exit, p->exit_code, p->has_signal, p->signal);
+		fprintf(f, ", %.3f s\n", p->duration_ns / 1e9);
+		if (p->track_memory)
+			print_memory(f, &p->mem);
+		if (p->nthreads > 1) {
+			fprintf(f, "\n  threads (%zu):\n", p->nthreads);
+			for (size_t k = 0; k < p->nthreads && k < TEXT_MAX_THREADS; k++) {
+				const struct rthread *t = &p->threads[k];
+				fprintf(f, "   tid %-8d %-16s %10" PRIu64 " allocations %10s\n", t->tid,
+					t->name[0] ? t->name : "-", t->allocs, report_bytes(t->bytes, b1, sizeof(b1)));
+			}
+			if (p->nthreads > TEXT_MAX_THREADS)
+				fprintf(f, "   ... %zu more threads (see --json)\n", p->nthreads - TEXT_MAX_THREADS);
+		}
+	}
+	fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}

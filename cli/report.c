@@ -1,0 +1,467 @@
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "symbolize.h"
+
+#define MAX_FRAMES_PER_IP 8
+
+/* --- site aggregation: open addressing on trace id --- */
+
+struct site_map {
+	struct rsite *v;
+	size_t cap, n;
+};
+
+static struct rsite *site_map_get(struct site_map *m, uint32_t trace)
+{
+	size_t i;
+
+	if ((m->n + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 256;
+		struct rsite *nv = calloc(ncap, sizeof(*nv));
+		if (!nv)
+			return NULL;
+		for (size_t k = 0; k < m->cap; k++) {
+			if (!m->v[k].allocs && !m->v[k].frees && !m->v[k].trace)
+				continue;
+			for (i = (m->v[k].trace * 2654435761u) & (ncap - 1); nv[i].trace || nv[i].allocs || nv[i].frees;
+			     i = (i + 1) & (ncap - 1))
+				;
+			nv[i] = m->v[k];
+		}
+		free(m->v);
+		m->v = nv;
+		m->cap = ncap;
+	}
+	for (i = (trace * 2654435761u) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		struct rsite *s = &m->v[i];
+		if (s->trace == trace && (trace || s->allocs || s->frees))
+			return s;
+		if (!s->trace && !s->allocs && !s->frees) {
+			/* An empty slot: claim it. Trace-0 claims are marked by the
+			 * caller adding counts right away. */
+			s->trace = trace;
+			m->n++;
+			return s;
+		}
+	}
+}
+
+static void site_add(struct rsite *d, const struct sf_site *s)
+{
+	d->allocs += s->allocs;
+	d->bytes += s->bytes;
+	d->frees += s->frees;
+	d->freed_bytes += s->freed_bytes;
+	d->temporary += s->temporary;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct rsite *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	if (x->allocs != y->allocs)
+		return x->allocs < y->allocs ? 1 : -1;
+	return x->trace < y->trace ? -1 : x->trace > y->trace;
+}
+
+static int by_live(const void *a, const void *b)
+{
+	const struct rsite *x = *(struct rsite *const *)a, *y = *(struct rsite *const *)b;
+	if (x->live_bytes != y->live_bytes)
+		return x->live_bytes < y->live_bytes ? 1 : -1;
+	if (x->live_blocks != y->live_blocks)
+		return x->live_blocks < y->live_blocks ? 1 : -1;
+	return x->trace < y->trace ? -1 : x->trace > y->trace;
+}
+
+/* --- helpers --- */
+
+const char *report_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	unsigned u = 0;
+
+	if (n < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", n);
+		return buf;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+void report_bucket_range(unsigned b, uint64_t *lo, uint64_t *hi)
+{
+	if (b == 0) {
+		*lo = *hi = 0;
+		return;
+	}
+	*lo = 1ull << (b - 1);
+	*hi = b >= 64 ? UINT64_MAX : (1ull << b) - 1;
+	if (b == SF_HIST_BUCKETS - 1)
+		*hi = UINT64_MAX;
+}
+
+static char **split_cmd(const char *cmd, size_t len)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	for (size_t i = 0; i < len; i++)
+		if (!cmd[i] || i + 1 == len)
+			n++;
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < len && k < n;) {
+		size_t l = strnlen(cmd + i, len - i);
+		v[k++] = strndup(cmd + i, l);
+		i += l + 1;
+	}
+	return v;
+}
+
+static char **dup_argv(char **argv)
+{
+	size_t n = 0;
+	char **v;
+
+	while (argv && argv[n])
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = strdup(argv[i]);
+	return v;
+}
+
+static void free_argv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void set_status(int status, int *has_exit, int *code, int *has_sig, int *sig)
+{
+	if (WIFEXITED(status)) {
+		*has_exit = 1;
+		*code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		*has_sig = 1;
+		*sig = WTERMSIG(status);
+	}
+}
+
+/* Add the modules of process p and of its profiled ancestors (a fork
+ * child inherits its parent's mappings). */
+static void add_modules(struct symbolizer *sym, const struct session *s, const struct sf_process *p)
+{
+	for (int depth = 0; p && depth < 64; depth++) {
+		int guard = 0;
+		for (const struct sf_module *m = session_at(s, p->modules, sizeof(*m)); m && guard < 100000;
+		     m = session_at(s, m->next, sizeof(*m)), guard++) {
+			if (!session_at(s, (sf_off)((const char *)m - (const char *)s->base), sizeof(*m) + m->path_len + 1))
+				break;
+			symbolizer_add_module(sym, m->path, m->bias, m->start, m->end);
+		}
+		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
+			break;
+		p = session_process(s, (uint32_t)p->parent_index);
+	}
+}
+
+static int symbolize_stack(struct symbolizer *sym, const struct session *s, uint32_t trace, struct rstack *out)
+{
+	const struct sf_trace *t = session_trace(s, trace);
+	struct sym_frame f[MAX_FRAMES_PER_IP];
+	size_t cap = 0;
+
+	out->frames = NULL;
+	out->n = 0;
+	if (!t)
+		return 0;
+	for (unsigned i = 0; i < t->depth; i++) {
+		int n = symbolizer_lookup(sym, t->ips[i], i > 0, f, MAX_FRAMES_PER_IP);
+		for (int k = 0; k < n; k++) {
+			if (out->n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				struct rframe *nf = realloc(out->frames, ncap * sizeof(*nf));
+				if (!nf)
+					return -ENOMEM;
+				out->frames = nf;
+				cap = ncap;
+			}
+			out->frames[out->n++] = (struct rframe){
+				.function = f[k].function,
+				.file = f[k].file,
+				.line = f[k].line,
+				.module = f[k].module,
+				.address = f[k].address,
+				.offset = f[k].offset,
+				.inlined = f[k].inlined,
+			};
+		}
+	}
+	return 0;
+}
+
+static void scale_site(struct rsite *x, double scale)
+{
+	x->allocs = (uint64_t)(x->allocs * scale + 0.5);
+	x->bytes = (uint64_t)(x->bytes * scale + 0.5);
+	x->frees = (uint64_t)(x->frees * scale + 0.5);
+	x->freed_bytes = (uint64_t)(x->freed_bytes * scale + 0.5);
+	x->temporary = (uint64_t)(x->temporary * scale + 0.5);
+}
+
+static int build_memory(struct rprocess *rp, const struct session *s, const struct sf_process *p, struct report *r)
+{
+	struct rmemory *m = &rp->mem;
+	struct site_map map = {0};
+	struct symbolizer *sym = NULL;
+	size_t tcap = 0;
+	int guard = 0;
+
+	m->scale = p->sample_rate > 0 && p->sample_rate < 1 ? 1.0 / p->sample_rate : 1.0;
+	m->sampled = m->scale != 1.0;
+	for (const struct sf_thread *t = session_at(s, p->threads, sizeof(*t)); t && guard < 10000000;
+	     t = session_at(s, t->next, sizeof(*t)), guard++) {
+		const struct sf_site *tab = session_at(s, t->sites, (size_t)t->sites_cap * sizeof(*tab));
+		struct rsite *d;
+
+		m->allocations += t->allocs;
+		m->frees += t->frees;
+		m->bytes_allocated += t->bytes;
+		m->bytes_freed += t->freed_bytes;
+		m->temporary += t->temporary;
+		m->failed += t->failed;
+		for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
+			m->hist[b] += t->hist[b];
+		if ((d = site_map_get(&map, 0)))
+			site_add(d, &t->nostack);
+		for (uint32_t i = 0; tab && i < t->sites_cap; i++)
+			if (tab[i].trace && (d = site_map_get(&map, tab[i].trace)))
+				site_add(d, &tab[i]);
+		/* The current (or last) owner of the record. */
+		if (t->allocs != t->base_allocs || t->frees != t->base_frees) {
+			if (rp->nthreads == tcap) {
+				tcap = tcap ? tcap * 2 : 16;
+				rp->threads = realloc(rp->threads, tcap * sizeof(*rp->threads));
+				if (!rp->threads)
+					return -ENOMEM;
+			}
+			struct rthread *rt = &rp->threads[rp->nthreads++];
+			rt->tid = t->tid;
+			memcpy(rt->name, t->name, SF_NAME_LEN);
+			rt->name[SF_NAME_LEN - 1] = 0;
+			rt->allocs = t->allocs - t->base_allocs;
+			rt->bytes = t->bytes - t->base_bytes;
+			rt->frees = t->frees - t->base_frees;
+		}
+	}
+	guard = 0;
+	for (const struct sf_thread_log *l = session_at(s, p->thread_log, sizeof(*l)); l && guard < 10000000;
+	     l = session_at(s, l->next, sizeof(*l)), guard++) {
+		if (rp->nthreads == tcap) {
+			tcap = tcap ? tcap * 2 : 16;
+			rp->threads = realloc(rp->threads, tcap * sizeof(*rp->threads));
+			if (!rp->threads)
+				return -ENOMEM;
+		}
+		struct rthread *rt = &rp->threads[rp->nthreads++];
+		rt->tid = l->tid;
+		memcpy(rt->name, l->name, SF_NAME_LEN);
+		rt->name[SF_NAME_LEN - 1] = 0;
+		rt->allocs = l->allocs;
+		rt->bytes = l->bytes;
+		rt->frees = l->frees;
+	}
+	m->live_blocks = m->allocations > m->frees ? m->allocations - m->frees : 0;
+	m->live_bytes = m->bytes_allocated > m->bytes_freed ? m->bytes_allocated - m->bytes_freed : 0;
+	m->peak_bytes = p->peak_bytes > m->live_bytes ? p->peak_bytes : m->live_bytes;
+	m->inherited_frees = p->inherited_frees;
+
+	/* Compact the map into the site list. */
+	m->sites = calloc(map.n ? map.n : 1, sizeof(*m->sites));
+	if (!m->sites) {
+		free(map.v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < map.cap; i++) {
+		struct rsite *x = &map.v[i];
+		if (!x->trace && !x->allocs && !x->frees)
+			continue;
+		if (!x->allocs && !x->frees)
+			continue;
+		if (!x->trace && m->sampled) {
+			/* Unsampled allocations: exact, but with no stack. */
+			m->unsampled_live_blocks = x->allocs > x->frees ? x->allocs - x->frees : 0;
+			m->unsampled_live_bytes = x->bytes > x->freed_bytes ? x->bytes - x->freed_bytes : 0;
+			continue;
+		}
+		if (x->trace && m->sampled)
+			scale_site(x, m->scale);
+		x->live_blocks = x->allocs > x->frees ? x->allocs - x->frees : 0;
+		x->live_bytes = x->bytes > x->freed_bytes ? x->bytes - x->freed_bytes : 0;
+		m->sites[m->nsites++] = *x;
+	}
+	free(map.v);
+	qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
+
+	if (symbolizer_new(&sym) == 0) {
+		struct symbolizer **ns = realloc(r->syms, (r->nsyms + 1) * sizeof(*ns));
+		if (!ns) {
+			symbolizer_free(sym);
+			return -ENOMEM;
+		}
+		r->syms = ns;
+		r->syms[r->nsyms++] = sym;
+		add_modules(sym, s, p);
+	}
+	m->leaks = calloc(m->nsites ? m->nsites : 1, sizeof(*m->leaks));
+	if (!m->leaks)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nsites; i++) {
+		struct rsite *x = &m->sites[i];
+		if (sym && x->trace && symbolize_stack(sym, s, x->trace, &x->stack))
+			return -ENOMEM;
+		if (x->live_blocks)
+			m->leaks[m->nleaks++] = x;
+	}
+	qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
+	return 0;
+}
+
+static int find_reaped(const struct report_input *in, int pid, int *status)
+{
+	for (size_t i = 0; i < in->nreaped; i++)
+		if (in->reaped_pid[i] == pid) {
+			*status = in->reaped_status[i];
+			return 1;
+		}
+	return 0;
+}
+
+static void add_warning(struct report *r, const char *w)
+{
+	char **nw;
+
+	for (size_t i = 0; i < r->nwarnings; i++)
+		if (!strcmp(r->warnings[i], w))
+			return;
+	nw = realloc(r->warnings, (r->nwarnings + 1) * sizeof(*nw));
+	if (!nw)
+		return;
+	r->warnings = nw;
+	r->warnings[r->nwarnings++] = strdup(w);
+}
+
+int report_build(struct report *r, const struct session *s, const struct report_input *in)
+{
+	const struct sf_header *h = s ? s->base : NULL;
+	uint32_t n = s ? session_nprocs(s) : 0;
+	uint64_t end_ns = h ? h->start_ns + in->duration_ns : 0;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->argv = dup_argv(in->argv);
+	if (in->spawned)
+		set_status(in->status, &r->has_exit, &r->exit_code, &r->has_signal, &r->signal);
+	r->duration_ns = in->duration_ns;
+	r->ru = in->ru;
+	r->sample_rate = in->sample_rate;
+	r->max_depth = in->max_depth;
+	r->track_memory = in->track_memory;
+	if (h) {
+		r->dropped_traces = h->dropped_traces;
+		r->dropped_procs = h->dropped_procs;
+		r->dropped_threads = h->dropped_threads;
+		r->dropped_sites = h->dropped_sites;
+		r->events_dropped = r->dropped_traces + r->dropped_procs + r->dropped_threads + r->dropped_sites;
+	}
+	r->procs = calloc(n ? n : 1, sizeof(*r->procs));
+	if (!r->procs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sf_process *p = session_process(s, i);
+		struct rprocess *rp;
+		int status;
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
+			continue;
+		rp = &r->procs[r->nprocs++];
+		rp->pid = p->pid;
+		rp->ppid = p->ppid;
+		rp->argv = split_cmd(p->cmd, p->cmd_len < SF_CMD_LEN ? p->cmd_len : SF_CMD_LEN);
+		rp->exe = strndup(p->exe, SF_PATH_LEN);
+		rp->forked = !!(p->flags & SF_PF_FORKED);
+		rp->execed = !!(p->flags & SF_PF_EXECED);
+		rp->track_memory = (int)p->track_memory;
+		if (!rp->execed) {
+			if (in->spawned && p->pid == in->main_pid)
+				set_status(in->status, &rp->has_exit, &rp->exit_code, &rp->has_signal, &rp->signal);
+			else if (find_reaped(in, p->pid, &status))
+				set_status(status, &rp->has_exit, &rp->exit_code, &rp->has_signal, &rp->signal);
+			else if (p->flags & SF_PF_EXITED) {
+				rp->has_exit = 1;
+				rp->exit_code = p->exit_code & 0xff;
+			}
+		}
+		rp->duration_ns = (p->end_ns ? p->end_ns : end_ns) - p->start_ns;
+		if (p->end_ns < p->start_ns && end_ns < p->start_ns)
+			rp->duration_ns = 0;
+		if (p->flags & SF_PF_BAD_SAMPLE_RATE)
+			add_warning(r, "PTRACE_SAMPLE_RATE was invalid; the agent used 1");
+		if (p->flags & SF_PF_BAD_MAX_DEPTH)
+			add_warning(r, "PTRACE_MAX_DEPTH was invalid; the agent used 64");
+		if (p->flags & SF_PF_BAD_TRACK_MEMORY)
+			add_warning(r, "PTRACE_TRACK_MEMORY was invalid; the agent used 1");
+		if (p->flags & SF_PF_THREADS_FULL)
+			add_warning(r, "the session image filled up: some threads were not recorded");
+		if (rp->track_memory && (err = build_memory(rp, s, p, r)))
+			return err;
+	}
+	r->loaded = r->nprocs > 0;
+	if (!r->loaded)
+		snprintf(r->reason, sizeof(r->reason), "%s",
+			 in->not_loaded_reason ? in->not_loaded_reason
+					       : in->spawned ? "the program never loaded the agent (LD_PRELOAD was "
+							       "cleared, ignored or the program did not start)"
+							     : "the program was not started");
+	return 0;
+}
+
+void report_free(struct report *r)
+{
+	free_argv(r->argv);
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct rprocess *p = &r->procs[i];
+		free_argv(p->argv);
+		free(p->exe);
+		for (size_t k = 0; k < p->mem.nsites; k++)
+			free(p->mem.sites[k].stack.frames);
+		free(p->mem.sites);
+		free(p->mem.leaks);
+		free(p->threads);
+	}
+	free(r->procs);
+	for (size_t i = 0; i < r->nwarnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	for (size_t i = 0; i < r->nsyms; i++)
+		symbolizer_free(r->syms[i]);
+	free(r->syms);
+	memset(r, 0, sizeof(*r));
+}

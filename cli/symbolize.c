@@ -1,0 +1,567 @@
+/*
+ * symbolize: addresses to function/file/line with elfutils' libdwfl.
+ *
+ * Each module is reported to one Dwfl at the load bias the agent saw
+ * (dl_iterate_phdr's dlpi_addr), so libdwfl maps runtime addresses itself;
+ * separate debug files come from its standard search (build-id under
+ * /usr/lib/debug, then .gnu_debuglink). We keep our own module table next
+ * to libdwfl's: it remembers the range of a module whose file is gone, and
+ * finds modules without dwfl_addrmodule, which assumes a single consistent
+ * address space while our record may hold a library unloaded and another
+ * mapped over it.
+ *
+ * Two open-addressing tables keep the cost down on long profiles: a cache
+ * of address -> frames (the same return addresses recur in every trace),
+ * and a string pool, so a name or a path is stored once however many
+ * frames point at it.
+ */
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libstdc++'s demangler (the launcher links -lstdc++); declared here
+ * rather than through <cxxabi.h>, which is C++ only. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* Frames kept per address. Real inline nesting is a handful deep; the cap
+ * only bounds the stack buffer, deeper chains lose their outer frames. */
+#define SYMBOLIZE_MAX_FRAMES 64
+
+#define SYMBOLIZE_MIN_TABLE 64 /* first size of both hash tables, power of 2 */
+
+struct sym_module {
+	char *path;
+	uint64_t bias;       /* load bias: runtime address - ELF vaddr */
+	uint64_t start, end; /* runtime addresses, [start, end) */
+	Dwfl_Module *dwmod;  /* NULL when the file could not be used */
+	int err;             /* what symbolizer_add_module returned for it */
+};
+
+struct sym_slot {
+	uint64_t addr;
+	int is_return;
+	int nframes;              /* 0: empty slot (a lookup always gives >= 1) */
+	struct sym_frame *frames; /* owned; strings inside belong to the pool */
+};
+
+struct symbolizer {
+	Dwfl *dwfl;
+	Dwfl_Callbacks callbacks; /* libdwfl keeps the pointer: lives as long as dwfl */
+	char *debuginfo_path;     /* NULL: libdwfl's ":.debug:/usr/lib/debug" */
+
+	struct sym_module *mods; /* sorted by start */
+	size_t nmods, mods_cap;
+
+	struct sym_slot *slots; /* address cache; slots_cap is 0 or a power of 2 */
+	size_t slots_cap, slots_used;
+
+	char **strs; /* string pool; strs_cap is 0 or a power of 2 */
+	size_t strs_cap, strs_used;
+};
+
+/* splitmix64's finalizer: addresses differ mostly in a few low bits, and
+ * open addressing with a mask needs those spread over every bit. */
+static uint64_t symbolize_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t symbolize_strhash(const char *str)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *str; str++)
+		h = (h ^ (unsigned char)*str) * 0x100000001b3ULL;
+	return h;
+}
+
+/* ---- string pool ---- */
+
+static int symbolize_strs_grow(struct symbolizer *s)
+{
+	size_t cap = s->strs_cap ? s->strs_cap * 2 : SYMBOLIZE_MIN_TABLE;
+	char **t = calloc(cap, sizeof(*t));
+	size_t i, j;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < s->strs_cap; i++) {
+		if (!s->strs[i])
+			continue;
+		j = symbolize_strhash(s->strs[i]) & (cap - 1);
+		while (t[j])
+			j = (j + 1) & (cap - 1);
+		t[j] = s->strs[i];
+	}
+	free(s->strs);
+	s->strs = t;
+	s->strs_cap = cap;
+	return 0;
+}
+
+/* The pooled copy of str; NULL for NULL or when out of memory (the frame
+ * then just lacks that field, which beats failing the whole lookup). */
+static const char *symbolize_intern(struct symbolizer *s, const char *str)
+{
+	size_t i;
+	char *copy;
+
+	if (!str)
+		return NULL;
+	/* Load at most 3/4 so probes stay short and always end on a hole. */
+	if ((s->strs_used + 1) * 4 > s->strs_cap * 3 && symbolize_strs_grow(s) < 0)
+		return NULL;
+	i = symbolize_strhash(str) & (s->strs_cap - 1);
+	for (; s->strs[i]; i = (i + 1) & (s->strs_cap - 1))
+		if (strcmp(s->strs[i], str) == 0)
+			return s->strs[i];
+	copy = strdup(str);
+	if (!copy)
+		return NULL;
+	s->strs[i] = copy;
+	s->strs_used++;
+	return copy;
+}
+
+/* A mangled C++ name demangled, anything else as is; pooled either way. */
+static const char *symbolize_name(struct symbolizer *s, const char *raw)
+{
+	const char *name;
+	char *plain;
+	int status = -1;
+
+	if (!raw || !*raw)
+		return NULL;
+	if (raw[0] != '_' || raw[1] != 'Z')
+		return symbolize_intern(s, raw);
+	plain = __cxa_demangle(raw, NULL, NULL, &status);
+	name = symbolize_intern(s, status == 0 && plain ? plain : raw);
+	free(plain);
+	return name;
+}
+
+/* DWARF may give a file relative to the compilation directory; a report
+ * read elsewhere needs the full path. */
+static const char *symbolize_path(struct symbolizer *s, const char *dir, const char *file)
+{
+	const char *path;
+	char *joined;
+
+	if (!file)
+		return NULL;
+	if (file[0] == '/' || !dir || !*dir)
+		return symbolize_intern(s, file);
+	if (asprintf(&joined, "%s/%s", dir, file) < 0)
+		return NULL;
+	path = symbolize_intern(s, joined);
+	free(joined);
+	return path;
+}
+
+/* ---- address cache ---- */
+
+static uint64_t symbolize_slot_hash(uint64_t addr, int is_return)
+{
+	return symbolize_mix(addr ^ ((uint64_t)is_return << 63));
+}
+
+static void symbolize_cache_clear(struct symbolizer *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->slots_cap; i++)
+		free(s->slots[i].frames);
+	if (s->slots_cap)
+		memset(s->slots, 0, s->slots_cap * sizeof(*s->slots));
+	s->slots_used = 0;
+}
+
+static int symbolize_cache_grow(struct symbolizer *s)
+{
+	size_t cap = s->slots_cap ? s->slots_cap * 2 : SYMBOLIZE_MIN_TABLE;
+	struct sym_slot *t = calloc(cap, sizeof(*t));
+	size_t i, j;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < s->slots_cap; i++) {
+		struct sym_slot *old = &s->slots[i];
+
+		if (!old->nframes)
+			continue;
+		j = symbolize_slot_hash(old->addr, old->is_return) & (cap - 1);
+		while (t[j].nframes)
+			j = (j + 1) & (cap - 1);
+		t[j] = *old;
+	}
+	free(s->slots);
+	s->slots = t;
+	s->slots_cap = cap;
+	return 0;
+}
+
+/* The slot holding (addr, is_return), or the empty slot where it belongs;
+ * NULL only when the table is full and cannot grow (lookups then go
+ * uncached). */
+static struct sym_slot *symbolize_cache_slot(struct symbolizer *s, uint64_t addr, int is_return)
+{
+	size_t i;
+
+	if ((s->slots_used + 1) * 4 > s->slots_cap * 3 && symbolize_cache_grow(s) < 0 &&
+	    s->slots_used + 1 >= s->slots_cap)
+		return NULL;
+	i = symbolize_slot_hash(addr, is_return) & (s->slots_cap - 1);
+	for (; s->slots[i].nframes; i = (i + 1) & (s->slots_cap - 1))
+		if (s->slots[i].addr == addr && s->slots[i].is_return == is_return)
+			break;
+	return &s->slots[i];
+}
+
+/* ---- modules ---- */
+
+static int symbolize_module_cmp(const void *a, const void *b)
+{
+	const struct sym_module *ma = a, *mb = b;
+
+	return ma->start < mb->start ? -1 : ma->start > mb->start;
+}
+
+static struct sym_module *symbolize_module_at(struct symbolizer *s, uint64_t pc)
+{
+	size_t lo = 0, hi = s->nmods, mid;
+
+	/* lo ends as the first module starting above pc. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->mods[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Ranges can overlap (an unloaded library and its successor are both
+	 * on record), so the nearest start is not always the one holding pc. */
+	while (lo-- > 0)
+		if (pc < s->mods[lo].end)
+			return &s->mods[lo];
+	return NULL;
+}
+
+/* Hand m's file to libdwfl at m's bias; 0 or -errno. */
+static int symbolize_report(struct symbolizer *s, struct sym_module *m)
+{
+	int fd;
+
+	/* Opened here rather than by libdwfl so a missing or unreadable file
+	 * gives the caller its real errno. */
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dwfl_report_begin_add(s->dwfl);
+	/* add_p_vaddr=true: `base` is then the load bias (dlpi_addr) and
+	 * libdwfl adds the segments' p_vaddr itself, for PIE, non-PIE and
+	 * prelinked files alike. */
+	m->dwmod = dwfl_report_elf(s->dwfl, m->path, m->path, fd, m->bias, true);
+	/* The fd is consumed on success only. */
+	if (!m->dwmod)
+		close(fd);
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	return m->dwmod ? 0 : -ENOEXEC;
+}
+
+int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias, uint64_t start, uint64_t end)
+{
+	struct sym_module *m;
+	size_t i;
+	int err;
+
+	if (!path || start >= end)
+		return -EINVAL;
+	/* A module recorded twice (by two threads' traces, or dlopen of a
+	 * library already loaded) is reported once; the range on record
+	 * becomes the union. */
+	for (i = 0; i < s->nmods; i++) {
+		m = &s->mods[i];
+		if (m->bias != bias || strcmp(m->path, path) != 0)
+			continue;
+		err = m->err;
+		if (start < m->start || end > m->end) {
+			m->start = start < m->start ? start : m->start;
+			m->end = end > m->end ? end : m->end;
+			qsort(s->mods, s->nmods, sizeof(*s->mods), symbolize_module_cmp);
+			symbolize_cache_clear(s);
+		}
+		return err;
+	}
+	if (s->nmods == s->mods_cap) {
+		size_t cap = s->mods_cap ? s->mods_cap * 2 : 16;
+		struct sym_module *t = realloc(s->mods, cap * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		s->mods = t;
+		s->mods_cap = cap;
+	}
+	m = &s->mods[s->nmods];
+	memset(m, 0, sizeof(*m));
+	m->path = strdup(path);
+	if (!m->path)
+		return -ENOMEM;
+	m->bias = bias;
+	m->start = start;
+	m->end = end;
+	err = m->err = symbolize_report(s, m);
+	s->nmods++;
+	qsort(s->mods, s->nmods, sizeof(*s->mods), symbolize_module_cmp);
+	/* Addresses looked up before may have been misses that this module
+	 * now covers. */
+	symbolize_cache_clear(s);
+	return err;
+}
+
+int symbolizer_module_count(const struct symbolizer *s)
+{
+	return (int)s->nmods;
+}
+
+/* ---- DWARF ---- */
+
+static const char *symbolize_die_name(struct symbolizer *s, Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = NULL;
+
+	/* The linkage name demangles to the qualified name and signature
+	 * (ns::f(int)) where DW_AT_name says just f. The _integrate lookups
+	 * follow DW_AT_abstract_origin and DW_AT_specification: an inlined
+	 * or out-of-line instance carries no name of its own. */
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		name = dwarf_formstring(&attr);
+	if (!name && dwarf_attr_integrate(die, DW_AT_name, &attr))
+		name = dwarf_formstring(&attr);
+	return symbolize_name(s, name);
+}
+
+static const char *symbolize_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+
+	/* .symtab when the file or its debug file has one, else .dynsym
+	 * (or the MiniDebugInfo .gnu_debugdata). */
+	return symbolize_name(s, dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL));
+}
+
+/* The line table's file and line for pc: the innermost source position,
+ * which inside inlined code is the inlined function's own line. */
+static void symbolize_srcline(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_frame *f)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+	const char *file;
+	int lineno = 0;
+
+	if (!line)
+		return;
+	file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+	if (!file)
+		return;
+	f->file = symbolize_path(s, dwfl_line_comp_dir(line), file);
+	f->line = lineno;
+}
+
+/* Where the inlined instance `inl` was called from: the position inside
+ * the frame that contains it. */
+static void symbolize_callsite(struct symbolizer *s, Dwarf_Die *inl, struct sym_frame *f)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word idx, lineno;
+	Dwarf_Files *files;
+	Dwarf_Die cu;
+	size_t nfiles;
+
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_line, &attr), &lineno) == 0)
+		f->line = (int)lineno;
+	if (dwarf_formudata(dwarf_attr(inl, DW_AT_call_file, &attr), &idx) != 0)
+		return;
+	/* The index is into the line table of the DIE's own unit, which with
+	 * dwz-style partial units need not be the unit pc was found in. */
+	if (!dwarf_diecu(inl, &cu, NULL, NULL) || dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 ||
+	    idx >= nfiles)
+		return;
+	f->file = symbolize_path(s, dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr)),
+				 dwarf_filesrc(files, idx, NULL, NULL));
+}
+
+static bool symbolize_is_function(Dwarf_Die *die)
+{
+	int tag = dwarf_tag(die);
+
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
+}
+
+/* Frames from the DWARF scopes around pc, innermost first, each a copy of
+ * f[0] with its own name and position; 0 when the module has no DWARF
+ * function there (the caller falls back to the symbol table). */
+static int symbolize_inlines(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_frame *f, int cap)
+{
+	Dwarf_Die *scopes = NULL, *chain = NULL, *callee = NULL;
+	struct sym_frame base = f[0];
+	Dwarf_Die *cudie;
+	Dwarf_Addr bias;
+	int nscopes, nchain, i, n = 0;
+
+	cudie = dwfl_module_addrdie(mod, pc, &bias);
+	if (!cudie)
+		return 0;
+	nscopes = dwarf_getscopes(cudie, pc - bias, &scopes);
+	for (i = 0; i < nscopes; i++)
+		if (symbolize_is_function(&scopes[i]))
+			break;
+	if (i >= nscopes)
+		goto out;
+	/* Past an inlined_subroutine, dwarf_getscopes goes on into the scopes
+	 * of the abstract definition, not into the code it was inlined into.
+	 * The concrete DIE's physical parents are the real call chain. */
+	nchain = dwarf_getscopes_die(&scopes[i], &chain);
+	for (i = 0; i < nchain && n < cap; i++) {
+		Dwarf_Die *die = &chain[i];
+		int tag = dwarf_tag(die);
+
+		if (!symbolize_is_function(die))
+			continue;
+		f[n] = base;
+		f[n].function = symbolize_die_name(s, die);
+		f[n].inlined = tag == DW_TAG_inlined_subroutine;
+		if (!callee)
+			symbolize_srcline(s, mod, pc, &f[n]);
+		else
+			symbolize_callsite(s, callee, &f[n]);
+		if (tag == DW_TAG_subprogram) {
+			/* An artificial or nameless DIE: the symbol still has one. */
+			if (!f[n].function)
+				f[n].function = symbolize_symbol(s, mod, pc);
+			n++;
+			break;
+		}
+		callee = die;
+		n++;
+	}
+out:
+	free(chain);
+	free(scopes);
+	return n;
+}
+
+/* Resolve addr into f[0..cap); returns the frame count, >= 1. */
+static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int is_return, struct sym_frame *f, int cap)
+{
+	/* A return address is the instruction after the call: possibly the
+	 * next line, or past a noreturn call's end into the next function.
+	 * One byte back is still inside the call instruction. */
+	uint64_t pc = is_return && addr ? addr - 1 : addr;
+	struct sym_module *m = symbolize_module_at(s, pc);
+	int n;
+
+	memset(f, 0, sizeof(*f));
+	f->address = addr;
+	if (!m)
+		return 1;
+	f->module = symbolize_intern(s, m->path);
+	f->offset = addr - m->bias;
+	if (!m->dwmod)
+		return 1;
+	n = symbolize_inlines(s, m->dwmod, pc, f, cap);
+	if (n > 0)
+		return n;
+	/* No DWARF (stripped, no debug file found) or no function DIE there
+	 * (assembly): the symbol table names the function, and a line table
+	 * without DIEs may still give the place. */
+	f->function = symbolize_symbol(s, m->dwmod, pc);
+	symbolize_srcline(s, m->dwmod, pc, f);
+	return 1;
+}
+
+int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct sym_frame *out, int max)
+{
+	struct sym_frame tmp[SYMBOLIZE_MAX_FRAMES];
+	const struct sym_frame *frames = tmp;
+	struct sym_slot *slot;
+	int n;
+
+	if (max <= 0)
+		return 0;
+	is_return = is_return != 0;
+	slot = symbolize_cache_slot(s, addr, is_return);
+	if (slot && slot->nframes) {
+		frames = slot->frames;
+		n = slot->nframes;
+	} else {
+		n = symbolize_resolve(s, addr, is_return, tmp, SYMBOLIZE_MAX_FRAMES);
+		/* Out of memory: answer anyway, just without caching. */
+		if (slot && (slot->frames = malloc((size_t)n * sizeof(*tmp)))) {
+			memcpy(slot->frames, tmp, (size_t)n * sizeof(*tmp));
+			slot->addr = addr;
+			slot->is_return = is_return;
+			slot->nframes = n;
+			s->slots_used++;
+		}
+	}
+	if (n > max)
+		n = max;
+	memcpy(out, frames, (size_t)n * sizeof(*out));
+	return n;
+}
+
+int symbolizer_new(struct symbolizer **out)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	/* find_elf is never asked for (dwfl_report_elf gives the file), but
+	 * libdwfl expects one; debug files come by build-id first, then
+	 * .gnu_debuglink in the default path. */
+	s->callbacks.find_elf = dwfl_build_id_find_elf;
+	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->callbacks.section_address = dwfl_offline_section_address;
+	s->callbacks.debuginfo_path = &s->debuginfo_path;
+	s->dwfl = dwfl_begin(&s->callbacks);
+	if (!s->dwfl) {
+		free(s);
+		return -ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	dwfl_end(s->dwfl);
+	symbolize_cache_clear(s);
+	free(s->slots);
+	for (i = 0; i < s->nmods; i++)
+		free(s->mods[i].path);
+	free(s->mods);
+	for (i = 0; i < s->strs_cap; i++)
+		free(s->strs[i]);
+	free(s->strs);
+	free(s);
+}

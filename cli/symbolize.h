@@ -1,0 +1,45 @@
+/*
+ * symbolize: turns the raw instruction addresses the agent recorded into
+ * function, file and line, offline, from the files on disk: the profiled
+ * process may be long gone, so nothing is read from /proc or its memory.
+ * The module list (path, load bias, mapped range) comes from the agent's
+ * record of dl_iterate_phdr. An address inside inlined code expands into
+ * several frames, innermost first, so a report shows the call chain the
+ * source has even where the binary has none.
+ *
+ * One symbolizer per process image; not thread safe. Strings handed out
+ * are interned and live until symbolizer_free.
+ */
+#ifndef PTRACE_SYMBOLIZE_H
+#define PTRACE_SYMBOLIZE_H
+
+#include <stdint.h>
+
+struct sym_frame {
+	const char *function; /* demangled name, or NULL when unknown; owned by the symbolizer */
+	const char *file;     /* source file path, or NULL */
+	int line;             /* source line, 0 when unknown */
+	const char *module;   /* path of the ELF module, or NULL when the address is in no module */
+	uint64_t address;     /* the address asked for */
+	uint64_t offset;      /* address - module load bias (0 if no module) */
+	int inlined;          /* 1: this function was inlined into the next frame */
+};
+
+struct symbolizer;
+
+/* New symbolizer for one process image; -ENOMEM on failure. */
+int symbolizer_new(struct symbolizer **out);
+
+/* Add a module loaded at load bias `bias` spanning [start,end); 0, or -errno when the file cannot be used (the address range is still remembered so lookups give module+offset). */
+int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias, uint64_t start, uint64_t end);
+
+/* Symbolize addr. is_return != 0 means addr is a return address: look up addr-1 so the call's line is found. Fills up to max frames: inlined functions first (innermost), the real containing function last; returns the number of frames written (>= 1 always when max >= 1: an unknown address gives one frame with function NULL, module/offset when known). Results are cached per address; strings stay valid until symbolizer_free. */
+int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct sym_frame *out, int max);
+
+/* Number of distinct modules known (same path and bias counted once); never fails. */
+int symbolizer_module_count(const struct symbolizer *s);
+
+/* Free s and every string it handed out; NULL is a no-op. */
+void symbolizer_free(struct symbolizer *s);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * dlopen/dlclose: keep the module map current for symbolization.
+ *
+ * dlopen looks at its return address to find the calling object (for its
+ * RUNPATH and $ORIGIN), so our wrapper must not be a new caller: it only
+ * raises a flag and tail-calls the real dlopen. The map is rescanned at the
+ * next stack capture, at dlclose and at exit.
+ */
+#include <dlfcn.h>
+
+#include "agent.h"
+#include "modules.h"
+
+#define EXPORT __attribute__((visibility("default"), no_instrument_function))
+
+typedef void *(*dlopen_fn)(const char *, int);
+typedef int (*dlclose_fn)(void *);
+
+EXPORT void *dlopen(const char *file, int mode)
+{
+	dlopen_fn real = agent.real.dlopen;
+
+	__atomic_store_n(&agent.modules_dirty, 1, __ATOMIC_RELAXED);
+	if (unlikely(!real)) {
+		agent_init();
+		real = agent.real.dlopen;
+		if (!real)
+			real = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
+	}
+	return real(file, mode); /* a sibling call: see the comment above */
+}
+
+EXPORT int dlclose(void *handle)
+{
+	dlclose_fn real = agent.real.dlclose;
+	int ret;
+
+	if (unlikely(!real)) {
+		agent_init();
+		real = agent.real.dlclose ? agent.real.dlclose : (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+	}
+	if (agent.proc && ts.state != TS_BUSY) {
+		uint8_t saved = ts.state;
+		ts.state = TS_BUSY;
+		modules_scan(0); /* record what is about to go before it goes */
+		ret = real(handle);
+		modules_scan(1);
+		ts.state = saved;
+		return ret;
+	}
+	return real(handle);
+}

@@ -1,0 +1,510 @@
+/*
+ * symbolize: the test binary symbolizes itself. Its modules come from
+ * dl_iterate_phdr, as the agent records them, and the probes below know
+ * their own lines through __LINE__, so every answer is exact.
+ */
+#include "symbolize.h"
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
+/* noipa: no inlining, cloning (probe.constprop.0) or tail calls, so each
+ * probe keeps its name and its call sites keep their return addresses. */
+#define NOIPA __attribute__((noipa))
+
+#define MAX_FRAMES 8
+
+/* ---- probes: their lines are the expected answers ---- */
+
+/* The line of probe_entry's opening brace. gcc gives the entry address two
+ * line rows, the brace and the first statement; the last one describes
+ * the instruction, and which is last depends on the flags (-fsanitize
+ * swaps them). */
+static const int probe_entry_line = __LINE__ + 2;
+NOIPA static int probe_entry(int x)
+{
+	return x * 3 + 1;
+}
+
+NOIPA static void *probe_return_address(void)
+{
+	return __builtin_return_address(0);
+}
+
+/* Return address of a call made on the line stored in *line. The nop on
+ * the next line is the instruction at the return address, so looking up
+ * the address itself instead of the call gives the wrong line. */
+NOIPA static void *probe_caller(int *line)
+{
+	void *ra;
+
+	*line = __LINE__ + 1;
+	ra = probe_return_address();
+	__asm__ volatile("nop" ::: "memory");
+	return ra;
+}
+
+static inline __attribute__((always_inline)) void *probe_inlined(int *line)
+{
+	void *ra;
+
+	*line = __LINE__ + 1;
+	ra = probe_return_address();
+	__asm__ volatile("nop" ::: "memory");
+	return ra;
+}
+
+/* Return address of a call made inside probe_inlined, which is inlined
+ * here on the line stored in *call_line. */
+NOIPA static void *probe_inliner(int *inner_line, int *call_line)
+{
+	void *ra;
+
+	*call_line = __LINE__ + 1;
+	ra = probe_inlined(inner_line);
+	__asm__ volatile("nop" ::: "memory");
+	return ra;
+}
+
+/* ---- helpers ---- */
+
+/* Free s and check nothing leaked. LeakSanitizer's own report comes when
+ * Criterion's worker exits, after the result is in, and fails nothing;
+ * asking it here makes a leak fail the test. */
+static void free_checked(struct symbolizer *s)
+{
+	symbolizer_free(s);
+#ifdef __SANITIZE_ADDRESS__
+	cr_assert(eq(int, __lsan_do_recoverable_leak_check(), 0), "no leak after symbolizer_free");
+#endif
+}
+
+static int ends_with(const char *str, const char *suffix)
+{
+	size_t n = strlen(str), k = strlen(suffix);
+
+	return n >= k && strcmp(str + n - k, suffix) == 0;
+}
+
+/* Load bias of the module holding addr, as dl_iterate_phdr reports it. */
+static uint64_t bias_of(const void *addr)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+
+	cr_assert(ne(int, dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP), 0), "dladdr1 finds %p", addr);
+	return lm->l_addr;
+}
+
+/* The test binary's path, which dl_iterate_phdr leaves empty. */
+static char *self_exe(void)
+{
+	static char exe[PATH_MAX];
+	ssize_t n;
+
+	if (exe[0])
+		return exe;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	cr_assert(gt(i64, n, 0), "readlink /proc/self/exe");
+	exe[n] = '\0';
+	return exe;
+}
+
+static int add_loaded(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	const char *path = info->dlpi_name;
+	int i;
+
+	(void)size;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_vaddr < lo)
+			lo = ph->p_vaddr;
+		if (ph->p_vaddr + ph->p_memsz > hi)
+			hi = ph->p_vaddr + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	/* The main program has an empty name; the agent resolves it the same way. */
+	if (!path || !*path)
+		path = self_exe();
+	/* The vDSO has no file: -ENOENT, but its range is still known. */
+	symbolizer_add_module(arg, path, info->dlpi_addr, info->dlpi_addr + lo, info->dlpi_addr + hi);
+	return 0;
+}
+
+static struct symbolizer *symbolizer_of_self(void)
+{
+	struct symbolizer *s = NULL;
+
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new succeeds");
+	dl_iterate_phdr(add_loaded, s);
+	return s;
+}
+
+static uint64_t addr_of(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+/* Header and one PT_LOAD, no sections: a module libdwfl accepts but that
+ * has neither .symtab nor .dynsym. The ELF class, data and machine are the
+ * test binary's own. */
+static void write_bare_elf(char *path_template)
+{
+	ElfW(Ehdr) self, eh;
+	ElfW(Phdr) ph;
+	int fd;
+
+	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	cr_assert(ge(int, fd, 0), "open /proc/self/exe");
+	cr_assert(eq(i64, read(fd, &self, sizeof(self)), (int64_t)sizeof(self)), "read own ELF header");
+	close(fd);
+
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, self.e_ident, EI_NIDENT);
+	eh.e_type = ET_DYN;
+	eh.e_machine = self.e_machine;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(eh);
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(ph);
+	eh.e_phnum = 1;
+	memset(&ph, 0, sizeof(ph));
+	ph.p_type = PT_LOAD;
+	ph.p_flags = PF_R | PF_X;
+	ph.p_filesz = ph.p_memsz = 0x2000;
+	ph.p_align = 0x1000;
+
+	fd = mkstemp(path_template);
+	cr_assert(ge(int, fd, 0), "mkstemp %s", path_template);
+	cr_assert(eq(i64, write(fd, &eh, sizeof(eh)), (int64_t)sizeof(eh)), "write ELF header");
+	cr_assert(eq(i64, write(fd, &ph, sizeof(ph)), (int64_t)sizeof(ph)), "write program header");
+	cr_assert(eq(int, ftruncate(fd, 0x2000), 0), "size the file to its segment");
+	close(fd);
+}
+
+/* Whether /usr/lib/debug holds a debug file for the module whose notes
+ * are at info: libc6-dbg may or may not be installed. */
+static int has_debug_file(struct dl_phdr_info *info)
+{
+	char path[PATH_MAX];
+	int i, len;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		const char *p, *end;
+
+		if (ph->p_type != PT_NOTE)
+			continue;
+		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const unsigned char *desc = (const unsigned char *)(p + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u));
+			uint32_t k;
+
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(nh + 1, "GNU", 4) == 0) {
+				len = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", desc[0]);
+				for (k = 1; k < nh->n_descsz; k++)
+					len += snprintf(path + len, sizeof(path) - (size_t)len, "%02x", desc[k]);
+				snprintf(path + len, sizeof(path) - (size_t)len, ".debug");
+				return access(path, R_OK) == 0;
+			}
+			p += sizeof(*nh) + ((nh->n_namesz + 3) & ~3u) + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 0;
+}
+
+static int find_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (!strstr(info->dlpi_name, "/libc.so"))
+		return 0;
+	*(int *)arg = has_debug_file(info);
+	return 1;
+}
+
+/* ---- tests ---- */
+
+Test(symbolize, function_address_gives_name_file_and_entry_line)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	uint64_t addr = addr_of((void *)probe_entry);
+	int n = symbolizer_lookup(s, addr, 0, f, MAX_FRAMES);
+
+	cr_assert(eq(int, n, 1), "a function entry is one frame, got %d", n);
+	cr_assert(eq(str, (char *)f[0].function, "probe_entry"), "function name");
+	cr_assert(ne(ptr, (void *)f[0].file, NULL), "a file from the DWARF line table");
+	cr_assert(eq(int, ends_with(f[0].file, "/tests/test_symbolize.c"), 1), "full path of this file, got %s",
+		  f[0].file);
+	cr_assert(eq(int, f[0].file[0], '/'), "path joined with comp_dir, got %s", f[0].file);
+	cr_assert(eq(int, f[0].line == probe_entry_line || f[0].line == probe_entry_line + 1, 1),
+		  "entry line is the brace (%d) or the first statement, got %d", probe_entry_line, f[0].line);
+	cr_assert(eq(int, f[0].inlined, 0), "a real function is not inlined");
+	cr_assert(eq(u64, f[0].address, addr), "address echoed");
+	cr_assert(eq(u64, f[0].offset, addr - bias_of((void *)probe_entry)), "offset from the load bias");
+	cr_assert(eq(str, (char *)f[0].module, self_exe()), "module is the test binary");
+	free_checked(s);
+}
+
+Test(symbolize, return_address_gives_call_line)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	int line = 0;
+	void *ra = probe_caller(&line);
+	int n = symbolizer_lookup(s, addr_of(ra), 1, f, MAX_FRAMES);
+
+	cr_assert(eq(int, n, 1), "no inlining at this call, got %d frames", n);
+	cr_assert(eq(str, (char *)f[0].function, "probe_caller"), "caller's name");
+	cr_assert(eq(int, ends_with(f[0].file, "/tests/test_symbolize.c"), 1), "this file, got %s", f[0].file);
+	cr_assert(eq(int, f[0].line, line), "the line of the call, not the one after");
+	cr_assert(eq(str, (char *)f[0].module, self_exe()), "module is the test binary");
+	cr_assert(eq(u64, f[0].address, addr_of(ra)), "the address asked for, not ra-1");
+	free_checked(s);
+}
+
+Test(symbolize, inlined_call_gives_inlined_frame_then_caller)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	int inner_line = 0, call_line = 0;
+	void *ra = probe_inliner(&inner_line, &call_line);
+	int n = symbolizer_lookup(s, addr_of(ra), 1, f, MAX_FRAMES);
+
+	cr_assert(eq(int, n, 2), "inlined function + caller, got %d frames", n);
+	cr_assert(eq(str, (char *)f[0].function, "probe_inlined"), "innermost frame is the inlined function");
+	cr_assert(eq(int, f[0].inlined, 1), "first frame marked inlined");
+	cr_assert(eq(int, ends_with(f[0].file, "/tests/test_symbolize.c"), 1), "inlined file, got %s", f[0].file);
+	cr_assert(eq(int, f[0].line, inner_line), "line inside the inlined function");
+	cr_assert(eq(str, (char *)f[1].function, "probe_inliner"), "next frame is the caller");
+	cr_assert(eq(int, f[1].inlined, 0), "the caller is the real function");
+	cr_assert(eq(int, ends_with(f[1].file, "/tests/test_symbolize.c"), 1), "call site file, got %s", f[1].file);
+	cr_assert(eq(int, f[1].file[0], '/'), "call site path joined with comp_dir, got %s", f[1].file);
+	cr_assert(eq(int, f[1].line, call_line), "line where the inlined function is called");
+	cr_assert(eq(u64, f[1].address, addr_of(ra)), "both frames carry the address");
+	cr_assert(eq(u64, f[1].offset, f[0].offset), "both frames carry the offset");
+	free_checked(s);
+}
+
+Test(symbolize, max_frames_keeps_the_innermost)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	int inner_line = 0, call_line = 0;
+	void *ra = probe_inliner(&inner_line, &call_line);
+
+	memset(f, 0, sizeof(f));
+	cr_assert(eq(int, symbolizer_lookup(s, addr_of(ra), 1, f, 1), 1), "max=1 writes one frame");
+	cr_assert(eq(str, (char *)f[0].function, "probe_inlined"), "the innermost frame");
+	cr_assert(eq(ptr, (void *)f[1].function, NULL), "nothing written past max");
+	cr_assert(eq(int, symbolizer_lookup(s, addr_of(ra), 1, f, 0), 0), "max=0 writes nothing");
+	cr_assert(eq(int, symbolizer_lookup(s, addr_of(ra), 1, f, MAX_FRAMES), 2),
+		  "the cached entry still has both frames");
+	free_checked(s);
+}
+
+Test(symbolize, libc_address_gives_libc_module_and_symbol)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	void *fn;
+	uint64_t addr;
+	int n, debug = -1;
+
+	cr_assert(ne(ptr, libc, NULL), "libc.so.6 is loaded");
+	/* From libc's own handle: the sanitizers may interpose a getpid of
+	 * their own in the test binary. */
+	fn = dlsym(libc, "getpid");
+	cr_assert(ne(ptr, fn, NULL), "dlsym getpid");
+	addr = addr_of(fn);
+	n = symbolizer_lookup(s, addr, 0, f, MAX_FRAMES);
+	cr_assert(eq(int, n, 1), "getpid is not inlined, got %d frames", n);
+	cr_assert(ne(ptr, (void *)f[0].module, NULL), "in a module");
+	cr_assert(ne(ptr, strstr(f[0].module, "libc.so"), NULL), "module is libc, got %s", f[0].module);
+	cr_assert(eq(u64, f[0].offset, addr - bias_of(fn)), "offset from libc's load bias");
+	cr_assert(ne(ptr, (void *)f[0].function, NULL), "a name from .dynsym or the debug file");
+	/* getpid is a weak alias of __getpid: either name is right. */
+	cr_assert(eq(int, strcmp(f[0].function, "getpid") == 0 || strcmp(f[0].function, "__getpid") == 0, 1),
+		  "getpid or __getpid, got %s", f[0].function);
+	/* Debian's libc has no line table of its own; one comes only from the
+	 * separate debug file found by build-id. */
+	dl_iterate_phdr(find_libc, &debug);
+	cr_assert(ne(int, debug, -1), "libc found by dl_iterate_phdr");
+	if (debug) {
+		cr_assert(ne(ptr, (void *)f[0].file, NULL), "debug file installed: a source file");
+		cr_assert(gt(int, f[0].line, 0), "debug file installed: a line");
+	} else {
+		cr_assert(eq(ptr, (void *)f[0].file, NULL), "no debug file: no source file");
+		cr_assert(eq(int, f[0].line, 0), "no debug file: no line");
+	}
+	dlclose(libc);
+	free_checked(s);
+}
+
+Test(symbolize, cxx_symbol_is_demangled)
+{
+	void *lib = dlopen("libstdc++.so.6", RTLD_NOW);
+	struct symbolizer *s;
+	struct sym_frame f[MAX_FRAMES];
+	void *fn;
+	int n;
+
+	cr_assert(ne(ptr, lib, NULL), "dlopen libstdc++.so.6");
+	fn = dlsym(lib, "_ZSt9terminatev");
+	cr_assert(ne(ptr, fn, NULL), "dlsym std::terminate");
+	s = symbolizer_of_self();
+	n = symbolizer_lookup(s, addr_of(fn), 0, f, MAX_FRAMES);
+	cr_assert(ge(int, n, 1), "at least one frame");
+	cr_assert(eq(str, (char *)f[n - 1].function, "std::terminate()"), "demangled name");
+	cr_assert(ne(ptr, strstr(f[n - 1].module, "libstdc++.so"), NULL), "module is libstdc++, got %s",
+		  f[n - 1].module);
+	free_checked(s);
+	dlclose(lib);
+}
+
+Test(symbolize, address_outside_modules_gives_no_module)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	int n = symbolizer_lookup(s, 0x10, 1, f, MAX_FRAMES);
+
+	cr_assert(eq(int, n, 1), "an unknown address still gives one frame");
+	cr_assert(eq(ptr, (void *)f[0].function, NULL), "no function");
+	cr_assert(eq(ptr, (void *)f[0].file, NULL), "no file");
+	cr_assert(eq(int, f[0].line, 0), "no line");
+	cr_assert(eq(ptr, (void *)f[0].module, NULL), "no module");
+	cr_assert(eq(u64, f[0].offset, 0), "no offset without a module");
+	cr_assert(eq(u64, f[0].address, 0x10), "address echoed");
+	free_checked(s);
+}
+
+Test(symbolize, missing_file_keeps_module_and_offset)
+{
+	const uint64_t bias = 0x7e0000000000ULL;
+	struct symbolizer *s = NULL;
+	struct sym_frame f[MAX_FRAMES];
+	int n;
+
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new succeeds");
+	cr_assert(eq(int, symbolizer_add_module(s, "/nonexistent/libgone.so", bias, bias + 0x1000, bias + 0x5000),
+		     -ENOENT),
+		  "a missing file is -ENOENT");
+	n = symbolizer_lookup(s, bias + 0x1234, 1, f, MAX_FRAMES);
+	cr_assert(eq(int, n, 1), "one frame");
+	cr_assert(eq(str, (char *)f[0].module, "/nonexistent/libgone.so"), "module still known");
+	cr_assert(eq(u64, f[0].offset, 0x1234), "offset from the bias");
+	cr_assert(eq(ptr, (void *)f[0].function, NULL), "no function without the file");
+	n = symbolizer_lookup(s, bias + 0x5000, 0, f, MAX_FRAMES);
+	cr_assert(eq(ptr, (void *)f[0].module, NULL), "end of the range is exclusive");
+	cr_assert(eq(int, symbolizer_add_module(s, "/tmp", 0, 0x1000, 0x2000), -ENOEXEC),
+		  "a directory is no ELF file: -ENOEXEC");
+	cr_assert(eq(int, symbolizer_add_module(s, "/x", 0, 0x2000, 0x2000), -EINVAL), "an empty range is -EINVAL");
+	free_checked(s);
+}
+
+Test(symbolize, elf_without_symbols_gives_module_and_offset)
+{
+	const uint64_t bias = 0x500000000000ULL;
+	char path[] = "/tmp/test_symbolize_bare_XXXXXX";
+	struct symbolizer *s = NULL;
+	struct sym_frame f[MAX_FRAMES];
+	int n;
+
+	write_bare_elf(path);
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new succeeds");
+	cr_assert(eq(int, symbolizer_add_module(s, path, bias, bias, bias + 0x2000), 0), "a bare ELF is usable");
+	n = symbolizer_lookup(s, bias + 0x1000, 0, f, MAX_FRAMES);
+	cr_assert(eq(int, n, 1), "one frame");
+	cr_assert(eq(ptr, (void *)f[0].function, NULL), "no symbols: no function");
+	cr_assert(eq(ptr, (void *)f[0].file, NULL), "no DWARF: no file");
+	cr_assert(eq(str, (char *)f[0].module, path), "module path");
+	cr_assert(eq(u64, f[0].offset, 0x1000), "offset from the bias");
+	free_checked(s);
+	unlink(path);
+}
+
+Test(symbolize, same_module_twice_is_reported_once)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	int before = symbolizer_module_count(s);
+
+	dl_iterate_phdr(add_loaded, s);
+	cr_assert(gt(int, before, 2), "the test binary, libc and more are loaded");
+	cr_assert(eq(int, symbolizer_module_count(s), before), "adding them again adds nothing");
+	cr_assert(eq(int, symbolizer_lookup(s, addr_of((void *)probe_entry), 0, f, MAX_FRAMES), 1), "one frame");
+	cr_assert(eq(str, (char *)f[0].function, "probe_entry"), "lookups unchanged");
+	free_checked(s);
+}
+
+Test(symbolize, repeated_lookup_returns_cached_strings)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame a[MAX_FRAMES], b[MAX_FRAMES];
+	int line = 0;
+	void *ra = probe_caller(&line);
+
+	cr_assert(eq(int, symbolizer_lookup(s, addr_of(ra), 1, a, MAX_FRAMES), 1), "first lookup");
+	cr_assert(eq(int, symbolizer_lookup(s, addr_of(ra), 1, b, MAX_FRAMES), 1), "second lookup");
+	cr_assert(eq(ptr, (void *)a[0].function, (void *)b[0].function), "same function string");
+	cr_assert(eq(ptr, (void *)a[0].file, (void *)b[0].file), "same file string");
+	cr_assert(eq(int, a[0].line, b[0].line), "same line");
+	free_checked(s);
+}
+
+Test(symbolize, return_flag_is_part_of_the_cache_key)
+{
+	struct symbolizer *s = symbolizer_of_self();
+	struct sym_frame f[MAX_FRAMES];
+	uint64_t addr = addr_of((void *)probe_entry);
+
+	/* As a return address, probe_entry's first byte means the byte before
+	 * it: padding or the previous function, never probe_entry. */
+	symbolizer_lookup(s, addr, 1, f, MAX_FRAMES);
+	cr_assert(ne(int, f[0].function && strcmp(f[0].function, "probe_entry") == 0, 1),
+		  "entry - 1 is not probe_entry");
+	symbolizer_lookup(s, addr, 0, f, MAX_FRAMES);
+	cr_assert(eq(str, (char *)f[0].function, "probe_entry"), "not answered from the is_return entry");
+	free_checked(s);
+}
+
+Test(symbolize, module_added_after_lookup_is_seen)
+{
+	const uint64_t bias = 0x7e0000000000ULL;
+	struct symbolizer *s = NULL;
+	struct sym_frame f[MAX_FRAMES];
+
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new succeeds");
+	symbolizer_lookup(s, bias + 0x10, 0, f, MAX_FRAMES);
+	cr_assert(eq(ptr, (void *)f[0].module, NULL), "no module yet");
+	symbolizer_add_module(s, "/nonexistent/late.so", bias, bias, bias + 0x1000);
+	symbolizer_lookup(s, bias + 0x10, 0, f, MAX_FRAMES);
+	cr_assert(eq(str, (char *)f[0].module, "/nonexistent/late.so"), "the cached miss was dropped");
+	free_checked(s);
+}
