@@ -25,7 +25,7 @@ AGENT_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -ftls-model=initial-e
                 -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
                 -fno-builtin-free -fno-stack-protector -fno-omit-frame-pointer \
                 $(shell pkg-config --cflags libunwind 2>/dev/null)
-AGENT_LIBS   := -lunwind -ldl -lpthread
+AGENT_LIBS   := -lunwind -ldl -lpthread -lm
 
 SAN :=
 ifeq ($(ASAN),1)
@@ -110,8 +110,8 @@ PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests
 
 $(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CLI_CFLAGS) -Itests -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
-	    -lcriterion $(CLI_LIBS) -lpthread
+	$(CC) $(CLI_CFLAGS) -DPR_UNIT_TEST -Itests -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
+	    -lcriterion $(CLI_LIBS) -lpthread -lm -ldl
 
 # make test: install what is missing, build, run every test binary. Fails
 # when a test fails or when no test ran at all.

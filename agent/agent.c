@@ -167,7 +167,9 @@ NI int agent_init(void)
 		agent.self_hi = hi;
 	}
 	modules_scan(0);
+#ifndef PR_UNIT_TEST
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+#endif
 	pthread_key_create(&thread_key, thread_key_dtor);
 	pthread_atfork(NULL, NULL, after_fork_child);
 	on_exit(on_exit_cb, NULL);
@@ -354,8 +356,10 @@ NI static void after_fork_child(void)
 	}
 }
 
+#ifndef PR_UNIT_TEST
 __attribute__((constructor)) NI static void agent_ctor(void)
 {
 	if (agent_init() == AGENT_READY && ts.state == TS_UNINIT)
 		agent_thread_init();
 }
+#endif

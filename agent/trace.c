@@ -22,7 +22,19 @@ NI uint32_t trace_hash(const uint64_t *ips, unsigned n)
 	return (uint32_t)(h ^ (h >> 29)) | 1u; /* never 0 */
 }
 
-#ifndef PR_UNIT_TEST
+#ifdef PR_UNIT_TEST
+/* Unit tests set the "stack" the next captures return. */
+uint64_t trace_test_ips[SF_DEPTH_LIMIT];
+unsigned trace_test_depth;
+
+unsigned trace_capture(uint64_t *ips, unsigned max)
+{
+	unsigned n = trace_test_depth < max ? trace_test_depth : max;
+
+	memcpy(ips, trace_test_ips, n * sizeof(uint64_t));
+	return n;
+}
+#else
 NI unsigned trace_capture(uint64_t *ips, unsigned max)
 {
 	void *buf[SF_DEPTH_LIMIT + 16];

@@ -20,4 +20,9 @@ uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n);
 /* Hash used by the table (exposed for tests). */
 uint32_t trace_hash(const uint64_t *ips, unsigned n);
 
+#ifdef PR_UNIT_TEST
+extern uint64_t trace_test_ips[SF_DEPTH_LIMIT];
+extern unsigned trace_test_depth;
+#endif
+
 #endif

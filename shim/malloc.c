@@ -54,14 +54,14 @@ NI static size_t arena_size(const void *p)
 /* Is the allocator call from here to be recorded? */
 static inline int tracked(void)
 {
-	return likely(ts.state == TS_READY);
+	return likely(ts.state == TS_READY) && likely(agent.tracking);
 }
 
 NI static int slow_ready(void)
 {
 	if (ts.state == TS_UNINIT && __atomic_load_n(&agent.state, __ATOMIC_ACQUIRE) != AGENT_OFF)
 		agent_thread_init();
-	return ts.state == TS_READY;
+	return ts.state == TS_READY && agent.tracking;
 }
 
 /* --- raw blocks: with an uncounted header when tracking, else plain --- */

@@ -1,0 +1,74 @@
+/* The agent's own settings parsers: strict, and lenient in effect (a bad
+ * value warns and falls back to the default). */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <stdio.h>
+
+#include "session_format.h"
+#include "settings.h"
+
+Test(settings, rate_accepts_decimals_and_exponents)
+{
+	double r = 0;
+
+	cr_assert(eq(int, settings_parse_rate("0.25", &r), 0), "0.25 is a valid rate");
+	cr_assert(epsilon_eq(dbl, r, 0.25, 1e-12), "0.25 parses to 0.25");
+	cr_assert(eq(int, settings_parse_rate("1e-2", &r), 0), "1e-2 is a valid rate");
+	cr_assert(epsilon_eq(dbl, r, 0.01, 1e-12), "1e-2 parses to 0.01");
+	cr_assert(eq(int, settings_parse_rate("1", &r), 0), "1 is a valid rate");
+	cr_assert(epsilon_eq(dbl, r, 1.0, 1e-12), "1 parses to 1");
+	cr_assert(eq(int, settings_parse_rate(".5", &r), 0), ".5 is a valid rate");
+	cr_assert(epsilon_eq(dbl, r, 0.5, 1e-12), ".5 parses to 0.5");
+}
+
+Test(settings, rate_rejects_garbage_zero_and_above_one)
+{
+	static const char *const bad[] = {"abc", "", "0", "2", "1.5", "-0.5", "0.5x", "nan", "inf", "1e", ".", "e5"};
+	double r = 7;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert(eq(int, settings_parse_rate(bad[i], &r), -EINVAL), "rate '%s' must be rejected", bad[i]);
+	cr_assert(epsilon_eq(dbl, r, 7.0, 0), "a rejected value leaves the output alone");
+}
+
+Test(settings, uint_enforces_range_and_digits)
+{
+	unsigned v = 0;
+
+	cr_assert(eq(int, settings_parse_uint("64", 1, 256, &v), 0), "64 in 1..256");
+	cr_assert(eq(u32, v, 64), "64 parses to 64");
+	cr_assert(eq(int, settings_parse_uint("256", 1, 256, &v), 0), "upper bound included");
+	cr_assert(eq(int, settings_parse_uint("257", 1, 256, &v), -EINVAL), "above range");
+	cr_assert(eq(int, settings_parse_uint("0", 1, 256, &v), -EINVAL), "below range");
+	cr_assert(eq(int, settings_parse_uint("-1", 1, 256, &v), -EINVAL), "negative");
+	cr_assert(eq(int, settings_parse_uint("12a", 1, 256, &v), -EINVAL), "trailing garbage");
+	cr_assert(eq(int, settings_parse_uint("99999999999999999999", 1, 256, &v), -EINVAL), "overflow");
+}
+
+Test(settings, load_uses_defaults_and_flags_bad_values)
+{
+	char *env[] = {"PTRACE_SAMPLE_RATE=abc", "PTRACE_MAX_DEPTH=-1", "PTRACE_TRACK_MEMORY=0",
+		       "PTRACE_SESSION=/proc/1/fd/3", "OTHER=1", NULL};
+	struct settings s;
+
+	settings_load(&s, env);
+	cr_assert(epsilon_eq(dbl, s.sample_rate, 1.0, 0), "bad rate falls back to 1");
+	cr_assert(eq(u32, s.max_depth, SF_DEFAULT_DEPTH), "bad depth falls back to the default");
+	cr_assert(eq(int, s.track_memory, 0), "a valid value is used");
+	cr_assert(eq(u32, s.bad, SF_PF_BAD_SAMPLE_RATE | SF_PF_BAD_MAX_DEPTH), "both bad values flagged");
+	cr_assert(eq(str, (char *)s.session, "/proc/1/fd/3"), "session path read");
+}
+
+Test(settings, load_without_variables_gives_defaults)
+{
+	char *env[] = {"PATH=/bin", NULL};
+	struct settings s;
+
+	settings_load(&s, env);
+	cr_assert(eq(int, s.track_memory, 1), "memory tracking on by default");
+	cr_assert(epsilon_eq(dbl, s.sample_rate, 1.0, 0), "every allocation by default");
+	cr_assert(eq(u32, s.max_depth, SF_DEFAULT_DEPTH), "default depth");
+	cr_assert(eq(u32, s.bad, 0), "nothing flagged");
+	cr_assert(eq(ptr, (void *)s.session, NULL), "no session");
+}
