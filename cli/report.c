@@ -182,7 +182,7 @@ static void add_modules(struct symbolizer *sym, const struct session *s, const s
 	}
 }
 
-static int symbolize_stack(struct symbolizer *sym, const struct session *s, uint32_t trace, struct rstack *out)
+static int report_stack(struct symbolizer *sym, const struct session *s, uint32_t trace, struct rstack *out)
 {
 	const struct sf_trace *t = session_trace(s, trace);
 	struct sym_frame f[MAX_FRAMES_PER_IP];
@@ -335,7 +335,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		return -ENOMEM;
 	for (size_t i = 0; i < m->nsites; i++) {
 		struct rsite *x = &m->sites[i];
-		if (sym && x->trace && symbolize_stack(sym, s, x->trace, &x->stack))
+		if (sym && x->trace && report_stack(sym, s, x->trace, &x->stack))
 			return -ENOMEM;
 		if (x->live_blocks)
 			m->leaks[m->nleaks++] = x;

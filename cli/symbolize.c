@@ -344,13 +344,17 @@ static const char *symbolize_die_name(struct symbolizer *s, Dwarf_Die *die)
 	Dwarf_Attribute attr;
 	const char *name = NULL;
 
-	/* The linkage name demangles to the qualified name and signature
-	 * (ns::f(int)) where DW_AT_name says just f. The _integrate lookups
+	/* A mangled linkage name demangles to the qualified name and
+	 * signature (ns::f(int)) where DW_AT_name says just f. Any other
+	 * linkage name is an asm label (glibc's __GI___qsort_r for
+	 * __qsort_r), worse than the source name. The _integrate lookups
 	 * follow DW_AT_abstract_origin and DW_AT_specification: an inlined
 	 * or out-of-line instance carries no name of its own. */
 	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
 	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
 		name = dwarf_formstring(&attr);
+	if (name && strncmp(name, "_Z", 2) != 0)
+		name = NULL;
 	if (!name && dwarf_attr_integrate(die, DW_AT_name, &attr))
 		name = dwarf_formstring(&attr);
 	return symbolize_name(s, name);
