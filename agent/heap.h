@@ -130,11 +130,14 @@ static inline void heap_on_free(struct tstate *t, void *user, struct heap_hdr *h
 	s = heap_site(t, heap_hdr_trace(h));
 	s->frees++;
 	s->freed_bytes += n;
-	if (temp_ok && user == t->last_alloc) {
-		r->temporary++;
-		s->temporary++;
+	if (user == t->last_alloc) {
+		/* Freed before this thread allocated anything else. */
+		if (temp_ok) {
+			r->temporary++;
+			s->temporary++;
+		}
+		t->last_alloc = NULL;
 	}
-	t->last_alloc = NULL;
 	t->pending -= (int64_t)n;
 	if (unlikely(t->pending <= -HEAP_FLUSH_BYTES))
 		heap_flush(t);

@@ -26,9 +26,15 @@
 
 #define AGENT_NAME "libptrace-run.so"
 #define SHEBANG_MAX 256      /* the kernel reads this much of a #! line (BINPRM_BUF_SIZE) */
-#define INTERP_NEST_MAX 4    /* and follows this many interpreters */
+#define INTERP_NEST_MAX 5    /* #! levels exec follows (fs/exec.c: depth > 5 is ELOOP) */
 #define PHDRS_MAX 65536      /* bytes of program headers we accept */
 #define STOP_GRACE_NS 100000000ull
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ELFDATA_HOST ELFDATA2LSB
+#else
+#define ELFDATA_HOST ELFDATA2MSB
+#endif
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
@@ -146,6 +152,7 @@ static int self_arch(unsigned char *cls, unsigned *machine)
 	static unsigned char s_cls;
 	static unsigned s_machine;
 	unsigned char id[EI_NIDENT + 4];
+	uint16_t m;
 	int fd;
 
 	if (!s_cls) {
@@ -159,7 +166,8 @@ static int self_arch(unsigned char *cls, unsigned *machine)
 		}
 		close(fd);
 		/* e_machine sits right after e_type in both classes. */
-		s_machine = (unsigned)id[EI_NIDENT + 2] | (unsigned)id[EI_NIDENT + 3] << 8;
+		memcpy(&m, id + EI_NIDENT + 2, sizeof(m));
+		s_machine = m;
 		s_cls = id[EI_CLASS];
 	}
 	*cls = s_cls;
@@ -174,15 +182,14 @@ static int self_arch(unsigned char *cls, unsigned *machine)
 static int check_elf(int fd, const unsigned char *buf, size_t n, char *reason, size_t len)
 {
 	uint64_t phoff;
-	unsigned phnum, phentsize, type, machine, self_machine;
-	unsigned char cls = buf[EI_CLASS], self_cls;
+	unsigned phnum, phentsize, type, machine, self_machine = 0;
+	unsigned char cls = buf[EI_CLASS], self_cls = 0;
 	unsigned char *ph;
 	size_t phsize;
 	int has_interp = 0;
 
 	/* Host byte order only: anything else the kernel will not run. */
-	if (n < EI_NIDENT || buf[EI_DATA] != ELFDATA2LSB ||
-	    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+	if (n < EI_NIDENT || buf[EI_DATA] != ELFDATA_HOST)
 		return -ENOEXEC;
 	if (cls == ELFCLASS64 && n >= sizeof(Elf64_Ehdr)) {
 		Elf64_Ehdr eh;
@@ -389,13 +396,15 @@ int launch_find_agent_near(const char *exe, char *path, size_t len)
 	if (snprintf(cand, sizeof(cand), "%.*s/" AGENT_NAME, dlen, dir) >= (int)sizeof(cand))
 		return -ENAMETOOLONG;
 	rc = agent_try(cand, path, len);
-	if (rc != -ENOENT)
+	if (!rc || rc == -ENAMETOOLONG)
 		return rc;
 	if (snprintf(cand, sizeof(cand), "%.*s/../lib/ptrace-run/" AGENT_NAME, dlen, dir) >=
 	    (int)sizeof(cand))
 		return -ENAMETOOLONG;
 	rc = agent_try(cand, path, len);
-	return rc == -ENAMETOOLONG ? rc : rc ? -ENOENT : 0;
+	if (!rc || rc == -ENAMETOOLONG)
+		return rc;
+	return -ENOENT;
 }
 
 int launch_find_agent(char *path, size_t len)
@@ -630,6 +639,7 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 		/* Reset before reaping: a SIGCHLD from now on writes again. */
 		chld_pending = 0;
 		for (;;) {
+			uint64_t before = now_ns();
 			struct rusage ru;
 			int st;
 			pid_t r = wait4(-1, &st, WNOHANG | __WALL, &ru);
@@ -640,7 +650,9 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 					res->status = st;
 					res->ru = ru;
 					main_done = 1;
-					main_ns = last;
+					/* Before the wait4 that found it dead: a signal
+					 * stamped later cannot predate our noticing. */
+					main_ns = before;
 				} else if (reap) {
 					reap(r, st, arg);
 				}

@@ -44,7 +44,7 @@ int launch_resolve(const char *prog, char *path, size_t len);
  * capabilities not for a real-root caller. A file that is neither ELF nor a
  * script gives 1 (exec decides). -errno when it cannot be read (an
  * execute-only file gives -EACCES: the caller may still run it), -ENOEXEC
- * for a malformed ELF or #! line, -ELOOP for more than 4 nested
+ * for a malformed ELF or #! line, -ELOOP for more than 5 nested
  * interpreters, or the error of a missing interpreter.
  */
 int launch_check_binary(const char *path, char *reason, size_t len);

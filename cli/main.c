@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	}
 	if (rc) {
 		fprintf(stderr, "ptrace-run: %s\n", err);
-		if (!o.argc)
+		if (!strcmp(err, "no program given"))
 			fprintf(stderr, "usage: ptrace-run [options] [--] program [args...]  (see ptrace-run --help)\n");
 		return 2;
 	}

@@ -1,0 +1,303 @@
+/*
+ * End-to-end process life: fork and exec (one report entry per image),
+ * exit codes and killing signals passed through, crashes still reported,
+ * static binaries run without the agent, and the program's own stdin,
+ * stdout and stderr left byte-for-byte alone.
+ */
+#include "testutil.h"
+
+/* Temporary allocations are checked in fork_exec_temporary_allocations. */
+static const struct tu_totals heap_counts_totals = {
+    1000, 997, 62736, 9000, 3000, 3, -1, 0, 0,
+};
+
+/* Run fork_exec; its three images are processes[0..2]. */
+static void run_fork_exec(struct tu_run *r)
+{
+	tu_profile(r, NULL, TU_LIST("-q", "--", TU_PROG("fork_exec")));
+	cr_assert(eq(int, r->exit_code, 0), "launcher exit code (heap_counts' after exec); stderr: %s", r->err);
+	cr_assert(eq(sz, json_array_size(tu_arr(r->json, "processes")), 3),
+		  "processes: the parent image, its forked child, the exec'd image");
+}
+
+Test(e2e_process, fork_exec_parent_image)
+{
+	int line = tu_marker_line(TU_SRC("fork_exec.c"), "@site:parent");
+	struct tu_run r;
+	json_t *p, *site;
+
+	run_fork_exec(&r);
+	p = tu_proc(r.json, 0);
+	cr_assert(tu_ends_with(tu_str(p, "executable"), "/build/progs/fork_exec"), "processes[0].executable: %s",
+		  tu_str(p, "executable"));
+	cr_assert(eq(str, (char *)tu_str(p, "command.0"), TU_PROG("fork_exec")), "processes[0].command");
+	cr_assert(not(tu_bool(p, "forked")), "processes[0].forked");
+	cr_assert(tu_bool(p, "execed"), "processes[0].execed");
+	cr_assert(tu_is_null(p, "exit_code"), "processes[0].exit_code is null: it never exited");
+	cr_assert(tu_is_null(p, "signal"), "processes[0].signal");
+	tu_assert_totals(tu_obj(p, "memory"), &(struct tu_totals){12, 7, 1600, 1000, 900, 5, -1, 0, 0}, "parent image");
+	site = tu_find_frame0(tu_arr(p, "memory.sites"), "parent_alloc");
+	cr_assert(site != NULL, "parent image: a site in parent_alloc");
+	tu_assert_frame(tu_frame(site, 0), "parent_alloc", TU_SRC("fork_exec.c"), line, "parent_alloc site frame 0");
+	cr_assert(eq(i64, tu_int(site, "allocations"), 10), "parent_alloc site allocations");
+	cr_assert(eq(i64, tu_int(site, "live_blocks"), 3), "parent_alloc site live_blocks");
+	tu_run_free(&r);
+}
+
+Test(e2e_process, fork_exec_forked_child)
+{
+	int line = tu_marker_line(TU_SRC("fork_exec.c"), "@site:child");
+	struct tu_run r;
+	json_t *parent, *child, *site;
+
+	run_fork_exec(&r);
+	parent = tu_proc(r.json, 0);
+	child = tu_proc(r.json, 1);
+	cr_assert(tu_bool(child, "forked"), "processes[1].forked");
+	cr_assert(not(tu_bool(child, "execed")), "processes[1].execed");
+	cr_assert(eq(i64, tu_int(child, "ppid"), tu_int(parent, "pid")), "child's ppid is the parent");
+	cr_assert(ne(i64, tu_int(child, "pid"), tu_int(parent, "pid")), "child has its own pid");
+	cr_assert(eq(i64, tu_int(child, "exit_code"), 5), "child exit_code");
+	cr_assert(tu_is_null(child, "signal"), "child signal");
+	/* Its peak is not checked: whether inherited blocks count is open. */
+	tu_assert_totals(tu_obj(child, "memory"), &(struct tu_totals){20, 15, 1000, -1, 250, 5, -1, 0, 1},
+			 "forked child");
+	site = tu_find_frame0(tu_arr(child, "memory.sites"), "child_alloc");
+	cr_assert(site != NULL, "child: a site in child_alloc");
+	tu_assert_frame(tu_frame(site, 0), "child_alloc", TU_SRC("fork_exec.c"), line, "child_alloc site frame 0");
+	cr_assert(eq(int, tu_count_frame0(tu_arr(child, "memory.sites"), "parent_alloc"), 0),
+		  "the child's sites do not repeat the parent's");
+	tu_run_free(&r);
+}
+
+Test(e2e_process, fork_exec_execed_image)
+{
+	int line = tu_marker_line(TU_SRC("heap_counts.c"), "@site:leak");
+	struct tu_run r;
+	json_t *parent, *img, *leak;
+
+	run_fork_exec(&r);
+	parent = tu_proc(r.json, 0);
+	img = tu_proc(r.json, 2);
+	cr_assert(eq(i64, tu_int(img, "pid"), tu_int(parent, "pid")), "exec keeps the pid");
+	cr_assert(eq(i64, tu_int(img, "ppid"), tu_int(parent, "ppid")), "exec keeps the ppid");
+	cr_assert(tu_ends_with(tu_str(img, "executable"), "/build/progs/heap_counts"), "processes[2].executable: %s",
+		  tu_str(img, "executable"));
+	cr_assert(tu_ends_with(tu_str(img, "command.0"), "/build/progs/heap_counts"), "processes[2].command[0]");
+	cr_assert(not(tu_bool(img, "forked")), "processes[2].forked");
+	cr_assert(not(tu_bool(img, "execed")), "processes[2].execed");
+	cr_assert(eq(i64, tu_int(img, "exit_code"), 0), "processes[2].exit_code");
+	tu_assert_totals(tu_obj(img, "memory"), &heap_counts_totals, "exec'd heap_counts");
+	leak = json_array_get(tu_arr(img, "memory.leaks"), 0);
+	tu_assert_frame(tu_frame(leak, 0), "keep_blocks", TU_SRC("heap_counts.c"), line,
+			"exec'd image leaks[0] frame 0");
+	cr_assert(eq(i64, tu_int(r.json, "exit_code"), 0), "report exit_code");
+	tu_run_free(&r);
+}
+
+/*
+ * Parent and child each free the rest of a loop's blocks in allocation
+ * order, so exactly one block of the loop is temporary (the last one);
+ * the exec'd heap_counts has 10 (see test_e2e_heap.c).
+ */
+Test(e2e_process, fork_exec_temporary_allocations)
+{
+	struct tu_run r;
+
+	run_fork_exec(&r);
+	cr_assert(eq(i64, tu_int(tu_memory(r.json, 0), "temporary_allocations"), 1),
+		  "parent image temporary_allocations");
+	cr_assert(eq(i64, tu_int(tu_memory(r.json, 1), "temporary_allocations"), 1),
+		  "forked child temporary_allocations");
+	cr_assert(eq(i64, tu_int(tu_memory(r.json, 2), "temporary_allocations"), 10),
+		  "exec'd heap_counts temporary_allocations");
+	tu_run_free(&r);
+}
+
+/* A program dying by signal sig: launcher exit 128 + sig, figures intact. */
+static void check_crash(const char *prog, const char *src, int sig)
+{
+	int line = tu_marker_line(src, "@site:crash");
+	struct tu_run r;
+	json_t *p, *leaks;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", prog));
+	cr_assert(eq(int, r.exit_code, 128 + sig), "%s: launcher exit code; stderr: %s", prog, r.err);
+	cr_assert(tu_is_null(r.json, "exit_code"), "%s: report exit_code is null", prog);
+	cr_assert(eq(i64, tu_int(r.json, "signal"), sig), "%s: report signal", prog);
+	p = tu_proc(r.json, 0);
+	cr_assert(tu_is_null(p, "exit_code"), "%s: processes[0].exit_code is null", prog);
+	cr_assert(eq(i64, tu_int(p, "signal"), sig), "%s: processes[0].signal", prog);
+	tu_assert_totals(tu_obj(p, "memory"), &(struct tu_totals){5, 2, 5000, 5000, 3000, 3, 0, 0, 0}, prog);
+	leaks = tu_arr(p, "memory.leaks");
+	cr_assert(eq(sz, json_array_size(leaks), 1), "%s: one leak", prog);
+	cr_assert(eq(i64, tu_int(json_array_get(leaks, 0), "bytes"), 3000), "%s: leaks[0].bytes", prog);
+	cr_assert(eq(i64, tu_int(json_array_get(leaks, 0), "blocks"), 3), "%s: leaks[0].blocks", prog);
+	tu_assert_frame(tu_frame(json_array_get(leaks, 0), 0), "make_blocks", src, line, "leaks[0] frame 0");
+	tu_run_free(&r);
+}
+
+Test(e2e_process, crash_segv_is_reported)
+{
+	check_crash(TU_PROG("crash_segv"), TU_SRC("crash_segv.c"), SIGSEGV);
+}
+
+Test(e2e_process, crash_abort_is_reported)
+{
+	check_crash(TU_PROG("crash_abort"), TU_SRC("crash_abort.c"), SIGABRT);
+}
+
+Test(e2e_process, crash_kill_is_reported)
+{
+	check_crash(TU_PROG("crash_kill"), TU_SRC("crash_kill.c"), SIGKILL);
+}
+
+static void check_exit_code(const char *code)
+{
+	char want_out[64];
+	struct tu_run r;
+	json_t *p;
+	int n = atoi(code);
+
+	snprintf(want_out, sizeof want_out, "exit_code %s\n", code);
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("exit_code"), code));
+	cr_assert(eq(int, r.exit_code, n), "launcher exit code; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, want_out), "program stdout");
+	cr_assert(eq(sz, r.err_len, 0), "stderr with -q: %s", r.err);
+	cr_assert(eq(i64, tu_int(r.json, "exit_code"), n), "report exit_code");
+	cr_assert(tu_is_null(r.json, "signal"), "report signal");
+	p = tu_proc(r.json, 0);
+	cr_assert(eq(i64, tu_int(p, "exit_code"), n), "processes[0].exit_code");
+	cr_assert(eq(str, (char *)tu_str(p, "command.1"), (char *)code), "processes[0].command[1]");
+	tu_assert_totals(tu_obj(p, "memory"), &(struct tu_totals){0, 0, 0, 0, 0, 0, 0, 0, 0}, "exit_code");
+	tu_run_free(&r);
+}
+
+Test(e2e_process, exit_code_0_passes_through)
+{
+	check_exit_code("0");
+}
+
+Test(e2e_process, exit_code_3_passes_through)
+{
+	check_exit_code("3");
+}
+
+Test(e2e_process, exit_code_255_passes_through)
+{
+	check_exit_code("255");
+}
+
+Test(e2e_process, static_binary_runs_without_agent)
+{
+	struct tu_run r;
+	const char *reason;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("static_hello")));
+	cr_assert(eq(int, r.exit_code, 7), "launcher exit code; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "static hello\n"), "program stdout");
+	cr_assert(not(tu_bool(r.json, "agent.loaded")), "agent.loaded");
+	reason = tu_str(r.json, "agent.reason");
+	cr_assert(strcasestr(reason, "static") != NULL, "agent.reason mentions static: %s", reason);
+	cr_assert(eq(i64, tu_int(r.json, "exit_code"), 7), "report exit_code");
+	tu_run_free(&r);
+}
+
+/* --- output identity ---------------------------------------------------- */
+
+/* 70000 bytes covering every byte value, more than a pipe holds. */
+static char *identity_input(size_t *len)
+{
+	size_t n = 70000;
+	char *in = malloc(n);
+
+	cr_assert(in != NULL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		in[i] = (char)((i * 7 + i / 256) & 0xff);
+	*len = n;
+	return in;
+}
+
+/* The program run directly, as the reference. */
+static void run_identity_direct(struct tu_run *r, const char *in, size_t in_len)
+{
+	struct tu_opts o = {.in = in, .in_len = in_len};
+
+	tu_run(r, &o, TU_LIST(TU_PROG("output_identity")));
+	cr_assert(eq(int, r->exit_code, 0), "output_identity alone: exit code");
+	cr_assert(gt(sz, r->out_len, in_len), "output_identity alone echoes its stdin");
+}
+
+static void assert_same_bytes(const char *got, size_t got_len, const char *want, size_t want_len, const char *what)
+{
+	size_t i = 0;
+
+	while (i < got_len && i < want_len && got[i] == want[i])
+		i++;
+	cr_assert(eq(sz, got_len, want_len), "%s: length (first difference at byte %zu)", what, i);
+	cr_assert(eq(int, memcmp(got, want, want_len), 0), "%s: first difference at byte %zu", what, i);
+}
+
+Test(e2e_process, output_identity_with_report_file)
+{
+	size_t in_len;
+	char *in = identity_input(&in_len);
+	char *report = tu_tmpfile("report");
+	struct tu_opts o = {.in = in, .in_len = in_len};
+	struct tu_run ref, r;
+	size_t report_len = 0;
+	char *text;
+
+	run_identity_direct(&ref, in, in_len);
+	tu_run(&r, &o, TU_LIST(TU_LAUNCHER, "-o", report, "--", TU_PROG("output_identity")));
+	cr_assert(eq(int, r.exit_code, 0), "launcher exit code; stderr: %s", r.err);
+	assert_same_bytes(r.out, r.out_len, ref.out, ref.out_len, "stdout");
+	assert_same_bytes(r.err, r.err_len, ref.err, ref.err_len, "stderr");
+	text = tu_read_file(report, &report_len);
+	cr_assert(text != NULL, "report file %s exists", report);
+	cr_assert(gt(sz, report_len, 0), "the text report went to the -o file");
+	unlink(report);
+	free(report);
+	free(text);
+	free(in);
+	tu_run_free(&ref);
+	tu_run_free(&r);
+}
+
+Test(e2e_process, output_identity_quiet)
+{
+	size_t in_len;
+	char *in = identity_input(&in_len);
+	struct tu_opts o = {.in = in, .in_len = in_len, .json = 1};
+	struct tu_run ref, r;
+
+	run_identity_direct(&ref, in, in_len);
+	tu_run(&r, &o, TU_LIST(TU_LAUNCHER, "-q", "--", TU_PROG("output_identity")));
+	cr_assert(eq(int, r.exit_code, 0), "launcher exit code; stderr: %s", r.err);
+	assert_same_bytes(r.out, r.out_len, ref.out, ref.out_len, "stdout");
+	assert_same_bytes(r.err, r.err_len, ref.err, ref.err_len, "stderr");
+	cr_assert(r.json != NULL, "JSON report: %s", r.json_error);
+	tu_assert_totals(tu_memory(r.json, 0), &(struct tu_totals){0, 0, 0, 0, 0, 0, 0, 0, 0}, "output_identity");
+	free(in);
+	tu_run_free(&ref);
+	tu_run_free(&r);
+}
+
+/* With the report on stderr, the program's stderr comes first, unchanged. */
+Test(e2e_process, output_identity_report_on_stderr)
+{
+	size_t in_len;
+	char *in = identity_input(&in_len);
+	struct tu_opts o = {.in = in, .in_len = in_len};
+	struct tu_run ref, r;
+
+	run_identity_direct(&ref, in, in_len);
+	tu_run(&r, &o, TU_LIST(TU_LAUNCHER, "--", TU_PROG("output_identity")));
+	cr_assert(eq(int, r.exit_code, 0), "launcher exit code; stderr: %s", r.err);
+	assert_same_bytes(r.out, r.out_len, ref.out, ref.out_len, "stdout");
+	cr_assert(gt(sz, r.err_len, ref.err_len), "stderr holds the program's bytes and a report");
+	assert_same_bytes(r.err, ref.err_len, ref.err, ref.err_len, "stderr prefix");
+	free(in);
+	tu_run_free(&ref);
+	tu_run_free(&r);
+}
