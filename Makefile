@@ -100,12 +100,16 @@ $(B)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(PROG_CFLAGS) -o $@ $< -lpthread -ldl
 # A plugin for the dlopen tests.
-$(B)/progs/libplugin.so: tests/progs/plugin/plugin.c
+$(B)/progs/lib%.so: tests/progs/plugin/%.c
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -lpthread
 $(B)/progs/libfiplugin.so: tests/progs/plugin/fiplugin.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -fPIC -shared -o $@ $<
+# Linked against a library of its own, found through RUNPATH $ORIGIN.
+$(B)/progs/early_threads: tests/progs/early_threads.c $(B)/progs/libearly.so $(B)/progs/libplugin.so
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(B)/progs -Wl,--no-as-needed -learly -Wl,--as-needed -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags -lpthread -ldl
 PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/plugin/*.c))
 
 $(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
