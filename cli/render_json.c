@@ -5,7 +5,7 @@
 #include "render.h"
 
 #define JSON_MAX_SITES 50
-#define JSON_MAX_LEAKS 1000
+#define JSON_MAX_LEAKS 200
 
 static json_t *jstr_or_null(const char *s)
 {

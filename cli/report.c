@@ -164,25 +164,97 @@ static void set_status(int status, int *has_exit, int *code, int *has_sig, int *
 	}
 }
 
-/* Add the modules of process p and of its profiled ancestors (a fork
- * child inherits its parent's mappings). */
-static void add_modules(struct symbolizer *sym, const struct session *s, const struct sf_process *p)
+/*
+ * Symbolization is shared by all processes of the report: each distinct
+ * file is handed to the one symbolizer once, at a synthetic base of its
+ * own, and a process's address is translated to that file's base through
+ * the process's module map. A file's DWARF (libc's is compressed and costs
+ * ~0.1 s to read) is then loaded once per report, not once per process.
+ */
+#define SYNTH_SPACING (1ull << 40)
+
+struct pmod {
+	uint64_t bias, start, end;
+	uint64_t synth;         /* the file's base in the shared symbolizer */
+	const char *path;       /* in the image */
+};
+
+struct pmap {
+	struct pmod *m;         /* sorted by start */
+	size_t n;
+};
+
+static int pmod_cmp(const void *a, const void *b)
 {
+	const struct pmod *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Synthetic base of path, registering the file on first use. */
+static uint64_t report_file_base(struct report *r, const char *path, uint64_t start, uint64_t end, uint64_t bias)
+{
+	size_t i;
+	char **nf;
+
+	for (i = 0; i < r->nfiles; i++)
+		if (!strcmp(r->files[i], path))
+			break;
+	if (i == r->nfiles) {
+		nf = realloc(r->files, (r->nfiles + 1) * sizeof(*nf));
+		if (!nf)
+			return 0;
+		r->files = nf;
+		r->files[r->nfiles++] = strdup(path);
+	}
+	/* Widen the file's range if this mapping shows more of it. */
+	symbolizer_add_module(r->syms[0], path, (i + 1) * SYNTH_SPACING, (i + 1) * SYNTH_SPACING + (start - bias),
+			      (i + 1) * SYNTH_SPACING + (end - bias));
+	return (i + 1) * SYNTH_SPACING;
+}
+
+/* The modules of process p and of its profiled ancestors (a fork child
+ * inherits its parent's mappings). */
+static void pmap_build(struct pmap *pm, struct report *r, const struct session *s, const struct sf_process *p)
+{
+	size_t cap = 0;
+
+	pm->m = NULL;
+	pm->n = 0;
 	for (int depth = 0; p && depth < 64; depth++) {
 		int guard = 0;
 		for (const struct sf_module *m = session_at(s, p->modules, sizeof(*m)); m && guard < 100000;
 		     m = session_at(s, m->next, sizeof(*m)), guard++) {
-			if (!session_at(s, (sf_off)((const char *)m - (const char *)s->base), sizeof(*m) + m->path_len + 1))
+			if (!session_at(s, (sf_off)((const char *)m - (const char *)s->base), sizeof(*m) + m->path_len + 1) ||
+			    m->start >= m->end || m->start < m->bias)
 				break;
-			symbolizer_add_module(sym, m->path, m->bias, m->start, m->end);
+			if (pm->n == cap) {
+				struct pmod *nm = realloc(pm->m, (cap = cap ? cap * 2 : 32) * sizeof(*nm));
+				if (!nm)
+					return;
+				pm->m = nm;
+			}
+			pm->m[pm->n++] = (struct pmod){.bias = m->bias, .start = m->start, .end = m->end,
+						       .path = m->path};
 		}
 		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
 			break;
 		p = session_process(s, (uint32_t)p->parent_index);
 	}
+	qsort(pm->m, pm->n, sizeof(*pm->m), pmod_cmp);
+	for (size_t i = 0; i < pm->n; i++)
+		pm->m[i].synth = r->syms ? report_file_base(r, pm->m[i].path, pm->m[i].start, pm->m[i].end, pm->m[i].bias) : 0;
 }
 
-static int report_stack(struct symbolizer *sym, const struct session *s, uint32_t trace, struct rstack *out)
+static const struct pmod *pmap_find(const struct pmap *pm, uint64_t pc)
+{
+	for (size_t i = pm->n; i-- > 0;)
+		if (pm->m[i].start <= pc && pc < pm->m[i].end)
+			return &pm->m[i];
+	return NULL;
+}
+
+static int report_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
+			struct rstack *out)
 {
 	const struct sf_trace *t = session_trace(s, trace);
 	struct sym_frame f[MAX_FRAMES_PER_IP];
@@ -193,7 +265,22 @@ static int report_stack(struct symbolizer *sym, const struct session *s, uint32_
 	if (!t)
 		return 0;
 	for (unsigned i = 0; i < t->depth; i++) {
-		int n = symbolizer_lookup(sym, t->ips[i], i > 0, f, MAX_FRAMES_PER_IP);
+		uint64_t ip = t->ips[i];
+		/* Look the return address up as is: the symbolizer steps back
+		 * into the call itself; module bounds use the same byte. */
+		const struct pmod *m = pmap_find(pm, i > 0 && ip ? ip - 1 : ip);
+		int n;
+
+		if (m && m->synth) {
+			n = symbolizer_lookup(r->syms[0], m->synth + (ip - m->bias), i > 0, f, MAX_FRAMES_PER_IP);
+		} else {
+			memset(f, 0, sizeof(f[0]));
+			n = 1;
+			if (m) {
+				f[0].module = m->path;
+				f[0].offset = ip - m->bias;
+			}
+		}
 		for (int k = 0; k < n; k++) {
 			if (out->n == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
@@ -208,8 +295,8 @@ static int report_stack(struct symbolizer *sym, const struct session *s, uint32_
 				.file = f[k].file,
 				.line = f[k].line,
 				.module = f[k].module,
-				.address = f[k].address,
-				.offset = f[k].offset,
+				.address = ip,
+				.offset = ip - (m ? m->bias : 0),
 				.inlined = f[k].inlined,
 			};
 		}
@@ -231,6 +318,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	struct rmemory *m = &rp->mem;
 	struct site_map map = {0};
 	struct symbolizer *sym = NULL;
+	struct pmap pm = {0};
 	size_t tcap = 0;
 	int guard = 0;
 
@@ -320,26 +408,28 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	free(map.v);
 	qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
 
-	if (symbolizer_new(&sym) == 0) {
-		struct symbolizer **ns = realloc(r->syms, (r->nsyms + 1) * sizeof(*ns));
-		if (!ns) {
+	if (!r->syms && symbolizer_new(&sym) == 0) {
+		r->syms = calloc(1, sizeof(*r->syms));
+		if (!r->syms) {
 			symbolizer_free(sym);
 			return -ENOMEM;
 		}
-		r->syms = ns;
 		r->syms[r->nsyms++] = sym;
-		add_modules(sym, s, p);
 	}
+	pmap_build(&pm, r, s, p);
 	m->leaks = calloc(m->nsites ? m->nsites : 1, sizeof(*m->leaks));
 	if (!m->leaks)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->nsites; i++) {
 		struct rsite *x = &m->sites[i];
-		if (sym && x->trace && report_stack(sym, s, x->trace, &x->stack))
+		if (x->trace && report_stack(r, &pm, s, x->trace, &x->stack)) {
+			free(pm.m);
 			return -ENOMEM;
+		}
 		if (x->live_blocks)
 			m->leaks[m->nleaks++] = x;
 	}
+	free(pm.m);
 	qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
 	return 0;
 }
@@ -463,5 +553,8 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->nsyms; i++)
 		symbolizer_free(r->syms[i]);
 	free(r->syms);
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	free(r->files);
 	memset(r, 0, sizeof(*r));
 }

@@ -103,6 +103,8 @@ struct report {
 	size_t nprocs;
 	struct symbolizer **syms;  /* own the strings in the stacks */
 	size_t nsyms;
+	char **files;              /* distinct module files, index = synthetic base */
+	size_t nfiles;
 };
 
 /* Build the model. s may be NULL (no session: nothing was recorded).
