@@ -68,6 +68,8 @@ struct tstate {
 	char *slab;               /* trace records are carved from here */
 	size_t slab_left;
 	size_t slab_next;         /* size of the next slab */
+	uint8_t in_unwind;        /* inside libunwind (trace_capture): a signal
+	                             handler must not unwind this thread again */
 };
 
 extern __thread struct tstate ts;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 1u
+#define SF_VERSION 2u
 
 #define SF_MAX_PROCS 1024u      /* process records per session */
 #define SF_DEPTH_LIMIT 256u     /* hard cap on PTRACE_MAX_DEPTH */
@@ -76,6 +76,8 @@ struct sf_header {
 	uint64_t dropped_threads;  /* atomic: threads without a record */
 	uint64_t dropped_sites;    /* atomic: site updates lost (table full) */
 	uint64_t reserved[16];
+
+	uint64_t dropped_samples;  /* atomic: CPU samples whose stack was lost (table or image full) */
 };
 
 /*
@@ -149,6 +151,9 @@ struct sf_thread {
 	sf_off sites;            /* struct sf_site[sites_cap]; release-published */
 	uint32_t sites_cap;      /* power of two */
 	uint32_t sites_used;
+
+	sf_off func;             /* struct sf_fthread; 0 until its first instrumented call */
+	sf_off cpu;              /* struct sf_cpu_thread; 0 until the sampler set it up */
 };
 
 struct sf_process {
@@ -182,6 +187,234 @@ struct sf_process {
 	uint32_t cmd_len;        /* bytes used in cmd: NUL-separated argv */
 	char cmd[SF_CMD_LEN];
 	uint64_t reserved[16];
+
+	sf_off func;             /* struct sf_fproc; 0 until the first instrumented call */
+	sf_off cpu;              /* struct sf_cpu_proc; 0 when the agent set none up */
+};
+
+/*
+ * CPU sampling, crash and stack dumps (agent/cpu.c, agent/crash.c).
+ *
+ * A sample is one period of a thread's CPU-time timer: 1/hz s of that
+ * thread's CPU time. A timer signal that arrives late carries the periods
+ * it missed (timer overruns), so samples add up to CPU time even where the
+ * kernel delivers fewer signals than hz (its tick bounds the rate).
+ * Stacks are interned in the trace table; ips[0] of a CPU, dump or crash
+ * trace is the interrupted instruction itself, not a return address.
+ */
+
+/* sf_cpu_proc.flags */
+#define SF_CPU_SAMPLING      (1u << 0)  /* the sampler was armed in this process */
+#define SF_CPU_ASIDE_HANDLER (1u << 1)  /* stepped aside: the program took SIGPROF (handler or SIG_IGN) */
+#define SF_CPU_ASIDE_TIMER   (1u << 2)  /* stepped aside: the program armed ITIMER_PROF or a SIGPROF timer */
+#define SF_CPU_ASIDE_SIGNAL  (1u << 3)  /* stepped aside: a SIGPROF not from our timers arrived */
+#define SF_CPU_ASIDE_WAIT    (1u << 4)  /* stepped aside: the program waits for SIGPROF itself */
+#define SF_CPU_NOT_DEFAULT   (1u << 5)  /* SIGPROF was not SIG_DFL at start (ignored): not sampled */
+#define SF_CPU_BAD_HZ        (1u << 6)  /* PTRACE_CPU_HZ invalid: default used */
+#define SF_CPU_BAD_DUMP      (1u << 7)  /* PTRACE_DUMP_SIGNAL invalid: no dumps */
+#define SF_CPU_DUMP_TAKEN    (1u << 8)  /* the program took the dump signal over: no more dumps */
+#define SF_CPU_DUMP_BUSY     (1u << 9)  /* the dump signal was not SIG_DFL at start: no dumps */
+#define SF_CPU_TIMER_FAILED  (1u << 10) /* a thread's timer could not be created */
+#define SF_CPU_ASIDE_MASK    (SF_CPU_ASIDE_HANDLER | SF_CPU_ASIDE_TIMER | SF_CPU_ASIDE_SIGNAL | SF_CPU_ASIDE_WAIT)
+
+#define SF_DEFAULT_CPU_HZ 1000u /* PTRACE_CPU_HZ default */
+#define SF_MAX_CPU_HZ 10000u
+
+struct sf_cpu_proc {
+	uint32_t hz;             /* timer periods per second of thread CPU time; 0: off */
+	uint32_t flags;          /* SF_CPU_*, atomic or */
+	int32_t dump_signal;     /* 0: none */
+	uint32_t dumps;          /* atomic: dump requests so far (sequence numbers 1..dumps) */
+	uint64_t aside_ns;       /* CLOCK_MONOTONIC when the sampler stepped aside; 0: never */
+	uint64_t timer_failures; /* atomic: threads left unsampled (timer_create failed) */
+	sf_off owners;           /* atomic list head of struct sf_cpu_owner */
+	sf_off stacks;           /* atomic list head of struct sf_cpu_stack (dumps) */
+	sf_off crash;            /* struct sf_crash; set once (CAS from 0) */
+	uint64_t reserved[8];
+};
+
+/* Per thread record (sf_thread.cpu), cumulative over the record's owners. */
+struct sf_cpu_thread {
+	uint64_t samples;        /* timer periods seen; written by the owner's handler only */
+	uint64_t signals;        /* timer signals handled (stacks taken) */
+	uint64_t nostack;        /* samples without a stack (see docs) */
+	uint64_t base;           /* samples when the current owner claimed the record */
+	int32_t owner_tid;       /* current (or last) owner */
+	int32_t timer;           /* atomic: kernel timer id + 1 of the owner's timer, 0 none */
+	char owner_name[SF_NAME_LEN]; /* the owner's comm, set when it exits */
+	sf_off table;            /* struct sf_cpu_table; replaced when 3/4 full, release-published */
+};
+
+/* Samples per stack, open addressing on trace id (0 = empty slot). */
+struct sf_cpu_site {
+	uint32_t trace;
+	uint32_t pad;
+	uint64_t samples;
+};
+
+struct sf_cpu_table {
+	uint32_t cap;            /* power of two */
+	uint32_t used;
+	struct sf_cpu_site slots[];
+};
+
+/* A previous owner of a thread record, with its samples. */
+struct sf_cpu_owner {
+	sf_off next;
+	int32_t tid;
+	char name[SF_NAME_LEN];
+	uint32_t pad;
+	uint64_t samples;
+};
+
+/* sf_cpu_stack.flags */
+#define SF_STACK_REQUESTER (1u << 0) /* the thread that received the dump signal */
+#define SF_STACK_PC_ONLY   (1u << 1) /* interrupted inside the unwinder: its PC only */
+
+/* One thread's stack at a dump. */
+struct sf_cpu_stack {
+	sf_off next;
+	uint32_t seq;            /* dump number, 1..dumps */
+	int32_t tid;
+	uint64_t ns;             /* CLOCK_MONOTONIC when taken */
+	char name[SF_NAME_LEN];  /* the thread's comm */
+	uint32_t trace;          /* 0: no stack */
+	uint32_t flags;          /* SF_STACK_* */
+	uint32_t threads;        /* requester only: threads asked, itself included */
+	uint32_t pad;
+};
+
+/* sf_crash.flags */
+#define SF_CRASH_ADDRESS (1u << 0) /* address is valid (a fault, not a kill) */
+#define SF_CRASH_PC_ONLY (1u << 1) /* crashed inside the unwinder: its PC only */
+
+/* The first fatal signal of a process. */
+struct sf_crash {
+	int32_t signal;
+	int32_t code;            /* si_code */
+	int32_t tid;
+	uint32_t flags;          /* SF_CRASH_* */
+	uint64_t address;        /* si_addr */
+	uint64_t ns;             /* CLOCK_MONOTONIC */
+	char name[SF_NAME_LEN];  /* the thread's comm */
+	uint32_t trace;          /* release-stored once the stack is interned; 0: none */
+	uint32_t pad;
+};
+
+/*
+ * Function timing (programs built with -finstrument-functions). One
+ * struct sf_fproc per process; one struct sf_fthread per thread record,
+ * holding that record's function entries (a list of struct sf_func) and
+ * its calling-context tree (struct sf_fnode in chunks, each node written
+ * after its parent). Durations are clock ticks: sf_fproc says how to turn
+ * them into ns. Single writer throughout: the thread owning the record.
+ */
+#define SF_FH_SUB 16u            /* histogram sub-buckets per power of two */
+#define SF_FH_BUCKETS 656u       /* ticks: exact below 16, then 16 per octave up to 2^44 */
+#define SF_FSLOW_FUNC 10u        /* slowest calls kept per function (per thread record) */
+#define SF_FSLOW_THREAD 20u      /* slowest calls kept per thread record, any function */
+#define SF_FDEFAULT_CALL_DEPTH 65536u
+#define SF_FMAX_CALL_DEPTH 16777216u
+
+enum sf_fclock { SF_FCLOCK_TSC = 1, SF_FCLOCK_MONOTONIC = 2 };
+
+/* sf_fproc.flags: a setting the agent rejected (default used instead). */
+#define SF_FF_BAD_CALL_DEPTH   (1u << 0)
+#define SF_FF_BAD_MIN_DURATION (1u << 1)
+#define SF_FF_BAD_CORRECT      (1u << 2)
+
+struct sf_fproc {
+	uint32_t clock;          /* enum sf_fclock; MONOTONIC ticks are ns */
+	uint32_t corrected;      /* 1: every duration had the hook cost subtracted */
+	uint32_t max_call_depth; /* frames tracked per thread */
+	uint32_t flags;          /* SF_FF_* */
+	uint64_t min_duration_ns; /* shorter calls are not kept as slowest calls */
+	/* ns = mono0 + (ticks - tick0) * ns_per_tick. ns_per_tick comes from
+	 * a ~2 ms calibration at start; tick1/mono1 (at exit, else 0) give a
+	 * finer ratio over the whole run. */
+	uint64_t tick0, mono0;
+	uint64_t tick1, mono1;
+	double ns_per_tick;
+	uint64_t hook_ticks;     /* an enter+exit pair, as the caller's clock sees it */
+	uint64_t inner_ticks;    /* the part of it inside the callee's own interval */
+	uint64_t clock_ticks;    /* one clock read */
+	uint64_t reserved[8];
+};
+
+/* One individual call. */
+struct sf_fcall {
+	uint64_t start;          /* ticks at entry */
+	uint64_t ticks;          /* duration */
+	sf_off func;             /* struct sf_func (in sf_fthread.slow only) */
+	int32_t tid;
+	uint32_t pad;
+};
+
+struct sf_func {
+	sf_off next;             /* the thread's previous entry, 0 at the end */
+	uint64_t addr;           /* the function's entry address (this_fn) */
+	uint64_t calls;          /* completed calls, recursive ones included */
+	uint64_t recursive;      /* calls made while the function was already active */
+	uint64_t total;          /* ticks, inclusive, outermost calls only */
+	uint64_t self;           /* ticks outside tracked callees, every call */
+	uint64_t min, max;       /* ticks, outermost calls (min starts at UINT64_MAX) */
+	double sumsq;            /* sum of squared outermost durations, ticks^2 */
+	uint64_t incl_allocs, incl_bytes; /* made inside its outermost calls */
+	uint64_t self_allocs, self_bytes; /* made by the function itself */
+	uint64_t unwound;        /* calls closed without their exit hook */
+	uint32_t active;         /* agent: activations on the stack now */
+	uint32_t hist_shift;     /* hist[] counts are in units of 2^hist_shift */
+	uint64_t slow_thr;       /* agent: shortest duration that enters slow[] */
+	uint32_t nslow;
+	uint32_t pad;
+	struct sf_fcall slow[SF_FSLOW_FUNC]; /* outermost calls, unordered */
+	uint32_t hist[SF_FH_BUCKETS];        /* outermost durations, log-linear */
+};
+
+struct sf_fnode {
+	sf_off parent;           /* 0 only for the thread's root node */
+	sf_off func;             /* struct sf_func; 0 for the root */
+	sf_off child, sibling;   /* agent's lookup lists, most recently used first */
+	uint64_t calls;
+	uint64_t total;          /* ticks, every call on this path */
+	uint64_t self;           /* ticks */
+	uint64_t allocs, bytes;  /* made by this node's function itself */
+};
+
+struct sf_fchunk {
+	sf_off next;             /* release-published */
+	uint32_t used;           /* nodes written; release-published */
+	uint32_t cap;
+	struct sf_fnode nodes[];
+};
+
+/* An earlier owner of a thread record (the record outlives threads). */
+struct sf_fowner {
+	sf_off next;
+	int32_t tid;
+	char name[SF_NAME_LEN];
+	uint32_t pad;
+	uint64_t calls;
+	uint64_t ticks;          /* inclusive time of its top-level calls */
+};
+
+struct sf_fthread {
+	sf_off funcs;            /* list head of struct sf_func, release-published */
+	sf_off nodes;            /* first struct sf_fchunk; its node 0 is the root */
+	sf_off owners;           /* list head of struct sf_fowner */
+	uint64_t unmatched_exits; /* exit hooks with no matching frame: ignored */
+	uint64_t unwound;        /* frames closed without their exit hook */
+	uint64_t beyond_depth;   /* calls not tracked: the shadow stack was full */
+	uint64_t in_hooks;       /* calls not tracked: made while inside a hook (signal) */
+	uint64_t dropped;        /* function entries or nodes lost: image full */
+	uint32_t max_depth;      /* deepest tracked stack */
+	uint32_t nslow;
+	uint64_t slow_thr;       /* agent */
+	struct sf_fcall slow[SF_FSLOW_THREAD];
+	sf_off index;            /* agent: open-addressed sf_off[index_cap], by addr */
+	uint32_t index_cap, nfuncs;
+	uint64_t priv;           /* agent-private address; meaningless to readers */
+	uint64_t reserved[8];
 };
 
 static inline void *sf_ptr(void *base, sf_off off)

@@ -89,6 +89,43 @@ NI int settings_parse_bool(const char *v, int *out)
 	return -EINVAL;
 }
 
+/* Signals a user may pick for stack dumps: never one the program needs to
+ * die or stop by, nor SIGPROF (the sampler's). */
+NI int settings_parse_signal(const char *v, int *out)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} named[] = {{"QUIT", 3}, {"USR1", 10}, {"USR2", 12}};
+	unsigned n;
+
+	if (!v || !*v)
+		return -EINVAL;
+	if (!strcmp(v, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (!strncmp(v, "SIG", 3))
+		v += 3;
+	for (unsigned i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (!strcmp(v, named[i].name)) {
+			*out = named[i].sig;
+			return 0;
+		}
+	if (!strncmp(v, "RTMIN+", 6) && !settings_parse_uint(v + 6, 0, 30, &n)) {
+		*out = 34 + (int)n;
+		return 0;
+	}
+	if (!strncmp(v, "RTMAX-", 6) && !settings_parse_uint(v + 6, 0, 30, &n)) {
+		*out = 64 - (int)n;
+		return 0;
+	}
+	if (settings_parse_uint(v, 1, 64, &n) || !(n == 3 || n == 10 || n == 12 || n >= 34))
+		return -EINVAL;
+	*out = (int)n;
+	return 0;
+}
+
 NI static const char *env_find(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -126,5 +163,20 @@ NI void settings_load(struct settings *s, char *const *envp)
 		s->max_depth = SF_DEFAULT_DEPTH;
 		s->bad |= SF_PF_BAD_MAX_DEPTH;
 		log_warn("PTRACE_MAX_DEPTH=", v, ": expected an integer from 1 to 256; using 64");
+	}
+	s->cpu_hz = SF_DEFAULT_CPU_HZ;
+	s->dump_signal = 0;
+	s->cpu_bad = 0;
+	v = env_find(envp, "PTRACE_CPU_HZ");
+	if (v && *v && settings_parse_uint(v, 0, SF_MAX_CPU_HZ, &s->cpu_hz)) {
+		s->cpu_hz = SF_DEFAULT_CPU_HZ;
+		s->cpu_bad |= SF_CPU_BAD_HZ;
+		log_warn("PTRACE_CPU_HZ=", v, ": expected an integer from 0 to 10000; using 1000");
+	}
+	v = env_find(envp, "PTRACE_DUMP_SIGNAL");
+	if (v && *v && settings_parse_signal(v, &s->dump_signal)) {
+		s->dump_signal = 0;
+		s->cpu_bad |= SF_CPU_BAD_DUMP;
+		log_warn("PTRACE_DUMP_SIGNAL=", v, ": expected QUIT, USR1, USR2, RTMIN+N or 34..64; no dumps");
 	}
 }

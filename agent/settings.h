@@ -14,6 +14,9 @@ struct settings {
 	double sample_rate;   /* PTRACE_SAMPLE_RATE in (0,1], default 1 */
 	unsigned max_depth;   /* PTRACE_MAX_DEPTH in 1..SF_DEPTH_LIMIT */
 	uint32_t bad;         /* SF_PF_BAD_* for each value rejected */
+	unsigned cpu_hz;      /* PTRACE_CPU_HZ in 0..SF_MAX_CPU_HZ, default SF_DEFAULT_CPU_HZ; 0: off */
+	int dump_signal;      /* PTRACE_DUMP_SIGNAL as a number; 0: none (default) */
+	uint32_t cpu_bad;     /* SF_CPU_BAD_* for each of those two rejected */
 };
 
 /* Fill s from envp (NULL-terminated); never fails, bad values -> defaults. */
@@ -23,5 +26,9 @@ void settings_load(struct settings *s, char *const *envp);
 int settings_parse_rate(const char *v, double *out);
 int settings_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out);
 int settings_parse_bool(const char *v, int *out);
+
+/* A dump signal: QUIT, USR1, USR2 (optionally with SIG), RTMIN+N, RTMAX-N,
+ * or their numbers (3, 10, 12, 34..64); "0" is none. 0 or -EINVAL. */
+int settings_parse_signal(const char *v, int *out);
 
 #endif

@@ -62,6 +62,7 @@ struct mailbox {
 	void *blocks[MAILBOX_CAP];
 };
 
+/* Cache-line aligned: counters written on every op must not share lines. */
 struct worker {
 	pthread_t tid;
 	unsigned id;
@@ -73,8 +74,8 @@ struct worker {
 	uint64_t checksum;     /* contents and sizes, never addresses */
 	unsigned long count[OP_NR];
 	unsigned long steps;
-	int corrupt; /* a realloc lost bytes */
-};
+	unsigned long corrupt; /* reallocs that lost bytes */
+} __attribute__((aligned(64)));
 
 static const char *const words[] = {
 	"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
@@ -408,10 +409,13 @@ int main(int argc, char **argv)
 	    (argc > 3 && parse_ulong("SEED", argv[3], 0, ~0UL, &seed)))
 		return 2;
 
-	ws = calloc(nthreads, sizeof(*ws));
+	ws = aligned_alloc(64, nthreads * sizeof(*ws));
+	if (!ws)
+		die_oom("aligned_alloc", nthreads * sizeof(*ws));
 	mbs = calloc(nthreads, sizeof(*mbs));
-	if (!ws || !mbs)
-		die_oom("calloc", nthreads * sizeof(*ws));
+	if (!mbs)
+		die_oom("calloc", nthreads * sizeof(*mbs));
+	memset(ws, 0, nthreads * sizeof(*ws));
 	for (unsigned long i = 0; i < nthreads; i++) {
 		pthread_mutex_init(&mbs[i].lock, NULL);
 		ws[i].id = (unsigned)i;
@@ -440,7 +444,7 @@ int main(int argc, char **argv)
 		checksum = mix(checksum, ws[i].checksum);
 		for (int k = 0; k < OP_NR; k++)
 			total[k] += ws[i].count[k];
-		corrupt += (unsigned long)ws[i].corrupt;
+		corrupt += ws[i].corrupt;
 		free(ws[i].slots);
 	}
 	free(ws);

@@ -14,7 +14,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "session_format.h"
 
@@ -100,17 +99,18 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 	}
 }
 
+/* Lower case only: exactly the words agent/settings.c accepts. */
 static int parse_bool(const char *s, int *out)
 {
 	static const char *const yes[] = { "1", "yes", "on", "true" };
 	static const char *const no[] = { "0", "no", "off", "false" };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcasecmp(s, yes[i])) {
+		if (!strcmp(s, yes[i])) {
 			*out = 1;
 			return 0;
 		}
-		if (!strcasecmp(s, no[i])) {
+		if (!strcmp(s, no[i])) {
 			*out = 0;
 			return 0;
 		}
@@ -372,8 +372,9 @@ void options_usage(FILE *f)
 		"      --version           print the version\n"
 		"\n"
 		"Values: --opt=VALUE and --opt VALUE both work, as do -o FILE and -oFILE.\n"
-		"BOOL is 0/1, yes/no, on/off or true/false, in any case. Numbers are\n"
-		"decimal without sign or blanks; leading zeros do not mean octal (08 is 8).\n"
+		"BOOL is 0/1, yes/no, on/off or true/false (lower case, as the agent reads\n"
+		"them). Numbers are decimal without sign or blanks; leading zeros do not\n"
+		"mean octal (08 is 8).\n"
 		"A flag wins over its variable; an empty variable counts as unset.\n"
 		"Options end at the first argument that is not an option, or after --:\n"
 		"in 'ptrace-run ls -l' the -l goes to ls.\n",

@@ -78,7 +78,14 @@ NI static void *raw_alloc(size_t n, size_t align, int zero)
 			return agent.real.memalign(align, n);
 		return zero ? agent.real.calloc(1, n) : agent.real.malloc(n);
 	}
-	if (n > PTRDIFF_MAX - 65536 - align) {
+	/* glibc's limits: an alignment above half the address space is
+	 * EINVAL; a size that cannot fit with its alignment is ENOMEM. Checked
+	 * first, so n + align below cannot wrap. */
+	if (align > SIZE_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (n > (size_t)PTRDIFF_MAX - align - 65536) {
 		errno = ENOMEM;
 		return NULL;
 	}

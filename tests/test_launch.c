@@ -833,16 +833,14 @@ static struct tty_out tty_scenario(const char *ready, char **argv)
 	    !(tio.c_lflag & ISIG) || tio.c_cc[VINTR] != 3)
 		return o;
 	o.step = 2;
-	if (launch_init())
-		return o;
+	/* Forked before launch_init: SIGINT is SIG_DFL in it from the start. */
 	witness = fork();
 	if (witness == 0) {
-		set_default(SIGINT);
 		alarm(3); /* SIGALRM instead of SIGINT: the test says so */
 		for (;;)
 			pause();
 	}
-	if (witness < 0 || launch_spawn("/usr/bin/setsid", argv, &pid))
+	if (witness < 0 || launch_init() || launch_spawn("/usr/bin/setsid", argv, &pid))
 		return o;
 	o.step = 3;
 	if (wait_for_file(ready) || write(master, "\003", 1) != 1)

@@ -145,7 +145,7 @@ Test(options, boolean_words)
 		int value;
 	} cases[] = {
 		{ "0", 0 }, { "1", 1 }, { "yes", 1 }, { "no", 0 }, { "on", 1 }, { "off", 0 },
-		{ "true", 1 }, { "false", 0 }, { "YES", 1 }, { "Off", 0 }, { "TRUE", 1 },
+		{ "true", 1 }, { "false", 0 },
 	};
 	struct options o;
 	char err[256];
@@ -293,6 +293,7 @@ Test(options, bad_flag_values_give_exact_messages)
 		{ { "--sample-rate=1e" }, "--sample-rate=1e: expected a number in (0,1]" },
 		{ { "--sample-rate=." }, "--sample-rate=.: expected a number in (0,1]" },
 		{ { "--sample-rate=1e-400" }, "--sample-rate=1e-400: expected a number in (0,1]" },
+		{ { "--sample-rate=1e-310" }, "--sample-rate=1e-310: expected a number in (0,1]" },
 		{ { "--sample-rate", "2" }, "--sample-rate=2: expected a number in (0,1]" },
 		{ { "--max-depth=-1" }, "--max-depth=-1: expected an integer from 1 to 256" },
 		{ { "--max-depth", "-1" }, "--max-depth=-1: expected an integer from 1 to 256" },
@@ -313,6 +314,10 @@ Test(options, bad_flag_values_give_exact_messages)
 		  "--track-memory=maybe: expected 0 or 1 (or yes/no, on/off, true/false)" },
 		{ { "--track-memory=" }, "--track-memory=: expected 0 or 1 (or yes/no, on/off, true/false)" },
 		{ { "--track-memory=2" }, "--track-memory=2: expected 0 or 1 (or yes/no, on/off, true/false)" },
+		{ { "--track-memory=YES" },
+		  "--track-memory=YES: expected 0 or 1 (or yes/no, on/off, true/false)" },
+		{ { "--track-memory= 1" },
+		  "--track-memory= 1: expected 0 or 1 (or yes/no, on/off, true/false)" },
 		{ { "--output=" }, "--output=: expected a file name" },
 		{ { "-o", "" }, "--output=: expected a file name" },
 		{ { "--json=" }, "--json=: expected a file name" },
