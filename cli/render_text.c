@@ -39,15 +39,21 @@ static void print_frame(FILE *f, const struct rframe *fr)
 	fputc('\n', f);
 }
 
+/* Frames below main (libc's start-up) say nothing to a person: the text
+ * stops at main; the JSON keeps every frame. */
 static void print_stack(FILE *f, const struct rstack *st, const char *indent)
 {
+	unsigned i;
+
 	if (!st->n) {
 		fprintf(f, "%s<no stack>\n", indent);
 		return;
 	}
-	for (unsigned i = 0; i < st->n && i < TEXT_MAX_FRAMES; i++) {
+	for (i = 0; i < st->n && i < TEXT_MAX_FRAMES; i++) {
 		fprintf(f, "%s", indent);
 		print_frame(f, &st->frames[i]);
+		if (st->frames[i].function && !strcmp(st->frames[i].function, "main"))
+			return;
 	}
 	if (st->n > TEXT_MAX_FRAMES)
 		fprintf(f, "%s... %u more frames\n", indent, st->n - TEXT_MAX_FRAMES);
@@ -121,7 +127,19 @@ static void print_memory(FILE *f, const struct rmemory *m)
 			const struct rsite *x = top[i];
 			fprintf(f, "   #%zu %" PRIu64 " allocations, %s: ", i + 1, x->allocs,
 				report_bytes(x->bytes, b1, sizeof(b1)));
-			if (x->stack.n)
+			if (x->stack.n > 1 && !x->stack.frames[0].inlined && x->stack.frames[0].function &&
+			    strcmp(x->stack.frames[0].function, "main")) {
+				/* Frame 0 and its caller: sites differ by caller often. */
+				const struct rframe *c = &x->stack.frames[1];
+				const struct rframe *f0 = &x->stack.frames[0];
+				fprintf(f, "%s", f0->function);
+				if (f0->file && f0->line)
+					fprintf(f, " (%s:%d)", base_name(f0->file), f0->line);
+				fprintf(f, " <- %s", c->function ? c->function : "??");
+				if (c->file && c->line)
+					fprintf(f, " (%s:%d)", base_name(c->file), c->line);
+				fputc('\n', f);
+			} else if (x->stack.n)
 				print_frame(f, &x->stack.frames[0]);
 			else
 				fprintf(f, "<no stack>\n");
