@@ -53,6 +53,8 @@ struct agent {
 
 extern struct agent agent;
 
+#define TS_TCACHE 64 /* entries in the per-thread trace cache, power of two */
+
 enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
 
 struct tstate {
@@ -65,6 +67,7 @@ struct tstate {
 	void *last_alloc;         /* for temporary allocations */
 	uint64_t countdown;       /* allocations until the next sampled stack */
 	uint64_t rng;
+	uint32_t tcache[TS_TCACHE][2]; /* recent traces: {hash, id}, direct mapped */
 	char *slab;               /* trace records are carved from here */
 	size_t slab_left;
 	size_t slab_next;         /* size of the next slab */

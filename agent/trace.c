@@ -90,7 +90,13 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 	uint32_t *slots = image_ptr(hdr->trace_slots);
 	uint32_t mask = hdr->trace_cap - 1;
 	uint32_t h = trace_hash(ips, n);
+	uint32_t *c = t->tcache[h & (TS_TCACHE - 1)];
 	sf_off mine = 0;
+
+	/* The shared table is large and sparse: a lookup there is a cache
+	 * miss. Hot stacks repeat, so remember them per thread. */
+	if (c[0] == h && trace_equal(sf_trace_get(image_base, c[1]), h, ips, n))
+		return c[1];
 
 	for (uint32_t i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
 		/* Acquire pairs with the release CAS below: a visible id means a
@@ -105,12 +111,17 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 			if (__atomic_compare_exchange_n(&slots[i], &id, (uint32_t)(mine >> 3), 0, __ATOMIC_RELEASE,
 							__ATOMIC_ACQUIRE)) {
 				__atomic_fetch_add(&hdr->trace_count, 1, __ATOMIC_RELAXED);
-				return (uint32_t)(mine >> 3);
+				c[0] = h;
+				c[1] = (uint32_t)(mine >> 3);
+				return c[1];
 			}
 			/* Lost the race: id now holds the winner; compare it. */
 		}
-		if (trace_equal(sf_trace_get(image_base, id), h, ips, n))
+		if (trace_equal(sf_trace_get(image_base, id), h, ips, n)) {
+			c[0] = h;
+			c[1] = id;
 			return id;
+		}
 	}
 	__atomic_fetch_add(&hdr->dropped_traces, 1, __ATOMIC_RELAXED);
 	return 0;
