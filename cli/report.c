@@ -190,31 +190,63 @@ static int pmod_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+struct symctx {
+	struct symbolizer *sym;
+	char **files;           /* distinct module files; index i at base (i+1) << 40 */
+	size_t nfiles;
+};
+
+int symctx_new(struct symctx **out)
+{
+	struct symctx *c = calloc(1, sizeof(*c));
+
+	if (!c || symbolizer_new(&c->sym)) {
+		free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+void symctx_free(struct symctx *c)
+{
+	if (!c)
+		return;
+	symbolizer_free(c->sym);
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c);
+}
+
 /* Synthetic base of path, registering the file on first use. */
-static uint64_t report_file_base(struct report *r, const char *path, uint64_t start, uint64_t end, uint64_t bias)
+static uint64_t symctx_file_base(struct symctx *c, const char *path, uint64_t start, uint64_t end, uint64_t bias)
 {
 	size_t i;
 	char **nf;
 
-	for (i = 0; i < r->nfiles; i++)
-		if (!strcmp(r->files[i], path))
+	for (i = 0; i < c->nfiles; i++)
+		if (!strcmp(c->files[i], path))
 			break;
-	if (i == r->nfiles) {
-		nf = realloc(r->files, (r->nfiles + 1) * sizeof(*nf));
+	if (i == c->nfiles) {
+		nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf));
 		if (!nf)
 			return 0;
-		r->files = nf;
-		r->files[r->nfiles++] = strdup(path);
+		c->files = nf;
+		c->files[c->nfiles] = strdup(path);
+		if (!c->files[c->nfiles])
+			return 0;
+		c->nfiles++;
 	}
 	/* Widen the file's range if this mapping shows more of it. */
-	symbolizer_add_module(r->syms[0], path, (i + 1) * SYNTH_SPACING, (i + 1) * SYNTH_SPACING + (start - bias),
+	symbolizer_add_module(c->sym, path, (i + 1) * SYNTH_SPACING, (i + 1) * SYNTH_SPACING + (start - bias),
 			      (i + 1) * SYNTH_SPACING + (end - bias));
 	return (i + 1) * SYNTH_SPACING;
 }
 
 /* The modules of process p and of its profiled ancestors (a fork child
  * inherits its parent's mappings). */
-static void pmap_build(struct pmap *pm, struct report *r, const struct session *s, const struct sf_process *p)
+static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *s, const struct sf_process *p)
 {
 	size_t cap = 0;
 
@@ -242,7 +274,7 @@ static void pmap_build(struct pmap *pm, struct report *r, const struct session *
 	}
 	qsort(pm->m, pm->n, sizeof(*pm->m), pmod_cmp);
 	for (size_t i = 0; i < pm->n; i++)
-		pm->m[i].synth = r->syms ? report_file_base(r, pm->m[i].path, pm->m[i].start, pm->m[i].end, pm->m[i].bias) : 0;
+		pm->m[i].synth = c ? symctx_file_base(c, pm->m[i].path, pm->m[i].start, pm->m[i].end, pm->m[i].bias) : 0;
 }
 
 static const struct pmod *pmap_find(const struct pmap *pm, uint64_t pc)
@@ -272,7 +304,7 @@ static int report_stack(struct report *r, const struct pmap *pm, const struct se
 		int n;
 
 		if (m && m->synth) {
-			n = symbolizer_lookup(r->syms[0], m->synth + (ip - m->bias), i > 0, f, MAX_FRAMES_PER_IP);
+			n = symbolizer_lookup(r->symctx->sym, m->synth + (ip - m->bias), i > 0, f, MAX_FRAMES_PER_IP);
 		} else {
 			memset(f, 0, sizeof(f[0]));
 			n = 1;
@@ -317,7 +349,6 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 {
 	struct rmemory *m = &rp->mem;
 	struct site_map map = {0};
-	struct symbolizer *sym = NULL;
 	struct pmap pm = {0};
 	size_t tcap = 0;
 	int guard = 0;
@@ -408,15 +439,12 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	free(map.v);
 	qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
 
-	if (!r->syms && symbolizer_new(&sym) == 0) {
-		r->syms = calloc(1, sizeof(*r->syms));
-		if (!r->syms) {
-			symbolizer_free(sym);
+	if (!r->symctx) {
+		if (symctx_new(&r->symctx))
 			return -ENOMEM;
-		}
-		r->syms[r->nsyms++] = sym;
+		r->own_symctx = 1;
 	}
-	pmap_build(&pm, r, s, p);
+	pmap_build(&pm, r->symctx, s, p);
 	m->leaks = calloc(m->nsites ? m->nsites : 1, sizeof(*m->leaks));
 	if (!m->leaks)
 		return -ENOMEM;
@@ -467,6 +495,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 
 	memset(r, 0, sizeof(*r));
 	r->argv = dup_argv(in->argv);
+	r->symctx = in->symctx;
 	if (in->spawned)
 		set_status(in->status, &r->has_exit, &r->exit_code, &r->has_signal, &r->signal);
 	r->duration_ns = in->duration_ns;
@@ -550,11 +579,23 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);
 	free(r->warnings);
-	for (size_t i = 0; i < r->nsyms; i++)
-		symbolizer_free(r->syms[i]);
-	free(r->syms);
-	for (size_t i = 0; i < r->nfiles; i++)
-		free(r->files[i]);
-	free(r->files);
+	if (r->own_symctx)
+		symctx_free(r->symctx);
 	memset(r, 0, sizeof(*r));
+}
+
+void symctx_warm(struct symctx *c, const struct session *s)
+{
+	uint32_t n = session_nprocs(s);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sf_process *p = session_process(s, i);
+		struct pmap pm;
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
+			continue;
+		pmap_build(&pm, c, s, p);
+		free(pm.m);
+	}
+	symbolizer_warm(c->sym);
 }

@@ -80,6 +80,8 @@ struct report_input {
 	unsigned max_depth;
 	int track_memory;
 	int main_pid;
+	/* Symbolization state made (and warmed) beforehand, or NULL. */
+	struct symctx *symctx;
 	/* Exit statuses of other processes we reaped. */
 	const int *reaped_pid, *reaped_status;
 	size_t nreaped;
@@ -101,10 +103,8 @@ struct report {
 	size_t nwarnings;
 	struct rprocess *procs;
 	size_t nprocs;
-	struct symbolizer **syms;  /* own the strings in the stacks */
-	size_t nsyms;
-	char **files;              /* distinct module files, index = synthetic base */
-	size_t nfiles;
+	struct symctx *symctx;     /* owns the strings in the stacks */
+	int own_symctx;
 };
 
 /* Build the model. s may be NULL (no session: nothing was recorded).
@@ -112,6 +112,21 @@ struct report {
 int report_build(struct report *r, const struct session *s, const struct report_input *in);
 
 void report_free(struct report *r);
+
+/*
+ * Symbolization shared by every process of a report: each distinct file is
+ * read once. It can be made before the program ends and warmed while it
+ * runs (symctx_warm), which takes DWARF loading off the report's time.
+ */
+struct symctx;
+
+/* New context; -ENOMEM. */
+int symctx_new(struct symctx **out);
+
+/* Register and read the debug info of every module recorded so far. */
+void symctx_warm(struct symctx *c, const struct session *s);
+
+void symctx_free(struct symctx *c);
 
 /* Format a byte count for people: "812 B", "12.3 KiB", "4.0 MiB". */
 const char *report_bytes(uint64_t n, char *buf, size_t len);

@@ -569,3 +569,15 @@ void symbolizer_free(struct symbolizer *s)
 	free(s->strs);
 	free(s);
 }
+
+void symbolizer_warm(struct symbolizer *s)
+{
+	Dwarf_Addr bias;
+
+	for (size_t i = 0; i < s->nmods; i++) {
+		if (!s->mods[i].dwmod)
+			continue;
+		dwfl_module_getsymtab(s->mods[i].dwmod);
+		dwfl_module_getdwarf(s->mods[i].dwmod, &bias);
+	}
+}

@@ -42,4 +42,8 @@ int symbolizer_module_count(const struct symbolizer *s);
 /* Free s and every string it handed out; NULL is a no-op. */
 void symbolizer_free(struct symbolizer *s);
 
+/* Read the debug information of every module added so far (symbol table,
+ * DWARF), so later lookups do not pay for it. Best effort, never fails. */
+void symbolizer_warm(struct symbolizer *s);
+
 #endif
