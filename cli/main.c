@@ -127,6 +127,10 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int rc, can_load;
 
+	/* First, before anything could change the signal state the program
+	 * is to inherit. */
+	if ((rc = launch_init()))
+		return fail(2, "cannot set up signal handling: %s%s", strerror(-rc), "");
 	rc = options_parse(&o, argc, argv, err, sizeof(err));
 	if (o.help) {
 		options_usage(stdout);
@@ -171,8 +175,6 @@ int main(int argc, char **argv)
 		return fail(2, "cannot create the session image: %s%s", strerror(-rc), "");
 	if (setenv("PTRACE_SESSION", s.path, 1) || options_export(&o) || launch_preload(agent_path))
 		return fail(2, "cannot set up the environment: %s%s", strerror(errno), "");
-	if ((rc = launch_init()))
-		return fail(2, "cannot set up signal handling: %s%s", strerror(-rc), "");
 
 	rc = launch_spawn(path, o.argv, &pid);
 	if (rc == -ENOENT)
