@@ -29,7 +29,7 @@ AGENT_LIBS   := -lunwind -ldl -lpthread -lm
 
 SAN :=
 ifeq ($(ASAN),1)
-SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 CLI_CFLAGS := $(CFLAGS_COMMON) $(SAN)
 CLI_LIBS   := -ldw -lelf -ljansson -lstdc++ -lpthread
@@ -55,8 +55,14 @@ PROG_CFLAGS := -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -D_GNU_SOURCE
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+# Unit tests (not end-to-end) run a second time under ASan and UBSan.
+UNIT_SRC := $(filter-out tests/test_e2e_%,$(TEST_SRC))
+ASAN_B   := build/asan
+ASAN_UNITS := $(patsubst tests/%.c,$(ASAN_B)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps test unit e2e demo bench install clean format check-format
+# Keep objects that pattern chains would otherwise delete as intermediate.
+.SECONDARY:
 all: $(LIB) $(BIN)
 
 deps:
@@ -121,7 +127,8 @@ $(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
 # when a test fails or when no test ran at all.
 test: deps
 	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) all progs tests
-	@scripts/run-tests.sh $(TESTS)
+	@$(MAKE) --no-print-directory B=$(ASAN_B) ASAN=1 WERROR=$(or $(WERROR),1) $(ASAN_UNITS)
+	@scripts/run-tests.sh $(TESTS) $(ASAN_UNITS)
 
 progs: $(PROGS) $(PLUGINS)
 tests: $(TESTS)
