@@ -191,6 +191,11 @@ int render_text(const struct report *r, FILE *f)
 	fprintf(f, ", max depth %u; events dropped %" PRIu64 "\n", r->max_depth, r->events_dropped);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		fprintf(f, "warning: %s\n", r->warnings[i]);
+	if (r->events_dropped)
+		fprintf(f, "warning: %" PRIu64 " events lost detail (traces %" PRIu64 ", sites %" PRIu64 ", threads %" PRIu64
+			   ", processes %" PRIu64 "): the session image filled up; totals stay exact; "
+			   "raise --session-size\n",
+			r->events_dropped, r->dropped_traces, r->dropped_sites, r->dropped_threads, r->dropped_procs);
 
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct rprocess *p = &r->procs[i];
