@@ -67,7 +67,11 @@ struct tstate {
 	void *last_alloc;         /* for temporary allocations */
 	uint64_t countdown;       /* allocations until the next sampled stack */
 	uint64_t rng;
-	uint32_t tcache[TS_TCACHE][2]; /* recent traces: {hash, id}, direct mapped */
+	struct {
+		uint64_t hash64;
+		uint32_t id;
+		uint32_t depth;
+	} tcache[TS_TCACHE];      /* recent traces, direct mapped by hash */
 	char *slab;               /* trace records are carved from here */
 	size_t slab_left;
 	size_t slab_next;         /* size of the next slab */
@@ -92,5 +96,8 @@ void agent_thread_exit(void);
 void agent_process_exit(int code);
 
 int agent_gettid(void);
+
+/* Function timing: needs ts above; heap.h calls func_note_alloc. */
+#include "func.h"
 
 #endif

@@ -85,9 +85,10 @@ struct sf_header {
  * entry point). The trace id is the record's offset / 8.
  */
 struct sf_trace {
-	uint32_t hash;
+	uint32_t hash;          /* low bits of hash64: the table's probe start */
 	uint16_t depth;
 	uint16_t flags;
+	uint64_t hash64;        /* of depth and ips: identity in per-thread caches */
 	uint64_t ips[];
 };
 

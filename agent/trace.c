@@ -10,7 +10,7 @@
 #define SLAB_MIN 4096u
 #define SLAB_MAX 65536u
 
-NI uint32_t trace_hash(const uint64_t *ips, unsigned n)
+NI uint64_t trace_hash(const uint64_t *ips, unsigned n)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
 
@@ -19,7 +19,10 @@ NI uint32_t trace_hash(const uint64_t *ips, unsigned n)
 		h *= 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
 	}
-	return (uint32_t)(h ^ (h >> 29)) | 1u; /* never 0 */
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return h | 1; /* never 0 */
 }
 
 #ifdef PR_UNIT_TEST
@@ -38,8 +41,16 @@ unsigned trace_capture(uint64_t *ips, unsigned max)
 NI unsigned trace_capture(uint64_t *ips, unsigned max)
 {
 	void *buf[SF_DEPTH_LIMIT + 16];
-	int n = unw_backtrace(buf, (int)(max + 16 < SF_DEPTH_LIMIT + 16 ? max + 16 : SF_DEPTH_LIMIT + 16));
+	int n;
 	unsigned skip = 0, out = 0;
+
+	/* A CPU sample or a dump landing in here must not re-enter libunwind
+	 * (its per-thread caches): see cpu_capture. */
+	ts.in_unwind = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	n = unw_backtrace(buf, (int)(max + 16 < SF_DEPTH_LIMIT + 16 ? max + 16 : SF_DEPTH_LIMIT + 16));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ts.in_unwind = 0;
 
 	/* Drop the agent's own frames, whatever inlining did to them. */
 	while ((int)skip < n && (uint64_t)buf[skip] >= agent.self_lo && (uint64_t)buf[skip] < agent.self_hi)
@@ -51,7 +62,7 @@ NI unsigned trace_capture(uint64_t *ips, unsigned max)
 #endif
 
 /* Carve a trace record out of the thread's slab; 0 when the image is full. */
-NI static sf_off trace_store(struct tstate *t, uint32_t h, const uint64_t *ips, unsigned n)
+NI static sf_off trace_store(struct tstate *t, uint64_t h, const uint64_t *ips, unsigned n)
 {
 	size_t len = sizeof(struct sf_trace) + n * sizeof(uint64_t);
 	struct sf_trace *tr;
@@ -70,7 +81,8 @@ NI static sf_off trace_store(struct tstate *t, uint32_t h, const uint64_t *ips, 
 		t->slab_next = want * 2 > SLAB_MAX ? SLAB_MAX : want * 2;
 	}
 	tr = (struct sf_trace *)t->slab;
-	tr->hash = h;
+	tr->hash = (uint32_t)h;
+	tr->hash64 = h;
 	tr->depth = (uint16_t)n;
 	tr->flags = 0;
 	memcpy(tr->ips, ips, n * sizeof(uint64_t));
@@ -79,9 +91,9 @@ NI static sf_off trace_store(struct tstate *t, uint32_t h, const uint64_t *ips, 
 	return image_off(tr);
 }
 
-NI static int trace_equal(const struct sf_trace *tr, uint32_t h, const uint64_t *ips, unsigned n)
+NI static int trace_equal(const struct sf_trace *tr, uint64_t h, const uint64_t *ips, unsigned n)
 {
-	return tr->hash == h && tr->depth == n && !memcmp(tr->ips, ips, n * sizeof(uint64_t));
+	return tr->hash64 == h && tr->depth == n && !memcmp(tr->ips, ips, n * sizeof(uint64_t));
 }
 
 NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
@@ -89,16 +101,18 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 	struct sf_header *hdr = image_hdr;
 	uint32_t *slots = image_ptr(hdr->trace_slots);
 	uint32_t mask = hdr->trace_cap - 1;
-	uint32_t h = trace_hash(ips, n);
-	uint32_t *c = t->tcache[h & (TS_TCACHE - 1)];
+	uint64_t h = trace_hash(ips, n);
+	__typeof__(&t->tcache[0]) c = &t->tcache[(h >> 40) & (TS_TCACHE - 1)];
 	sf_off mine = 0;
 
 	/* The shared table is large and sparse: a lookup there is a cache
-	 * miss. Hot stacks repeat, so remember them per thread. */
-	if (c[0] == h && trace_equal(sf_trace_get(image_base, c[1]), h, ips, n))
-		return c[1];
+	 * miss, and comparing every frame costs as much again. Hot stacks
+	 * repeat, so each thread remembers recent ones by their 64-bit hash:
+	 * two different stacks share one with probability ~2^-64 per pair. */
+	if (c->hash64 == h && c->depth == n)
+		return c->id;
 
-	for (uint32_t i = h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
+	for (uint32_t i = (uint32_t)h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
 		/* Acquire pairs with the release CAS below: a visible id means a
 		 * fully written record. */
 		uint32_t id = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
@@ -111,15 +125,17 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 			if (__atomic_compare_exchange_n(&slots[i], &id, (uint32_t)(mine >> 3), 0, __ATOMIC_RELEASE,
 							__ATOMIC_ACQUIRE)) {
 				__atomic_fetch_add(&hdr->trace_count, 1, __ATOMIC_RELAXED);
-				c[0] = h;
-				c[1] = (uint32_t)(mine >> 3);
-				return c[1];
+				c->hash64 = h;
+				c->depth = n;
+				c->id = (uint32_t)(mine >> 3);
+				return c->id;
 			}
 			/* Lost the race: id now holds the winner; compare it. */
 		}
 		if (trace_equal(sf_trace_get(image_base, id), h, ips, n)) {
-			c[0] = h;
-			c[1] = id;
+			c->hash64 = h;
+			c->depth = n;
+			c->id = id;
 			return id;
 		}
 	}

@@ -17,8 +17,8 @@ unsigned trace_capture(uint64_t *ips, unsigned max);
  * image full: counted in dropped_traces). */
 uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n);
 
-/* Hash used by the table (exposed for tests). */
-uint32_t trace_hash(const uint64_t *ips, unsigned n);
+/* 64-bit hash of a stack (exposed for tests); never 0. */
+uint64_t trace_hash(const uint64_t *ips, unsigned n);
 
 #ifdef PR_UNIT_TEST
 extern uint64_t trace_test_ips[SF_DEPTH_LIMIT];
