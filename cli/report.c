@@ -296,6 +296,8 @@ static int report_stack(struct report *r, const struct pmap *pm, const struct se
 	out->n = 0;
 	if (!t)
 		return 0;
+	int below_main = 0;
+
 	for (unsigned i = 0; i < t->depth; i++) {
 		uint64_t ip = t->ips[i];
 		/* Look the return address up as is: the symbolizer steps back
@@ -304,7 +306,12 @@ static int report_stack(struct report *r, const struct pmap *pm, const struct se
 		int n;
 
 		if (m && m->synth) {
-			n = symbolizer_lookup(r->symctx->sym, m->synth + (ip - m->bias), i > 0, f, MAX_FRAMES_PER_IP);
+			/* Below main is libc's start-up: names suffice, and they
+			 * spare reading libc's (compressed) DWARF. */
+			n = symbolizer_lookup_flags(r->symctx->sym, m->synth + (ip - m->bias), i > 0,
+						    below_main ? SYM_SYMTAB_ONLY : 0, f, MAX_FRAMES_PER_IP);
+			if (n && !f[n - 1].inlined && f[n - 1].function && !strcmp(f[n - 1].function, "main"))
+				below_main = 1;
 		} else {
 			memset(f, 0, sizeof(f[0]));
 			n = 1;
@@ -509,7 +516,13 @@ int report_build(struct report *r, const struct session *s, const struct report_
 		r->dropped_threads = h->dropped_threads;
 		r->dropped_sites = h->dropped_sites;
 		r->events_dropped = r->dropped_traces + r->dropped_procs + r->dropped_threads + r->dropped_sites;
+		r->dropped_samples = h->dropped_samples;
+		r->events_dropped += r->dropped_samples;
 	}
+	r->cpu_hz = in->cpu_hz;
+	r->dump_signal = in->dump_signal;
+	r->func_filter = in->func_filter;
+	r->func_exclude = in->func_exclude;
 	r->procs = calloc(n ? n : 1, sizeof(*r->procs));
 	if (!r->procs)
 		return -ENOMEM;
@@ -551,6 +564,10 @@ int report_build(struct report *r, const struct session *s, const struct report_
 			add_warning(r, "the session image filled up: some threads were not recorded");
 		if (rp->track_memory && (err = build_memory(rp, s, p, r)))
 			return err;
+		if ((err = report_cpu_build(r, rp, s, p)))
+			return err;
+		if ((err = report_func_build(r, rp, s, p)))
+			return err;
 	}
 	r->loaded = r->nprocs > 0;
 	if (!r->loaded)
@@ -574,7 +591,9 @@ void report_free(struct report *r)
 		free(p->mem.sites);
 		free(p->mem.leaks);
 		free(p->threads);
+		report_cpu_free(p);
 	}
+	report_func_free(r);
 	free(r->procs);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);
@@ -587,6 +606,7 @@ void report_free(struct report *r)
 void symctx_warm(struct symctx *c, const struct session *s)
 {
 	uint32_t n = session_nprocs(s);
+	uint64_t exe_addr = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sf_process *p = session_process(s, i);
@@ -595,7 +615,96 @@ void symctx_warm(struct symctx *c, const struct session *s)
 		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
 			continue;
 		pmap_build(&pm, c, s, p);
+		for (size_t k = 0; k < pm.n && !exe_addr; k++)
+			if (pm.m[k].synth && !strncmp(pm.m[k].path, p->exe, SF_PATH_LEN))
+				exe_addr = pm.m[k].synth + (pm.m[k].start - pm.m[k].bias);
 		free(pm.m);
 	}
-	symbolizer_warm(c->sym);
+	/* Symbol tables of everything, DWARF of the program itself: other
+	 * libraries' DWARF is read only if a stack needs it. */
+	symbolizer_warm(c->sym, exe_addr);
+}
+
+/* --- stacks for report_cpu.c ---------------------------------------------- */
+
+struct report_modmap {
+	struct pmap pm;
+};
+
+int report_modmap_new(struct report *r, const struct session *s, const struct sf_process *p,
+		      struct report_modmap **out)
+{
+	struct report_modmap *mm;
+
+	if (!r->symctx) {
+		if (symctx_new(&r->symctx))
+			return -ENOMEM;
+		r->own_symctx = 1;
+	}
+	mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return -ENOMEM;
+	pmap_build(&mm->pm, r->symctx, s, p);
+	*out = mm;
+	return 0;
+}
+
+/*
+ * As report_stack, but frames in the C/C++ runtime (libc, ld.so, libstdc++,
+ * libgcc_s: report_runtime_module) are named from the symbol table only.
+ * CPU samples land in libc all the time (memcpy, malloc's insides), and
+ * reading libc's compressed DWARF for their glibc-source lines costs the
+ * report ~0.1 s, more than the sampling itself on a one-second program.
+ */
+int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
+			uint32_t trace, struct rstack *out)
+{
+	const struct sf_trace *t = session_trace(s, trace);
+	struct sym_frame f[MAX_FRAMES_PER_IP];
+	size_t cap = 0;
+	int below_main = 0;
+
+	out->frames = NULL;
+	out->n = 0;
+	for (unsigned i = 0; t && i < t->depth; i++) {
+		uint64_t ip = t->ips[i];
+		const struct pmod *m = pmap_find(&mm->pm, i > 0 && ip ? ip - 1 : ip);
+		int n = 1;
+
+		memset(f, 0, sizeof(f[0]));
+		if (m && m->synth) {
+			n = symbolizer_lookup_flags(r->symctx->sym, m->synth + (ip - m->bias), i > 0,
+						    below_main || report_runtime_module(m->path) ? SYM_SYMTAB_ONLY : 0, f,
+						    MAX_FRAMES_PER_IP);
+			if (n && !f[n - 1].inlined && f[n - 1].function && !strcmp(f[n - 1].function, "main"))
+				below_main = 1;
+		} else if (m) {
+			f[0].module = m->path;
+		}
+		for (int k = 0; k < n; k++) {
+			if (out->n == cap) {
+				struct rframe *nf = realloc(out->frames, (cap = cap ? cap * 2 : 16) * sizeof(*nf));
+				if (!nf)
+					return -ENOMEM;
+				out->frames = nf;
+			}
+			out->frames[out->n++] = (struct rframe){
+				.function = f[k].function,
+				.file = f[k].file,
+				.line = f[k].line,
+				.module = f[k].module,
+				.address = ip,
+				.offset = ip - (m ? m->bias : 0),
+				.inlined = f[k].inlined,
+			};
+		}
+	}
+	return 0;
+}
+
+void report_modmap_free(struct report_modmap *mm)
+{
+	if (mm)
+		free(mm->pm.m);
+	free(mm);
 }

@@ -144,8 +144,18 @@ static const char *symbolize_name(struct symbolizer *s, const char *raw)
 	char *plain;
 	int status = -1;
 
+	char unversioned[512];
+	const char *at;
+
 	if (!raw || !*raw)
 		return NULL;
+	/* Symbol-table names may carry a version: __libc_start_main@@GLIBC_2.34. */
+	at = strchr(raw, '@');
+	if (at && at != raw && (size_t)(at - raw) < sizeof(unversioned)) {
+		memcpy(unversioned, raw, (size_t)(at - raw));
+		unversioned[at - raw] = 0;
+		raw = unversioned;
+	}
 	if (raw[0] != '_' || raw[1] != 'Z')
 		return symbolize_intern(s, raw);
 	plain = __cxa_demangle(raw, NULL, NULL, &status);
@@ -470,13 +480,14 @@ out:
 	return n;
 }
 
-/* Resolve addr into f[0..cap); returns the frame count, >= 1. */
-static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int is_return, struct sym_frame *f, int cap)
+/* Resolve addr into f[0..cap); returns the frame count, >= 1. key is
+ * is_return | SYM_SYMTAB_ONLY << 1. */
+static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struct sym_frame *f, int cap)
 {
 	/* A return address is the instruction after the call: possibly the
 	 * next line, or past a noreturn call's end into the next function.
 	 * One byte back is still inside the call instruction. */
-	uint64_t pc = is_return && addr ? addr - 1 : addr;
+	uint64_t pc = (key & 1) && addr ? addr - 1 : addr;
 	struct sym_module *m = symbolize_module_at(s, pc);
 	int n;
 
@@ -488,6 +499,10 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int is_return,
 	f->offset = addr - m->bias;
 	if (!m->dwmod)
 		return 1;
+	if (key & 2) {
+		f->function = symbolize_symbol(s, m->dwmod, pc);
+		return 1;
+	}
 	n = symbolize_inlines(s, m->dwmod, pc, f, cap);
 	if (n > 0)
 		return n;
@@ -499,27 +514,28 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int is_return,
 	return 1;
 }
 
-int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct sym_frame *out, int max)
+int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, int flags, struct sym_frame *out,
+			    int max)
 {
 	struct sym_frame tmp[SYMBOLIZE_MAX_FRAMES];
 	const struct sym_frame *frames = tmp;
 	struct sym_slot *slot;
-	int n;
+	int n, key;
 
 	if (max <= 0)
 		return 0;
-	is_return = is_return != 0;
-	slot = symbolize_cache_slot(s, addr, is_return);
+	key = (is_return != 0) | ((flags & SYM_SYMTAB_ONLY) ? 2 : 0);
+	slot = symbolize_cache_slot(s, addr, key);
 	if (slot && slot->nframes) {
 		frames = slot->frames;
 		n = slot->nframes;
 	} else {
-		n = symbolize_resolve(s, addr, is_return, tmp, SYMBOLIZE_MAX_FRAMES);
+		n = symbolize_resolve(s, addr, key, tmp, SYMBOLIZE_MAX_FRAMES);
 		/* Out of memory: answer anyway, just without caching. */
 		if (slot && (slot->frames = malloc((size_t)n * sizeof(*tmp)))) {
 			memcpy(slot->frames, tmp, (size_t)n * sizeof(*tmp));
 			slot->addr = addr;
-			slot->is_return = is_return;
+			slot->is_return = key;
 			slot->nframes = n;
 			s->slots_used++;
 		}
@@ -528,6 +544,11 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct
 		n = max;
 	memcpy(out, frames, (size_t)n * sizeof(*out));
 	return n;
+}
+
+int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct sym_frame *out, int max)
+{
+	return symbolizer_lookup_flags(s, addr, is_return, 0, out, max);
 }
 
 int symbolizer_new(struct symbolizer **out)
@@ -570,14 +591,14 @@ void symbolizer_free(struct symbolizer *s)
 	free(s);
 }
 
-void symbolizer_warm(struct symbolizer *s)
+void symbolizer_warm(struct symbolizer *s, uint64_t dwarf_addr)
 {
+	struct sym_module *dm = dwarf_addr ? symbolize_module_at(s, dwarf_addr) : NULL;
 	Dwarf_Addr bias;
 
-	for (size_t i = 0; i < s->nmods; i++) {
-		if (!s->mods[i].dwmod)
-			continue;
-		dwfl_module_getsymtab(s->mods[i].dwmod);
-		dwfl_module_getdwarf(s->mods[i].dwmod, &bias);
-	}
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].dwmod)
+			dwfl_module_getsymtab(s->mods[i].dwmod);
+	if (dm && dm->dwmod)
+		dwfl_module_getdwarf(dm->dwmod, &bias);
 }

@@ -42,8 +42,16 @@ int symbolizer_module_count(const struct symbolizer *s);
 /* Free s and every string it handed out; NULL is a no-op. */
 void symbolizer_free(struct symbolizer *s);
 
-/* Read the debug information of every module added so far (symbol table,
- * DWARF), so later lookups do not pay for it. Best effort, never fails. */
-void symbolizer_warm(struct symbolizer *s);
+/* Read the symbol tables of every module added so far, and the DWARF of
+ * the one holding dwarf_addr (0: none), so later lookups do not pay for
+ * it. Best effort, never fails. */
+void symbolizer_warm(struct symbolizer *s, uint64_t dwarf_addr);
+
+#define SYM_SYMTAB_ONLY 1 /* function name from the symbol table only */
+
+/* symbolizer_lookup with flags: SYM_SYMTAB_ONLY skips DWARF (no file,
+ * line or inlined frames; no debug info read). */
+int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, int flags, struct sym_frame *out,
+			    int max);
 
 #endif
