@@ -72,7 +72,9 @@ struct sf_site *heap_site_slow(struct tstate *t, uint32_t trace);
 
 static inline struct sf_site *heap_site(struct tstate *t, uint32_t trace)
 {
-	if (likely(t->sites && trace)) {
+	if (!trace)
+		return &t->rec->nostack; /* unsampled: the common case at low rates */
+	if (likely(t->sites != NULL)) {
 		uint32_t i = (trace * 0x9e3779b1u) & t->site_mask;
 		struct sf_site *s = &t->sites[i];
 		if (likely(s->trace == trace))
@@ -103,6 +105,7 @@ static inline void heap_on_alloc(struct tstate *t, void *user, size_t n, unsigne
 	s = heap_site(t, trace);
 	s->allocs++;
 	s->bytes += n;
+	func_note_alloc(t, n);
 	t->last_alloc = user;
 	t->pending += (int64_t)n;
 	if (unlikely(t->pending >= HEAP_FLUSH_BYTES ||

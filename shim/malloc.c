@@ -139,13 +139,19 @@ NI static void *do_alloc_counted(size_t n, size_t count, size_t align, int zero)
 {
 	void *p;
 
-	if (!tracked()) {
+	if (unlikely(!tracked())) {
 		ensure_init();
 		if (!slow_ready() || !agent.tracking)
 			return raw_alloc(n, align, zero);
 	}
 	ts.state = TS_BUSY;
-	p = raw_alloc(n, align, zero);
+	if (likely(!align && !zero && n <= PTRDIFF_MAX - 65536)) {
+		/* The common case, without raw_alloc's checks. */
+		void *base = agent.real.malloc(n + HDR_SIZE);
+		p = base ? (char *)base + HDR_SIZE : NULL;
+	} else {
+		p = raw_alloc(n, align, zero);
+	}
 	if (likely(p))
 		heap_on_alloc(&ts, p, count, align > 16 ? (unsigned)__builtin_ctzll(align) : 4);
 	else
@@ -162,12 +168,11 @@ static inline void *do_alloc(size_t n, size_t align, int zero)
 NI static void do_free(void *p, int temp_ok)
 {
 	struct heap_hdr *h;
+	void *base;
 
-	if (!p)
+	if (unlikely(!p || in_arena(p)))
 		return;
-	if (in_arena(p))
-		return;
-	if (!agent.tracking) {
+	if (unlikely(!agent.tracking)) {
 		raw_free(p);
 		return;
 	}
@@ -178,12 +183,14 @@ NI static void do_free(void *p, int temp_ok)
 		return;
 	}
 	h = heap_hdr_of(p);
-	if (heap_hdr_counted(h) && (tracked() || slow_ready())) {
+	base = (char *)p - (1ul << heap_hdr_shift(h));
+	if (likely(heap_hdr_counted(h)) && (likely(tracked()) || slow_ready())) {
 		ts.state = TS_BUSY;
 		heap_on_free(&ts, p, h, temp_ok);
 		ts.state = TS_READY;
 	}
-	raw_free(p);
+	h->w1 = 0; /* a stale header must never validate */
+	agent.real.free(base);
 }
 
 EXPORT void *malloc(size_t n)
