@@ -41,9 +41,14 @@ EXPORT int dlclose(void *handle)
 	}
 	if (agent.proc && ts.state != TS_BUSY) {
 		uint8_t saved = ts.state;
+
+		/* Busy only around our own work: the library's destructors run
+		 * inside the real dlclose and are the program's code. */
 		ts.state = TS_BUSY;
 		modules_scan(0); /* record what is about to go before it goes */
+		ts.state = saved;
 		ret = real(handle);
+		ts.state = TS_BUSY;
 		modules_scan(1);
 		ts.state = saved;
 		return ret;
