@@ -19,6 +19,8 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "cpu.h"
+#include "crash.h"
 #include "heap.h"
 #include "image.h"
 #include "log.h"
@@ -173,6 +175,8 @@ NI int agent_init(void)
 	pthread_key_create(&thread_key, thread_key_dtor);
 	pthread_atfork(NULL, NULL, after_fork_child);
 	on_exit(on_exit_cb, NULL);
+	cpu_init();
+	crash_init();
 
 	ts.state = TS_UNINIT;
 	__atomic_store_n(&agent.state, AGENT_READY, __ATOMIC_RELEASE);
@@ -271,6 +275,7 @@ NI void agent_thread_init(void)
 	ts.rec = r;
 	heap_thread_setup(&ts);
 	pthread_setspecific(thread_key, r);
+	cpu_thread_init(r);
 	ts.state = TS_READY;
 }
 
@@ -310,6 +315,8 @@ NI void agent_thread_exit(void)
 		return;
 	heap_flush(&ts);
 	read_comm(r->tid, r->name);
+	cpu_thread_exit(r);
+	func_thread_exit();
 	/* Our record stays ours (late frees still land here) until the kernel
 	 * has reaped this thread; see thread_reclaim. */
 	__atomic_store_n(&r->state, SF_THREAD_EXITING, __ATOMIC_RELEASE);
@@ -323,6 +330,7 @@ NI void agent_process_exit(int code)
 		return;
 	if (ts.state == TS_READY)
 		heap_flush(&ts);
+	func_process_exit();
 	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_DONE)
 		return;
 	modules_scan(0);

@@ -45,6 +45,9 @@ NI int image_attach(const char *path)
 		err = -EPROTO;
 		goto out_close;
 	}
+	/* Keep the image (shared memory, up to gigabytes) out of the
+	 * program's core dumps: they must be what they would be without us. */
+	madvise(m, (size_t)st.st_size, MADV_DONTDUMP);
 	image_use(m);
 out_close:
 	close(fd);

@@ -77,7 +77,7 @@ struct sf_header {
 	uint64_t dropped_sites;    /* atomic: site updates lost (table full) */
 	uint64_t reserved[16];
 
-	uint64_t dropped_samples;  /* atomic: CPU samples whose stack was lost (table or image full) */
+	uint64_t dropped_samples;  /* atomic: CPU signals whose stack could not be counted (table full) */
 };
 
 /*
@@ -244,6 +244,7 @@ struct sf_cpu_thread {
 	int32_t timer;           /* atomic: kernel timer id + 1 of the owner's timer, 0 none */
 	char owner_name[SF_NAME_LEN]; /* the owner's comm, set when it exits */
 	sf_off table;            /* struct sf_cpu_table; replaced when 3/4 full, release-published */
+	uint64_t max_weight;     /* most samples one signal stood for (1 + overruns) */
 };
 
 /* Samples per stack, open addressing on trace id (0 = empty slot). */
@@ -375,7 +376,6 @@ struct sf_func {
 struct sf_fnode {
 	sf_off parent;           /* 0 only for the thread's root node */
 	sf_off func;             /* struct sf_func; 0 for the root */
-	sf_off child, sibling;   /* agent's lookup lists, most recently used first */
 	uint64_t calls;
 	uint64_t total;          /* ticks, every call on this path */
 	uint64_t self;           /* ticks */
@@ -415,6 +415,8 @@ struct sf_fthread {
 	sf_off index;            /* agent: open-addressed sf_off[index_cap], by addr */
 	uint32_t index_cap, nfuncs;
 	uint64_t priv;           /* agent-private address; meaningless to readers */
+	sf_off edges;            /* agent: open-addressed sf_off[edges_cap] of nodes, by (parent, func) */
+	uint64_t edges_cap, nedges;
 	uint64_t reserved[8];
 };
 

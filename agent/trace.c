@@ -55,8 +55,13 @@ NI unsigned trace_capture(uint64_t *ips, unsigned max)
 	/* Drop the agent's own frames, whatever inlining did to them. */
 	while ((int)skip < n && (uint64_t)buf[skip] >= agent.self_lo && (uint64_t)buf[skip] < agent.self_hi)
 		skip++;
-	for (int i = (int)skip; i < n && out < max; i++)
+	for (int i = (int)skip; i < n && out < max; i++) {
+		/* Our pthread_create sits between the program and libc's
+		 * while a thread is created: not the program's frame. */
+		if ((uint64_t)buf[i] >= agent.self_lo && (uint64_t)buf[i] < agent.self_hi)
+			continue;
 		ips[out++] = (uint64_t)buf[i];
+	}
 	return out;
 }
 #endif

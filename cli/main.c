@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dump_timer.h"
 #include "launch.h"
 #include "options.h"
 #include "render.h"
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 	struct report rep;
 	struct reaped reaped = {0};
 	struct warm warm = {0};
+	struct dump_timer dumper = {0};
 	char err[512], path[4096], agent_path[4096], reason[256] = "";
 	FILE *text = stderr;
 	pid_t pid;
@@ -183,8 +185,11 @@ int main(int argc, char **argv)
 		return fail(126, "%s: %s", o.argv[0], strerror(-rc));
 	memset(&res, 0, sizeof(res));
 	warm_start(&warm, &s);
+	if (o.dump_after > 0 && (rc = dump_timer_start(&dumper, pid, o.dump_signal, o.dump_after)))
+		fprintf(stderr, "ptrace-run: --dump-after: %s\n", strerror(-rc));
 	rc = launch_wait(pid, &res, on_reap, &reaped);
 	warm_finish(&warm);
+	dump_timer_stop(&dumper);
 	if (rc)
 		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));
 
@@ -203,6 +208,10 @@ int main(int argc, char **argv)
 	in.reaped_pid = reaped.pid;
 	in.reaped_status = reaped.status;
 	in.nreaped = reaped.n;
+	in.cpu_hz = o.cpu_hz;
+	in.dump_signal = o.dump_signal;
+	in.func_filter = o.func_filter;
+	in.func_exclude = o.func_exclude;
 	if (report_build(&rep, &s, &in) == 0) {
 		if (!o.quiet)
 			render_text(&rep, text);

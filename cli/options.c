@@ -23,6 +23,10 @@ enum kind {
 	K_BOOL,
 	K_RATE,   /* number in (0,1] */
 	K_UINT,   /* integer in [lo, hi] */
+	K_SIGNAL, /* a dump signal: QUIT, USR1, USR2, RTMIN+N, RTMAX-N or a number; 0 none */
+	K_SECONDS, /* a decimal number of seconds in (0, OPTIONS_MAX_DUMP_AFTER] */
+	K_GLOBS,  /* comma-separated globs on function names */
+	K_DURATION, /* integer with ns, us, ms or s (default ns) */
 };
 
 /* Which struct options field a setting writes; also its bit in "given". */
@@ -36,6 +40,14 @@ enum field {
 	F_QUIET,
 	F_HELP,
 	F_VERSION,
+	F_CPU_HZ,
+	F_DUMP_SIGNAL,
+	F_DUMP_AFTER,
+	F_FILTER,
+	F_EXCLUDE,
+	F_MAX_CALL_DEPTH,
+	F_MIN_DURATION,
+	F_CORRECT_TIMES,
 };
 
 struct setting {
@@ -56,6 +68,14 @@ static const struct setting settings[] = {
 	{ "max-depth", 0, "PTRACE_MAX_DEPTH", K_UINT, F_MAX_DEPTH, 1, SF_DEPTH_LIMIT },
 	{ "session-size", 0, "PTRACE_SESSION_SIZE", K_UINT, F_SESSION_MB,
 	  OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB },
+	{ "cpu-hz", 0, "PTRACE_CPU_HZ", K_UINT, F_CPU_HZ, 0, SF_MAX_CPU_HZ },
+	{ "dump-signal", 0, "PTRACE_DUMP_SIGNAL", K_SIGNAL, F_DUMP_SIGNAL, 0, 0 },
+	{ "dump-after", 0, "PTRACE_DUMP_AFTER", K_SECONDS, F_DUMP_AFTER, 0, 0 },
+	{ "filter", 0, "PTRACE_FILTER", K_GLOBS, F_FILTER, 0, 0 },
+	{ "exclude", 0, "PTRACE_EXCLUDE", K_GLOBS, F_EXCLUDE, 0, 0 },
+	{ "max-call-depth", 0, "PTRACE_MAX_CALL_DEPTH", K_UINT, F_MAX_CALL_DEPTH, 1, SF_FMAX_CALL_DEPTH },
+	{ "min-duration", 0, "PTRACE_MIN_DURATION", K_DURATION, F_MIN_DURATION, 0, 0 },
+	{ "correct-times", 0, "PTRACE_CORRECT_TIMES", K_BOOL, F_CORRECT_TIMES, 0, 0 },
 	{ "quiet", 'q', NULL, K_FLAG, F_QUIET, 0, 0 },
 	{ "help", 'h', NULL, K_FLAG, F_HELP, 0, 0 },
 	{ "version", 0, NULL, K_FLAG, F_VERSION, 0, 0 },
@@ -96,7 +116,122 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 	case K_FLAG:
 		snprintf(buf, len, "takes no value");
 		break;
+	case K_SIGNAL:
+		snprintf(buf, len, "expected QUIT, USR1, USR2, RTMIN+N, RTMAX-N, 3, 10, 12 or 34 to 64 (0: none)");
+		break;
+	case K_SECONDS:
+		snprintf(buf, len, "expected a number of seconds in (0,%.0f]", OPTIONS_MAX_DUMP_AFTER);
+		break;
+	case K_GLOBS:
+		snprintf(buf, len, "expected comma-separated globs on function names, e.g. 'parse_*,main'");
+		break;
+	case K_DURATION:
+		snprintf(buf, len, "expected a duration: an integer with ns, us, ms or s (default ns), e.g. 20us");
+		break;
 	}
+}
+
+/* Non-empty globs separated by single commas; a '[' must be closed. */
+static int parse_globs(const char *s)
+{
+	if (!*s)
+		return -EINVAL;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *open = memchr(p, '[', n);
+
+		if (!n || (open && !memchr(open, ']', n - (size_t)(open - p))))
+			return -EINVAL;
+		p += n;
+		if (*p == ',' && !*++p)
+			return -EINVAL; /* a trailing comma */
+	}
+	return 0;
+}
+
+/* "500", "500ns", "20us", "5ms", "2s": the syntax agent/func.c reads. */
+static int parse_duration(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long ns;
+	} units[] = { { "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 } };
+	unsigned long long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (unsigned)(*s - '0')) > OPTIONS_MAX_DURATION_NS)
+			return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(s, units[i].unit)) {
+			if (v > OPTIONS_MAX_DURATION_NS / units[i].ns)
+				return -EINVAL;
+			*out = v * units[i].ns;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/*
+ * The dump signals agent/settings.c accepts, in the same syntax: signals a
+ * program does not need to die or stop by, and not SIGPROF (the sampler's).
+ */
+static int parse_signal(const char *s, int *out)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} named[] = { { "QUIT", 3 }, { "USR1", 10 }, { "USR2", 12 } };
+	unsigned n;
+
+	if (!strcmp(s, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (!strncmp(s, "SIG", 3))
+		s += 3;
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		if (!strcmp(s, named[i].name)) {
+			*out = named[i].sig;
+			return 0;
+		}
+	}
+	if (!strncmp(s, "RTMIN+", 6) || !strncmp(s, "RTMAX-", 6)) {
+		const char *d = s + 6;
+
+		for (n = 0; *d >= '0' && *d <= '9' && n <= 30; d++)
+			n = n * 10 + (unsigned)(*d - '0');
+		if (d == s + 6 || *d || n > 30)
+			return -EINVAL;
+		*out = s[3] == 'I' ? 34 + (int)n : 64 - (int)n;
+		return 0;
+	}
+	for (n = 0; *s >= '0' && *s <= '9' && n <= 64; s++)
+		n = n * 10 + (unsigned)(*s - '0');
+	if (*s || !(n == 3 || n == 10 || n == 12 || (n >= 34 && n <= 64)))
+		return -EINVAL;
+	*out = (int)n;
+	return 0;
+}
+
+/* Seconds: plain decimal, a fraction allowed ("0.5", "2", "1.25"). */
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!(s[0] >= '0' && s[0] <= '9') && s[0] != '.')
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if (!(*p >= '0' && *p <= '9') && *p != '.')
+			return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno == ERANGE || !(v > 0.0 && v <= OPTIONS_MAX_DUMP_AFTER))
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 /* Lower case only: exactly the words agent/settings.c accepts. */
@@ -191,7 +326,10 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 	case K_BOOL:
 		if (parse_bool(val, &b))
 			return -EINVAL;
-		o->track_memory = b;
+		if (s->field == F_CORRECT_TIMES)
+			o->correct_times = b;
+		else
+			o->track_memory = b;
 		return 0;
 	case K_RATE:
 		if (parse_rate(val, &d))
@@ -203,9 +341,27 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		if (s->field == F_MAX_DEPTH)
 			o->max_depth = u;
+		else if (s->field == F_CPU_HZ)
+			o->cpu_hz = u;
+		else if (s->field == F_MAX_CALL_DEPTH)
+			o->max_call_depth = u;
 		else
 			o->session_mb = u;
 		return 0;
+	case K_SIGNAL:
+		return parse_signal(val, &o->dump_signal);
+	case K_SECONDS:
+		return parse_seconds(val, &o->dump_after);
+	case K_GLOBS:
+		if (parse_globs(val))
+			return -EINVAL;
+		if (s->field == F_FILTER)
+			o->func_filter = val;
+		else
+			o->func_exclude = val;
+		return 0;
+	case K_DURATION:
+		return parse_duration(val, &o->min_duration_ns);
 	}
 	return -EINVAL;
 }
@@ -296,6 +452,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->sample_rate = OPTIONS_DEFAULT_SAMPLE_RATE;
 	o->max_depth = SF_DEFAULT_DEPTH;
 	o->session_mb = OPTIONS_DEFAULT_SESSION_MB;
+	o->cpu_hz = SF_DEFAULT_CPU_HZ;
+	o->max_call_depth = SF_FDEFAULT_CALL_DEPTH;
+	o->correct_times = 1;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -338,6 +497,9 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return -EINVAL;
 		}
 	}
+	/* --dump-after needs a signal to send: USR2 unless one was given. */
+	if (o->dump_after > 0 && !o->dump_signal)
+		o->dump_signal = 12;
 	return 0;
 }
 
@@ -367,6 +529,34 @@ void options_usage(FILE *f)
 		"      --session-size=MB   shared session image in MiB, %u to %u (default %u);\n"
 		"                          sparse, pages are used only as they fill\n"
 		"                          PTRACE_SESSION_SIZE\n"
+		"      --cpu-hz=N          CPU samples per second of each thread's CPU time,\n"
+		"                          0 to 10000 (default 1000); 0: no CPU profile\n"
+		"                          PTRACE_CPU_HZ\n"
+		"      --dump-signal=SIG   on SIG the stacks of all threads go into the\n"
+		"                          report and the program goes on: QUIT, USR1, USR2,\n"
+		"                          RTMIN+N, RTMAX-N or its number (default: none)\n"
+		"                          PTRACE_DUMP_SIGNAL\n"
+		"      --dump-after=SECS   send the dump signal (USR2 unless given) to the\n"
+		"                          program SECS seconds after it starts, e.g. 2.5\n"
+		"                          PTRACE_DUMP_AFTER\n"
+		"\n"
+		"  For programs built with -finstrument-functions (exact function timing):\n"
+		"      --filter=GLOBS      report only functions whose name matches one of\n"
+		"                          these comma-separated globs, e.g. 'parse_*,main';\n"
+		"                          the others count as not instrumented\n"
+		"                          PTRACE_FILTER\n"
+		"      --exclude=GLOBS     leave out the functions matching these globs\n"
+		"                          PTRACE_EXCLUDE\n"
+		"      --max-call-depth=N  frames tracked per thread, 1 to 16777216 (default\n"
+		"                          65536); deeper calls are counted, not timed\n"
+		"                          PTRACE_MAX_CALL_DEPTH\n"
+		"      --min-duration=D    calls shorter than D are not kept as individual\n"
+		"                          slowest calls, e.g. 500, 20us, 5ms, 1s (default 0)\n"
+		"                          PTRACE_MIN_DURATION\n"
+		"      --correct-times=BOOL subtract the measured cost of the hooks from\n"
+		"                          every time (default 1)\n"
+		"                          PTRACE_CORRECT_TIMES\n"
+		"\n"
 		"  -q, --quiet             no text report\n"
 		"  -h, --help              this help\n"
 		"      --version           print the version\n"
@@ -406,6 +596,20 @@ int options_export(const struct options *o)
 		return -errno;
 	snprintf(buf, sizeof(buf), "%u", o->session_mb);
 	if (setenv("PTRACE_SESSION_SIZE", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%u", o->cpu_hz);
+	if (setenv("PTRACE_CPU_HZ", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%d", o->dump_signal);
+	if (setenv("PTRACE_DUMP_SIGNAL", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%u", o->max_call_depth);
+	if (setenv("PTRACE_MAX_CALL_DEPTH", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%llu", o->min_duration_ns);
+	if (setenv("PTRACE_MIN_DURATION", buf, 1))
+		return -errno;
+	if (setenv("PTRACE_CORRECT_TIMES", o->correct_times ? "1" : "0", 1))
 		return -errno;
 	return 0;
 }

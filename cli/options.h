@@ -28,7 +28,21 @@ struct options {
 	char **argv;            /* program and its arguments, NULL-terminated; points into
 	                           the argv given to options_parse; NULL when argc == 0 */
 	int argc;               /* 0 only with help or version */
+	unsigned cpu_hz;        /* --cpu-hz / PTRACE_CPU_HZ, 0..SF_MAX_CPU_HZ; 0 = off */
+	int dump_signal;        /* --dump-signal / PTRACE_DUMP_SIGNAL as a number; 0 = none */
+	double dump_after;      /* --dump-after / PTRACE_DUMP_AFTER, seconds; 0 = never.
+	                           Implies dump_signal SIGUSR2 when none is given. */
+	/* Function timing (programs built with -finstrument-functions). */
+	const char *func_filter;  /* --filter / PTRACE_FILTER: comma-separated globs; NULL = all */
+	const char *func_exclude; /* --exclude / PTRACE_EXCLUDE: globs; NULL = none */
+	unsigned max_call_depth;  /* --max-call-depth / PTRACE_MAX_CALL_DEPTH, 1..SF_FMAX_CALL_DEPTH */
+	unsigned long long min_duration_ns; /* --min-duration / PTRACE_MIN_DURATION; default 0 */
+	int correct_times;        /* --correct-times / PTRACE_CORRECT_TIMES; default 1 */
 };
+
+#define OPTIONS_MAX_DURATION_NS 1000000000000000ull /* --min-duration: 10^6 s */
+
+#define OPTIONS_MAX_DUMP_AFTER 1000000.0 /* s */
 
 /*
  * Parse flags, then the environment for every setting no flag gave. 0 on
@@ -44,9 +58,10 @@ void options_usage(FILE *f);
 
 /*
  * setenv the agent's settings (PTRACE_TRACK_MEMORY, PTRACE_SAMPLE_RATE,
- * PTRACE_MAX_DEPTH, PTRACE_SESSION_SIZE) to canonical values for the
- * program. PTRACE_OUTPUT and PTRACE_JSON are the launcher's own and left
- * as they are. 0 or -errno (from setenv).
+ * PTRACE_MAX_DEPTH, PTRACE_SESSION_SIZE, PTRACE_CPU_HZ, PTRACE_DUMP_SIGNAL
+ * as a number) to canonical values for the program. PTRACE_OUTPUT,
+ * PTRACE_JSON and PTRACE_DUMP_AFTER are the launcher's own and left as
+ * they are. 0 or -errno (from setenv).
  */
 int options_export(const struct options *o);
 

@@ -18,4 +18,17 @@ int render_text(const struct report *r, FILE *f);
 /* Write the JSON report to path ("-" for stdout). 0 or -errno. */
 int render_json(const struct report *r, const char *path);
 
+/* For the other renderers: a stack as render_text prints one (at most a
+ * few frames, down to main), and as render_json writes one. */
+void render_text_stack(FILE *f, const struct rstack *st, const char *indent);
+struct json_t;
+struct json_t *render_json_stack(const struct rstack *st);
+
+/* cli/render_cpu.c: the CPU profile, crash and dumps. */
+void render_cpu_agent_text(const struct report *r, FILE *f);  /* after the agent line */
+void render_crash_text(const struct rprocess *p, FILE *f);    /* before the heap */
+void render_cpu_text(const struct rprocess *p, FILE *f);      /* after the heap */
+void render_cpu_agent_json(const struct report *r, struct json_t *agent);
+void render_cpu_json(const struct rprocess *p, struct json_t *proc); /* cpu, crash, dumps */
+
 #endif

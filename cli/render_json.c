@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "render_func.h"
 
 #define JSON_MAX_SITES 50
 #define JSON_MAX_LEAKS 200
@@ -98,7 +99,16 @@ static json_t *j_process(const struct rprocess *p)
 		      p->execed, "duration_ns", (json_int_t)p->duration_ns, "threads", threads);
 	if (o && p->track_memory)
 		json_object_set_new(o, "memory", j_memory(&p->mem));
+	if (o)
+		render_cpu_json(p, o);
+	if (o)
+		render_func_json(p, o);
 	return o;
+}
+
+json_t *render_json_stack(const struct rstack *st)
+{
+	return j_stack(st);
 }
 
 static json_int_t tv_ns(struct timeval tv)
@@ -132,6 +142,8 @@ int render_json(const struct report *r, const char *path)
 		warnings, "processes", procs);
 	if (!root)
 		return -ENOMEM;
+	render_cpu_agent_json(r, json_object_get(root, "agent"));
+	render_func_agent_json(r, json_object_get(root, "agent"));
 	if (!strcmp(path, "-"))
 		err = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? -EIO : 0;
 	else if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER))

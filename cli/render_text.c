@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "render_func.h"
 
 #define TEXT_MAX_LEAKS 10
 #define TEXT_MAX_SITES 10
@@ -57,6 +58,11 @@ static void print_stack(FILE *f, const struct rstack *st, const char *indent)
 	}
 	if (st->n > TEXT_MAX_FRAMES)
 		fprintf(f, "%s... %u more frames\n", indent, st->n - TEXT_MAX_FRAMES);
+}
+
+void render_text_stack(FILE *f, const struct rstack *st, const char *indent)
+{
+	print_stack(f, st, indent);
 }
 
 static void print_status(FILE *f, int has_exit, int code, int has_sig, int sig)
@@ -189,6 +195,7 @@ int render_text(const struct report *r, FILE *f)
 	else
 		fprintf(f, "sample rate %g (per-site figures are estimates)", r->sample_rate);
 	fprintf(f, ", max depth %u; events dropped %" PRIu64 "\n", r->max_depth, r->events_dropped);
+	render_cpu_agent_text(r, f);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		fprintf(f, "warning: %s\n", r->warnings[i]);
 	if (r->events_dropped)
@@ -210,6 +217,7 @@ int render_text(const struct report *r, FILE *f)
 		else
 			print_status(f, p->has_exit, p->exit_code, p->has_signal, p->signal);
 		fprintf(f, ", %.3f s\n", p->duration_ns / 1e9);
+		render_crash_text(p, f);
 		if (p->track_memory)
 			print_memory(f, &p->mem);
 		if (p->nthreads > 1) {
@@ -222,6 +230,8 @@ int render_text(const struct report *r, FILE *f)
 			if (p->nthreads > TEXT_MAX_THREADS)
 				fprintf(f, "   ... %zu more threads (see --json)\n", p->nthreads - TEXT_MAX_THREADS);
 		}
+		render_cpu_text(p, f);
+		render_func_text(r, p, f);
 	}
 	fputc('\n', f);
 	return ferror(f) ? -1 : 0;

@@ -55,6 +55,73 @@ struct rmemory {
 	uint64_t unsampled_live_blocks, unsampled_live_bytes;
 };
 
+/* A function of the CPU profile (cli/report_cpu.c). */
+struct rcpu_fn {
+	const char *name;       /* NULL when unknown (then one entry per module) */
+	const char *file;       /* of line */
+	int line;               /* the line most of its samples were at, 0 unknown */
+	const char *module;
+	uint64_t self;          /* samples with the function innermost */
+	uint64_t total;         /* samples with the function anywhere on the stack */
+};
+
+struct rcpu_stack {
+	uint64_t samples;
+	struct rstack stack;    /* frame 0: the instruction that was running */
+};
+
+struct rcpu_thread {
+	int tid;
+	char name[SF_NAME_LEN];
+	uint64_t samples;
+};
+
+struct rcpu {
+	unsigned hz;            /* samples per second of thread CPU time; 0: not sampled */
+	uint32_t flags;         /* SF_CPU_* */
+	uint64_t samples;       /* samples / hz = CPU seconds sampled */
+	uint64_t signals;       /* timer signals handled: stacks taken */
+	uint64_t nostack;       /* samples without a stack */
+	uint64_t max_weight;    /* most samples one signal stood for: attribution granularity */
+	uint64_t aside_ns;      /* when the sampler stepped aside, since the process started */
+	uint64_t timer_failures;
+	struct rcpu_fn *fns;    /* by self samples, descending */
+	struct rcpu_fn **by_total; /* the same functions by total samples */
+	size_t nfns;
+	struct rcpu_stack *stacks; /* distinct symbolized stacks, by samples */
+	size_t nstacks;
+	struct rcpu_thread *threads; /* threads with samples, by samples */
+	size_t nthreads;
+};
+
+struct rcrash {
+	int present;
+	int signal, code, tid;
+	int has_address;
+	uint64_t address;
+	uint64_t time_ns;       /* since the process started */
+	char thread[SF_NAME_LEN];
+	int pc_only;            /* crashed inside the unwinder: one frame */
+	struct rstack stack;    /* from the innermost frame of the program's own code */
+	struct rstack runtime;  /* the frames inside it, in libc and friends (abort, raise) */
+};
+
+struct rdump_thread {
+	int tid;
+	char name[SF_NAME_LEN];
+	int requester;          /* received the signal */
+	int pc_only;
+	struct rstack stack;
+};
+
+struct rdump {
+	unsigned seq;
+	uint64_t time_ns;       /* since the process started */
+	unsigned asked;         /* threads asked for their stack */
+	struct rdump_thread *threads; /* main thread first, then by tid */
+	size_t nthreads;
+};
+
 struct rprocess {
 	int pid, ppid;
 	char **argv;            /* NULL-terminated */
@@ -67,6 +134,11 @@ struct rprocess {
 	struct rmemory mem;
 	struct rthread *threads;
 	size_t nthreads;
+	struct rcpu cpu;        /* report_cpu.c from here on */
+	struct rcrash crash;
+	struct rdump *dumps;    /* by dump number */
+	size_t ndumps;
+	struct rfuncs *func;    /* function timing (report_func.c); NULL: no instrumented call ran */
 };
 
 struct report_input {
@@ -85,6 +157,10 @@ struct report_input {
 	/* Exit statuses of other processes we reaped. */
 	const int *reaped_pid, *reaped_status;
 	size_t nreaped;
+	/* --filter / --exclude: comma-separated globs on function names, or NULL. */
+	const char *func_filter, *func_exclude;
+	unsigned cpu_hz;        /* PTRACE_CPU_HZ given to the agent */
+	int dump_signal;        /* PTRACE_DUMP_SIGNAL given to the agent, 0 none */
 };
 
 struct report {
@@ -105,6 +181,11 @@ struct report {
 	size_t nprocs;
 	struct symctx *symctx;     /* owns the strings in the stacks */
 	int own_symctx;
+	const char *func_filter, *func_exclude; /* as in report_input; not owned */
+	struct rfsym *fsym;        /* report_func.c's symbolizer */
+	unsigned cpu_hz;           /* as in report_input */
+	int dump_signal;
+	uint64_t dropped_samples;  /* CPU samples whose stack was lost (in events_dropped) */
 };
 
 /* Build the model. s may be NULL (no session: nothing was recorded).
@@ -128,10 +209,146 @@ void symctx_warm(struct symctx *c, const struct session *s);
 
 void symctx_free(struct symctx *c);
 
+/*
+ * Stacks for the other parts of the model (report_cpu.c): the module map
+ * of process p, made once, then one symbolized stack per trace id (frame
+ * 0 looked up as an exact address, the others as return addresses).
+ */
+struct report_modmap;
+
+/* 0 or -ENOMEM. */
+int report_modmap_new(struct report *r, const struct session *s, const struct sf_process *p,
+		      struct report_modmap **out);
+
+/* out->frames is malloc'ed (NULL when the trace is unknown). 0 or -ENOMEM. */
+int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
+			uint32_t trace, struct rstack *out);
+
+void report_modmap_free(struct report_modmap *mm);
+
+/* The CPU profile, crash and dumps of process p into rp (report_cpu.c).
+ * 0 or -ENOMEM. */
+int report_cpu_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p);
+
+/* Release what report_cpu_build allocated in rp. */
+void report_cpu_free(struct rprocess *rp);
+
+/* Is module (a path) part of the C/C++ runtime (libc, ld.so, libstdc++,
+ * libgcc_s, the agent) rather than the program's own code? */
+int report_runtime_module(const char *module);
+
 /* Format a byte count for people: "812 B", "12.3 KiB", "4.0 MiB". */
 const char *report_bytes(uint64_t n, char *buf, size_t len);
 
 /* Lower and upper bound of histogram bucket b. */
 void report_bucket_range(unsigned b, uint64_t *lo, uint64_t *hi);
+
+/* ---- Function timing (cli/report_func.c) ------------------------------ */
+
+#define RF_ROOT SIZE_MAX        /* rfnode.func of the root; rfedge.func of "no caller" */
+
+/* One individual call. */
+struct rfcall {
+	size_t func;            /* index into rfuncs.funcs */
+	int tid;
+	int64_t start_ns;       /* since the process started (negative: before a fork) */
+	uint64_t ns;            /* duration */
+};
+
+/* A caller or callee of a function, summed over the call tree. */
+struct rfedge {
+	size_t func;            /* index into rfuncs.funcs, RF_ROOT: called from no
+	                           instrumented function */
+	uint64_t calls;
+	uint64_t total_ns;      /* time of those calls (nested recursion counts again) */
+};
+
+struct rfunc {
+	const char *name;       /* demangled; NULL when unknown */
+	const char *file;       /* of line: where the function starts */
+	int line;
+	const char *module;
+	uint64_t address;       /* in the process (the first seen, when several) */
+	uint64_t offset;        /* address - module load bias */
+	uint64_t calls;         /* every completed call */
+	uint64_t recursive;     /* calls made while the function was already active */
+	uint64_t unwound;       /* calls closed without their exit hook (longjmp, ...) */
+	uint64_t total_ns;      /* inclusive, outermost calls only */
+	uint64_t self_ns;       /* every call, outside instrumented callees */
+	/* Over the outermost calls (calls - recursive of them): */
+	uint64_t min_ns, max_ns, p50_ns, p95_ns, p99_ns;
+	double mean_ns, stddev_ns;
+	uint64_t allocs, bytes;           /* inclusive (outermost calls) */
+	uint64_t self_allocs, self_bytes; /* by the function itself */
+	struct rfcall slow[SF_FSLOW_FUNC]; /* slowest outermost calls, longest first */
+	size_t nslow;
+	struct rfedge *callers, *callees;  /* by total_ns, descending */
+	size_t ncallers, ncallees;
+};
+
+/* Calling-context tree, merged over threads: one node per call path. */
+struct rfnode {
+	size_t func;            /* RF_ROOT for nodes[0] */
+	size_t parent;
+	uint64_t calls, total_ns, self_ns;
+	uint64_t allocs, bytes; /* by the node's function itself */
+	size_t *kids;           /* by total_ns, descending */
+	size_t nkids;
+};
+
+struct rfthread {
+	int tid;
+	char name[SF_NAME_LEN];
+	uint64_t calls;
+	uint64_t total_ns;      /* inclusive time of its top-level instrumented calls */
+};
+
+struct rfuncs {
+	const char *clock;      /* "tsc" or "monotonic" */
+	double ns_per_tick;
+	double hook_ns;         /* an enter+exit pair, as a caller sees it */
+	double inner_ns;        /* the part of it inside the callee's own time */
+	double clock_ns;        /* one clock read */
+	int corrected;          /* hook cost subtracted from every duration */
+	unsigned max_call_depth;
+	uint64_t min_duration_ns;
+	unsigned flags;         /* SF_FF_*: settings the agent rejected */
+	uint64_t calls;         /* completed calls of every function, hidden ones too */
+	uint64_t hidden_calls;  /* of functions --filter/--exclude leave out */
+	uint64_t total_ns;      /* time inside top-level instrumented calls, all threads */
+	uint64_t unmatched_exits, unwound, beyond_depth, in_hooks, dropped;
+	unsigned max_depth;     /* deepest stack tracked */
+	struct rfunc *funcs;    /* shown functions, by self time, descending */
+	size_t nfuncs;
+	size_t *by_total;       /* indices into funcs by total_ns, descending */
+	struct rfnode *nodes;   /* nodes[0] is the root */
+	size_t nnodes;
+	struct rfcall *slowest; /* slowest calls overall, longest first */
+	size_t nslowest;
+	struct rfthread *threads;
+	size_t nthreads;
+};
+
+/* Function timing of process p into rp->func, left NULL when no
+ * instrumented call ran. 0 or -ENOMEM. */
+int report_func_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p);
+
+/* Free what report_func_build made, for every process of r. */
+void report_func_free(struct report *r);
+
+/* Format a duration for people: "812 ns", "12.3 us", "4.56 ms", "1.234 s". */
+const char *report_ns(uint64_t ns, char *buf, size_t len);
+
+/* Ticks [lo, hi] of bucket b of a function histogram (agent/func.h). */
+void report_func_bucket(unsigned b, uint64_t *lo, uint64_t *hi);
+
+/* The p-quantile (0 < p <= 1, nearest rank) of the durations counted in
+ * hist[SF_FH_BUCKETS], in ticks: the bucket's midpoint, within 1/32 of the
+ * exact value, clamped to [min, max]; max itself for the last rank. 0 when
+ * hist is empty. */
+uint64_t report_func_quantile(const uint64_t *hist, double p, uint64_t min, uint64_t max);
+
+/* 1 when name matches one of the comma-separated globs (fnmatch). */
+int report_func_glob_match(const char *globs, const char *name);
 
 #endif

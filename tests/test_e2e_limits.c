@@ -23,7 +23,8 @@ Test(e2e_limits, full_trace_table_drops_stacks_but_totals_stay_exact)
 	cr_assert(gt(i64, tu_int(r.json, "agent.dropped.traces"), 0), "dropped stacks are counted");
 	cr_assert(eq(i64, tu_int(r.json, "agent.events_dropped"),
 		     tu_int(r.json, "agent.dropped.traces") + tu_int(r.json, "agent.dropped.sites") +
-			     tu_int(r.json, "agent.dropped.threads") + tu_int(r.json, "agent.dropped.processes")),
+			     tu_int(r.json, "agent.dropped.threads") + tu_int(r.json, "agent.dropped.processes") +
+			     tu_int(r.json, "agent.dropped.samples")),
 		  "events_dropped is the sum of its parts");
 	tu_run_free(&r);
 }

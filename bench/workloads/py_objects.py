@@ -1,12 +1,14 @@
 """py_objects: an allocation-heavy pure-Python workload for bench/run.
 
 Builds and throws away the things ordinary Python programs are made of:
-dicts of records, lists of tuples, small class instances, f-strings,
-split/join, sorting and grouping. The output is deterministic (seeded
-PRNG, no hash() or set order in what is printed), so a profiled run must
-print exactly what an unprofiled one prints.
+records as dicts and as class instances, lists of tuples, f-strings,
+split/join, sorting and grouping. Python serves objects up to 512 bytes
+from its own arenas, so what reaches malloc are the larger ones: the
+16-field record dicts, grown lists, long joined strings. The output is
+deterministic (seeded PRNG, no hash() or set order in what is printed),
+so a profiled run must print exactly what an unprofiled one prints.
 
-Usage: python3 py_objects.py [SCALE]   (default 25000 records per round)
+Usage: python3 py_objects.py [SCALE]   (default 7000 records per round)
 """
 
 import random
@@ -19,6 +21,10 @@ WORDS = (
     "whiskey xray yankee zulu"
 ).split()
 LEVELS = ("debug", "info", "warning", "error")
+METHODS = ("GET", "GET", "GET", "POST", "PUT", "DELETE")
+FIELDS = ("ts", "user", "level", "path", "size", "tags", "host", "pid", "method",
+          "status", "latency_us", "region", "trace", "session", "retries", "agent",
+          "msg")
 
 
 class Event:
@@ -35,26 +41,53 @@ class Event:
 
 
 def make_lines(rng, n):
-    """Log lines as text, the way they would arrive from a file."""
+    """Tab-separated log lines, the way they would arrive from a file;
+    with a browser user agent and a free-text message, most are 400 to
+    900 bytes long."""
     lines = []
     for i in range(n):
-        user = f"user{rng.randrange(2000):04d}"
-        level = LEVELS[min(3, int(rng.expovariate(1.2)))]
         depth = rng.randrange(1, 6)
-        path = "/" + "/".join(rng.choice(WORDS) for _ in range(depth))
-        tags = ",".join(rng.sample(WORDS, rng.randrange(0, 4)))
-        lines.append(f"{i * 7 + rng.randrange(7)} {user} {level} {path} "
-                     f"{rng.randrange(16, 65536)} [{tags}]")
+        fields = [
+            str(i * 7 + rng.randrange(7)),
+            f"user{rng.randrange(2000):04d}",
+            LEVELS[min(3, int(rng.expovariate(1.2)))],
+            "/" + "/".join(rng.choice(WORDS) for _ in range(depth)),
+            str(rng.randrange(16, 65536)),
+            "[" + ",".join(rng.sample(WORDS, rng.randrange(0, 4))) + "]",
+            f"host{rng.randrange(64):02d}",
+            str(rng.randrange(1, 32768)),
+            rng.choice(METHODS),
+            str(rng.choice((200, 200, 200, 204, 304, 404, 500))),
+            str(rng.randrange(50, 250000)),
+            f"{rng.choice(WORDS)}-{rng.randrange(4)}",
+            f"{rng.getrandbits(64):016x}",
+            f"s{rng.randrange(10000)}",
+            str(min(5, int(rng.expovariate(2.0)))),
+            f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            f"Chrome/{rng.randrange(90, 125)}.0.{rng.randrange(6000)}.{rng.randrange(200)} "
+            f"Safari/537.36",
+            " ".join(rng.choice(WORDS) for _ in range(rng.randrange(10, 80))),
+        ]
+        lines.append("\t".join(fields) + "\n")
     return lines
 
 
 def parse(lines):
+    """Each line to a dict, as a JSON or CSV reader would give it, then to
+    an object."""
     events = []
     for line in lines:
-        ts, user, level, path, size, tags = line.split(" ")
-        tags = tags[1:-1]
-        events.append(Event(int(ts), user, level, path, int(size),
-                            tags.split(",") if tags else []))
+        rec = dict(zip(FIELDS, line.rstrip("\n").split("\t")))
+        for k in ("ts", "size", "pid", "status", "latency_us", "retries"):
+            rec[k] = int(rec[k])
+        tags = rec["tags"][1:-1]
+        rec["tags"] = tags.split(",") if tags else []
+        rec["slow"] = rec["latency_us"] > 100000
+        rec["words"] = len(rec["msg"].split())
+        rec["msg"] = rec["msg"].capitalize() + "."
+        ev = Event(rec["ts"], rec["user"], rec["level"], rec["path"], rec["size"], rec["tags"])
+        ev.rec = rec
+        events.append(ev)
     return events
 
 
@@ -94,18 +127,25 @@ def report(by_user, by_dir, tag_count):
 
 
 def render(events):
-    """Serialise to a JSON-like text by hand: many short-lived strings."""
-    parts = []
-    for ev in events:
-        tags = ", ".join(f'"{t}"' for t in ev.tags)
-        parts.append(f'{{"ts": {ev.ts}, "user": "{ev.user}", '
-                     f'"level": "{ev.level}", "path": "{ev.path}", '
-                     f'"size": {ev.size}, "tags": [{tags}]}}')
-    return "[" + ",\n".join(parts) + "]"
+    """Serialise to a JSON-like text by hand, in chunks of 50 records."""
+    chunks = []
+    for start in range(0, len(events), 50):
+        parts = []
+        for ev in events[start:start + 50]:
+            fields = []
+            for k, v in ev.rec.items():
+                if isinstance(v, list):
+                    v = "[" + ", ".join(f'"{t}"' for t in v) + "]"
+                elif isinstance(v, str):
+                    v = f'"{v}"'
+                fields.append(f'"{k}": {v}')
+            parts.append("{" + ", ".join(fields) + "}")
+        chunks.append(",\n".join(parts))
+    return "[" + ",\n".join(chunks) + "]"
 
 
 def main():
-    scale = 25000
+    scale = 7000
     if len(sys.argv) > 2:
         sys.exit("usage: py_objects.py [SCALE]")
     if len(sys.argv) == 2:

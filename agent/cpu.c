@@ -1,0 +1,451 @@
+#include "cpu.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#ifndef PR_UNIT_TEST
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
+
+#include "image.h"
+#include "modules.h"
+#include "sigown.h"
+#include "trace.h"
+
+/* Its address is the sigev_value of our timers: how the handler tells our
+ * SIGPROFs from anyone else's. */
+static const char cpu_cookie = 1;
+
+static struct {
+	unsigned hz;         /* in effect; 0: sampling off */
+	int aside;           /* atomic: stepped aside for good */
+	uint32_t flags;      /* atomic: SF_CPU_* so far; a fork child inherits them */
+	int warm;            /* libunwind used once (see cpu_thread_init) */
+} cpu;
+
+/* Per thread, for the handler. pid tells a fork child's copy from ours. */
+struct cpu_tls {
+	int pid;
+	struct sf_cpu_thread *c;  /* NULL: not sampled */
+	struct tstate slab;       /* trace slab of the handler (never the hooks') */
+};
+
+static __thread struct cpu_tls ct __attribute__((tls_model("initial-exec")));
+
+#ifdef PR_UNIT_TEST
+uint64_t cpu_test_ips[SF_DEPTH_LIMIT];
+unsigned cpu_test_depth;
+#endif
+
+NI static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+NI void cpu_flag(uint32_t f)
+{
+	struct sf_process *p = agent.proc;
+	struct sf_cpu_proc *cp = p ? image_ptr(__atomic_load_n(&p->cpu, __ATOMIC_ACQUIRE)) : NULL;
+
+	__atomic_fetch_or(&cpu.flags, f, __ATOMIC_RELAXED);
+	if (cp)
+		__atomic_fetch_or(&cp->flags, f, __ATOMIC_RELAXED);
+}
+
+NI struct sf_cpu_proc *cpu_proc(void)
+{
+	struct sf_process *p = agent.proc;
+	struct sf_cpu_proc *cp;
+	sf_off off, mine;
+
+	if (!p || !image_base)
+		return NULL;
+	off = __atomic_load_n(&p->cpu, __ATOMIC_ACQUIRE);
+	if (off)
+		return image_ptr(off);
+	/* First use in this process (a fork child gets a record of its own).
+	 * Lock-free: the loser of a race wastes 128 bytes of image. */
+	mine = image_alloc(sizeof(*cp));
+	if (!mine)
+		return NULL;
+	cp = image_ptr(mine);
+	cp->hz = cpu.hz;
+	cp->flags = __atomic_load_n(&cpu.flags, __ATOMIC_RELAXED);
+	cp->dump_signal = agent.set.dump_signal;
+	if (__atomic_load_n(&cpu.aside, __ATOMIC_RELAXED))
+		cp->aside_ns = p->start_ns; /* inherited from the parent */
+	if (!__atomic_compare_exchange_n(&p->cpu, &off, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return image_ptr(off);
+	return cp;
+}
+
+NI int cpu_sampling(void)
+{
+	return cpu.hz && !__atomic_load_n(&cpu.aside, __ATOMIC_RELAXED);
+}
+
+NI int cpu_own_signal(const siginfo_t *si)
+{
+	return si->si_signo == SIGPROF && si->si_code == SI_TIMER && si->si_value.sival_ptr == &cpu_cookie;
+}
+
+/* --- timers ------------------------------------------------------------- */
+
+/* Delete c's timer, once: whoever swaps the id out deletes it, so an id
+ * the kernel has handed out again is never touched. */
+NI static void timer_drop(struct sf_cpu_thread *c)
+{
+	int t = __atomic_exchange_n(&c->timer, 0, __ATOMIC_SEQ_CST);
+
+	if (t)
+		syscall(SYS_timer_delete, t - 1);
+}
+
+NI static void timer_arm(struct sf_cpu_thread *c)
+{
+	struct sigevent ev;
+	struct itimerspec it;
+	uint64_t period = 1000000000ull / cpu.hz;
+	int kid;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = SIGPROF;
+	ev.sigev_value.sival_ptr = (void *)&cpu_cookie;
+	ev._sigev_un._tid = agent_gettid();
+	/* Raw system calls: timer_create is interposed (shim/signal.c). */
+	if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &ev, &kid)) {
+		struct sf_cpu_proc *cp = cpu_proc();
+		if (cp)
+			__atomic_fetch_add(&cp->timer_failures, 1, __ATOMIC_RELAXED);
+		cpu_flag(SF_CPU_TIMER_FAILED);
+		return;
+	}
+	memset(&it, 0, sizeof(it));
+	it.it_interval.tv_sec = (time_t)(period / 1000000000u);
+	it.it_interval.tv_nsec = (long)(period % 1000000000u);
+	it.it_value = it.it_interval;
+	syscall(SYS_timer_settime, kid, 0, &it, NULL);
+	/* Pairs with cpu_step_aside: either it sees this timer, or we see
+	 * that it ran (both sides seq_cst). */
+	__atomic_store_n(&c->timer, kid + 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cpu.aside, __ATOMIC_SEQ_CST))
+		timer_drop(c);
+}
+
+NI void cpu_step_aside(uint32_t why)
+{
+	struct sf_process *p = agent.proc;
+	struct sf_cpu_proc *cp;
+
+	if (!cpu.hz || __atomic_exchange_n(&cpu.aside, 1, __ATOMIC_SEQ_CST))
+		return;
+	cpu_flag(why); /* the first reason only */
+	cp = cpu_proc();
+	if (cp && !cp->aside_ns)
+		cp->aside_ns = now_ns();
+	for (struct sf_thread *r = p ? image_ptr(__atomic_load_n(&p->threads, __ATOMIC_ACQUIRE)) : NULL; r;
+	     r = image_ptr(r->next)) {
+		struct sf_cpu_thread *c = image_ptr(__atomic_load_n(&r->cpu, __ATOMIC_ACQUIRE));
+
+		if (c)
+			timer_drop(c);
+	}
+}
+
+/* --- sample tables ------------------------------------------------------- */
+
+NI static struct sf_cpu_site *table_slot(struct sf_cpu_table *t, uint32_t trace)
+{
+	uint32_t mask = t->cap - 1;
+
+	for (uint32_t i = (trace * 0x9e3779b1u) & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++)
+		if (t->slots[i].trace == trace || !t->slots[i].trace)
+			return &t->slots[i];
+	return NULL;
+}
+
+/* A table twice the size (or the first one), complete before its offset
+ * is published, so a reader sees the old one or the new one. */
+NI static struct sf_cpu_table *table_grow(struct sf_cpu_thread *c, struct sf_cpu_table *old)
+{
+	uint32_t cap = old ? old->cap * 2 : CPU_TABLE_INITIAL;
+	struct sf_cpu_table *t;
+	sf_off off;
+
+	if (cap > CPU_TABLE_MAX)
+		return NULL;
+	off = image_alloc(sizeof(*t) + (size_t)cap * sizeof(struct sf_cpu_site));
+	if (!off)
+		return NULL;
+	t = image_ptr(off);
+	t->cap = cap;
+	for (uint32_t i = 0; old && i < old->cap; i++) {
+		struct sf_cpu_site *d;
+
+		if (!old->slots[i].trace)
+			continue;
+		d = table_slot(t, old->slots[i].trace);
+		*d = old->slots[i];
+		t->used++;
+	}
+	__atomic_store_n(&c->table, off, __ATOMIC_RELEASE);
+	return t;
+}
+
+NI int cpu_table_add(struct sf_cpu_thread *c, uint32_t trace, uint64_t samples)
+{
+	struct sf_cpu_table *t = image_ptr(c->table);
+	struct sf_cpu_site *s;
+
+	if (!t || (t->used + 1) * 4 > t->cap * 3) {
+		struct sf_cpu_table *g = table_grow(c, t);
+		if (g)
+			t = g;
+	}
+	if (!t || !trace || !(s = table_slot(t, trace)))
+		return -ENOSPC;
+	if (!s->trace) {
+		/* Could not grow: keep a little room for probing to end. */
+		if ((t->used + 1) * 8 > t->cap * 7)
+			return -ENOSPC;
+		s->trace = trace;
+		t->used++;
+	}
+	s->samples += samples;
+	return 0;
+}
+
+/* --- stacks from a signal handler ---------------------------------------- */
+
+#ifdef PR_UNIT_TEST
+NI unsigned cpu_capture(const void *uc, uint64_t *ips, unsigned max, int *pc_only)
+{
+	unsigned n = cpu_test_depth < max ? cpu_test_depth : max;
+
+	(void)uc;
+	*pc_only = 0;
+	memcpy(ips, cpu_test_ips, n * sizeof(uint64_t));
+	return n;
+}
+#else
+NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_only)
+{
+	const ucontext_t *uc = ucv;
+	uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	int n, i;
+
+	*pc_only = 0;
+	if (max == 0)
+		return 0;
+	if (ts.in_unwind) {
+		*pc_only = 1;
+		ips[0] = pc;
+		return 1;
+	}
+	/*
+	 * libunwind's fast path (its per-thread frame cache) from here: our
+	 * frames, the signal trampoline, then the interrupted code, whose
+	 * frame libunwind reports with the exact PC (no "return address - 1"
+	 * after a signal frame). Cut everything above that PC.
+	 */
+	ts.in_unwind = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	n = unw_backtrace((void **)ips, (int)(max + CPU_CAPTURE_SLACK));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ts.in_unwind = 0;
+	for (i = 0; i < n && i < (int)CPU_CAPTURE_SLACK; i++)
+		if (ips[i] == pc)
+			break;
+	if (i >= n || i >= (int)CPU_CAPTURE_SLACK) {
+		/* The trampoline defeated the unwinder: the PC still says where. */
+		ips[0] = pc;
+		return 1;
+	}
+	n -= i;
+	if (n > (int)max)
+		n = (int)max;
+	memmove(ips, ips + i, (size_t)n * sizeof(uint64_t));
+	return (unsigned)n;
+}
+#endif
+
+/* --- the handler ---------------------------------------------------------- */
+
+/* A SIGPROF that is not from our timers: the program's view decides, and
+ * the view is SIG_DFL (we let go of anything else), so the program dies
+ * by it, as it would have. */
+NI static void foreign_sigprof(void)
+{
+	cpu_step_aside(SF_CPU_ASIDE_SIGNAL);
+	sigown_drop(SIGPROF);
+	/* Blocked while we run: delivered, with SIG_DFL, when we return. */
+	syscall(SYS_tgkill, getpid(), agent_gettid(), SIGPROF);
+}
+
+NI static void on_sigprof(int sig, siginfo_t *si, void *uc)
+{
+	uint64_t ips[SF_DEPTH_LIMIT + CPU_CAPTURE_SLACK];
+	struct sf_cpu_thread *c = ct.c;
+	int saved = errno, pc_only;
+	uint8_t state = ts.state;
+	uint64_t w;
+	uint32_t id = 0;
+	unsigned n;
+
+	(void)sig;
+	if (!cpu_own_signal(si)) {
+		/*
+		 * A POSIX timer's SIGPROF we did not arm and saw no one arm
+		 * (timer_create is interposed): one of ours from before an
+		 * exec, left pending in a thread that had SIGPROF blocked, on
+		 * a kernel that keeps a deleted timer's queued signal (6.x
+		 * drops it). Not the program's: drop it.
+		 */
+		if (si->si_code == SI_TIMER && !(__atomic_load_n(&cpu.flags, __ATOMIC_RELAXED) & SF_CPU_ASIDE_TIMER))
+			goto out;
+		foreign_sigprof();
+		goto out;
+	}
+	/* A late signal: thread exiting, stepped aside, or a fork child. */
+	if (!c || ct.pid != agent.pid || __atomic_load_n(&cpu.aside, __ATOMIC_RELAXED))
+		goto out;
+	w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	c->samples += w;
+	c->signals++;
+	if (w > c->max_weight)
+		c->max_weight = w;
+	/* Allocations made from here (libunwind) are not the program's. */
+	ts.state = TS_BUSY;
+	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)) && !ts.in_unwind)
+		modules_scan(0);
+	n = cpu_capture(uc, ips, agent.set.max_depth, &pc_only);
+	if (n)
+		id = trace_intern(&ct.slab, ips, n); /* a failure counts in dropped_traces */
+	if (!id) {
+		c->nostack += w;
+	} else if (cpu_table_add(c, id, w)) {
+		c->nostack += w;
+		__atomic_fetch_add(&image_hdr->dropped_samples, 1, __ATOMIC_RELAXED);
+	}
+	ts.state = state;
+out:
+	errno = saved;
+}
+
+/* The program installed its own SIGPROF disposition. */
+NI static void on_release(int sig)
+{
+	(void)sig;
+	cpu_step_aside(SF_CPU_ASIDE_HANDLER);
+}
+
+NI void cpu_init(void)
+{
+	struct sf_cpu_proc *cp;
+	sigset_t mask;
+
+	__atomic_fetch_or(&cpu.flags, agent.set.cpu_bad, __ATOMIC_RELAXED);
+	cp = cpu_proc();
+	if (!cp || !agent.set.cpu_hz)
+		return;
+	/* The dump handler and this one never interrupt each other: they
+	 * share the thread's trace slab. */
+	sigemptyset(&mask);
+	if (agent.set.dump_signal)
+		sigaddset(&mask, agent.set.dump_signal);
+	if (sigown_claim(SIGPROF, on_sigprof, SA_RESTART, &mask, on_release)) {
+		cpu_flag(SF_CPU_NOT_DEFAULT);
+		return;
+	}
+	cpu.hz = agent.set.cpu_hz;
+	cp->hz = cpu.hz;
+	cpu_flag(SF_CPU_SAMPLING);
+}
+
+/* A previous owner of a reused record: keep its samples apart. */
+NI static void log_owner(struct sf_cpu_thread *c)
+{
+	struct sf_cpu_proc *cp = cpu_proc();
+	struct sf_cpu_owner *o;
+	sf_off off;
+
+	if (!cp || c->samples == c->base || !(off = image_alloc(sizeof(*o))))
+		return;
+	o = image_ptr(off);
+	o->tid = c->owner_tid;
+	memcpy(o->name, c->owner_name, SF_NAME_LEN);
+	o->samples = c->samples - c->base;
+	image_list_push(&cp->owners, off, &o->next);
+}
+
+NI void cpu_thread_init(struct sf_thread *r)
+{
+	struct sf_cpu_thread *c;
+	sf_off off;
+
+	if (ct.pid != agent.pid) {
+		/* New thread, or the only thread of a fork child: the parent's
+		 * record and timer are not ours to touch. */
+		memset(&ct, 0, sizeof(ct));
+		ct.pid = agent.pid;
+	}
+	/* The process's record first: a fork child has none yet. */
+	if (!r || !cpu_sampling() || ct.c || !cpu_proc())
+		return;
+	c = image_ptr(__atomic_load_n(&r->cpu, __ATOMIC_ACQUIRE));
+	if (!c) {
+		off = image_alloc(sizeof(*c));
+		if (!off)
+			return;
+		c = image_ptr(off);
+		__atomic_store_n(&r->cpu, off, __ATOMIC_RELEASE);
+	} else {
+		log_owner(c);
+		timer_drop(c); /* an owner that ended without its destructors */
+	}
+	c->base = c->samples;
+	c->owner_tid = r->tid;
+	memset(c->owner_name, 0, SF_NAME_LEN);
+	if (!c->table)
+		table_grow(c, NULL);
+#ifndef PR_UNIT_TEST
+	if (!__atomic_exchange_n(&cpu.warm, 1, __ATOMIC_RELAXED)) {
+		/*
+		 * libunwind's first backtrace in the process makes its pthread
+		 * key (pthread_once) and its first per-thread cache: let that
+		 * happen here, not in a handler. Other threads make their cache
+		 * (mmap, pthread_setspecific on that early key: no malloc) at
+		 * their first sample, so short threads that never get one
+		 * never pay for it.
+		 */
+		void *warm[4];
+		ts.in_unwind = 1;
+		unw_backtrace(warm, 4);
+		ts.in_unwind = 0;
+	}
+#endif
+	ct.c = c;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	timer_arm(c);
+}
+
+NI void cpu_thread_exit(struct sf_thread *r)
+{
+	struct sf_cpu_thread *c = ct.c;
+
+	if (!c || ct.pid != agent.pid)
+		return;
+	ct.c = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	timer_drop(c);
+	memcpy(c->owner_name, r->name, SF_NAME_LEN);
+}

@@ -1,0 +1,1163 @@
+/*
+ * Function timing in the report model: the agent's per-thread function
+ * tables and calling-context trees (session_format.h, struct sf_fthread)
+ * merged per process, symbolized, filtered and turned into ns.
+ *
+ * Steps, per process: collect the function entries of every thread
+ * record; symbolize each distinct address and merge the addresses that
+ * are the same code (same module file and offset: a library loaded twice);
+ * sum the figures per function; merge the threads' trees by path; apply
+ * --filter/--exclude by folding each hidden function's node into its
+ * nearest shown ancestor (its self time and allocations go there, its
+ * callees hang from there), as if it had not been instrumented; derive
+ * callers and callees from the folded tree.
+ *
+ * Everything read from the image is bounds-checked (session_at): a run
+ * killed in the middle of an update must not crash the report.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize.h"
+
+#define RF_MAX_SYM_FRAMES 8
+#define RF_SYNTH_SPACING (1ull << 40)
+#define RF_GUARD 100000000	    /* longest list walked: a torn image may loop */
+#define RF_SLOWEST 20u		    /* slowest calls overall */
+#define RF_RECALIBRATE_NS 50000000u /* use the exit calibration over runs this long */
+
+/* One symbolizer per report: each file registered once, at a synthetic
+ * base, so a file's DWARF is read once whatever the processes. */
+struct rfsym {
+	struct symbolizer *sym;
+	char **files;
+	size_t nfiles;
+};
+
+/* u64 -> size_t, open addressing; key 0 is never stored. */
+struct umap {
+	uint64_t *k;
+	size_t *v;
+	size_t cap, n;
+};
+
+static uint64_t umix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static int umap_grow(struct umap *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 256;
+	uint64_t *nk = calloc(ncap, sizeof(*nk));
+	size_t *nv = calloc(ncap, sizeof(*nv));
+
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		size_t j;
+
+		if (!m->k[i])
+			continue;
+		for (j = umix(m->k[i]) & (ncap - 1); nk[j]; j = (j + 1) & (ncap - 1))
+			;
+		nk[j] = m->k[i];
+		nv[j] = m->v[i];
+	}
+	free(m->k);
+	free(m->v);
+	m->k = nk;
+	m->v = nv;
+	m->cap = ncap;
+	return 0;
+}
+
+/* The value slot of key; with create, a new slot holds SIZE_MAX. NULL:
+ * absent (without create) or out of memory. */
+static size_t *umap_get(struct umap *m, uint64_t key, int create)
+{
+	size_t i;
+
+	if (create && (m->n + 1) * 2 > m->cap && umap_grow(m))
+		return NULL;
+	if (!m->cap)
+		return NULL;
+	for (i = umix(key) & (m->cap - 1); m->k[i]; i = (i + 1) & (m->cap - 1))
+		if (m->k[i] == key)
+			return &m->v[i];
+	if (!create)
+		return NULL;
+	m->k[i] = key;
+	m->v[i] = SIZE_MAX;
+	m->n++;
+	return &m->v[i];
+}
+
+static void umap_free(struct umap *m)
+{
+	free(m->k);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Key of a (parent node, function) pair. */
+static uint64_t pair_key(size_t parent, size_t func)
+{
+	return ((uint64_t)(parent + 1) << 32) ^ (uint64_t)(func + 1);
+}
+
+/* --- helpers shared with the renderers and tests ------------------------ */
+
+const char *report_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3f s", ns / 1e9);
+	return buf;
+}
+
+void report_func_bucket(unsigned b, uint64_t *lo, uint64_t *hi)
+{
+	unsigned e, sub;
+
+	if (b < SF_FH_SUB) {
+		*lo = *hi = b;
+		return;
+	}
+	e = (b >> 4) + 3;
+	sub = b & 15;
+	*lo = (uint64_t)(16 + sub) << (e - 4);
+	*hi = *lo + (1ull << (e - 4)) - 1;
+	if (b == SF_FH_BUCKETS - 1)
+		*hi = UINT64_MAX;
+}
+
+uint64_t report_func_quantile(const uint64_t *hist, double p, uint64_t min, uint64_t max)
+{
+	uint64_t n = 0, rank, cum = 0, lo, hi, v;
+
+	for (unsigned b = 0; b < SF_FH_BUCKETS; b++)
+		n += hist[b];
+	if (!n)
+		return 0;
+	rank = (uint64_t)ceil(p * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank >= n)
+		return max; /* the largest value is known exactly */
+	for (unsigned b = 0; b < SF_FH_BUCKETS; b++) {
+		cum += hist[b];
+		if (cum < rank)
+			continue;
+		report_func_bucket(b, &lo, &hi);
+		v = hi == UINT64_MAX ? max : lo + (hi - lo) / 2;
+		if (v < min)
+			v = min;
+		if (v > max)
+			v = max;
+		return v;
+	}
+	return max;
+}
+
+int report_func_glob_match(const char *globs, const char *name)
+{
+	char pat[1024];
+	const char *p = globs;
+
+	if (!globs || !name)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n && n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = 0;
+			if (fnmatch(pat, name, 0) == 0)
+				return 1;
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+/* --- symbolization ------------------------------------------------------ */
+
+struct fmod {
+	uint64_t bias, start, end;
+	const char *path; /* in the image */
+	uint64_t synth;	  /* base in the report's symbolizer, once known */
+};
+
+static uint64_t rfsym_base(struct rfsym *fs, const struct fmod *m)
+{
+	size_t i;
+
+	for (i = 0; i < fs->nfiles; i++)
+		if (!strcmp(fs->files[i], m->path))
+			break;
+	if (i == fs->nfiles) {
+		char **nf = realloc(fs->files, (fs->nfiles + 1) * sizeof(*nf));
+
+		if (!nf)
+			return 0;
+		fs->files = nf;
+		if (!(fs->files[fs->nfiles] = strdup(m->path)))
+			return 0;
+		fs->nfiles++;
+	}
+	symbolizer_add_module(fs->sym, m->path, (i + 1) * RF_SYNTH_SPACING,
+			      (i + 1) * RF_SYNTH_SPACING + (m->start - m->bias),
+			      (i + 1) * RF_SYNTH_SPACING + (m->end - m->bias));
+	return (i + 1) * RF_SYNTH_SPACING;
+}
+
+/* The modules of p and of its profiled ancestors, newest first. */
+static size_t fmods_collect(const struct session *s, const struct sf_process *p, struct fmod **out)
+{
+	struct fmod *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int depth = 0; p && depth < 64; depth++) {
+		int guard = 0;
+
+		for (const struct sf_module *m = session_at(s, p->modules, sizeof(*m)); m && guard < 100000;
+		     m = session_at(s, m->next, sizeof(*m)), guard++) {
+			if (!session_at(s, (sf_off)((const char *)m - (const char *)s->base),
+					sizeof(*m) + m->path_len + 1) ||
+			    m->start >= m->end || m->start < m->bias)
+				break;
+			if (n == cap) {
+				struct fmod *nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[n++] = (struct fmod){.bias = m->bias, .start = m->start, .end = m->end, .path = m->path};
+		}
+		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
+			break;
+		p = session_process(s, (uint32_t)p->parent_index);
+	}
+	*out = v;
+	return n;
+}
+
+/* A distinct function address of the process. */
+struct fraw {
+	uint64_t addr;
+	const struct fmod *mod;
+	struct sym_frame sym;
+	size_t id; /* the merged function */
+};
+
+static int fraw_cmp(const void *a, const void *b)
+{
+	const struct fraw *x = *(const struct fraw *const *)a, *y = *(const struct fraw *const *)b;
+	const char *px = x->mod ? x->mod->path : "", *py = y->mod ? y->mod->path : "";
+	uint64_t ox = x->mod ? x->addr - x->mod->bias : x->addr, oy = y->mod ? y->addr - y->mod->bias : y->addr;
+	int c = strcmp(px, py);
+
+	if (c)
+		return c;
+	return ox < oy ? -1 : ox > oy;
+}
+
+static void fraw_symbolize(struct report *r, struct fraw *f, struct fmod *mods, size_t nmods)
+{
+	struct sym_frame fr[RF_MAX_SYM_FRAMES];
+
+	memset(&f->sym, 0, sizeof(f->sym));
+	f->sym.address = f->addr;
+	f->sym.offset = f->addr;
+	for (size_t i = 0; i < nmods; i++)
+		if (mods[i].start <= f->addr && f->addr < mods[i].end) {
+			f->mod = &mods[i];
+			break;
+		}
+	if (!f->mod)
+		return;
+	f->sym.module = f->mod->path;
+	f->sym.offset = f->addr - f->mod->bias;
+	if (!r->fsym) {
+		r->fsym = calloc(1, sizeof(*r->fsym));
+		if (r->fsym && symbolizer_new(&r->fsym->sym)) {
+			free(r->fsym);
+			r->fsym = NULL;
+		}
+	}
+	if (r->fsym) {
+		struct fmod *m = (struct fmod *)f->mod;
+		uint64_t base = m->synth ? m->synth : (m->synth = rfsym_base(r->fsym, m));
+		/* An entry address, not a return address; the outermost frame
+		 * is the function itself, the others code inlined at its start. */
+		int n = base ? symbolizer_lookup(r->fsym->sym, base + f->sym.offset, 0, fr, RF_MAX_SYM_FRAMES) : 0;
+
+		if (n > 0) {
+			if (fr[n - 1].module)
+				f->sym.module = fr[n - 1].module;
+			f->sym.function = fr[n - 1].function;
+			f->sym.file = fr[n - 1].file;
+			f->sym.line = fr[n - 1].line;
+		}
+	}
+}
+
+/* --- aggregation -------------------------------------------------------- */
+
+struct fagg {
+	uint64_t calls, recursive, unwound, total, self, min, max;
+	uint64_t allocs, bytes, sallocs, sbytes;
+	uint64_t folded_self, folded_allocs, folded_bytes; /* from hidden callees */
+	double sumsq;
+	uint64_t hist[SF_FH_BUCKETS];
+	struct sf_fcall slow[SF_FSLOW_FUNC];
+	size_t nslow;
+	int shown;
+	size_t out; /* index in rfuncs.funcs */
+};
+
+/* Keep c among the n longest of v (capacity cap), longest first. */
+static void slow_keep(struct sf_fcall *v, size_t *n, size_t cap, const struct sf_fcall *c)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (v[i].ticks == c->ticks && v[i].start == c->start && v[i].tid == c->tid)
+			return; /* the same call, seen twice */
+	if (*n == cap && v[cap - 1].ticks >= c->ticks)
+		return;
+	i = *n < cap ? (*n)++ : cap - 1;
+	while (i > 0 && v[i - 1].ticks < c->ticks) {
+		v[i] = v[i - 1];
+		i--;
+	}
+	v[i] = *c;
+}
+
+struct fbuild {
+	struct report *r;
+	const struct session *s;
+	const struct sf_process *p;
+	const struct sf_fproc *fp;
+	struct rfuncs *F;
+	double ratio; /* ns per tick */
+	const struct sf_fthread **th;
+	const struct sf_thread **rec;
+	size_t nth;
+	struct fraw *raw; /* distinct addresses */
+	size_t nraw;
+	struct umap by_addr; /* addr -> raw index */
+	struct umap by_off;  /* image offset of a struct sf_func -> merged function */
+	struct fagg *agg;    /* merged functions */
+	size_t nagg;
+	size_t *first;	     /* merged function -> its first address in raw */
+	struct rfnode *tree; /* merged tree, before filtering */
+	size_t ntree, tree_cap;
+	struct umap tree_map; /* (parent, function) -> tree node */
+	struct umap node_map; /* image offset of a struct sf_fnode -> tree node */
+};
+
+static uint64_t tick_ns(const struct fbuild *b, uint64_t t)
+{
+	double v = (double)t * b->ratio + 0.5;
+
+	return v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+}
+
+static int64_t start_ns(const struct fbuild *b, uint64_t start)
+{
+	double rel = ((double)start - (double)b->fp->tick0) * b->ratio;
+
+	return (int64_t)llround(rel) + (int64_t)b->fp->mono0 - (int64_t)b->p->start_ns;
+}
+
+static int collect_threads(struct fbuild *b)
+{
+	size_t cap = 0;
+	int guard = 0;
+
+	for (const struct sf_thread *t = session_at(b->s, b->p->threads, sizeof(*t)); t && guard < 10000000;
+	     t = session_at(b->s, t->next, sizeof(*t)), guard++) {
+		const struct sf_fthread *th = session_at(b->s, t->func, sizeof(*th));
+
+		if (!th)
+			continue;
+		if (b->nth == cap) {
+			cap = cap ? cap * 2 : 16;
+			const struct sf_fthread **nt = realloc(b->th, cap * sizeof(*nt));
+			const struct sf_thread **nr = realloc(b->rec, cap * sizeof(*nr));
+			if (nt)
+				b->th = nt;
+			if (nr)
+				b->rec = nr;
+			if (!nt || !nr)
+				return -ENOMEM;
+		}
+		b->th[b->nth] = th;
+		b->rec[b->nth++] = t;
+	}
+	return 0;
+}
+
+/* Every function entry of every thread: distinct addresses, symbolized,
+ * merged into functions. */
+static int collect_funcs(struct fbuild *b)
+{
+	struct fmod *mods = NULL;
+	size_t nmods, cap = 0;
+	struct fraw **order;
+	int err = 0;
+
+	for (size_t t = 0; t < b->nth; t++) {
+		size_t guard = 0;
+
+		for (const struct sf_func *fe = session_at(b->s, b->th[t]->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
+		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++) {
+			size_t *slot = umap_get(&b->by_addr, fe->addr ? fe->addr : 1, 1);
+
+			if (!slot)
+				return -ENOMEM;
+			if (*slot != SIZE_MAX)
+				continue;
+			if (b->nraw == cap) {
+				struct fraw *nr = realloc(b->raw, (cap = cap ? cap * 2 : 64) * sizeof(*nr));
+				if (!nr)
+					return -ENOMEM;
+				b->raw = nr;
+			}
+			*slot = b->nraw;
+			b->raw[b->nraw++] = (struct fraw){.addr = fe->addr};
+		}
+	}
+	nmods = fmods_collect(b->s, b->p, &mods);
+	for (size_t i = 0; i < b->nraw; i++)
+		fraw_symbolize(b->r, &b->raw[i], mods, nmods);
+
+	/* The same module file and offset is one function. */
+	order = calloc(b->nraw ? b->nraw : 1, sizeof(*order));
+	b->agg = calloc(b->nraw ? b->nraw : 1, sizeof(*b->agg));
+	if (!order || !b->agg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < b->nraw; i++)
+		order[i] = &b->raw[i];
+	qsort(order, b->nraw, sizeof(*order), fraw_cmp);
+	b->first = calloc(b->nraw ? b->nraw : 1, sizeof(*b->first));
+	if (!b->first) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < b->nraw; i++) {
+		if (i && fraw_cmp(&order[i - 1], &order[i]) == 0) {
+			order[i]->id = order[i - 1]->id;
+			continue;
+		}
+		order[i]->id = b->nagg;
+		b->first[b->nagg] = (size_t)(order[i] - b->raw);
+		b->agg[b->nagg].min = UINT64_MAX;
+		b->nagg++;
+	}
+	/* Module paths point into a list freed below: keep the symbolizer's
+	 * interned copy, or the image's (valid as long as the session). */
+	for (size_t i = 0; i < b->nraw; i++)
+		if (b->raw[i].mod && !b->raw[i].sym.module)
+			b->raw[i].sym.module = b->raw[i].mod->path;
+	for (size_t i = 0; i < b->nraw; i++)
+		b->raw[i].mod = NULL;
+out:
+	free(order);
+	free(mods);
+	return err;
+}
+
+/* Sum each thread's entries into its function. */
+static int sum_funcs(struct fbuild *b)
+{
+	for (size_t t = 0; t < b->nth; t++) {
+		size_t guard = 0;
+
+		for (const struct sf_func *fe = session_at(b->s, b->th[t]->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
+		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++) {
+			size_t *slot = umap_get(&b->by_addr, fe->addr ? fe->addr : 1, 0);
+			size_t id = b->raw[*slot].id, *o;
+			struct fagg *a = &b->agg[id];
+			unsigned shift = fe->hist_shift < 32 ? fe->hist_shift : 31;
+
+			o = umap_get(&b->by_off, (uint64_t)((const char *)fe - (const char *)b->s->base), 1);
+			if (!o)
+				return -ENOMEM;
+			*o = id;
+			a->calls += fe->calls;
+			a->recursive += fe->recursive;
+			a->unwound += fe->unwound;
+			a->total += fe->total;
+			a->self += fe->self;
+			if (fe->min < a->min)
+				a->min = fe->min;
+			if (fe->max > a->max)
+				a->max = fe->max;
+			a->sumsq += fe->sumsq;
+			a->allocs += fe->incl_allocs;
+			a->bytes += fe->incl_bytes;
+			a->sallocs += fe->self_allocs;
+			a->sbytes += fe->self_bytes;
+			for (unsigned k = 0; k < SF_FH_BUCKETS; k++)
+				a->hist[k] += (uint64_t)fe->hist[k] << shift;
+			for (uint32_t k = 0; k < fe->nslow && k < SF_FSLOW_FUNC; k++)
+				slow_keep(a->slow, &a->nslow, SF_FSLOW_FUNC, &fe->slow[k]);
+		}
+	}
+	return 0;
+}
+
+static size_t tree_node(struct fbuild *b, size_t parent, size_t func)
+{
+	size_t *slot = umap_get(&b->tree_map, pair_key(parent, func), 1);
+
+	if (!slot)
+		return SIZE_MAX;
+	if (*slot != SIZE_MAX)
+		return *slot;
+	if (b->ntree == b->tree_cap) {
+		size_t ncap = b->tree_cap ? b->tree_cap * 2 : 256;
+		struct rfnode *nt = realloc(b->tree, ncap * sizeof(*nt));
+		if (!nt)
+			return SIZE_MAX;
+		b->tree = nt;
+		b->tree_cap = ncap;
+	}
+	memset(&b->tree[b->ntree], 0, sizeof(b->tree[0]));
+	b->tree[b->ntree].func = func;
+	b->tree[b->ntree].parent = parent;
+	*slot = b->ntree;
+	return b->ntree++;
+}
+
+/* Merge the threads' trees by path. A chunk's nodes come after their
+ * parents, so one pass in chunk order sees every parent first. */
+static int merge_trees(struct fbuild *b)
+{
+	if (tree_node(b, SIZE_MAX, RF_ROOT) != 0)
+		return -ENOMEM;
+	for (size_t t = 0; t < b->nth; t++) {
+		size_t guard = 0;
+		sf_off coff = b->th[t]->nodes;
+
+		for (const struct sf_fchunk *c = session_at(b->s, coff, sizeof(*c)); c && guard < RF_GUARD; guard++) {
+			uint32_t used = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+
+			if (used > c->cap || !session_at(b->s, coff, sizeof(*c) + (size_t)c->cap * sizeof(c->nodes[0])))
+				break;
+			for (uint32_t i = 0; i < used; i++) {
+				const struct sf_fnode *n = &c->nodes[i];
+				uint64_t off = coff + sizeof(*c) + (uint64_t)i * sizeof(*n);
+				size_t *slot = umap_get(&b->node_map, off, 1), *ps, *fs, m;
+
+				if (!slot)
+					return -ENOMEM;
+				if (!n->parent) {
+					*slot = 0; /* the thread's root */
+					continue;
+				}
+				ps = umap_get(&b->node_map, n->parent, 0);
+				fs = umap_get(&b->by_off, n->func, 0);
+				if (!ps || !fs || *ps == SIZE_MAX)
+					continue; /* torn: parent or function unknown */
+				m = tree_node(b, *ps, *fs);
+				if (m == SIZE_MAX)
+					return -ENOMEM;
+				*slot = m;
+				b->tree[m].calls += n->calls;
+				b->tree[m].total_ns += n->total; /* ticks until converted */
+				b->tree[m].self_ns += n->self;
+				b->tree[m].allocs += n->allocs;
+				b->tree[m].bytes += n->bytes;
+			}
+			coff = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE);
+			c = session_at(b->s, coff, sizeof(*c));
+		}
+	}
+	return 0;
+}
+
+static const char *raw_name(const struct fbuild *b, size_t id)
+{
+	return b->raw[b->first[id]].sym.function;
+}
+
+/* --- output ------------------------------------------------------------- */
+
+static struct rfuncs *G; /* for the qsort comparators below */
+
+static int by_self_idx(const void *x, const void *y)
+{
+	const struct rfunc *a = &G->funcs[*(const size_t *)x], *c = &G->funcs[*(const size_t *)y];
+
+	if (a->self_ns != c->self_ns)
+		return a->self_ns < c->self_ns ? 1 : -1;
+	if (a->calls != c->calls)
+		return a->calls < c->calls ? 1 : -1;
+	return a->address < c->address ? -1 : a->address > c->address;
+}
+
+static int by_total_idx(const void *x, const void *y)
+{
+	const struct rfunc *a = &G->funcs[*(const size_t *)x], *c = &G->funcs[*(const size_t *)y];
+
+	if (a->total_ns != c->total_ns)
+		return a->total_ns < c->total_ns ? 1 : -1;
+	return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+static int kid_cmp(const void *x, const void *y)
+{
+	const struct rfnode *a = &G->nodes[*(const size_t *)x], *c = &G->nodes[*(const size_t *)y];
+
+	if (a->total_ns != c->total_ns)
+		return a->total_ns < c->total_ns ? 1 : -1;
+	return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+static int edge_cmp(const void *x, const void *y)
+{
+	const struct rfedge *a = x, *c = y;
+
+	if (a->total_ns != c->total_ns)
+		return a->total_ns < c->total_ns ? 1 : -1;
+	if (a->calls != c->calls)
+		return a->calls < c->calls ? 1 : -1;
+	return a->func < c->func ? -1 : a->func > c->func;
+}
+
+static int call_cmp(const void *x, const void *y)
+{
+	const struct rfcall *a = x, *c = y;
+
+	if (a->ns != c->ns)
+		return a->ns < c->ns ? 1 : -1;
+	return a->start_ns < c->start_ns ? -1 : a->start_ns > c->start_ns;
+}
+
+/* The shown functions, in their final order (by self time). */
+static int make_funcs(struct fbuild *b)
+{
+	struct rfuncs *F = b->F;
+	struct rfunc *tmp;
+	size_t *order, *fix, n = 0;
+
+	tmp = calloc(b->nagg ? b->nagg : 1, sizeof(*tmp));
+	order = calloc(b->nagg ? b->nagg : 1, sizeof(*order));
+	fix = calloc(b->nagg ? b->nagg : 1, sizeof(*fix));
+	if (!tmp || !order || !fix)
+		goto nomem;
+	for (size_t id = 0; id < b->nagg; id++) {
+		struct fagg *a = &b->agg[id];
+		uint64_t outer = a->calls > a->recursive ? a->calls - a->recursive : 0;
+		const struct fraw *rw = &b->raw[b->first[id]];
+		struct rfunc *f;
+
+		F->calls += a->calls;
+		if (!a->shown) {
+			F->hidden_calls += a->calls;
+			continue;
+		}
+		a->out = n;
+		f = &tmp[n++];
+		f->name = rw->sym.function;
+		f->file = rw->sym.file;
+		f->line = rw->sym.line;
+		f->module = rw->sym.module;
+		f->address = rw->addr;
+		f->offset = rw->sym.offset;
+		f->calls = a->calls;
+		f->recursive = a->recursive;
+		f->unwound = a->unwound;
+		f->total_ns = tick_ns(b, a->total);
+		f->self_ns = tick_ns(b, a->self + a->folded_self);
+		f->allocs = a->allocs;
+		f->bytes = a->bytes;
+		f->self_allocs = a->sallocs + a->folded_allocs;
+		f->self_bytes = a->sbytes + a->folded_bytes;
+		if (outer && a->min != UINT64_MAX) {
+			double mean = (double)a->total / (double)outer;
+			double var = a->sumsq / (double)outer - mean * mean;
+
+			f->min_ns = tick_ns(b, a->min);
+			f->max_ns = tick_ns(b, a->max);
+			f->mean_ns = mean * b->ratio;
+			f->stddev_ns = var > 0 ? sqrt(var) * b->ratio : 0;
+			f->p50_ns = tick_ns(b, report_func_quantile(a->hist, 0.50, a->min, a->max));
+			f->p95_ns = tick_ns(b, report_func_quantile(a->hist, 0.95, a->min, a->max));
+			f->p99_ns = tick_ns(b, report_func_quantile(a->hist, 0.99, a->min, a->max));
+		}
+		for (size_t k = 0; k < a->nslow; k++)
+			f->slow[f->nslow++] = (struct rfcall){
+			    .tid = a->slow[k].tid,
+			    .start_ns = start_ns(b, a->slow[k].start),
+			    .ns = tick_ns(b, a->slow[k].ticks),
+			};
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	G = F;
+	F->funcs = tmp; /* for the comparator */
+	qsort(order, n, sizeof(*order), by_self_idx);
+	F->funcs = calloc(n ? n : 1, sizeof(*F->funcs));
+	F->by_total = calloc(n ? n : 1, sizeof(*F->by_total));
+	if (!F->funcs || !F->by_total)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		F->funcs[i] = tmp[order[i]];
+		fix[order[i]] = i;
+		for (size_t k = 0; k < F->funcs[i].nslow; k++)
+			F->funcs[i].slow[k].func = i;
+	}
+	F->nfuncs = n;
+	for (size_t id = 0; id < b->nagg; id++)
+		if (b->agg[id].shown)
+			b->agg[id].out = fix[b->agg[id].out];
+	for (size_t i = 0; i < n; i++)
+		F->by_total[i] = i;
+	qsort(F->by_total, n, sizeof(*F->by_total), by_total_idx);
+	free(tmp);
+	free(order);
+	free(fix);
+	return 0;
+nomem:
+	free(tmp);
+	free(order);
+	free(fix);
+	return -ENOMEM;
+}
+
+/* The tree as shown: hidden functions folded into their nearest shown
+ * ancestor. Fills the functions' folded_* figures (before make_funcs). */
+static int fold_tree(struct fbuild *b, size_t **vmap_out)
+{
+	struct rfuncs *F = b->F;
+	struct umap vm = {0};
+	size_t *vmap, cap = 256;
+
+	vmap = malloc((b->ntree ? b->ntree : 1) * sizeof(*vmap));
+	F->nodes = calloc(cap, sizeof(*F->nodes));
+	if (!vmap || !F->nodes) {
+		free(vmap);
+		return -ENOMEM;
+	}
+	F->nodes[0] = (struct rfnode){.func = RF_ROOT, .parent = SIZE_MAX};
+	F->nnodes = 1;
+	vmap[0] = 0;
+	for (size_t m = 1; m < b->ntree; m++) {
+		const struct rfnode *t = &b->tree[m];
+		size_t vp = vmap[t->parent], *slot, v;
+
+		if (!b->agg[t->func].shown) {
+			/* Its own time and allocations become its shown caller's. */
+			struct rfnode *pv = &F->nodes[vp];
+
+			vmap[m] = vp;
+			pv->self_ns += t->self_ns;
+			pv->allocs += t->allocs;
+			pv->bytes += t->bytes;
+			if (pv->func != RF_ROOT) {
+				b->agg[pv->func].folded_self += t->self_ns;
+				b->agg[pv->func].folded_allocs += t->allocs;
+				b->agg[pv->func].folded_bytes += t->bytes;
+			}
+			continue;
+		}
+		slot = umap_get(&vm, pair_key(vp, t->func), 1);
+		if (!slot) {
+			free(vmap);
+			umap_free(&vm);
+			return -ENOMEM;
+		}
+		if (*slot == SIZE_MAX) {
+			if (F->nnodes == cap) {
+				struct rfnode *nn = realloc(F->nodes, (cap *= 2) * sizeof(*nn));
+				if (!nn) {
+					free(vmap);
+					umap_free(&vm);
+					return -ENOMEM;
+				}
+				F->nodes = nn;
+			}
+			F->nodes[F->nnodes] = (struct rfnode){.func = t->func, .parent = vp};
+			*slot = F->nnodes++;
+		}
+		v = *slot;
+		vmap[m] = v;
+		F->nodes[v].calls += t->calls;
+		F->nodes[v].total_ns += t->total_ns;
+		F->nodes[v].self_ns += t->self_ns;
+		F->nodes[v].allocs += t->allocs;
+		F->nodes[v].bytes += t->bytes;
+	}
+	umap_free(&vm);
+	*vmap_out = vmap;
+	return 0;
+}
+
+/* Node figures to ns, functions to their final indices, children lists. */
+static int finish_tree(struct fbuild *b)
+{
+	struct rfuncs *F = b->F;
+	size_t *count;
+
+	count = calloc(F->nnodes, sizeof(*count));
+	if (!count)
+		return -ENOMEM;
+	for (size_t v = 0; v < F->nnodes; v++) {
+		struct rfnode *n = &F->nodes[v];
+
+		n->total_ns = tick_ns(b, n->total_ns);
+		n->self_ns = tick_ns(b, n->self_ns);
+		if (n->func != RF_ROOT)
+			n->func = b->agg[n->func].out;
+		if (v)
+			count[n->parent]++;
+	}
+	for (size_t v = 0; v < F->nnodes; v++) {
+		F->nodes[v].kids = count[v] ? malloc(count[v] * sizeof(size_t)) : NULL;
+		if (count[v] && !F->nodes[v].kids) {
+			free(count);
+			return -ENOMEM;
+		}
+	}
+	for (size_t v = 1; v < F->nnodes; v++) {
+		struct rfnode *p = &F->nodes[F->nodes[v].parent];
+		p->kids[p->nkids++] = v;
+	}
+	G = F;
+	for (size_t v = 0; v < F->nnodes; v++) {
+		qsort(F->nodes[v].kids, F->nodes[v].nkids, sizeof(size_t), kid_cmp);
+		if (v)
+			continue;
+		for (size_t k = 0; k < F->nodes[0].nkids; k++)
+			F->nodes[0].total_ns += F->nodes[F->nodes[0].kids[k]].total_ns;
+	}
+	F->nodes[0].total_ns += F->nodes[0].self_ns;
+	free(count);
+	return 0;
+}
+
+/* Callers and callees of each function, from the shown tree. */
+static int make_edges(struct rfuncs *F)
+{
+	struct umap em = {0};
+	struct rfedge *e = NULL;
+	size_t ne = 0, cap = 0;
+	size_t *nin, *nout;
+	int err = -ENOMEM;
+
+	nin = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*nin));
+	nout = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*nout));
+	if (!nin || !nout)
+		goto out;
+	/* e[k].func is the callee; caller kept in a parallel array. */
+	size_t *from = NULL;
+	for (size_t v = 1; v < F->nnodes; v++) {
+		const struct rfnode *n = &F->nodes[v];
+		size_t caller = F->nodes[n->parent].func, *slot;
+
+		slot = umap_get(&em, pair_key(caller == RF_ROOT ? F->nfuncs : caller, n->func), 1);
+		if (!slot)
+			goto out_from;
+		if (*slot == SIZE_MAX) {
+			if (ne == cap) {
+				cap = cap ? cap * 2 : 64;
+				struct rfedge *ne2 = realloc(e, cap * sizeof(*e));
+				size_t *nf = realloc(from, cap * sizeof(*from));
+				if (ne2)
+					e = ne2;
+				if (nf)
+					from = nf;
+				if (!ne2 || !nf)
+					goto out_from;
+			}
+			e[ne] = (struct rfedge){.func = n->func};
+			from[ne] = caller;
+			*slot = ne++;
+		}
+		e[*slot].calls += n->calls;
+		e[*slot].total_ns += n->total_ns;
+	}
+	for (size_t k = 0; k < ne; k++) {
+		nin[e[k].func]++;
+		if (from[k] != RF_ROOT)
+			nout[from[k]]++;
+	}
+	for (size_t f = 0; f < F->nfuncs; f++) {
+		F->funcs[f].callers = nin[f] ? calloc(nin[f], sizeof(struct rfedge)) : NULL;
+		F->funcs[f].callees = nout[f] ? calloc(nout[f], sizeof(struct rfedge)) : NULL;
+		if ((nin[f] && !F->funcs[f].callers) || (nout[f] && !F->funcs[f].callees))
+			goto out_from;
+	}
+	for (size_t k = 0; k < ne; k++) {
+		struct rfunc *callee = &F->funcs[e[k].func];
+
+		callee->callers[callee->ncallers++] = (struct rfedge){from[k], e[k].calls, e[k].total_ns};
+		if (from[k] != RF_ROOT) {
+			struct rfunc *caller = &F->funcs[from[k]];
+			caller->callees[caller->ncallees++] = e[k];
+		}
+	}
+	for (size_t f = 0; f < F->nfuncs; f++) {
+		qsort(F->funcs[f].callers, F->funcs[f].ncallers, sizeof(struct rfedge), edge_cmp);
+		qsort(F->funcs[f].callees, F->funcs[f].ncallees, sizeof(struct rfedge), edge_cmp);
+	}
+	err = 0;
+out_from:
+	free(from);
+out:
+	free(e);
+	free(nin);
+	free(nout);
+	umap_free(&em);
+	return err;
+}
+
+/* The slowest calls overall: the threads' lists and the functions' own. */
+static int make_slowest(struct fbuild *b)
+{
+	struct rfuncs *F = b->F;
+	struct sf_fcall top[RF_SLOWEST];
+	size_t ntop = 0, fidx[RF_SLOWEST];
+
+	/* Keep (call, function) pairs; the function rides in .func. */
+	for (size_t t = 0; t < b->nth; t++) {
+		const struct sf_fthread *th = b->th[t];
+
+		for (uint32_t k = 0; k < th->nslow && k < SF_FSLOW_THREAD; k++) {
+			struct sf_fcall c = th->slow[k];
+			size_t *fs = umap_get(&b->by_off, c.func, 0);
+
+			if (!fs || !b->agg[*fs].shown)
+				continue;
+			c.func = *fs;
+			slow_keep(top, &ntop, RF_SLOWEST, &c);
+		}
+	}
+	for (size_t id = 0; id < b->nagg; id++) {
+		if (!b->agg[id].shown)
+			continue;
+		for (size_t k = 0; k < b->agg[id].nslow; k++) {
+			struct sf_fcall c = b->agg[id].slow[k];
+
+			c.func = id;
+			slow_keep(top, &ntop, RF_SLOWEST, &c);
+		}
+	}
+	F->slowest = calloc(ntop ? ntop : 1, sizeof(*F->slowest));
+	if (!F->slowest)
+		return -ENOMEM;
+	for (size_t k = 0; k < ntop; k++) {
+		fidx[k] = b->agg[top[k].func].out;
+		F->slowest[k] = (struct rfcall){.func = fidx[k],
+						.tid = top[k].tid,
+						.start_ns = start_ns(b, top[k].start),
+						.ns = tick_ns(b, top[k].ticks)};
+	}
+	F->nslowest = ntop;
+	qsort(F->slowest, F->nslowest, sizeof(*F->slowest), call_cmp);
+	return 0;
+}
+
+static struct rfthread *thread_add(struct rfuncs *F, size_t *cap)
+{
+	if (F->nthreads == *cap) {
+		struct rfthread *nt = realloc(F->threads, (*cap = *cap ? *cap * 2 : 16) * sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		F->threads = nt;
+	}
+	return memset(&F->threads[F->nthreads++], 0, sizeof(F->threads[0]));
+}
+
+/* Per thread: the earlier owners of each record (logged at their exit),
+ * then its current owner, whose figures are the record's less theirs. */
+static int make_threads(struct fbuild *b)
+{
+	struct rfuncs *F = b->F;
+	size_t cap = 0;
+
+	for (size_t t = 0; t < b->nth; t++) {
+		const struct sf_fthread *th = b->th[t];
+		const struct sf_fchunk *c;
+		uint64_t calls = 0, ticks = 0, ocalls = 0, oticks = 0;
+		sf_off root = th->nodes + sizeof(*c);
+		struct rfthread *rt;
+		size_t guard = 0;
+
+		for (const struct sf_func *fe = session_at(b->s, th->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
+		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++)
+			calls += fe->calls;
+		/* Top-level time: the root's children, in whatever chunk. */
+		for (sf_off coff = th->nodes; (c = session_at(b->s, coff, sizeof(*c))) && guard < RF_GUARD;
+		     coff = c->next, guard++) {
+			if (c->used > c->cap ||
+			    !session_at(b->s, coff, sizeof(*c) + (size_t)c->cap * sizeof(c->nodes[0])))
+				break;
+			for (uint32_t i = 0; i < c->used; i++)
+				if (c->nodes[i].parent == root)
+					ticks += c->nodes[i].total;
+		}
+		for (const struct sf_fowner *o = session_at(b->s, th->owners, sizeof(*o)); o && guard < RF_GUARD;
+		     o = session_at(b->s, o->next, sizeof(*o)), guard++) {
+			if (!(rt = thread_add(F, &cap)))
+				return -ENOMEM;
+			rt->tid = o->tid;
+			memcpy(rt->name, o->name, SF_NAME_LEN);
+			rt->name[SF_NAME_LEN - 1] = 0;
+			rt->calls = o->calls;
+			rt->total_ns = tick_ns(b, o->ticks);
+			ocalls += o->calls;
+			oticks += o->ticks;
+		}
+		if (calls <= ocalls)
+			continue;
+		if (!(rt = thread_add(F, &cap)))
+			return -ENOMEM;
+		rt->tid = b->rec[t]->tid;
+		memcpy(rt->name, b->rec[t]->name, SF_NAME_LEN);
+		rt->name[SF_NAME_LEN - 1] = 0;
+		rt->calls = calls - ocalls;
+		rt->total_ns = tick_ns(b, ticks > oticks ? ticks - oticks : 0);
+	}
+	return 0;
+}
+
+static void rfuncs_free(struct rfuncs *F)
+{
+	if (!F)
+		return;
+	for (size_t i = 0; i < F->nfuncs; i++) {
+		free(F->funcs[i].callers);
+		free(F->funcs[i].callees);
+	}
+	for (size_t v = 0; v < F->nnodes; v++)
+		free(F->nodes[v].kids);
+	free(F->funcs);
+	free(F->by_total);
+	free(F->nodes);
+	free(F->slowest);
+	free(F->threads);
+	free(F);
+}
+
+void report_func_free(struct report *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		rfuncs_free(r->procs[i].func);
+		r->procs[i].func = NULL;
+	}
+	if (r->fsym) {
+		symbolizer_free(r->fsym->sym);
+		for (size_t i = 0; i < r->fsym->nfiles; i++)
+			free(r->fsym->files[i]);
+		free(r->fsym->files);
+		free(r->fsym);
+		r->fsym = NULL;
+	}
+}
+
+static void build_free(struct fbuild *b)
+{
+	free(b->th);
+	free(b->rec);
+	free(b->raw);
+	free(b->agg);
+	free(b->first);
+	free(b->tree);
+	umap_free(&b->by_addr);
+	umap_free(&b->by_off);
+	umap_free(&b->tree_map);
+	umap_free(&b->node_map);
+}
+
+int report_func_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p)
+{
+	const struct sf_fproc *fp = s ? session_at(s, __atomic_load_n(&p->func, __ATOMIC_ACQUIRE), sizeof(*fp)) : NULL;
+	struct fbuild b = {.r = r, .s = s, .p = p, .fp = fp};
+	struct rfuncs *F;
+	size_t *vmap = NULL;
+	int err;
+
+	rp->func = NULL;
+	if (!fp)
+		return 0;
+	F = b.F = calloc(1, sizeof(*F));
+	if (!F)
+		return -ENOMEM;
+	rp->func = F;
+	b.ratio = fp->ns_per_tick > 0 ? fp->ns_per_tick : 1.0;
+	/* A ratio over the whole run beats the 2 ms one taken at start. */
+	if (fp->clock == SF_FCLOCK_TSC && fp->mono1 > fp->mono0 + RF_RECALIBRATE_NS && fp->tick1 > fp->tick0)
+		b.ratio = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
+	F->clock = fp->clock == SF_FCLOCK_TSC ? "tsc" : "monotonic";
+	F->ns_per_tick = b.ratio;
+	F->hook_ns = (double)fp->hook_ticks * b.ratio;
+	F->inner_ns = (double)fp->inner_ticks * b.ratio;
+	F->clock_ns = (double)fp->clock_ticks * b.ratio;
+	F->corrected = !!fp->corrected;
+	F->max_call_depth = fp->max_call_depth;
+	F->min_duration_ns = fp->min_duration_ns;
+	F->flags = fp->flags;
+
+	if ((err = collect_threads(&b)) || (err = collect_funcs(&b)) || (err = sum_funcs(&b)) ||
+	    (err = merge_trees(&b)))
+		goto out;
+	for (size_t t = 0; t < b.nth; t++) {
+		const struct sf_fthread *th = b.th[t];
+
+		F->unmatched_exits += th->unmatched_exits;
+		F->unwound += th->unwound;
+		F->beyond_depth += th->beyond_depth;
+		F->in_hooks += th->in_hooks;
+		F->dropped += th->dropped;
+		if (th->max_depth > F->max_depth)
+			F->max_depth = th->max_depth;
+	}
+	for (size_t id = 0; id < b.nagg; id++) {
+		const char *name = raw_name(&b, id);
+
+		b.agg[id].shown = (!r->func_filter || report_func_glob_match(r->func_filter, name)) &&
+				  !report_func_glob_match(r->func_exclude, name);
+	}
+	for (size_t m = 1; m < b.ntree; m++)
+		if (b.tree[m].parent == 0)
+			F->total_ns += b.tree[m].total_ns;
+	F->total_ns = tick_ns(&b, F->total_ns);
+	if ((err = fold_tree(&b, &vmap)) || (err = make_funcs(&b)) || (err = finish_tree(&b)) ||
+	    (err = make_edges(F)) || (err = make_slowest(&b)) || (err = make_threads(&b)))
+		goto out;
+	/* Nothing ran after all (the hooks were called, no call completed). */
+	if (!F->calls && !F->unmatched_exits && !F->beyond_depth && !F->in_hooks && !F->nthreads) {
+		rfuncs_free(F);
+		rp->func = NULL;
+	}
+out:
+	free(vmap);
+	build_free(&b);
+	return err;
+}

@@ -1,0 +1,40 @@
+/*
+ * fi_alloc (built with -finstrument-functions): allocations attributed to
+ * the function that made them. main calls parent() twice; each parent()
+ * mallocs 100 bytes itself and calls child(), which mallocs 10, 20 and 30
+ * bytes (freeing the first two). Nothing else allocates (no stdio).
+ *
+ *   child   self 6 allocations / 120 bytes, inclusive the same
+ *   parent  self 2 / 200, inclusive 8 / 320
+ *   main    self 0 / 0,   inclusive 8 / 320
+ */
+#include <stdlib.h>
+
+static void *volatile keep;
+
+void *child(void)
+{
+	void *p = malloc(10);
+
+	free(p);
+	p = malloc(20);
+	free(p);
+	return malloc(30);
+}
+
+void parent(void)
+{
+	void *a = malloc(100);
+	void *c = child();
+
+	keep = a;
+	free(a);
+	free(c);
+}
+
+int main(void)
+{
+	parent();
+	parent();
+	return 0;
+}
