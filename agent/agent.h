@@ -53,7 +53,7 @@ struct agent {
 
 extern struct agent agent;
 
-#define TS_TCACHE 64 /* entries in the per-thread trace cache, power of two */
+#define TS_TCACHE 512 /* entries in the per-thread trace cache (8 KiB), power of two */
 
 enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
 

@@ -90,7 +90,8 @@ void heap_flush(struct tstate *t);
 uint32_t heap_sample_stack(struct tstate *t);
 
 /* Account an allocation of n bytes at user; writes the header. */
-static inline void heap_on_alloc(struct tstate *t, void *user, size_t n, unsigned shift)
+static inline __attribute__((always_inline)) void heap_on_alloc(struct tstate *t, void *user, size_t n,
+							   unsigned shift)
 {
 	struct sf_thread *r = t->rec;
 	uint32_t trace = 0;

@@ -11,7 +11,41 @@
 
 /* Capture up to max frames above the agent's own frames into ips;
  * returns the depth (0 when nothing could be unwound). */
+#ifdef PR_UNIT_TEST
 unsigned trace_capture(uint64_t *ips, unsigned max);
+#else
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/* Inline: every frame of ours between the program and unw_backtrace is a
+ * frame libunwind must step through (~10 ns each) and we then drop. */
+static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ips, unsigned max)
+{
+	void *buf[SF_DEPTH_LIMIT + 16];
+	int n;
+	unsigned skip = 0, out = 0;
+
+	/* A CPU sample or a dump landing in here must not re-enter libunwind
+	 * (its per-thread caches): see cpu_capture. */
+	ts.in_unwind = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	n = unw_backtrace(buf, (int)(max + 16 < SF_DEPTH_LIMIT + 16 ? max + 16 : SF_DEPTH_LIMIT + 16));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ts.in_unwind = 0;
+
+	/* Drop the agent's own frames, whatever inlining did to them. */
+	while ((int)skip < n && (uint64_t)buf[skip] >= agent.self_lo && (uint64_t)buf[skip] < agent.self_hi)
+		skip++;
+	for (int i = (int)skip; i < n && out < max; i++) {
+		/* Our pthread_create sits between the program and libc's
+		 * while a thread is created: not the program's frame. */
+		if ((uint64_t)buf[i] >= agent.self_lo && (uint64_t)buf[i] < agent.self_hi)
+			continue;
+		ips[out++] = (uint64_t)buf[i];
+	}
+	return out;
+}
+#endif
 
 /* Id of the trace ips[0..n); 0 when it could not be stored (table or
  * image full: counted in dropped_traces). */

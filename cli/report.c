@@ -285,63 +285,8 @@ static const struct pmod *pmap_find(const struct pmap *pm, uint64_t pc)
 	return NULL;
 }
 
-static int report_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
-			struct rstack *out)
-{
-	const struct sf_trace *t = session_trace(s, trace);
-	struct sym_frame f[MAX_FRAMES_PER_IP];
-	size_t cap = 0;
-
-	out->frames = NULL;
-	out->n = 0;
-	if (!t)
-		return 0;
-	int below_main = 0;
-
-	for (unsigned i = 0; i < t->depth; i++) {
-		uint64_t ip = t->ips[i];
-		/* Look the return address up as is: the symbolizer steps back
-		 * into the call itself; module bounds use the same byte. */
-		const struct pmod *m = pmap_find(pm, i > 0 && ip ? ip - 1 : ip);
-		int n;
-
-		if (m && m->synth) {
-			/* Below main is libc's start-up: names suffice, and they
-			 * spare reading libc's (compressed) DWARF. */
-			n = symbolizer_lookup_flags(r->symctx->sym, m->synth + (ip - m->bias), i > 0,
-						    below_main ? SYM_SYMTAB_ONLY : 0, f, MAX_FRAMES_PER_IP);
-			if (n && !f[n - 1].inlined && f[n - 1].function && !strcmp(f[n - 1].function, "main"))
-				below_main = 1;
-		} else {
-			memset(f, 0, sizeof(f[0]));
-			n = 1;
-			if (m) {
-				f[0].module = m->path;
-				f[0].offset = ip - m->bias;
-			}
-		}
-		for (int k = 0; k < n; k++) {
-			if (out->n == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				struct rframe *nf = realloc(out->frames, ncap * sizeof(*nf));
-				if (!nf)
-					return -ENOMEM;
-				out->frames = nf;
-				cap = ncap;
-			}
-			out->frames[out->n++] = (struct rframe){
-				.function = f[k].function,
-				.file = f[k].file,
-				.line = f[k].line,
-				.module = f[k].module,
-				.address = ip,
-				.offset = ip - (m ? m->bias : 0),
-				.inlined = f[k].inlined,
-			};
-		}
-	}
-	return 0;
-}
+static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
+		      struct rstack *out);
 
 static void scale_site(struct rsite *x, double scale)
 {
@@ -457,7 +402,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		return -ENOMEM;
 	for (size_t i = 0; i < m->nsites; i++) {
 		struct rsite *x = &m->sites[i];
-		if (x->trace && report_stack(r, &pm, s, x->trace, &x->stack)) {
+		if (x->trace && pmap_stack(r, &pm, s, x->trace, &x->stack)) {
 			free(pm.m);
 			return -ENOMEM;
 		}
@@ -650,14 +595,16 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
 }
 
 /*
- * As report_stack, but frames in the C/C++ runtime (libc, ld.so, libstdc++,
- * libgcc_s: report_runtime_module) are named from the symbol table only.
- * CPU samples land in libc all the time (memcpy, malloc's insides), and
- * reading libc's compressed DWARF for their glibc-source lines costs the
- * report ~0.1 s, more than the sampling itself on a one-second program.
+ * A trace symbolized in a process's module map: frame 0 looked up as an
+ * exact address, the others as return addresses. Frames in the C/C++
+ * runtime (libc, ld.so, libstdc++, libgcc_s: report_runtime_module) and
+ * below main are named from the symbol table only: CPU samples and heap
+ * stacks land in libc all the time (memcpy, strdup, malloc's insides),
+ * and reading libc's compressed DWARF for their glibc-source lines costs
+ * the report ~0.1 s, more than the profiling itself on a short program.
  */
-int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
-			uint32_t trace, struct rstack *out)
+static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
+		      struct rstack *out)
 {
 	const struct sf_trace *t = session_trace(s, trace);
 	struct sym_frame f[MAX_FRAMES_PER_IP];
@@ -668,7 +615,7 @@ int report_modmap_stack(struct report *r, const struct report_modmap *mm, const 
 	out->n = 0;
 	for (unsigned i = 0; t && i < t->depth; i++) {
 		uint64_t ip = t->ips[i];
-		const struct pmod *m = pmap_find(&mm->pm, i > 0 && ip ? ip - 1 : ip);
+		const struct pmod *m = pmap_find(pm, i > 0 && ip ? ip - 1 : ip);
 		int n = 1;
 
 		memset(f, 0, sizeof(f[0]));
@@ -700,6 +647,34 @@ int report_modmap_stack(struct report *r, const struct report_modmap *mm, const 
 		}
 	}
 	return 0;
+}
+
+int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
+			uint32_t trace, struct rstack *out)
+{
+	return pmap_stack(r, &mm->pm, s, trace, out);
+}
+
+int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, int is_return,
+		       struct sym_frame *out, int max)
+{
+	const struct pmod *m = pmap_find(&mm->pm, is_return && addr ? addr - 1 : addr);
+	int n = 0;
+
+	if (m && m->synth && max > 0)
+		n = symbolizer_lookup(r->symctx->sym, m->synth + (addr - m->bias), is_return, out, max);
+	if (n <= 0) {
+		memset(out, 0, sizeof(*out));
+		out->module = m ? m->path : NULL;
+		n = 1;
+	}
+	for (int k = 0; k < n; k++) {
+		out[k].address = addr;
+		out[k].offset = addr - (m ? m->bias : 0);
+		if (!out[k].module && m)
+			out[k].module = m->path;
+	}
+	return n;
 }
 
 void report_modmap_free(struct report_modmap *mm)

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 struct symbolizer;
+struct sym_frame;
 
 #include "session.h"
 #include "session_format.h"
@@ -182,7 +183,6 @@ struct report {
 	struct symctx *symctx;     /* owns the strings in the stacks */
 	int own_symctx;
 	const char *func_filter, *func_exclude; /* as in report_input; not owned */
-	struct rfsym *fsym;        /* report_func.c's symbolizer */
 	unsigned cpu_hz;           /* as in report_input */
 	int dump_signal;
 	uint64_t dropped_samples;  /* CPU samples whose stack was lost (in events_dropped) */
@@ -223,6 +223,12 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
 /* out->frames is malloc'ed (NULL when the trace is unknown). 0 or -ENOMEM. */
 int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
 			uint32_t trace, struct rstack *out);
+
+/* Symbolize one address of the process: inlined frames first, the
+ * containing function last; out[0].module/offset say where it is (module
+ * NULL, offset = addr when in no module). Returns >= 1 frames. */
+int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, int is_return,
+		       struct sym_frame *out, int max);
 
 void report_modmap_free(struct report_modmap *mm);
 

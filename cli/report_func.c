@@ -27,18 +27,9 @@
 #include "symbolize.h"
 
 #define RF_MAX_SYM_FRAMES 8
-#define RF_SYNTH_SPACING (1ull << 40)
 #define RF_GUARD 100000000	    /* longest list walked: a torn image may loop */
 #define RF_SLOWEST 20u		    /* slowest calls overall */
 #define RF_RECALIBRATE_NS 50000000u /* use the exit calibration over runs this long */
-
-/* One symbolizer per report: each file registered once, at a synthetic
- * base, so a file's DWARF is read once whatever the processes. */
-struct rfsym {
-	struct symbolizer *sym;
-	char **files;
-	size_t nfiles;
-};
 
 /* u64 -> size_t, open addressing; key 0 is never stored. */
 struct umap {
@@ -200,124 +191,35 @@ int report_func_glob_match(const char *globs, const char *name)
 
 /* --- symbolization ------------------------------------------------------ */
 
-struct fmod {
-	uint64_t bias, start, end;
-	const char *path; /* in the image */
-	uint64_t synth;	  /* base in the report's symbolizer, once known */
-};
-
-static uint64_t rfsym_base(struct rfsym *fs, const struct fmod *m)
-{
-	size_t i;
-
-	for (i = 0; i < fs->nfiles; i++)
-		if (!strcmp(fs->files[i], m->path))
-			break;
-	if (i == fs->nfiles) {
-		char **nf = realloc(fs->files, (fs->nfiles + 1) * sizeof(*nf));
-
-		if (!nf)
-			return 0;
-		fs->files = nf;
-		if (!(fs->files[fs->nfiles] = strdup(m->path)))
-			return 0;
-		fs->nfiles++;
-	}
-	symbolizer_add_module(fs->sym, m->path, (i + 1) * RF_SYNTH_SPACING,
-			      (i + 1) * RF_SYNTH_SPACING + (m->start - m->bias),
-			      (i + 1) * RF_SYNTH_SPACING + (m->end - m->bias));
-	return (i + 1) * RF_SYNTH_SPACING;
-}
-
-/* The modules of p and of its profiled ancestors, newest first. */
-static size_t fmods_collect(const struct session *s, const struct sf_process *p, struct fmod **out)
-{
-	struct fmod *v = NULL;
-	size_t n = 0, cap = 0;
-
-	for (int depth = 0; p && depth < 64; depth++) {
-		int guard = 0;
-
-		for (const struct sf_module *m = session_at(s, p->modules, sizeof(*m)); m && guard < 100000;
-		     m = session_at(s, m->next, sizeof(*m)), guard++) {
-			if (!session_at(s, (sf_off)((const char *)m - (const char *)s->base),
-					sizeof(*m) + m->path_len + 1) ||
-			    m->start >= m->end || m->start < m->bias)
-				break;
-			if (n == cap) {
-				struct fmod *nv = realloc(v, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
-				if (!nv)
-					break;
-				v = nv;
-			}
-			v[n++] = (struct fmod){.bias = m->bias, .start = m->start, .end = m->end, .path = m->path};
-		}
-		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
-			break;
-		p = session_process(s, (uint32_t)p->parent_index);
-	}
-	*out = v;
-	return n;
-}
-
 /* A distinct function address of the process. */
 struct fraw {
 	uint64_t addr;
-	const struct fmod *mod;
-	struct sym_frame sym;
-	size_t id; /* the merged function */
+	struct sym_frame sym; /* module and offset say where it is */
+	size_t id;	      /* the merged function */
 };
 
 static int fraw_cmp(const void *a, const void *b)
 {
 	const struct fraw *x = *(const struct fraw *const *)a, *y = *(const struct fraw *const *)b;
-	const char *px = x->mod ? x->mod->path : "", *py = y->mod ? y->mod->path : "";
-	uint64_t ox = x->mod ? x->addr - x->mod->bias : x->addr, oy = y->mod ? y->addr - y->mod->bias : y->addr;
-	int c = strcmp(px, py);
+	int c = strcmp(x->sym.module ? x->sym.module : "", y->sym.module ? y->sym.module : "");
 
 	if (c)
 		return c;
-	return ox < oy ? -1 : ox > oy;
+	return x->sym.offset < y->sym.offset ? -1 : x->sym.offset > y->sym.offset;
 }
 
-static void fraw_symbolize(struct report *r, struct fraw *f, struct fmod *mods, size_t nmods)
+static void fraw_symbolize(struct report *r, struct fraw *f, const struct report_modmap *mm)
 {
 	struct sym_frame fr[RF_MAX_SYM_FRAMES];
+	/* An entry address, not a return address; the outermost frame is the
+	 * function itself, the others code inlined at its start. */
+	int n = report_modmap_addr(r, mm, f->addr, 0, fr, RF_MAX_SYM_FRAMES);
 
-	memset(&f->sym, 0, sizeof(f->sym));
-	f->sym.address = f->addr;
-	f->sym.offset = f->addr;
-	for (size_t i = 0; i < nmods; i++)
-		if (mods[i].start <= f->addr && f->addr < mods[i].end) {
-			f->mod = &mods[i];
-			break;
-		}
-	if (!f->mod)
-		return;
-	f->sym.module = f->mod->path;
-	f->sym.offset = f->addr - f->mod->bias;
-	if (!r->fsym) {
-		r->fsym = calloc(1, sizeof(*r->fsym));
-		if (r->fsym && symbolizer_new(&r->fsym->sym)) {
-			free(r->fsym);
-			r->fsym = NULL;
-		}
-	}
-	if (r->fsym) {
-		struct fmod *m = (struct fmod *)f->mod;
-		uint64_t base = m->synth ? m->synth : (m->synth = rfsym_base(r->fsym, m));
-		/* An entry address, not a return address; the outermost frame
-		 * is the function itself, the others code inlined at its start. */
-		int n = base ? symbolizer_lookup(r->fsym->sym, base + f->sym.offset, 0, fr, RF_MAX_SYM_FRAMES) : 0;
-
-		if (n > 0) {
-			if (fr[n - 1].module)
-				f->sym.module = fr[n - 1].module;
-			f->sym.function = fr[n - 1].function;
-			f->sym.file = fr[n - 1].file;
-			f->sym.line = fr[n - 1].line;
-		}
-	}
+	f->sym = fr[0];
+	f->sym.function = fr[n - 1].function;
+	f->sym.file = fr[n - 1].file;
+	f->sym.line = fr[n - 1].line;
+	f->sym.inlined = 0;
 }
 
 /* --- aggregation -------------------------------------------------------- */
@@ -421,9 +323,9 @@ static int collect_threads(struct fbuild *b)
  * merged into functions. */
 static int collect_funcs(struct fbuild *b)
 {
-	struct fmod *mods = NULL;
-	size_t nmods, cap = 0;
-	struct fraw **order;
+	struct report_modmap *mm = NULL;
+	size_t cap = 0;
+	struct fraw **order = NULL;
 	int err = 0;
 
 	for (size_t t = 0; t < b->nth; t++) {
@@ -447,9 +349,10 @@ static int collect_funcs(struct fbuild *b)
 			b->raw[b->nraw++] = (struct fraw){.addr = fe->addr};
 		}
 	}
-	nmods = fmods_collect(b->s, b->p, &mods);
+	if ((err = report_modmap_new(b->r, b->s, b->p, &mm)))
+		goto out;
 	for (size_t i = 0; i < b->nraw; i++)
-		fraw_symbolize(b->r, &b->raw[i], mods, nmods);
+		fraw_symbolize(b->r, &b->raw[i], mm);
 
 	/* The same module file and offset is one function. */
 	order = calloc(b->nraw ? b->nraw : 1, sizeof(*order));
@@ -476,16 +379,9 @@ static int collect_funcs(struct fbuild *b)
 		b->agg[b->nagg].min = UINT64_MAX;
 		b->nagg++;
 	}
-	/* Module paths point into a list freed below: keep the symbolizer's
-	 * interned copy, or the image's (valid as long as the session). */
-	for (size_t i = 0; i < b->nraw; i++)
-		if (b->raw[i].mod && !b->raw[i].sym.module)
-			b->raw[i].sym.module = b->raw[i].mod->path;
-	for (size_t i = 0; i < b->nraw; i++)
-		b->raw[i].mod = NULL;
 out:
 	free(order);
-	free(mods);
+	report_modmap_free(mm);
 	return err;
 }
 
@@ -1070,14 +966,6 @@ void report_func_free(struct report *r)
 	for (size_t i = 0; i < r->nprocs; i++) {
 		rfuncs_free(r->procs[i].func);
 		r->procs[i].func = NULL;
-	}
-	if (r->fsym) {
-		symbolizer_free(r->fsym->sym);
-		for (size_t i = 0; i < r->fsym->nfiles; i++)
-			free(r->fsym->files[i]);
-		free(r->fsym->files);
-		free(r->fsym);
-		r->fsym = NULL;
 	}
 }
 
