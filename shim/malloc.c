@@ -59,8 +59,13 @@ static inline int tracked(void)
 
 NI static int slow_ready(void)
 {
-	if (ts.state == TS_UNINIT && __atomic_load_n(&agent.state, __ATOMIC_ACQUIRE) != AGENT_OFF)
+	if (ts.state == TS_UNINIT && __atomic_load_n(&agent.state, __ATOMIC_ACQUIRE) != AGENT_OFF) {
+		/* Setting a thread up makes system calls; the program's errno
+		 * must not see them (free() never changes it, for one). */
+		int saved = errno;
 		agent_thread_init();
+		errno = saved;
+	}
 	return ts.state == TS_READY && agent.tracking;
 }
 
@@ -127,8 +132,11 @@ NI static void raw_free(void *p)
 /* Ensure the agent is initialised and the allocator known. */
 NI static void ensure_init(void)
 {
-	if (__builtin_expect(__atomic_load_n(&agent.state, __ATOMIC_ACQUIRE) < AGENT_READY, 0))
+	if (__builtin_expect(__atomic_load_n(&agent.state, __ATOMIC_ACQUIRE) < AGENT_READY, 0)) {
+		int saved = errno;
 		agent_init();
+		errno = saved;
+	}
 }
 
 /* --- counted allocation --- */
@@ -200,10 +208,9 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void free(void *p)
 {
-	int saved = errno;
-
+	/* errno: glibc's free keeps it; so does every path of ours (only
+	 * slow_ready makes system calls, and it restores it). */
 	do_free(p, 1);
-	errno = saved;
 }
 
 EXPORT void *calloc(size_t nmemb, size_t size)
