@@ -23,6 +23,8 @@ int render_json(const struct report *r, const char *path);
 void render_text_stack(FILE *f, const struct rstack *st, const char *indent);
 struct json_t;
 struct json_t *render_json_stack(const struct rstack *st);
+/* A JSON string (valid UTF-8 whatever s holds), or null for NULL. */
+struct json_t *render_jstr(const char *s);
 
 /* cli/render_cpu.c: the CPU profile, crash and dumps. */
 void render_cpu_agent_text(const struct report *r, FILE *f);  /* after the agent line */

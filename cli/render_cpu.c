@@ -205,12 +205,7 @@ void render_cpu_text(const struct rprocess *p, FILE *f)
 
 /* --- JSON ------------------------------------------------------------------ */
 
-static json_t *jstr(const char *s)
-{
-	json_t *v = s ? json_string(s) : NULL;
-	/* Names from the program may not be UTF-8. */
-	return v ? v : (s ? json_stringn_nocheck(s, strlen(s)) : json_null());
-}
+#define jstr render_jstr
 
 void render_cpu_agent_json(const struct report *r, json_t *agent)
 {

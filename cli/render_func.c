@@ -4,6 +4,7 @@
  * callees, slowest calls, threads) and its JSON (function_timing,
  * functions, call_tree, slowest_calls). Both format struct rfuncs only.
  */
+#include "render.h"
 #include "render_func.h"
 
 #include <inttypes.h>
@@ -340,12 +341,7 @@ void render_func_text(const struct report *r, const struct rprocess *p, FILE *f)
 
 /* --- JSON ----------------------------------------------------------------- */
 
-static json_t *jstr(const char *s)
-{
-	json_t *v = s ? json_string(s) : NULL;
-
-	return v ? v : (s ? json_stringn_nocheck(s, strlen(s)) : json_null());
-}
+#define jstr render_jstr
 
 static json_t *j_call(const struct rfuncs *F, const struct rfcall *c, int with_func)
 {

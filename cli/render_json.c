@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
@@ -8,17 +9,52 @@
 #define JSON_MAX_SITES 50
 #define JSON_MAX_LEAKS 200
 
-static json_t *jstr_or_null(const char *s)
+/* A JSON string for s, or null. Paths, names and arguments from the
+ * program need not be UTF-8; JSON must be: each byte that does not start
+ * a valid UTF-8 sequence becomes U+FFFD. */
+json_t *render_jstr(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	json_t *v;
+	char *fixed, *o;
+
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	fixed = malloc(strlen(s) * 3 + 1);
+	if (!fixed)
+		return json_null();
+	o = fixed;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+		int ok = len > 0;
+
+		for (int k = 1; ok && k < len; k++)
+			ok = (p[k] & 0xc0) == 0x80;
+		if (ok) {
+			memcpy(o, p, (size_t)len);
+			o += len;
+			p += len;
+			continue;
+		}
+		memcpy(o, "\xef\xbf\xbd", 3);
+		o += 3;
+		p++;
+	}
+	*o = 0;
+	v = json_string(fixed); /* overlong forms etc.: jansson may still refuse */
+	if (!v) {
+		for (o = fixed; *o; o++)
+			if ((unsigned char)*o >= 0x80)
+				*o = '?';
+		v = json_string(fixed);
+	}
+	free(fixed);
+	return v ? v : json_null();
 }
 
-static json_t *jstr_n(const char *s)
-{
-	json_t *v = s ? json_string(s) : NULL;
-	/* Paths and names from the program may not be UTF-8. */
-	return v ? v : (s ? json_stringn_nocheck(s, strlen(s)) : json_null());
-}
+#define jstr_or_null render_jstr
+#define jstr_n render_jstr
 
 static json_t *j_argv(char **argv)
 {
@@ -124,7 +160,7 @@ int render_json(const struct report *r, const char *path)
 	for (size_t i = 0; i < r->nprocs; i++)
 		json_array_append_new(procs, j_process(&r->procs[i]));
 	for (size_t i = 0; i < r->nwarnings; i++)
-		json_array_append_new(warnings, json_string(r->warnings[i]));
+		json_array_append_new(warnings, render_jstr(r->warnings[i]));
 	root = json_pack(
 		"{s:i, s:s, s:s, s:o, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:b, s:o, s:I, s:f, s:i, s:b, s:{s:I, s:I, s:I, s:I}, s:o}, s:o}",
