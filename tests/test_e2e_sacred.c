@@ -2,6 +2,11 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "testutil.h"
 
 Test(e2e_sacred, free_keeps_errno_even_when_it_sets_up_a_thread)
@@ -11,5 +16,26 @@ Test(e2e_sacred, free_keeps_errno_even_when_it_sets_up_a_thread)
 	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("errno_keep")));
 	cr_assert(eq(int, r.exit_code, 0), "errno_keep exit code; stderr: %s", r.err);
 	cr_assert(eq(str, r.out, "77 55\n"), "errno after free() in a fresh thread and in main");
+	tu_run_free(&r);
+}
+
+Test(e2e_sacred, non_utf8_program_name_still_gives_valid_json)
+{
+	char dir[] = "/tmp/ptrace-utf8-XXXXXX", link[128], target[4096];
+	struct tu_run r;
+	const char *cmd0;
+
+	cr_assert(ne(ptr, mkdtemp(dir), NULL), "temp dir");
+	cr_assert(ne(ptr, realpath(TU_PROG("exit_code"), target), NULL), "exit_code program exists");
+	snprintf(link, sizeof(link), "%s/ex\xff\xfeit", dir);
+	cr_assert(eq(int, symlink(target, link), 0), "symlink with a non-UTF-8 name");
+	tu_profile(&r, NULL, TU_LIST("-q", "--", link, "3"));
+	cr_assert(eq(int, r.exit_code, 3), "exit code passes through");
+	cmd0 = tu_str(r.json, "command.0");
+	cr_assert(ne(ptr, (void *)cmd0, NULL), "command[0] is a string");
+	cr_assert(ne(ptr, strstr(cmd0, "ex\xef\xbf\xbd\xef\xbf\xbdit"), NULL),
+		  "invalid bytes became U+FFFD: %s", cmd0);
+	unlink(link);
+	rmdir(dir);
 	tu_run_free(&r);
 }
