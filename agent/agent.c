@@ -170,6 +170,11 @@ NI int agent_init(void)
 	}
 	modules_scan(0);
 #ifndef PR_UNIT_TEST
+	/* Before libunwind's first use: it opens its pipe then (shim/fd.c). */
+	if (modules_range_of((const void *)unw_backtrace, &lo, &hi) == 0) {
+		agent.unw_lo = lo;
+		agent.unw_hi = hi;
+	}
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
 	pthread_key_create(&thread_key, thread_key_dtor);

@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		return fail(126, "%s: %s", o.argv[0], strerror(-can_load));
 
 	/* Open the report files first: a typo must not cost a whole run. */
-	if (o.output && !o.quiet && !(text = fopen(o.output, "w")))
+	if (o.output && !o.quiet && !(text = fopen(o.output, "we")))
 		return fail(2, "-o %s: %s", o.output, strerror(errno));
 	if (o.json) {
 		FILE *j = fopen(o.json, "w");

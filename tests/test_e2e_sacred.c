@@ -39,3 +39,33 @@ Test(e2e_sacred, non_utf8_program_name_still_gives_valid_json)
 	rmdir(dir);
 	tu_run_free(&r);
 }
+
+Test(e2e_sacred, no_descriptor_is_added_to_the_program)
+{
+	struct tu_opts plain = {0};
+	struct tu_run a, b;
+
+	tu_run(&a, &plain, TU_LIST(TU_PROG("fd_list")));
+	cr_assert(eq(int, a.exit_code, 0), "fd_list alone");
+	tu_profile(&b, NULL, TU_LIST("-q", "--", TU_PROG("fd_list")));
+	cr_assert(eq(int, b.exit_code, 0), "fd_list profiled; stderr: %s", b.err);
+	cr_assert(eq(str, b.out, a.out), "the same open descriptors with and without ptrace-run");
+	tu_run_free(&a);
+	tu_run_free(&b);
+}
+
+Test(e2e_sacred, report_file_is_not_inherited)
+{
+	struct tu_opts plain = {0};
+	char *path = tu_tmpfile("report");
+	struct tu_run a, b;
+
+	tu_run(&a, &plain, TU_LIST(TU_PROG("fd_list")));
+	tu_run(&b, &plain, TU_LIST(TU_LAUNCHER, "-o", path, "--", TU_PROG("fd_list")));
+	cr_assert(eq(int, b.exit_code, 0), "fd_list profiled with -o");
+	cr_assert(eq(str, b.out, a.out), "-o FILE is not among the program's descriptors");
+	unlink(path);
+	free(path);
+	tu_run_free(&a);
+	tu_run_free(&b);
+}
