@@ -25,6 +25,7 @@
 #include "image.h"
 #include "log.h"
 #include "modules.h"
+#include "unwfd.h"
 
 struct agent agent;
 __thread struct tstate ts __attribute__((tls_model("initial-exec")));
@@ -170,11 +171,8 @@ NI int agent_init(void)
 	}
 	modules_scan(0);
 #ifndef PR_UNIT_TEST
-	/* Before libunwind's first use: it opens its pipe then (shim/fd.c). */
-	if (modules_range_of((const void *)unw_backtrace, &lo, &hi) == 0) {
-		agent.unw_lo = lo;
-		agent.unw_hi = hi;
-	}
+	/* Before libunwind's first use: it would open its pipe then. */
+	unwfd_install((const void *)unw_backtrace);
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
 	pthread_key_create(&thread_key, thread_key_dtor);

@@ -46,7 +46,6 @@ struct agent {
 	struct sf_process *proc;  /* NULL when not registered */
 	struct settings set;
 	uint64_t self_lo, self_hi;  /* our own text: stack frames to skip */
-	uint64_t unw_lo, unw_hi;    /* libunwind's object: see shim/fd.c */
 	int modules_dirty;        /* atomic: a dlopen may have added modules */
 	int modules_busy;         /* atomic try-lock for module scans */
 	struct real_alloc real;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "dump_timer.h"
@@ -106,6 +107,25 @@ static void warm_finish(struct warm *w)
 	pthread_join(w->thread, NULL);
 }
 
+/*
+ * The image is mapped in every profiled process and counts against its
+ * address-space limit (ulimit -v). Under such a limit, take at most an
+ * eighth of it (never below the 16 MiB minimum), so that the program keeps
+ * the room it would have had; the report says when detail was dropped.
+ */
+static size_t session_bytes(unsigned mb)
+{
+	struct rlimit rl;
+	size_t want = (size_t)mb << 20;
+
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && want > rl.rlim_cur / 8) {
+		want = (size_t)(rl.rlim_cur / 8) & ~(size_t)0xfffff;
+		if (want < (size_t)OPTIONS_MIN_SESSION_MB << 20)
+			want = (size_t)OPTIONS_MIN_SESSION_MB << 20;
+	}
+	return want;
+}
+
 static int fail(int code, const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "ptrace-run: ");
@@ -172,7 +192,7 @@ int main(int argc, char **argv)
 	if (launch_find_agent(agent_path, sizeof(agent_path)))
 		return fail(2, "cannot find the agent library libptrace-run.so next to the launcher%s%s",
 			    " (set PTRACE_AGENT to its path)", "");
-	rc = session_create(&s, (size_t)o.session_mb << 20);
+	rc = session_create(&s, session_bytes(o.session_mb));
 	if (rc)
 		return fail(2, "cannot create the session image: %s%s", strerror(-rc), "");
 	if (setenv("PTRACE_SESSION", s.path, 1) || options_export(&o) || launch_preload(agent_path))

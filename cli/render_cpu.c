@@ -88,6 +88,8 @@ void render_cpu_agent_text(const struct report *r, FILE *f)
 	if (r->dump_signal)
 		fprintf(f, "; stack dumps on %s", sig_name(r->dump_signal, b, sizeof(b)));
 	fputc('\n', f);
+	if (r->cpu_coverage_note)
+		fprintf(f, "warning: %s\n", r->cpu_coverage_note);
 }
 
 static void print_fn(FILE *f, const struct rcpu_fn *fn, uint64_t total)
@@ -209,6 +211,7 @@ void render_cpu_text(const struct rprocess *p, FILE *f)
 
 void render_cpu_agent_json(const struct report *r, json_t *agent)
 {
+	json_object_set_new(agent, "cpu_coverage_note", render_jstr(r->cpu_coverage_note));
 	json_t *dropped;
 
 	if (!agent)

@@ -152,6 +152,25 @@ static json_int_t tv_ns(struct timeval tv)
 	return (json_int_t)tv.tv_sec * 1000000000 + (json_int_t)tv.tv_usec * 1000;
 }
 
+/* Compact, one line and a newline: reports with many processes run to
+ * tens of megabytes, half of it indentation. `jq .` or `python3 -m
+ * json.tool` pretty-print it. */
+static int json_write(json_t *root, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "we") : stdout;
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (json_dumpf(root, f, JSON_COMPACT | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF)
+		err = -EIO;
+	if (f != stdout && fclose(f) && !err)
+		err = -errno;
+	else if (f == stdout && fflush(f) && !err)
+		err = -EIO;
+	return err;
+}
+
 int render_json(const struct report *r, const char *path)
 {
 	json_t *procs = json_array(), *warnings = json_array(), *root;
@@ -180,10 +199,7 @@ int render_json(const struct report *r, const char *path)
 		return -ENOMEM;
 	render_cpu_agent_json(r, json_object_get(root, "agent"));
 	render_func_agent_json(r, json_object_get(root, "agent"));
-	if (!strcmp(path, "-"))
-		err = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? -EIO : 0;
-	else if (json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER))
-		err = errno ? -errno : -EIO;
+	err = json_write(root, path);
 	json_decref(root);
 	return err;
 }

@@ -414,6 +414,34 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	return 0;
 }
 
+/*
+ * A thread that blocks SIGPROF for good (a worker pool that blocks every
+ * signal) is never sampled: its CPU time is missing from the profile
+ * without any error. Compare what was sampled with what wait4 says the
+ * run cost, and say so when most of it is missing.
+ */
+static void report_cpu_coverage(struct report *r)
+{
+	uint64_t sampled = 0, spent = (uint64_t)r->ru.ru_utime.tv_sec * 1000000000u + (uint64_t)r->ru.ru_utime.tv_usec * 1000u +
+				      (uint64_t)r->ru.ru_stime.tv_sec * 1000000000u + (uint64_t)r->ru.ru_stime.tv_usec * 1000u;
+	char w[256];
+
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct rcpu *c = &r->procs[i].cpu;
+
+		if (!c->hz || !(c->flags & SF_CPU_SAMPLING) || (c->flags & ~(SF_CPU_SAMPLING | SF_CPU_DUMP_TAKEN | SF_CPU_DUMP_BUSY)))
+			return; /* not sampled, or stepped aside: said elsewhere */
+		sampled += c->samples * (1000000000u / c->hz);
+	}
+	if (!r->nprocs || spent < 200000000u || sampled * 2 >= spent)
+		return;
+	snprintf(w, sizeof(w),
+		 "the CPU profile covers %.0f%% of the %.2f s of CPU the run used: threads that block SIGPROF "
+		 "(e.g. worker pools that block all signals) are not sampled",
+		 100.0 * (double)sampled / (double)spent, spent / 1e9);
+	r->cpu_coverage_note = strdup(w);
+}
+
 static int find_reaped(const struct report_input *in, int pid, int *status)
 {
 	for (size_t i = 0; i < in->nreaped; i++)
@@ -515,6 +543,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 			return err;
 	}
 	r->loaded = r->nprocs > 0;
+	report_cpu_coverage(r);
 	if (!r->loaded)
 		snprintf(r->reason, sizeof(r->reason), "%s",
 			 in->not_loaded_reason ? in->not_loaded_reason
@@ -545,6 +574,7 @@ void report_free(struct report *r)
 	free(r->warnings);
 	if (r->own_symctx)
 		symctx_free(r->symctx);
+	free(r->cpu_coverage_note);
 	memset(r, 0, sizeof(*r));
 }
 

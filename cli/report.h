@@ -180,6 +180,7 @@ struct report {
 	size_t nwarnings;
 	struct rprocess *procs;
 	size_t nprocs;
+	char *cpu_coverage_note;   /* set when most CPU time went unsampled */
 	struct symctx *symctx;     /* owns the strings in the stacks */
 	int own_symctx;
 	const char *func_filter, *func_exclude; /* as in report_input; not owned */

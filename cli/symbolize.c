@@ -38,7 +38,17 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 #define SYMBOLIZE_MIN_TABLE 64 /* first size of both hash tables, power of 2 */
 
+/* A function symbol: [lo, hi) in the module's (synthetic) addresses. */
+struct sym_entry {
+	uint64_t lo, hi;
+	const char *name;   /* owned by libdwfl, valid while the Dwfl lives */
+	int rank;           /* 0 global, 1 weak, 2 local: aliases prefer 0 */
+};
+
 struct sym_module {
+	struct sym_entry *syms; /* sorted by lo; loaded on first use */
+	size_t nsyms;
+	int syms_loaded;
 	char *path;
 	uint64_t bias;       /* load bias: runtime address - ELF vaddr */
 	uint64_t start, end; /* runtime addresses, [start, end) */
@@ -370,14 +380,87 @@ static const char *symbolize_die_name(struct symbolizer *s, Dwarf_Die *die)
 	return symbolize_name(s, name);
 }
 
-static const char *symbolize_symbol(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc)
+static int sym_entry_cmp(const void *a, const void *b)
+{
+	const struct sym_entry *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->rank - y->rank;
+}
+
+/*
+ * libdwfl looks a symbol up by walking the whole table (elfutils 0.188);
+ * a large program (cc1plus: 31k symbols) times every distinct address of a
+ * report made that the report's main cost. One sorted copy per module
+ * makes each lookup a binary search.
+ */
+static void symbolize_load_syms(struct sym_module *m)
+{
+	int n = dwfl_module_getsymtab(m->dwmod);
+	size_t cap = 0;
+
+	m->syms_loaded = 1;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(m->dwmod, i, &sym, &addr, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
+
+		if (!name || !*name || sym.st_shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
+			continue;
+		if (m->nsyms == cap) {
+			struct sym_entry *t = realloc(m->syms, (cap = cap ? cap * 2 : 1024) * sizeof(*t));
+			if (!t)
+				break;
+			m->syms = t;
+		}
+		m->syms[m->nsyms++] = (struct sym_entry){.lo = addr, .hi = addr + sym.st_size, .name = name,
+							 .rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2};
+	}
+	if (m->nsyms)
+		qsort(m->syms, m->nsyms, sizeof(*m->syms), sym_entry_cmp);
+	/* A symbol without a size reaches to the next one. */
+	for (size_t i = 0; i < m->nsyms; i++)
+		if (m->syms[i].hi == m->syms[i].lo)
+			m->syms[i].hi = i + 1 < m->nsyms ? m->syms[i + 1].lo : m->syms[i].lo + 1;
+}
+
+static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, uint64_t pc)
 {
 	GElf_Off off;
 	GElf_Sym sym;
+	size_t lo = 0, hi;
 
-	/* .symtab when the file or its debug file has one, else .dynsym
-	 * (or the MiniDebugInfo .gnu_debugdata). */
-	return symbolize_name(s, dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL));
+	if (!m->syms_loaded)
+		symbolize_load_syms(m);
+	if (!m->nsyms)
+		/* .symtab when the file or its debug file has one, else .dynsym
+		 * (or the MiniDebugInfo .gnu_debugdata). */
+		return symbolize_name(s, dwfl_module_addrinfo(m->dwmod, pc, &off, &sym, NULL, NULL, NULL));
+	/* The last entry with lo <= pc; among equal lo, the best-ranked one
+	 * comes first, so step back to it. */
+	hi = m->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->syms[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	lo--;
+	while (lo > 0 && m->syms[lo - 1].lo == m->syms[lo].lo)
+		lo--;
+	/* Nested or overlapping symbols: the nearest start that holds pc. */
+	for (size_t k = lo + 1; k-- > 0;) {
+		if (pc < m->syms[k].hi)
+			return symbolize_name(s, m->syms[k].name);
+		if (lo - k > 8)
+			break;
+	}
+	return NULL;
 }
 
 /* The line table's file and line for pc: the innermost source position,
@@ -430,8 +513,9 @@ static bool symbolize_is_function(Dwarf_Die *die)
 /* Frames from the DWARF scopes around pc, innermost first, each a copy of
  * f[0] with its own name and position; 0 when the module has no DWARF
  * function there (the caller falls back to the symbol table). */
-static int symbolize_inlines(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_frame *f, int cap)
+static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64_t pc, struct sym_frame *f, int cap)
 {
+	Dwfl_Module *mod = sm->dwmod;
 	Dwarf_Die *scopes = NULL, *chain = NULL, *callee = NULL;
 	struct sym_frame base = f[0];
 	Dwarf_Die *cudie;
@@ -467,7 +551,7 @@ static int symbolize_inlines(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc
 		if (tag == DW_TAG_subprogram) {
 			/* An artificial or nameless DIE: the symbol still has one. */
 			if (!f[n].function)
-				f[n].function = symbolize_symbol(s, mod, pc);
+				f[n].function = symbolize_symbol(s, sm, pc);
 			n++;
 			break;
 		}
@@ -500,16 +584,16 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struc
 	if (!m->dwmod)
 		return 1;
 	if (key & 2) {
-		f->function = symbolize_symbol(s, m->dwmod, pc);
+		f->function = symbolize_symbol(s, m, pc);
 		return 1;
 	}
-	n = symbolize_inlines(s, m->dwmod, pc, f, cap);
+	n = symbolize_inlines(s, m, pc, f, cap);
 	if (n > 0)
 		return n;
 	/* No DWARF (stripped, no debug file found) or no function DIE there
 	 * (assembly): the symbol table names the function, and a line table
 	 * without DIEs may still give the place. */
-	f->function = symbolize_symbol(s, m->dwmod, pc);
+	f->function = symbolize_symbol(s, m, pc);
 	symbolize_srcline(s, m->dwmod, pc, f);
 	return 1;
 }
@@ -582,8 +666,10 @@ void symbolizer_free(struct symbolizer *s)
 	dwfl_end(s->dwfl);
 	symbolize_cache_clear(s);
 	free(s->slots);
-	for (i = 0; i < s->nmods; i++)
+	for (i = 0; i < s->nmods; i++) {
 		free(s->mods[i].path);
+		free(s->mods[i].syms);
+	}
 	free(s->mods);
 	for (i = 0; i < s->strs_cap; i++)
 		free(s->strs[i]);
