@@ -297,6 +297,30 @@ static void scale_site(struct rsite *x, double scale)
 	x->temporary = (uint64_t)(x->temporary * scale + 0.5);
 }
 
+/* Append a thread's figures to rp->threads (capacity *cap). */
+static int thread_push(struct rprocess *rp, size_t *cap, int tid, const char *name, uint64_t allocs, uint64_t bytes,
+		       uint64_t frees)
+{
+	struct rthread *rt;
+
+	if (rp->nthreads == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct rthread *nt = realloc(rp->threads, ncap * sizeof(*nt));
+		if (!nt)
+			return -ENOMEM;
+		rp->threads = nt;
+		*cap = ncap;
+	}
+	rt = &rp->threads[rp->nthreads++];
+	rt->tid = tid;
+	memcpy(rt->name, name, SF_NAME_LEN);
+	rt->name[SF_NAME_LEN - 1] = 0;
+	rt->allocs = allocs;
+	rt->bytes = bytes;
+	rt->frees = frees;
+	return 0;
+}
+
 static int build_memory(struct rprocess *rp, const struct session *s, const struct sf_process *p, struct report *r)
 {
 	struct rmemory *m = &rp->mem;
@@ -326,38 +350,16 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			if (tab[i].trace && (d = site_map_get(&map, tab[i].trace)))
 				site_add(d, &tab[i]);
 		/* The current (or last) owner of the record. */
-		if (t->allocs != t->base_allocs || t->frees != t->base_frees) {
-			if (rp->nthreads == tcap) {
-				tcap = tcap ? tcap * 2 : 16;
-				rp->threads = realloc(rp->threads, tcap * sizeof(*rp->threads));
-				if (!rp->threads)
-					return -ENOMEM;
-			}
-			struct rthread *rt = &rp->threads[rp->nthreads++];
-			rt->tid = t->tid;
-			memcpy(rt->name, t->name, SF_NAME_LEN);
-			rt->name[SF_NAME_LEN - 1] = 0;
-			rt->allocs = t->allocs - t->base_allocs;
-			rt->bytes = t->bytes - t->base_bytes;
-			rt->frees = t->frees - t->base_frees;
-		}
+		if ((t->allocs != t->base_allocs || t->frees != t->base_frees) &&
+		    thread_push(rp, &tcap, t->tid, t->name, t->allocs - t->base_allocs, t->bytes - t->base_bytes,
+				t->frees - t->base_frees))
+			return -ENOMEM;
 	}
 	guard = 0;
 	for (const struct sf_thread_log *l = session_at(s, p->thread_log, sizeof(*l)); l && guard < 10000000;
 	     l = session_at(s, l->next, sizeof(*l)), guard++) {
-		if (rp->nthreads == tcap) {
-			tcap = tcap ? tcap * 2 : 16;
-			rp->threads = realloc(rp->threads, tcap * sizeof(*rp->threads));
-			if (!rp->threads)
-				return -ENOMEM;
-		}
-		struct rthread *rt = &rp->threads[rp->nthreads++];
-		rt->tid = l->tid;
-		memcpy(rt->name, l->name, SF_NAME_LEN);
-		rt->name[SF_NAME_LEN - 1] = 0;
-		rt->allocs = l->allocs;
-		rt->bytes = l->bytes;
-		rt->frees = l->frees;
+		if (thread_push(rp, &tcap, l->tid, l->name, l->allocs, l->bytes, l->frees))
+			return -ENOMEM;
 	}
 	m->live_blocks = m->allocations > m->frees ? m->allocations - m->frees : 0;
 	m->live_bytes = m->bytes_allocated > m->bytes_freed ? m->bytes_allocated - m->bytes_freed : 0;

@@ -213,17 +213,22 @@ EXPORT void free(void *p)
 	do_free(p, 1);
 }
 
+/* nmemb * size, or 0 with ENOMEM (counted as a failed call) on overflow. */
+NI static int array_size(size_t nmemb, size_t size, size_t *total)
+{
+	if (likely(!__builtin_mul_overflow(nmemb, size, total)))
+		return 1;
+	if (tracked())
+		ts.rec->failed++;
+	errno = ENOMEM;
+	return 0;
+}
+
 EXPORT void *calloc(size_t nmemb, size_t size)
 {
 	size_t total;
 
-	if (__builtin_mul_overflow(nmemb, size, &total)) {
-		if (tracked())
-			ts.rec->failed++;
-		errno = ENOMEM;
-		return NULL;
-	}
-	return do_alloc(total, 0, 1);
+	return array_size(nmemb, size, &total) ? do_alloc(total, 0, 1) : NULL;
 }
 
 NI static void *realloc_moved(void *p, size_t n)
@@ -291,13 +296,7 @@ EXPORT void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t total;
 
-	if (__builtin_mul_overflow(nmemb, size, &total)) {
-		if (tracked())
-			ts.rec->failed++;
-		errno = ENOMEM;
-		return NULL;
-	}
-	return realloc(p, total);
+	return array_size(nmemb, size, &total) ? realloc(p, total) : NULL;
 }
 
 NI static int valid_align(size_t a)
