@@ -255,7 +255,35 @@ NI static struct sf_thread *thread_claim(struct sf_process *p, int tid)
 	return r;
 }
 
+NI static void thread_stack_bounds(struct tstate *t)
+{
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+
+	t->stack_lo = t->stack_hi = 0;
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size)) {
+		t->stack_lo = (uintptr_t)addr;
+		t->stack_hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* Setting a thread up makes system calls (tgkill, timer_create, ...):
+ * the program's errno must not see them. */
+NI static void agent_thread_init_raw(void);
+
 NI void agent_thread_init(void)
+{
+	int saved = errno;
+
+	agent_thread_init_raw();
+	errno = saved;
+}
+
+NI static void agent_thread_init_raw(void)
 {
 	struct sf_thread *r;
 
@@ -276,6 +304,7 @@ NI void agent_thread_init(void)
 		return;
 	}
 	ts.rec = r;
+	thread_stack_bounds(&ts);
 	heap_thread_setup(&ts);
 	pthread_setspecific(thread_key, r);
 	cpu_thread_init(r);
@@ -350,21 +379,33 @@ NI void agent_process_exit(int code)
  * parent's records are shared memory and must not be touched again. */
 NI static void after_fork_child(void)
 {
+	int saved = errno;
+
+	/* Whatever the parent's threads were doing is not ours any more: a
+	 * scan they held, the slab this thread was carving (shared memory the
+	 * parent goes on carving). */
+	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&agent.modules_dirty, 1, __ATOMIC_RELAXED);
+	ts.slab = NULL;
+	ts.slab_left = 0;
+	ts.slab_next = 0;
+	crash_after_fork();
 	register_process(1);
 	if (!agent.proc) {
 		/* Headers stay valid; this process's figures are lost, not wrong. */
 		agent.proc = &fallback_proc;
 		ts.rec = &fallback_rec;
 		ts.sites = NULL;
+		ts.countdown = ~0ull; /* no stacks: nowhere of our own to store them */
 		ts.state = ts.state == TS_READY ? TS_READY : TS_OFF;
+		errno = saved;
 		return;
 	}
 	if (ts.state == TS_READY || ts.state == TS_BUSY) {
-		ts.slab = NULL;
-		ts.slab_left = 0;
 		ts.state = TS_UNINIT;
 		agent_thread_init();
 	}
+	errno = saved;
 }
 
 #ifndef PR_UNIT_TEST

@@ -53,7 +53,8 @@ struct agent {
 
 extern struct agent agent;
 
-#define TS_TCACHE 512 /* entries in the per-thread trace cache (8 KiB), power of two */
+#define TS_TCACHE 64 /* entries in the per-thread trace cache (1 KiB: it is in every
+                        thread's static TLS, carved out of its stack), power of two */
 
 enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
 
@@ -75,6 +76,7 @@ struct tstate {
 	char *slab;               /* trace records are carved from here */
 	size_t slab_left;
 	size_t slab_next;         /* size of the next slab */
+	uintptr_t stack_lo, stack_hi; /* the thread's own stack; 0: unknown */
 	uint8_t in_unwind;        /* inside libunwind (trace_capture): a signal
 	                             handler must not unwind this thread again */
 };
@@ -96,6 +98,26 @@ void agent_thread_exit(void);
 void agent_process_exit(int code);
 
 int agent_gettid(void);
+
+/*
+ * Room to unwind here? libunwind needs several KiB of stack. Code running
+ * on a stack that is not the thread's own (a coroutine's, from makecontext;
+ * a signal stack) may have far less, and an overflow there would kill the
+ * program: such stacks are not unwound (the sample or allocation is
+ * counted without a stack).
+ */
+#define AGENT_UNWIND_ROOM (16 * 1024)
+static inline int agent_can_unwind(const struct tstate *t)
+{
+#ifdef PR_UNIT_TEST
+	(void)t;
+	return 1; /* the tests' trace_capture does not unwind */
+#else
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	return t->stack_hi && sp > t->stack_lo + AGENT_UNWIND_ROOM && sp < t->stack_hi;
+#endif
+}
 
 /* Function timing: needs ts above; heap.h calls func_note_alloc. */
 #include "func.h"

@@ -270,7 +270,7 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 	*pc_only = 0;
 	if (max == 0)
 		return 0;
-	if (ts.in_unwind) {
+	if (ts.in_unwind || !agent_can_unwind(&ts)) {
 		*pc_only = 1;
 		ips[0] = pc;
 		return 1;

@@ -249,3 +249,14 @@ NI void crash_init(void)
 	}
 	dump_sig = agent.set.dump_signal;
 }
+
+/* In a fork child: the slabs point into memory the parent goes on using. */
+NI void crash_after_fork(void)
+{
+	crash_slab.slab = NULL;
+	crash_slab.slab_left = 0;
+	crash_slab.slab_next = 0;
+	dump_slab.slab = NULL;
+	dump_slab.slab_left = 0;
+	dump_slab.slab_next = 0;
+}

@@ -35,4 +35,7 @@ int crash_dump_signal(void);
 /* The program waits for the dump signal itself (signalfd): no more dumps. */
 void crash_dump_taken(void);
 
+/* Forget the slabs inherited from the parent (fork child). */
+void crash_after_fork(void);
+
 #endif

@@ -34,19 +34,24 @@ NI static uint64_t next_gap(struct tstate *t)
 
 NI uint32_t heap_sample_stack(struct tstate *t)
 {
-	uint64_t ips[SF_DEPTH_LIMIT];
-	unsigned n;
 	int saved = errno;
 	uint32_t id = 0;
+	unsigned n;
 
 	t->countdown = next_gap(t);
-	if (!image_base)
-		return 0;
+	if (!image_base || !agent_can_unwind(t))
+		return 0; /* before the buffer below takes any stack */
 	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)))
 		modules_scan(0);
-	n = trace_capture(ips, agent.set.max_depth);
-	if (n)
-		id = trace_intern(t, ips, n);
+	{
+		/* Sized by the depth asked for, not the limit: stack is what
+		 * libunwind needs most of (~3 KiB of its own). */
+		uint64_t ips[agent.set.max_depth + TRACE_SLACK];
+
+		n = trace_capture(ips, agent.set.max_depth);
+		if (n)
+			id = trace_intern(t, ips, n);
+	}
 	t->rec->sampled++;
 	errno = saved;
 	return id;

@@ -9,8 +9,10 @@
 
 #include "agent.h"
 
-/* Capture up to max frames above the agent's own frames into ips;
- * returns the depth (0 when nothing could be unwound). */
+#define TRACE_SLACK 16 /* room for the agent's own frames above max */
+
+/* Capture up to max frames above the agent's own frames into ips (room
+ * for max + TRACE_SLACK); returns the depth (0 when nothing unwound). */
 #ifdef PR_UNIT_TEST
 unsigned trace_capture(uint64_t *ips, unsigned max);
 #else
@@ -21,27 +23,30 @@ unsigned trace_capture(uint64_t *ips, unsigned max);
  * frame libunwind must step through (~10 ns each) and we then drop. */
 static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ips, unsigned max)
 {
-	void *buf[SF_DEPTH_LIMIT + 16];
+	/* ips has room for max + TRACE_SLACK: libunwind writes into it
+	 * directly (void * and uint64_t are one size here), our own frames
+	 * are squeezed out in place. No second buffer on the stack. */
+	void **buf = (void **)ips;
 	int n;
-	unsigned skip = 0, out = 0;
+	unsigned out = 0;
 
 	/* A CPU sample or a dump landing in here must not re-enter libunwind
 	 * (its per-thread caches): see cpu_capture. */
 	ts.in_unwind = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	n = unw_backtrace(buf, (int)(max + 16 < SF_DEPTH_LIMIT + 16 ? max + 16 : SF_DEPTH_LIMIT + 16));
+	n = unw_backtrace(buf, (int)(max + TRACE_SLACK));
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	ts.in_unwind = 0;
 
-	/* Drop the agent's own frames, whatever inlining did to them. */
-	while ((int)skip < n && (uint64_t)buf[skip] >= agent.self_lo && (uint64_t)buf[skip] < agent.self_hi)
-		skip++;
-	for (int i = (int)skip; i < n && out < max; i++) {
-		/* Our pthread_create sits between the program and libc's
-		 * while a thread is created: not the program's frame. */
-		if ((uint64_t)buf[i] >= agent.self_lo && (uint64_t)buf[i] < agent.self_hi)
+	/* Drop the agent's own frames (and our pthread_create between the
+	 * program and libc's while a thread is created), whatever inlining
+	 * did to them. */
+	for (int i = 0; i < n && out < max; i++) {
+		uint64_t ip = (uint64_t)buf[i];
+
+		if (ip >= agent.self_lo && ip < agent.self_hi)
 			continue;
-		ips[out++] = (uint64_t)buf[i];
+		ips[out++] = ip;
 	}
 	return out;
 }

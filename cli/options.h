@@ -14,7 +14,7 @@
 #define OPTIONS_DEFAULT_SAMPLE_RATE 1.0
 #define OPTIONS_DEFAULT_SESSION_MB 1024u
 #define OPTIONS_MIN_SESSION_MB 16u
-#define OPTIONS_MAX_SESSION_MB 65536u
+#define OPTIONS_MAX_SESSION_MB 32768u /* trace ids are offsets / 8 in 32 bits: 32 GiB */
 
 struct options {
 	const char *output;     /* -o FILE / PTRACE_OUTPUT: text report file; NULL = stderr */
@@ -22,7 +22,7 @@ struct options {
 	int track_memory;       /* 0 or 1; default 1 */
 	double sample_rate;     /* in (0,1]; default 1 */
 	unsigned max_depth;     /* frames, 1..SF_DEPTH_LIMIT; default SF_DEFAULT_DEPTH */
-	unsigned session_mb;    /* MiB, 16..65536; default 1024 */
+	unsigned session_mb;    /* MiB, 16..32768; default 1024 */
 	int quiet;              /* -q: no text report */
 	int help, version;      /* --help / --version: nothing else needs to be valid */
 	char **argv;            /* program and its arguments, NULL-terminated; points into

@@ -48,9 +48,13 @@ EXPORT int dlclose(void *handle)
 		modules_scan(0); /* record what is about to go before it goes */
 		ts.state = saved;
 		ret = real(handle);
-		ts.state = TS_BUSY;
-		modules_scan(1);
-		ts.state = saved;
+		/* The destructors may have set this thread up meanwhile. */
+		saved = ts.state;
+		if (saved != TS_BUSY) {
+			ts.state = TS_BUSY;
+			modules_scan(1);
+			ts.state = saved;
+		}
 		return ret;
 	}
 	return real(handle);

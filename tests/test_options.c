@@ -79,7 +79,7 @@ Test(options, long_flags_with_separate_value)
 	struct options o;
 	char err[256];
 	int rc = PARSE(&o, err, "--output", "out.txt", "--json", "out.json", "--track-memory", "no",
-		       "--sample-rate", "1e-2", "--max-depth", "256", "--session-size", "65536", "prog", "a");
+		       "--sample-rate", "1e-2", "--max-depth", "256", "--session-size", "32768", "prog", "a");
 
 	cr_assert(eq(int, rc, 0), "--opt value forms parse: %s", err);
 	cr_assert(eq(str, (char *)o.output, "out.txt"), "--output FILE");
@@ -87,7 +87,7 @@ Test(options, long_flags_with_separate_value)
 	cr_assert(eq(int, o.track_memory, 0), "--track-memory no");
 	cr_assert(eq(dbl, o.sample_rate, 0.01), "--sample-rate 1e-2");
 	cr_assert(eq(uint, o.max_depth, 256), "--max-depth 256 (the upper bound)");
-	cr_assert(eq(uint, o.session_mb, 65536), "--session-size 65536 (the upper bound)");
+	cr_assert(eq(uint, o.session_mb, 32768), "--session-size 32768 (the upper bound)");
 	cr_assert(eq(int, o.argc, 2), "program and its argument remain");
 	cr_assert(eq(str, o.argv[1], "a"), "program argument kept");
 }
@@ -307,9 +307,9 @@ Test(options, bad_flag_values_give_exact_messages)
 		{ { "--max-depth=0x10" }, "--max-depth=0x10: expected an integer from 1 to 256" },
 		{ { "--max-depth=99999999999999999999999" },
 		  "--max-depth=99999999999999999999999: expected an integer from 1 to 256" },
-		{ { "--session-size=15" }, "--session-size=15: expected an integer from 16 to 65536" },
-		{ { "--session-size=65537" }, "--session-size=65537: expected an integer from 16 to 65536" },
-		{ { "--session-size=1G" }, "--session-size=1G: expected an integer from 16 to 65536" },
+		{ { "--session-size=15" }, "--session-size=15: expected an integer from 16 to 32768" },
+		{ { "--session-size=32769" }, "--session-size=32769: expected an integer from 16 to 32768" },
+		{ { "--session-size=1G" }, "--session-size=1G: expected an integer from 16 to 32768" },
 		{ { "--track-memory=maybe" },
 		  "--track-memory=maybe: expected 0 or 1 (or yes/no, on/off, true/false)" },
 		{ { "--track-memory=" }, "--track-memory=: expected 0 or 1 (or yes/no, on/off, true/false)" },
@@ -380,7 +380,7 @@ Test(options, bad_environment_values_give_exact_messages)
 		{ "PTRACE_SAMPLE_RATE", "NaN", "PTRACE_SAMPLE_RATE=NaN: expected a number in (0,1]" },
 		{ "PTRACE_MAX_DEPTH", "-1", "PTRACE_MAX_DEPTH=-1: expected an integer from 1 to 256" },
 		{ "PTRACE_MAX_DEPTH", "300", "PTRACE_MAX_DEPTH=300: expected an integer from 1 to 256" },
-		{ "PTRACE_SESSION_SIZE", "1x", "PTRACE_SESSION_SIZE=1x: expected an integer from 16 to 65536" },
+		{ "PTRACE_SESSION_SIZE", "1x", "PTRACE_SESSION_SIZE=1x: expected an integer from 16 to 32768" },
 		{ "PTRACE_TRACK_MEMORY", "2",
 		  "PTRACE_TRACK_MEMORY=2: expected 0 or 1 (or yes/no, on/off, true/false)" },
 	};
@@ -549,7 +549,7 @@ Test(options, usage_lists_every_option_and_variable)
 		"--sample-rate=R", "--max-depth=N", "--session-size=MB", "-q, --quiet", "-h, --help",
 		"--version", "PTRACE_OUTPUT", "PTRACE_JSON", "PTRACE_TRACK_MEMORY", "PTRACE_SAMPLE_RATE",
 		"PTRACE_MAX_DEPTH", "PTRACE_SESSION_SIZE", "1 to 256 frames (default 64)",
-		"16 to 65536 (default 1024)", "(08 is 8)",
+		"16 to 32768 (default 1024)", "(08 is 8)",
 	};
 	char *text = NULL;
 	size_t len = 0;
