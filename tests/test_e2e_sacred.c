@@ -69,3 +69,47 @@ Test(e2e_sacred, report_file_is_not_inherited)
 	tu_run_free(&a);
 	tu_run_free(&b);
 }
+
+Test(e2e_sacred, errno_is_zero_at_main_and_thread_start)
+{
+	struct tu_run r;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("errno_start")));
+	cr_assert(eq(int, r.exit_code, 0), "errno_start exit code; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "0 0\n"), "errno at the start of main and of a thread");
+	tu_run_free(&r);
+}
+
+Test(e2e_sacred, a_16k_stack_thread_still_starts)
+{
+	struct tu_run r;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("small_stack_thread")));
+	cr_assert(eq(str, r.out, "ok\n"), "pthread_create with glibc's minimum stack; stderr: %s", r.err);
+	cr_assert(eq(int, r.exit_code, 0), "small_stack_thread exit code");
+	tu_run_free(&r);
+}
+
+Test(e2e_sacred, children_past_the_process_slots_leave_the_parent_alone, .timeout = 30)
+{
+	struct tu_run r;
+	json_t *m, *leaks;
+	long long bytes = 0, blocks = 0;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("many_forks")));
+	cr_assert(eq(int, r.exit_code, 0), "many_forks exit code; stderr: %s", r.err);
+	cr_assert(gt(i64, tu_int(r.json, "agent.dropped.processes"), 0), "some children found no slot");
+	m = tu_memory(r.json, 0);
+	leaks = tu_arr(m, "leaks");
+	for (size_t i = 0; i < json_array_size(leaks); i++) {
+		json_t *l = json_array_get(leaks, i);
+		cr_assert(eq(int, tu_stack_find(l, "child_leaf"), -1), "parent leak %zu has a child's stack", i);
+		if (tu_stack_find(l, "parent_leaf") >= 0) {
+			bytes += tu_int(l, "bytes");
+			blocks += tu_int(l, "blocks");
+		}
+	}
+	cr_assert(eq(i64, bytes, 10000), "the parent's 10 x 1000 bytes in parent_leaf");
+	cr_assert(eq(i64, blocks, 10), "10 blocks");
+	tu_run_free(&r);
+}
