@@ -237,30 +237,6 @@ NI unsigned cpu_capture(const void *uc, uint64_t *ips, unsigned max, int *pc_onl
 	return n;
 }
 #else
-/*
- * Time in our own hooks (the allocator shim, __cyg_profile_func_*) is
- * charged to the program's function that called them, as if the hooks
- * were part of it: a report that names the profiler's internals as hot
- * functions tells the user nothing about their program. What the hooks
- * call on the program's behalf (libc's malloc) stays visible.
- */
-NI static unsigned cpu_drop_agent_frames(uint64_t *ips, unsigned n)
-{
-	unsigned out = 0, dropped_top = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (ips[i] < agent.self_lo || ips[i] >= agent.self_hi)
-			ips[out++] = ips[i];
-		else if (!out)
-			dropped_top = 1;
-	}
-	/* Frame 0 is read as an exact PC; a return address left on top
-	 * steps back into its call instruction (its line, not the next). */
-	if (out && dropped_top)
-		ips[0] -= 1;
-	return out ? out : (n ? 1 : 0); /* all ours: keep the PC */
-}
-
 NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_only)
 {
 	const ucontext_t *uc = ucv;
@@ -298,7 +274,9 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 	if (n > (int)max)
 		n = (int)max;
 	memmove(ips, ips + i, (size_t)n * sizeof(uint64_t));
-	return cpu_drop_agent_frames(ips, (unsigned)n);
+	/* Hook time goes to the caller (trace_drop_agent_frames); a sample
+	 * with nothing but our frames keeps its PC. */
+	return trace_drop_agent_frames(ips, (unsigned)n, (unsigned)n) ?: 1;
 }
 #endif
 

@@ -21,34 +21,48 @@ unsigned trace_capture(uint64_t *ips, unsigned max);
 
 /* Inline: every frame of ours between the program and unw_backtrace is a
  * frame libunwind must step through (~10 ns each) and we then drop. */
+/*
+ * Squeeze the agent's own frames out of ips[0..n) in place, keeping at
+ * most max: time and allocations in our hooks belong to the program's
+ * function that called them (and our pthread_create wrapper sits between
+ * the program and libc's while a thread is created). When frames on top
+ * were ours, the new frame 0 is a return address; the report reads frame
+ * 0 as an exact PC, so it steps back into its call instruction (the call's
+ * line, not the next one). Returns the frames kept.
+ */
+static inline unsigned trace_drop_agent_frames(uint64_t *ips, unsigned n, unsigned max)
+{
+	unsigned out = 0;
+	int dropped_top = 0;
+
+	for (unsigned i = 0; i < n && out < max; i++) {
+		if (ips[i] >= agent.self_lo && ips[i] < agent.self_hi) {
+			if (!out)
+				dropped_top = 1;
+			continue;
+		}
+		ips[out++] = ips[i];
+	}
+	if (out && dropped_top)
+		ips[0] -= 1;
+	return out;
+}
+
 static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ips, unsigned max)
 {
 	/* ips has room for max + TRACE_SLACK: libunwind writes into it
 	 * directly (void * and uint64_t are one size here), our own frames
 	 * are squeezed out in place. No second buffer on the stack. */
-	void **buf = (void **)ips;
 	int n;
-	unsigned out = 0;
 
 	/* A CPU sample or a dump landing in here must not re-enter libunwind
 	 * (its per-thread caches): see cpu_capture. */
 	ts.in_unwind = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	n = unw_backtrace(buf, (int)(max + TRACE_SLACK));
+	n = unw_backtrace((void **)ips, (int)(max + TRACE_SLACK));
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	ts.in_unwind = 0;
-
-	/* Drop the agent's own frames (and our pthread_create between the
-	 * program and libc's while a thread is created), whatever inlining
-	 * did to them. */
-	for (int i = 0; i < n && out < max; i++) {
-		uint64_t ip = (uint64_t)buf[i];
-
-		if (ip >= agent.self_lo && ip < agent.self_hi)
-			continue;
-		ips[out++] = ip;
-	}
-	return out;
+	return n > 0 ? trace_drop_agent_frames(ips, (unsigned)n, max) : 0;
 }
 #endif
 
