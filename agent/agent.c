@@ -41,34 +41,16 @@ NI int agent_gettid(void)
 	return (int)syscall(SYS_gettid);
 }
 
-NI static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* Environment before libc has set environ: read what exec gave us. */
 NI static char **early_environ(void)
 {
 	static char buf[65536];
 	static char *vec[512];
-	size_t n = 0, k = 0;
-	int fd;
+	size_t n, k = 0;
 
 	if (environ)
 		return environ;
-	fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	while (n < sizeof(buf) - 1) {
-		ssize_t r = read(fd, buf + n, sizeof(buf) - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
+	n = image_read_file("/proc/self/environ", buf, sizeof(buf) - 1);
 	buf[n] = 0;
 	for (size_t i = 0; i < n && k < 511; i += strlen(buf + i) + 1)
 		vec[k++] = buf + i;
@@ -315,10 +297,8 @@ NI static void read_comm(int tid, char *name)
 {
 	char path[64] = "/proc/self/task/";
 	char buf[SF_NAME_LEN + 1];
-	size_t n = strlen(path), k = 0;
+	size_t n = strlen(path), k = 0, got;
 	char digits[16];
-	int fd;
-	ssize_t got;
 
 	do
 		digits[k++] = (char)('0' + tid % 10);
@@ -326,17 +306,13 @@ NI static void read_comm(int tid, char *name)
 	while (k)
 		path[n++] = digits[--k];
 	memcpy(path + n, "/comm", 6);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	got = read(fd, buf, SF_NAME_LEN);
-	close(fd);
-	if (got <= 0)
+	got = image_read_file(path, buf, SF_NAME_LEN);
+	if (!got)
 		return;
 	if (buf[got - 1] == '\n')
 		got--;
 	memset(name, 0, SF_NAME_LEN);
-	memcpy(name, buf, (size_t)got < SF_NAME_LEN - 1 ? (size_t)got : SF_NAME_LEN - 1);
+	memcpy(name, buf, got < SF_NAME_LEN - 1 ? got : SF_NAME_LEN - 1);
 }
 
 NI void agent_thread_exit(void)
@@ -370,7 +346,7 @@ NI void agent_process_exit(int code)
 		if (r->state == SF_THREAD_USED && !r->name[0])
 			read_comm(r->tid, r->name);
 	p->exit_code = code;
-	p->end_ns = now_ns();
+	p->end_ns = image_now_ns();
 	__atomic_fetch_or(&p->flags, SF_PF_EXITED, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->state, SF_PROC_DONE, __ATOMIC_RELEASE);
 }

@@ -42,14 +42,6 @@ uint64_t cpu_test_ips[SF_DEPTH_LIMIT];
 unsigned cpu_test_depth;
 #endif
 
-NI static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 NI void cpu_flag(uint32_t f)
 {
 	struct sf_process *p = agent.proc;
@@ -151,7 +143,7 @@ NI void cpu_step_aside(uint32_t why)
 	cpu_flag(why); /* the first reason only */
 	cp = cpu_proc();
 	if (cp && !cp->aside_ns)
-		cp->aside_ns = now_ns();
+		cp->aside_ns = image_now_ns();
 	for (struct sf_thread *r = p ? image_ptr(__atomic_load_n(&p->threads, __ATOMIC_ACQUIRE)) : NULL; r;
 	     r = image_ptr(r->next)) {
 		struct sf_cpu_thread *c = image_ptr(__atomic_load_n(&r->cpu, __ATOMIC_ACQUIRE));

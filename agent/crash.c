@@ -24,14 +24,6 @@ static int dump_sig;
 static __thread struct tstate crash_slab __attribute__((tls_model("initial-exec")));
 static __thread struct tstate dump_slab __attribute__((tls_model("initial-exec")));
 
-NI static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 /* The thread's comm, as pthread_setname_np left it. Async-signal-safe. */
 NI static void comm_of(int tid, char *name)
 {
@@ -91,7 +83,7 @@ NI static void on_fatal(int sig, siginfo_t *si, void *uc)
 		k->signal = sig;
 		k->code = si->si_code;
 		k->tid = tid;
-		k->ns = now_ns();
+		k->ns = image_now_ns();
 		if (si->si_code > 0 && sig != SIGABRT) {
 			/* A fault: si_addr is the address (or instruction) at fault. */
 			k->address = (uint64_t)(uintptr_t)si->si_addr;
@@ -196,7 +188,7 @@ NI static void on_dump(int sig, siginfo_t *si, void *uc)
 	s = image_ptr(off);
 	s->seq = seq;
 	s->tid = tid;
-	s->ns = now_ns();
+	s->ns = image_now_ns();
 	s->threads = asked;
 	comm_of(tid, s->name);
 	s->trace = stack_of(uc, &dump_slab, &pc_only);

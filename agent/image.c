@@ -77,7 +77,7 @@ NI void image_list_push(sf_off *head, sf_off off, sf_off *next_field)
 	} while (!__atomic_compare_exchange_n(head, &old, off, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
-NI static uint64_t now_ns(void)
+NI uint64_t image_now_ns(void)
 {
 	struct timespec ts;
 
@@ -85,8 +85,7 @@ NI static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Read a small /proc file into buf; returns bytes read (0 on failure). */
-NI static size_t read_small(const char *path, char *buf, size_t cap)
+NI size_t image_read_file(const char *path, char *buf, size_t cap)
 {
 	size_t n = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -121,11 +120,11 @@ NI struct sf_process *image_register_process(int pid, int ppid, int parent_index
 	p->ppid = ppid;
 	p->parent_index = parent_index;
 	p->exit_code = -1;
-	p->start_ns = now_ns();
+	p->start_ns = image_now_ns();
 	p->flags = flags;
 	n = readlink("/proc/self/exe", p->exe, sizeof(p->exe) - 1);
 	p->exe[n > 0 ? n : 0] = 0;
-	p->cmd_len = (uint32_t)read_small("/proc/self/cmdline", p->cmd, sizeof(p->cmd));
+	p->cmd_len = (uint32_t)image_read_file("/proc/self/cmdline", p->cmd, sizeof(p->cmd));
 	/* An exec'd image replaces a record with the same pid. */
 	for (uint32_t i = 0; i < idx && i < SF_MAX_PROCS; i++) {
 		if (procs[i].pid == pid && __atomic_load_n(&procs[i].state, __ATOMIC_ACQUIRE) == SF_PROC_RUNNING) {

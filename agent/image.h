@@ -38,6 +38,13 @@ static inline sf_off image_off(const void *p)
 struct sf_process *image_register_process(int pid, int ppid, int parent_index, uint32_t flags,
 					  uint32_t *index);
 
+/* Read a small file (/proc) into buf: the bytes read, 0 on failure. No
+ * allocation, no stdio: safe inside a hook. */
+size_t image_read_file(const char *path, char *buf, size_t cap);
+
+/* CLOCK_MONOTONIC in ns: the session's time base. */
+uint64_t image_now_ns(void);
+
 /* Push a record at off onto the list whose head is *head (release). */
 void image_list_push(sf_off *head, sf_off off, sf_off *next_field);
 
