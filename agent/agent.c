@@ -98,6 +98,8 @@ NI static void register_process(int forked)
 {
 	uint32_t flags = agent.set.bad | (forked ? SF_PF_FORKED : 0);
 	int parent = forked && agent.proc ? (int)agent.proc_index : -1;
+	/* A fork child names addresses by its parent's module list too. */
+	uint32_t gen = forked && agent.proc ? __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED) : 0;
 	struct sf_process *p;
 
 	agent.pid = getpid();
@@ -109,6 +111,7 @@ NI static void register_process(int forked)
 	p->track_memory = (uint32_t)agent.tracking;
 	p->max_depth = agent.set.max_depth;
 	p->sample_rate = agent.set.sample_rate;
+	p->map_gen = gen;
 	/* Tag 0 is never used, so a zeroed header can't look like ours. */
 	agent.ptag = (agent.proc_index % 4095u) + 1;
 	agent.proc = p;

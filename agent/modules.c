@@ -73,6 +73,7 @@ NI static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
 	m->start = lo;
 	m->end = hi;
 	m->unloaded = 0;
+	m->gen_loaded = __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED);
 	m->path_len = (uint32_t)len;
 	memcpy(m->path, path, len + 1);
 	image_list_push(&agent.proc->modules, off, &m->next);
@@ -100,12 +101,23 @@ NI void modules_scan(int mark_unloaded)
 	__atomic_store_n(&agent.modules_dirty, 0, __ATOMIC_RELAXED);
 	dl_iterate_phdr(scan_one, NULL);
 	if (mark_unloaded) {
+		uint32_t gen = __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED);
+		int gone = 0;
+
 		for (struct sf_module *m = image_ptr(agent.proc->modules); m; m = image_ptr(m->next)) {
 			if (m->unloaded)
 				continue;
 			m->unloaded = 1;
 			dl_iterate_phdr(mark_one, m); /* clears it again when found */
+			if (m->unloaded) {
+				m->gen_unloaded = gen + 1;
+				gone = 1;
+			}
 		}
+		/* Release: a thread that sees the new generation names new
+		 * function entries by it (func.c), never by the unloaded code. */
+		if (gone)
+			__atomic_store_n(&agent.proc->map_gen, gen + 1, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELEASE);
 }

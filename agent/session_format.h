@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 2u
+#define SF_VERSION 3u
 
 #define SF_MAX_PROCS 1024u      /* process records per session */
 #define SF_DEPTH_LIMIT 256u     /* hard cap on PTRACE_MAX_DEPTH */
@@ -99,6 +99,9 @@ struct sf_module {
 	uint64_t start, end;    /* lowest and highest mapped address of PT_LOADs */
 	uint32_t unloaded;      /* dlclose'd while the process ran */
 	uint32_t path_len;
+	/* Mapped for the process's map generations [gen_loaded, gen_unloaded):
+	 * gen_unloaded is valid once unloaded is set. */
+	uint32_t gen_loaded, gen_unloaded;
 	char path[];            /* NUL-terminated absolute path */
 };
 
@@ -191,6 +194,11 @@ struct sf_process {
 
 	sf_off func;             /* struct sf_fproc; 0 until the first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_proc; 0 when the agent set none up */
+	/* Map generation: starts at 0, one more after each dlclose that
+	 * unmapped a module (atomic). Names an address together with the
+	 * module list's gen_loaded/gen_unloaded. */
+	uint32_t map_gen;
+	uint32_t pad2;
 };
 
 /*
@@ -368,7 +376,8 @@ struct sf_func {
 	uint32_t hist_shift;     /* hist[] counts are in units of 2^hist_shift */
 	uint64_t slow_thr;       /* agent: shortest duration that enters slow[] */
 	uint32_t nslow;
-	uint32_t pad;
+	uint32_t gen;            /* sf_process.map_gen when the entry was made: addr is
+	                            the code of the module mapped at that generation */
 	struct sf_fcall slow[SF_FSLOW_FUNC]; /* outermost calls, unordered */
 	uint32_t hist[SF_FH_BUCKETS];        /* outermost durations, log-linear */
 };
