@@ -9,13 +9,19 @@
  * time, frames that are no longer live (longjmp, exceptions without
  * cleanups, signal handlers left by siglongjmp), a full shadow stack.
  *
- * Which frames are live is decided from the stack pointer: a frame whose
- * recorded frame address is at or below the current one (on the same
- * stack) cannot be live, since the current code would be running inside
- * it. So after a longjmp the first hook pops the abandoned frames (closed
- * at that moment, counted as unwound), whatever functions they were.
- * Frames of a signal handler on an alternate stack are told apart by the
- * thread's own stack bounds.
+ * Pairing: hooks nest, so an exit hook belongs to the top frame when it
+ * names the top frame's function, whatever the stack pointer says (at -O2
+ * an inlined callee calls its hooks from its caller's physical frame, and
+ * a sibling-call exit runs after the epilogue, above its own frame). The
+ * stack pointer serves only to notice frames that died without their
+ * exit hook: a call made strictly above the top frame's level, on the
+ * same stack, cannot be inside it (a longjmp the agent did not see, an
+ * exception through code without cleanups). An exit that names another
+ * function closes the frames above the nearest one of its function.
+ * longjmp itself is followed exactly (jmp.c): the frames above the one
+ * that called setjmp are closed when the jump is made. Frames of a signal
+ * handler on an alternate stack are told apart by the thread's own stack
+ * bounds. docs/architecture.md says why this rule is right.
  */
 #include "func.h"
 
@@ -36,11 +42,21 @@
 #define FNODE_CHUNK 1024u    /* tree nodes per chunk (80 KiB) */
 #define FINDEX_MIN 256u	     /* function index slots at first */
 #define FEDGES_MIN 1024u     /* tree edge index slots at first */
-#define FRESYNC_SEARCH 64u   /* frames searched for an exit's match */
+#define FRESYNC_SEARCH 4096u /* frames searched for an exit's match */
 #define ALT_SPAN (1u << 20)  /* off the thread's stack, frames closer than this share a stack */
 #define CAL_SPIN_NS 2000000u /* clock calibration at start: 2 ms */
 #define CAL_PAIRS 2000u	     /* hook pairs per measuring trial */
 #define CAL_TRIALS 7u
+#define FJMP_SLOTS 128u	     /* setjmp points remembered per thread, direct mapped */
+
+/* Where a setjmp was called: the shadow stack's top at that moment. */
+struct fjmp {
+	uintptr_t env;	   /* the jmp_buf; 0: free */
+	uint64_t fn;	   /* the top frame's function and start: the same */
+	uint64_t start;	   /* activation still there when the jump comes */
+	uint32_t depth;	   /* frames above the root */
+	uint32_t overflow; /* untracked calls open beyond the depth cap */
+};
 
 /* Private per-thread area: mmap'd, never in the image. */
 struct fpriv {
@@ -48,11 +64,13 @@ struct fpriv {
 	struct sf_fnode dummy_node;
 	uint32_t depth_cap;
 	uint32_t pad;
+	struct fjmp jmps[FJMP_SLOTS];
 	struct fcache cache[FCACHE_SIZE];
 	struct fframe frames[]; /* depth_cap + 1: frames[0] is the root */
 };
 
 struct func_global fg;
+uint64_t func_gen_key;
 static int fg_init_pid;
 
 /* fn 0 never matches, limit NULL sends every hook to the slow path. */
@@ -240,7 +258,7 @@ NI static void func_measure(struct sf_fproc *fp)
 	child->func = image_off(fe);
 	fe->addr = (uint64_t)(uintptr_t)fake;
 	sc->cache[func_cache_slot(fe->addr, root)] =
-	    (struct fcache){.fn = fe->addr, .parent = root, .fe = fe, .node = child};
+	    (struct fcache){.fn = fe->addr ^ func_gen_key, .parent = root, .fe = fe, .node = child};
 	sc->frames[0].csp = (uintptr_t)__builtin_frame_address(0) + 4096;
 	sc->frames[0].node = root;
 
@@ -511,7 +529,17 @@ static inline uint32_t func_hash(uint64_t fn)
 	return (uint32_t)((fn * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-NI static struct sf_func *func_find(uint64_t fn)
+NI void func_map_changed(uint32_t gen)
+{
+	__atomic_store_n(&func_gen_key, (uint64_t)gen << 48, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t func_gen(void)
+{
+	return (uint32_t)(__atomic_load_n(&func_gen_key, __ATOMIC_RELAXED) >> 48);
+}
+
+NI static struct sf_func *func_find(uint64_t fn, uint32_t gen)
 {
 	struct sf_fthread *th = ft.th;
 	sf_off *slots = image_ptr(th->index);
@@ -520,7 +548,7 @@ NI static struct sf_func *func_find(uint64_t fn)
 	for (uint32_t i = func_hash(fn) & mask;; i = (i + 1) & mask) {
 		struct sf_func *fe = image_ptr(slots[i]);
 
-		if (!fe || fe->addr == fn)
+		if (!fe || (fe->addr == fn && fe->gen == gen))
 			return fe;
 	}
 }
@@ -552,7 +580,7 @@ NI static int func_index_grow(void)
 	return 0;
 }
 
-NI static struct sf_func *func_new(uint64_t fn)
+NI static struct sf_func *func_new(uint64_t fn, uint32_t gen)
 {
 	struct sf_fthread *th = ft.th;
 	struct sf_func *fe;
@@ -565,6 +593,7 @@ NI static struct sf_func *func_new(uint64_t fn)
 		goto full;
 	fe = image_ptr(off);
 	fe->addr = fn;
+	fe->gen = gen;
 	fe->min = UINT64_MAX;
 	fe->slow_thr = fg.min_ticks;
 	fe->next = th->funcs;
@@ -578,12 +607,14 @@ full:
 	return &ft.priv->dummy_fe;
 }
 
-/* The entry of fn in the calling thread's table, made if new. */
+/* The entry of fn (of the code mapped now) in the calling thread's
+ * table, made if new. */
 NI static struct sf_func *func_lookup(uint64_t fn)
 {
-	struct sf_func *fe = func_find(fn);
+	uint32_t gen = func_gen();
+	struct sf_func *fe = func_find(fn, gen);
 
-	return fe ? fe : func_new(fn);
+	return fe ? fe : func_new(fn, gen);
 }
 
 NI static struct sf_fnode *func_node_new(struct sf_fnode *parent, sf_off func)
@@ -693,23 +724,24 @@ NI static int func_same_stack(uintptr_t a, uintptr_t b)
 }
 
 /*
- * Can a frame entered at frame address fcsp still be live when code runs
- * at csp? Not when it is on the same stack and not above csp (strictly
- * above for an exit: the exiting function's own frame may sit at csp),
- * nor when it is on an alternate stack (a signal handler) and we are back
- * on the thread's own stack.
+ * Can a frame entered at frame address fcsp still be live when a call
+ * starts at csp? Not when it is on the same stack and strictly below csp:
+ * the call would be made from outside it (level with it is a callee
+ * inlined into it, whose hooks run in its physical frame). Nor when it is
+ * on an alternate stack (a signal handler) and we are back on the
+ * thread's own stack.
  */
-NI static int func_dead(uintptr_t fcsp, uintptr_t csp, int at_enter)
+NI static int func_dead(uintptr_t fcsp, uintptr_t csp)
 {
 	int mf = func_on_stack(fcsp), mc = func_on_stack(csp);
 
 	if (mf && mc)
-		return at_enter ? fcsp <= csp : fcsp < csp;
+		return fcsp < csp;
 	if (mc)
 		return 1;
 	if (mf)
 		return 0;
-	return (at_enter ? fcsp <= csp : fcsp < csp) && csp - fcsp < ALT_SPAN;
+	return fcsp < csp && csp - fcsp < ALT_SPAN;
 }
 
 /* Close f, the top frame, without its exit hook. */
@@ -720,10 +752,25 @@ NI static void func_close(struct fframe *f, uint64_t now)
 	func_pop(f, now);
 }
 
+/* While calls beyond the depth cap are open, the top frame's function
+ * has bit 63 set (no code lives there), so that no exit hook matches it
+ * on the fast path: every exit goes to the slow path, which counts the
+ * untracked calls down first. */
+#define FN_HIDDEN (1ull << 63)
+
+NI static void func_overflow_start(uintptr_t csp)
+{
+	ft.overflow = 1;
+	ft.over_csp = csp;
+	ft.span = 0; /* every enter takes the slow path until it ends */
+	ft.sp->fn |= FN_HIDDEN;
+}
+
 NI static void func_overflow_end(void)
 {
 	ft.overflow = 0;
 	ft.span = ft.hi - ft.lo;
+	ft.sp->fn &= ~FN_HIDDEN;
 }
 
 /* --- slow paths --------------------------------------------------------- */
@@ -741,20 +788,18 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	now = func_clock();
 	if (ft.overflow) {
 		/* The untracked frames beyond the capacity are dead once a
-		 * call starts at or above the first of them. */
-		if (!(func_same_stack(csp, ft.over_csp) && csp >= ft.over_csp)) {
+		 * call starts above the first of them. */
+		if (!(func_same_stack(csp, ft.over_csp) && csp > ft.over_csp)) {
 			ft.overflow++;
 			ft.th->beyond_depth++;
 			goto out;
 		}
 		func_overflow_end();
 	}
-	while ((top = ft.sp) != ft.base && func_dead(top->csp, csp, 1))
+	while ((top = ft.sp) != ft.base && func_dead(top->csp, csp))
 		func_close(top, now);
 	if (top + 1 >= ft.limit) {
-		ft.overflow = 1;
-		ft.over_csp = csp;
-		ft.span = 0; /* every hook takes this path until it ends */
+		func_overflow_start(csp);
 		ft.th->beyond_depth++;
 		goto out;
 	}
@@ -763,7 +808,7 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	if (n != &ft.priv->dummy_node) {
 		struct fcache *c = &ft.cache[func_cache_slot(fn, top->node)];
 
-		*c = (struct fcache){.fn = fn, .parent = top->node, .fe = fe, .node = n};
+		*c = (struct fcache){.fn = fn ^ func_gen_key, .parent = top->node, .fe = fe, .node = n};
 	}
 	f = top + 1;
 	fe->active++;
@@ -797,23 +842,17 @@ NI void func_exit_locked(uint64_t fn, uintptr_t csp, uint64_t now)
 		goto out;
 	}
 	if (ft.overflow) {
-		if (!(func_same_stack(csp, ft.over_csp) && csp > ft.over_csp)) {
-			if (--ft.overflow == 0)
-				func_overflow_end();
-			goto out;
-		}
-		func_overflow_end();
-	}
-	while ((f = ft.sp) != ft.base && func_dead(f->csp, csp, 0))
-		func_close(f, now);
-	if (f != ft.base && f->fn == fn && func_same_stack(f->csp, csp)) {
-		func_pop(f, now);
+		/* Hooks nest: this exit is the newest untracked call's. */
+		if (--ft.overflow == 0)
+			func_overflow_end();
 		goto out;
 	}
-	/* Not on top: a live frame further down may still be this one
-	 * (frames left above it by a longjmp that alloca hid). */
+	f = ft.sp;
+	/* Not the top frame's: the frames above the nearest one of this
+	 * function died without their exit hooks (an exception through
+	 * code without cleanups, a longjmp the agent did not see). */
 	for (m = f; m != ft.base && f - m < (ptrdiff_t)FRESYNC_SEARCH; m--) {
-		if (m->fn == fn && func_same_stack(m->csp, csp) && m->csp >= csp) {
+		if (m->fn == fn) {
 			while (ft.sp != m)
 				func_close(ft.sp, now);
 			func_pop(m, now);
@@ -907,6 +946,63 @@ NI void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t tick
 		func_slow_put(th->slow, &th->nslow, SF_FSLOW_THREAD, &th->slow_thr, &rec);
 	}
 	ft.slow_thr = th->slow_thr;
+}
+
+/* --- setjmp and longjmp ------------------------------------------------- */
+
+static inline struct fjmp *func_jmp_slot(uintptr_t env)
+{
+	return &ft.priv->jmps[((env >> 4) ^ (env >> 12)) & (FJMP_SLOTS - 1)];
+}
+
+NI void func_jmp_mark(const void *env)
+{
+	struct fjmp *j;
+
+	if (ts.state != TS_READY || !ft.limit)
+		return;
+	j = func_jmp_slot((uintptr_t)env);
+	/* A signal handler's setjmp in between may take the slot: the
+	 * entry is then another env's, or fails the check at the jump. */
+	j->env = 0;
+	func_barrier();
+	j->fn = ft.sp->fn & ~FN_HIDDEN;
+	j->start = ft.sp->start;
+	j->depth = (uint32_t)(ft.sp - ft.base);
+	j->overflow = ft.overflow > UINT32_MAX ? UINT32_MAX : (uint32_t)ft.overflow;
+	func_barrier();
+	j->env = (uintptr_t)env;
+}
+
+NI void func_jmp_take(const void *env)
+{
+	int saved = errno;
+	struct fframe *to;
+	struct fjmp *j;
+	uint64_t now;
+
+	if (ts.state != TS_READY || !ft.limit)
+		return;
+	ts.state = TS_BUSY;
+	func_barrier();
+	j = func_jmp_slot((uintptr_t)env);
+	to = ft.base + j->depth;
+	/* Only to a setjmp whose frame is still on the stack (anything else
+	 * is undefined behaviour, or the slot was reused): then the hooks'
+	 * stack-pointer check is the fallback. */
+	if (j->env == (uintptr_t)env && to <= ft.sp && (to->fn & ~FN_HIDDEN) == j->fn && to->start == j->start) {
+		now = func_clock();
+		if (ft.overflow > j->overflow) {
+			ft.overflow = j->overflow;
+			if (!ft.overflow)
+				func_overflow_end();
+		}
+		while (ft.sp != to)
+			func_close(ft.sp, now);
+	}
+	func_barrier();
+	ts.state = TS_READY;
+	errno = saved;
 }
 
 /* --- thread and process end, fork ---------------------------------------- */

@@ -51,7 +51,7 @@ struct fframe {
 
 /* A call of fn from the path of node parent: its entry and its node. */
 struct fcache {
-	uint64_t fn;
+	uint64_t fn; /* this_fn ^ func_gen_key of when it was cached */
 	struct sf_fnode *parent;
 	struct sf_func *fe;
 	struct sf_fnode *node;
@@ -98,6 +98,13 @@ struct func_global {
 
 extern struct func_global fg;
 extern __thread struct ftls ft;
+/* The process's map generation in bits 48..63 (0 until a dlclose unmapped
+ * something): cache keys of one generation never match in the next, so
+ * code loaded where unloaded code was gets entries of its own. */
+extern uint64_t func_gen_key;
+
+/* A dlclose unmapped code: new generation gen (modules.c). */
+void func_map_changed(uint32_t gen);
 
 #define func_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
@@ -218,6 +225,7 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 	struct fframe *top, *f;
 	struct fcache *c;
 	struct sf_func *fe;
+	uint64_t key;
 
 	if (unlikely(ts.state != TS_READY)) {
 		func_enter_slow(fn, csp);
@@ -227,13 +235,16 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 	func_barrier();
 	top = ft.sp;
 	f = top + 1;
-	/* Deeper than the top frame and on the same stack (else the top
-	 * frame may be dead: longjmp), room left, this call from this path
-	 * cached: the fast path. */
-	if (unlikely(f >= ft.limit || top->csp - csp - 1 >= ft.span))
+	key = fn ^ func_gen_key;
+	/* Room left, not above the top frame on its stack (a call made
+	 * above a frame's own level means that frame is dead: a longjmp the
+	 * agent did not see; level with it is an inlined callee's hook, in
+	 * its caller's physical frame), this call from this path cached:
+	 * the fast path. */
+	if (unlikely(f >= ft.limit || top->csp - csp >= ft.span))
 		goto slow;
 	c = &ft.cache[func_cache_slot(fn, top->node)];
-	if (unlikely(c->fn != fn || c->parent != top->node))
+	if (unlikely(c->fn != key || c->parent != top->node))
 		goto slow;
 	fe = c->fe;
 	fe->active++;
@@ -271,9 +282,11 @@ static inline void func_exit(uint64_t fn, uintptr_t csp)
 	/* First: the rest of this hook is not the callee's time. */
 	now = func_clock();
 	f = ft.sp;
-	/* The top frame is this function's, at this stack depth or above it
-	 * (alloca lowers the stack pointer, never raises it). */
-	if (likely(f->fn == fn && f->csp - csp < ft.span))
+	/* Hooks nest: an exit is the top frame's when it names the top
+	 * frame's function. The stack pointer says nothing here: an inlined
+	 * callee exits at its caller's level, a sibling-call exit (jmp to
+	 * this hook after the epilogue) above its own frame. */
+	if (likely(f->fn == fn))
 		func_pop(f, now);
 	else
 		func_exit_locked(fn, csp, now);
@@ -300,6 +313,14 @@ static inline void func_note_alloc(struct tstate *t, uint64_t n)
 		f->node->bytes += n;
 	}
 }
+
+/* setjmp, sigsetjmp (shim/jmp.c) with env: remember the shadow stack's
+ * top for a jump to env. Nothing happens for a thread not timing calls. */
+void func_jmp_mark(const void *env);
+/* A longjmp or siglongjmp to env is about to be made: close the frames
+ * above the one that called setjmp (counted as unwound). Nothing happens
+ * when env was not marked by a frame still on the stack. */
+void func_jmp_take(const void *env);
 
 /* The hooks' bodies (shim/cyg.c), exported as __cyg_profile_func_enter
  * and _exit. */
