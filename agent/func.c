@@ -40,6 +40,7 @@
 #include "settings.h"
 
 #define FNODE_CHUNK 1024u    /* tree nodes per chunk (80 KiB) */
+#define FFRAMES_MIN 256u     /* shadow stack frames at first (18 KiB), doubled as needed */
 #define FINDEX_MIN 256u	     /* function index slots at first */
 #define FEDGES_MIN 1024u     /* tree edge index slots at first */
 #define FRESYNC_SEARCH 4096u /* frames searched for an exit's match */
@@ -62,12 +63,14 @@ struct fjmp {
 struct fpriv {
 	struct sf_func dummy_fe; /* used when the image is full */
 	struct sf_fnode dummy_node;
-	uint32_t depth_cap;
-	uint32_t pad;
 	struct fjmp jmps[FJMP_SLOTS];
 	struct fcache cache[FCACHE_SIZE];
-	struct fframe frames[]; /* depth_cap + 1: frames[0] is the root */
 };
+
+/* The launcher reads the frames as struct sf_fframe. */
+_Static_assert(sizeof(struct fframe) == sizeof(struct sf_fframe), "frame layout");
+_Static_assert(offsetof(struct fframe, fe) == offsetof(struct sf_fframe, fe), "frame layout");
+_Static_assert(offsetof(struct fframe, bytes) == offsetof(struct sf_fframe, bytes), "frame layout");
 
 struct func_global fg;
 uint64_t func_gen_key;
@@ -326,6 +329,7 @@ NI static int func_init_process(void)
 	fp->max_call_depth = fg.max_depth;
 	fp->flags = bad;
 	fp->min_duration_ns = min_ns;
+	fp->image_base = (uint64_t)(uintptr_t)image_base;
 #ifndef PR_UNIT_TEST
 	func_calibrate(fp);
 	fg.min_ticks = (uint64_t)((double)min_ns / fp->ns_per_tick + 0.999);
@@ -373,6 +377,45 @@ NI static int func_init(void)
 
 /* --- thread ------------------------------------------------------------- */
 
+/* A shadow stack of at least need frames (root included) for th: 0, or
+ * -ENOSPC. The old one's open frames are copied by the caller. */
+NI static int func_frames_alloc(struct sf_fthread *th, uint64_t need)
+{
+	uint64_t cap = th->frames_cap ? (uint64_t)th->frames_cap * 2 : FFRAMES_MIN;
+	sf_off off;
+
+	if (cap > (uint64_t)fg.max_depth + 1)
+		cap = (uint64_t)fg.max_depth + 1;
+	if (cap < need)
+		cap = need;
+	off = image_alloc(cap * sizeof(struct fframe));
+	if (!off)
+		return -ENOSPC;
+	/* The frames first: a reader never pairs a bigger cap with a
+	 * smaller array. */
+	__atomic_store_n(&th->frames, off, __ATOMIC_RELEASE);
+	th->frames_cap = (uint32_t)cap;
+	return 0;
+}
+
+/* The calling thread's shadow stack is full: a bigger one, unless it is
+ * at the depth cap or the image is full (0, or -ENOSPC). */
+NI static int func_frames_grow(void)
+{
+	struct sf_fthread *th = ft.th;
+	size_t used = (size_t)(ft.sp - ft.base) + 1;
+	struct fframe *nf;
+
+	if (th->frames_cap > fg.max_depth || func_frames_alloc(th, 0))
+		return -ENOSPC;
+	nf = image_ptr(th->frames);
+	memcpy(nf, ft.base, used * sizeof(*nf));
+	ft.sp = nf + (used - 1);
+	ft.base = nf;
+	ft.limit = nf + th->frames_cap;
+	return 0;
+}
+
 NI static struct sf_fthread *func_thread_new(void)
 {
 	size_t csz = sizeof(struct sf_fchunk) + FNODE_CHUNK * sizeof(struct sf_fnode);
@@ -392,6 +435,8 @@ NI static struct sf_fthread *func_thread_new(void)
 	th->index = ioff;
 	th->index_cap = FINDEX_MIN;
 	th->slow_thr = fg.min_ticks;
+	if (func_frames_alloc(th, 0))
+		return NULL;
 	return th;
 }
 
@@ -424,15 +469,12 @@ NI static void func_stack_bounds(uintptr_t csp)
 
 NI static struct fpriv *func_priv_new(void)
 {
-	size_t len = sizeof(struct fpriv) + ((size_t)fg.max_depth + 1) * sizeof(struct fframe);
+	size_t len = (sizeof(struct fpriv) + 4095) & ~(size_t)4095;
 	struct fpriv *pv;
 
-	len = (len + 4095) & ~(size_t)4095;
-	/* Only the pages a deep stack touches are ever backed. */
 	pv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (pv == MAP_FAILED)
 		return NULL;
-	pv->depth_cap = fg.max_depth;
 	pv->dummy_fe.min = UINT64_MAX;
 	pv->dummy_fe.slow_thr = UINT64_MAX;
 	return pv;
@@ -461,12 +503,15 @@ NI static uint64_t func_record_calls(const struct sf_fthread *th)
 NI static void func_bind(struct sf_fthread *th, struct fpriv *pv, uintptr_t csp, int reused)
 {
 	struct sf_fchunk *c = image_ptr(th->nodes);
-	struct fframe *root = pv->frames;
+	struct fframe *root = image_ptr(th->frames);
 
 	/* A previous owner may have died with frames open. */
-	if (reused)
+	if (reused) {
 		for (struct sf_func *fe = image_ptr(th->funcs); fe; fe = image_ptr(fe->next))
 			fe->active = 0;
+		for (uint32_t i = 1; i < th->frames_cap && root[i].fn; i++)
+			root[i].fn = 0;
+	}
 	while (c->next)
 		c = image_ptr(c->next);
 	func_stack_bounds(csp);
@@ -479,7 +524,7 @@ NI static void func_bind(struct sf_fthread *th, struct fpriv *pv, uintptr_t csp,
 	ft.cache = pv->cache;
 	ft.base = root;
 	ft.sp = root;
-	ft.limit = root + 1 + pv->depth_cap;
+	ft.limit = root + th->frames_cap;
 	ft.span = ft.hi - ft.lo;
 	ft.overflow = 0;
 	ft.tid = agent_gettid();
@@ -756,7 +801,7 @@ NI static void func_close(struct fframe *f, uint64_t now)
  * has bit 63 set (no code lives there), so that no exit hook matches it
  * on the fast path: every exit goes to the slow path, which counts the
  * untracked calls down first. */
-#define FN_HIDDEN (1ull << 63)
+#define FN_HIDDEN SF_FN_HIDDEN
 
 NI static void func_overflow_start(uintptr_t csp)
 {
@@ -799,9 +844,12 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	while ((top = ft.sp) != ft.base && func_dead(top->csp, csp))
 		func_close(top, now);
 	if (top + 1 >= ft.limit) {
-		func_overflow_start(csp);
-		ft.th->beyond_depth++;
-		goto out;
+		if (func_frames_grow()) {
+			func_overflow_start(csp);
+			ft.th->beyond_depth++;
+			goto out;
+		}
+		top = ft.sp;
 	}
 	fe = func_lookup(fn);
 	n = func_child(top->node, fe);
@@ -812,7 +860,6 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	}
 	f = top + 1;
 	fe->active++;
-	f->fn = fn;
 	f->csp = csp;
 	f->adj = 0;
 	f->sub = 0;
@@ -826,6 +873,7 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	if ((uint32_t)(f - ft.base) > ft.th->max_depth)
 		ft.th->max_depth = (uint32_t)(f - ft.base);
 	f->start = func_clock();
+	f->fn = fn; /* last: see struct sf_fframe */
 out:
 	errno = saved;
 }
@@ -910,40 +958,16 @@ NI void func_hist_halve(struct sf_func *fe)
 	fe->hist_shift++;
 }
 
-/* Keep rec in v[*n] (capacity cap), replacing the shortest when full;
- * *thr becomes the shortest duration that would enter next time. */
-NI static void func_slow_put(struct sf_fcall *v, uint32_t *n, uint32_t cap, uint64_t *thr, const struct sf_fcall *rec)
-{
-	uint32_t k = 0;
-	uint64_t lo;
-
-	if (*n < cap) {
-		v[(*n)++] = *rec;
-		if (*n < cap)
-			return;
-	} else {
-		for (uint32_t i = 1; i < cap; i++)
-			if (v[i].ticks < v[k].ticks)
-				k = i;
-		v[k] = *rec;
-	}
-	lo = v[0].ticks;
-	for (uint32_t i = 1; i < cap; i++)
-		if (v[i].ticks < lo)
-			lo = v[i].ticks;
-	*thr = lo + 1 > fg.min_ticks ? lo + 1 : fg.min_ticks;
-}
-
 NI void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t ticks)
 {
 	struct sf_fthread *th = ft.th;
 	struct sf_fcall rec = {.start = f->start, .ticks = ticks, .tid = ft.tid};
 
 	if (ticks >= fe->slow_thr)
-		func_slow_put(fe->slow, &fe->nslow, SF_FSLOW_FUNC, &fe->slow_thr, &rec);
+		sf_fslow_put(fe->slow, &fe->nslow, SF_FSLOW_FUNC, &fe->slow_thr, &rec, fg.min_ticks);
 	if (ticks >= th->slow_thr && ft.priv && fe != &ft.priv->dummy_fe) {
 		rec.func = image_off(fe);
-		func_slow_put(th->slow, &th->nslow, SF_FSLOW_THREAD, &th->slow_thr, &rec);
+		sf_fslow_put(th->slow, &th->nslow, SF_FSLOW_THREAD, &th->slow_thr, &rec, fg.min_ticks);
 	}
 	ft.slow_thr = th->slow_thr;
 }
@@ -1070,15 +1094,16 @@ NI void func_process_exit(void)
 /*
  * In the child of fork(), after the agent gave the child its process and
  * thread records: the parent's records are shared memory and must not be
- * written again. The shadow stack is private memory, so the child has its
- * own copy: rebuild its frames on a new table and tree of the child's.
+ * written again, the shadow stack included: copy the open frames to a
+ * stack of the child's and rebuild them on a new table and tree.
  */
 NI static void func_atfork_child(void)
 {
 	struct sf_fproc *fp, *parent = fg.proc;
-	struct fframe *f;
+	struct fframe *f, *nf;
 	struct sf_fthread *th;
 	struct fpriv *pv = ft.priv;
+	size_t used;
 	sf_off off;
 
 	fg_init_pid = getpid();
@@ -1095,6 +1120,14 @@ NI static void func_atfork_child(void)
 		return;
 	if (ts.state != TS_READY || !ts.rec || !func_in_image(ts.rec) || !(th = func_thread_new()))
 		goto off;
+	used = (size_t)(ft.sp - ft.base) + 1;
+	if (th->frames_cap < used && func_frames_alloc(th, used))
+		goto off;
+	nf = image_ptr(th->frames);
+	memcpy(nf, ft.base, used * sizeof(*nf));
+	ft.sp = nf + (used - 1);
+	ft.base = nf;
+	ft.limit = nf + th->frames_cap;
 	th->priv = (uint64_t)(uintptr_t)pv;
 	__atomic_store_n(&ts.rec->func, image_off(th), __ATOMIC_RELEASE);
 	memset(pv->cache, 0, sizeof(pv->cache));
@@ -1108,7 +1141,7 @@ NI static void func_atfork_child(void)
 	ft.base->allocs = ft.base->bytes = 0;
 	for (f = ft.base + 1; f <= ft.sp; f++) {
 		f->allocs = f->bytes = 0; /* the child's allocations are its own */
-		f->fe = func_lookup(f->fn);
+		f->fe = func_lookup(f->fn & ~FN_HIDDEN);
 		f->fe->active++;
 		f->node = func_child(f[-1].node, f->fe);
 	}

@@ -36,7 +36,8 @@
 
 #define FCACHE_SIZE 4096u /* direct-mapped cache slots (32 bytes each) */
 
-/* One activation on the shadow stack. 72 bytes. */
+/* One activation on the shadow stack: struct sf_fframe of the image,
+ * with typed pointers. 72 bytes. */
 struct fframe {
 	uint64_t fn;	    /* this_fn, the match key at exit */
 	uintptr_t csp;	    /* the hook's frame address at entry: lower is deeper */
@@ -130,20 +131,10 @@ static inline unsigned func_cache_slot(uint64_t fn, const struct sf_fnode *paren
 	return (unsigned)((fn >> 4) ^ (fn >> 16) ^ ((uintptr_t)parent >> 3)) & (FCACHE_SIZE - 1);
 }
 
-/*
- * Log-linear histogram bucket of a duration in ticks: v itself below 16,
- * then 16 buckets per power of two, each [lo, lo + lo/16) wide at most,
- * the last one open-ended (>= 2^44 ticks).
- */
+/* Log-linear histogram bucket of a duration in ticks (session_format.h). */
 static inline unsigned func_hist_bucket(uint64_t v)
 {
-	unsigned e, b;
-
-	if (v < SF_FH_SUB)
-		return (unsigned)v;
-	e = 63u - (unsigned)__builtin_clzll(v);
-	b = ((e - 3u) << 4) + (unsigned)((v >> (e - 4u)) & 15u);
-	return b < SF_FH_BUCKETS ? b : SF_FH_BUCKETS - 1;
+	return sf_fh_bucket(v);
 }
 
 /* Out of line: first call of a thread, busy/off threads, cache misses,
@@ -197,6 +188,7 @@ static inline void func_pop(struct fframe *f, uint64_t now)
 	s = raw - (int64_t)ft.inner_ticks - (int64_t)f->adj;
 	self = s > 0 ? (uint64_t)s : 0;
 	dc = self + f->sub;
+	f->fn = 0; /* not open: the launcher's scan stops here */
 	ft.sp = f - 1;
 	f[-1].adj += (uint64_t)raw + ft.outer_ticks;
 	f[-1].sub += dc;
@@ -248,7 +240,6 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 		goto slow;
 	fe = c->fe;
 	fe->active++;
-	f->fn = fn;
 	f->csp = csp;
 	f->adj = 0;
 	f->sub = 0;
@@ -259,6 +250,7 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 	ft.sp = f;
 	/* Last: the rest of this hook is not the callee's time. */
 	f->start = func_clock();
+	f->fn = fn; /* open, complete: see struct sf_fframe */
 	func_barrier();
 	ts.state = TS_READY;
 	return;
