@@ -1157,22 +1157,29 @@ off:
 #ifdef PR_UNIT_TEST
 void func_test_init(uint32_t max_depth, uint64_t min_ticks, uint64_t hook, uint64_t inner, uintptr_t lo, uintptr_t hi)
 {
-	static struct sf_fproc fp;
+	static struct sf_fproc fallback;
+	/* In the image when the test has one, as the launcher reads it. */
+	sf_off off = image_base && agent.proc ? image_alloc(sizeof(fallback)) : 0;
+	struct sf_fproc *fp = off ? image_ptr(off) : &fallback;
 
 	memset(&fg, 0, sizeof(fg));
-	memset(&fp, 0, sizeof(fp));
-	fp.ns_per_tick = 1.0;
-	fp.clock = SF_FCLOCK_MONOTONIC;
-	fp.max_call_depth = max_depth;
-	fp.hook_ticks = hook;
-	fp.inner_ticks = inner;
-	fp.corrected = hook || inner;
+	memset(fp, 0, sizeof(*fp));
+	fp->ns_per_tick = 1.0;
+	fp->clock = SF_FCLOCK_MONOTONIC;
+	fp->max_call_depth = max_depth;
+	fp->hook_ticks = hook;
+	fp->inner_ticks = inner;
+	fp->corrected = hook || inner;
+	fp->min_duration_ns = min_ticks;
+	fp->image_base = (uint64_t)(uintptr_t)image_base;
 	fg.max_depth = max_depth;
 	fg.min_ticks = min_ticks;
 	fg.outer_ticks = hook - inner;
 	fg.inner_ticks = inner;
-	fg.correct = fp.corrected;
-	fg.proc = &fp;
+	fg.correct = fp->corrected;
+	fg.proc = fp;
+	if (off)
+		agent.proc->func = off;
 	fg.state = FG_READY;
 	test_lo = lo;
 	test_hi = hi;
