@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fctx.h"
 #include "image.h"
 #include "log.h"
 #include "settings.h"
@@ -57,6 +58,7 @@ struct fjmp {
 	uint64_t start;	   /* activation still there when the jump comes */
 	uint32_t depth;	   /* frames above the root */
 	uint32_t overflow; /* untracked calls open beyond the depth cap */
+	struct fseg *seg;  /* the stack it was on (fctx.c); NULL: the thread's own */
 };
 
 /* Private per-thread area: mmap'd, never in the image. */
@@ -377,11 +379,9 @@ NI static int func_init(void)
 
 /* --- thread ------------------------------------------------------------- */
 
-/* A shadow stack of at least need frames (root included) for th: 0, or
- * -ENOSPC. The old one's open frames are copied by the caller. */
-NI static int func_frames_alloc(struct sf_fthread *th, uint64_t need)
+NI int func_frames_alloc(sf_off *frames, uint32_t *frames_cap, uint64_t need)
 {
-	uint64_t cap = th->frames_cap ? (uint64_t)th->frames_cap * 2 : FFRAMES_MIN;
+	uint64_t cap = *frames_cap ? (uint64_t)*frames_cap * 2 : FFRAMES_MIN;
 	sf_off off;
 
 	if (cap > (uint64_t)fg.max_depth + 1)
@@ -393,8 +393,8 @@ NI static int func_frames_alloc(struct sf_fthread *th, uint64_t need)
 		return -ENOSPC;
 	/* The frames first: a reader never pairs a bigger cap with a
 	 * smaller array. */
-	__atomic_store_n(&th->frames, off, __ATOMIC_RELEASE);
-	th->frames_cap = (uint32_t)cap;
+	__atomic_store_n(frames, off, __ATOMIC_RELEASE);
+	*frames_cap = (uint32_t)cap;
 	return 0;
 }
 
@@ -402,17 +402,19 @@ NI static int func_frames_alloc(struct sf_fthread *th, uint64_t need)
  * at the depth cap or the image is full (0, or -ENOSPC). */
 NI static int func_frames_grow(void)
 {
-	struct sf_fthread *th = ft.th;
+	struct sf_fstack *st = fctx_current_record();
+	sf_off *frames = st ? &st->frames : &ft.th->frames;
+	uint32_t *cap = st ? &st->cap : &ft.th->frames_cap;
 	size_t used = (size_t)(ft.sp - ft.base) + 1;
 	struct fframe *nf;
 
-	if (th->frames_cap > fg.max_depth || func_frames_alloc(th, 0))
+	if (*cap > fg.max_depth || func_frames_alloc(frames, cap, 0))
 		return -ENOSPC;
-	nf = image_ptr(th->frames);
+	nf = image_ptr(*frames);
 	memcpy(nf, ft.base, used * sizeof(*nf));
 	ft.sp = nf + (used - 1);
 	ft.base = nf;
-	ft.limit = nf + th->frames_cap;
+	ft.limit = nf + *cap;
 	return 0;
 }
 
@@ -435,7 +437,7 @@ NI static struct sf_fthread *func_thread_new(void)
 	th->index = ioff;
 	th->index_cap = FINDEX_MIN;
 	th->slow_thr = fg.min_ticks;
-	if (func_frames_alloc(th, 0))
+	if (func_frames_alloc(&th->frames, &th->frames_cap, 0))
 		return NULL;
 	return th;
 }
@@ -789,8 +791,7 @@ NI static int func_dead(uintptr_t fcsp, uintptr_t csp)
 	return fcsp < csp && csp - fcsp < ALT_SPAN;
 }
 
-/* Close f, the top frame, without its exit hook. */
-NI static void func_close(struct fframe *f, uint64_t now)
+NI void func_close(struct fframe *f, uint64_t now)
 {
 	f->fe->unwound++;
 	ft.th->unwound++;
@@ -811,7 +812,7 @@ NI static void func_overflow_start(uintptr_t csp)
 	ft.sp->fn |= FN_HIDDEN;
 }
 
-NI static void func_overflow_end(void)
+NI void func_overflow_end(void)
 {
 	ft.overflow = 0;
 	ft.span = ft.hi - ft.lo;
@@ -994,6 +995,7 @@ NI void func_jmp_mark(const void *env)
 	j->start = ft.sp->start;
 	j->depth = (uint32_t)(ft.sp - ft.base);
 	j->overflow = ft.overflow > UINT32_MAX ? UINT32_MAX : (uint32_t)ft.overflow;
+	j->seg = fctx_current();
 	func_barrier();
 	j->env = (uintptr_t)env;
 }
@@ -1010,12 +1012,16 @@ NI void func_jmp_take(const void *env)
 	ts.state = TS_BUSY;
 	func_barrier();
 	j = func_jmp_slot((uintptr_t)env);
+	now = func_clock();
+	/* A jump out of a coroutine into the context that set it: that
+	 * context's stack first. */
+	if (j->env == (uintptr_t)env && j->seg != fctx_current())
+		fctx_switch(j->seg, now);
 	to = ft.base + j->depth;
 	/* Only to a setjmp whose frame is still on the stack (anything else
 	 * is undefined behaviour, or the slot was reused): then the hooks'
 	 * stack-pointer check is the fallback. */
 	if (j->env == (uintptr_t)env && to <= ft.sp && (to->fn & ~FN_HIDDEN) == j->fn && to->start == j->start) {
-		now = func_clock();
 		if (ft.overflow > j->overflow) {
 			ft.overflow = j->overflow;
 			if (!ft.overflow)
@@ -1043,6 +1049,7 @@ NI void func_thread_exit(void)
 	ts.state = TS_BUSY;
 	func_barrier();
 	now = func_clock();
+	fctx_end(now);
 	func_overflow_end();
 	/* pthread_exit or cancellation from inside instrumented frames. */
 	while (ft.sp != ft.base)
@@ -1078,6 +1085,7 @@ NI void func_process_exit(void)
 		ts.state = TS_BUSY;
 		func_barrier();
 		now = func_clock();
+		fctx_end(now);
 		func_overflow_end();
 		while (ft.sp != ft.base)
 			func_close(ft.sp, now);
@@ -1121,13 +1129,14 @@ NI static void func_atfork_child(void)
 	if (ts.state != TS_READY || !ts.rec || !func_in_image(ts.rec) || !(th = func_thread_new()))
 		goto off;
 	used = (size_t)(ft.sp - ft.base) + 1;
-	if (th->frames_cap < used && func_frames_alloc(th, used))
+	if (th->frames_cap < used && func_frames_alloc(&th->frames, &th->frames_cap, used))
 		goto off;
 	nf = image_ptr(th->frames);
 	memcpy(nf, ft.base, used * sizeof(*nf));
 	ft.sp = nf + (used - 1);
 	ft.base = nf;
 	ft.limit = nf + th->frames_cap;
+	fctx_forget(); /* the stack the fork happened on is the child's own */
 	th->priv = (uint64_t)(uintptr_t)pv;
 	__atomic_store_n(&ts.rec->func, image_off(th), __ATOMIC_RELEASE);
 	memset(pv->cache, 0, sizeof(pv->cache));

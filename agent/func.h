@@ -77,6 +77,7 @@ struct ftls {
 	uint64_t calls_base;	 /* the record's completed calls when the current owner started */
 	struct sf_fchunk *chunk; /* where new tree nodes go */
 	struct fpriv *priv;
+	struct fctx_state *ctx; /* contexts (fctx.c); NULL until the first one */
 	int tid;
 	int disabled; /* no room in the image: hooks do nothing */
 };
@@ -143,6 +144,16 @@ void func_enter_slow(uint64_t fn, uintptr_t csp);
 void func_exit_slow(uint64_t fn, uintptr_t csp);
 void func_enter_locked(uint64_t fn, uintptr_t csp);
 void func_exit_locked(uint64_t fn, uintptr_t csp, uint64_t now);
+/* Slow-path pieces shared with fctx.c. */
+/* Close f, the top frame, at now, without its exit hook (counted as unwound). */
+void func_close(struct fframe *f, uint64_t now);
+/* Forget the calls open beyond the depth cap. */
+void func_overflow_end(void);
+/* A new shadow stack of at least need frames (root included) into
+ * frames and frames_cap, twice the old size: 0, or -ENOSPC (image full).
+ * The caller copies the open frames. */
+int func_frames_alloc(sf_off *frames, uint32_t *frames_cap, uint64_t need);
+
 /* Keep a call among the slowest of its function and of its thread. */
 void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t ticks);
 /* Halve every bucket: a count was about to overflow. */

@@ -451,7 +451,21 @@ struct sf_fthread {
 	sf_off frames;           /* struct sf_fframe[frames_cap]; replaced when it grows, release-published */
 	uint32_t frames_cap;
 	uint32_t pad;
-	uint64_t reserved[6];
+	sf_off stacks;           /* list head of struct sf_fstack: coroutines' shadow stacks */
+	uint64_t reserved[5];
+};
+
+/*
+ * The shadow stack of a context made with makecontext (a coroutine), on
+ * the thread that runs it. While suspended (swapped out), its open calls'
+ * clocks stop: they are closed at `suspended` if the process ends then.
+ */
+struct sf_fstack {
+	sf_off next;             /* immutable once published */
+	sf_off frames;           /* struct sf_fframe[cap], as sf_fthread.frames */
+	uint32_t cap;
+	uint32_t pad;
+	uint64_t suspended;      /* ticks when last swapped out; 0 while it runs */
 };
 
 /*

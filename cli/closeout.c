@@ -24,7 +24,7 @@ struct co_ctx {
 	struct session *s;
 	const struct sf_fproc *fp;
 	struct sf_fthread *th;
-	uint64_t end;	      /* ticks */
+	uint64_t end;	      /* ticks: the stack being closed closes then */
 	uint64_t inner, outer; /* the hook-cost correction, ticks (0: none) */
 	uint64_t min_ticks;    /* --min-duration */
 };
@@ -128,6 +128,7 @@ void closeout_process(struct session *s, struct sf_process *p, uint64_t end_ns)
 	struct co_ctx c = {.s = s};
 	struct sf_thread *t;
 	uint32_t guard = 0;
+	uint64_t end;
 
 	c.fp = co_at(s, p->func, sizeof(*c.fp));
 	if (!c.fp)
@@ -142,10 +143,21 @@ void closeout_process(struct session *s, struct sf_process *p, uint64_t end_ns)
 		c.inner = c.fp->inner_ticks;
 		c.outer = c.fp->hook_ticks - c.fp->inner_ticks;
 	}
+	end = c.end;
 	for (t = co_at(s, p->threads, sizeof(*t)); t && guard < CO_GUARD; t = co_at(s, t->next, sizeof(*t)), guard++) {
+		struct sf_fstack *st;
+
 		c.th = co_at(s, t->func, sizeof(*c.th));
-		if (c.th)
-			co_stack(&c, c.th->frames, c.th->frames_cap);
+		if (!c.th)
+			continue;
+		c.end = end;
+		co_stack(&c, c.th->frames, c.th->frames_cap);
+		/* Coroutines: a suspended one's clocks stopped when it was. */
+		for (st = co_at(s, c.th->stacks, sizeof(*st)); st && guard < CO_GUARD;
+		     st = co_at(s, st->next, sizeof(*st)), guard++) {
+			c.end = st->suspended ? st->suspended : end;
+			co_stack(&c, st->frames, st->cap);
+		}
 	}
 }
 

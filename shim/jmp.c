@@ -11,24 +11,31 @@
  * assembly that call the C part with the arguments saved, then jump to
  * the real one with the caller's stack and return address untouched. The
  * longjmp family never returns, so plain C wrappers do.
+ *
+ * The ucontext family likewise (agent/fctx.h): getcontext returns twice
+ * (a trampoline), swapcontext returns when the context it saved is
+ * resumed (a C wrapper sees both sides), setcontext never returns.
  */
 #include <dlfcn.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "agent.h"
+#include "fctx.h"
 #include "func.h"
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 
-enum jmp_which { JMP_SETJMP, JMP_USETJMP, JMP_SIGSETJMP, JMP_NSET };
+enum jmp_which { JMP_SETJMP, JMP_USETJMP, JMP_SIGSETJMP, JMP_GETCONTEXT, JMP_NSET };
 
-static const char *const jmp_set_names[JMP_NSET] = {"setjmp", "_setjmp", "__sigsetjmp"};
+static const char *const jmp_set_names[JMP_NSET] = {"setjmp", "_setjmp", "__sigsetjmp", "getcontext"};
 static void *jmp_set_real[JMP_NSET];
 
-/* Called by the trampolines below: the real function to jump to. */
-NI void *jmp_setjmp_note(void *env, unsigned which);
+/* Called by the trampolines below with the caller's stack pointer (what
+ * the real function saves): the real function to jump to. */
+NI void *jmp_setjmp_note(void *env, unsigned which, uintptr_t sp);
 
-NI void *jmp_setjmp_note(void *env, unsigned which)
+NI void *jmp_setjmp_note(void *env, unsigned which, uintptr_t sp)
 {
 	void *real = __atomic_load_n(&jmp_set_real[which], __ATOMIC_RELAXED);
 
@@ -36,15 +43,20 @@ NI void *jmp_setjmp_note(void *env, unsigned which)
 		real = dlsym(RTLD_NEXT, jmp_set_names[which]);
 		__atomic_store_n(&jmp_set_real[which], real, __ATOMIC_RELAXED);
 	}
-	func_jmp_mark(env);
+	if (which == JMP_GETCONTEXT)
+		fctx_get(env, sp);
+	else
+		func_jmp_mark(env);
 	return real;
 }
 
 /*
- * At entry %rsp is 8 mod 16 (the return address); one push aligns it for
- * the call. %rdi (env) and, for __sigsetjmp, %esi (savemask) are the only
- * argument registers live; the C part keeps the callee-saved ones that
- * setjmp saves. %r11 is free at a call boundary.
+ * At entry %rsp is 8 mod 16 (the return address); two pushes and 8 bytes
+ * align it for the call. %rdi (env) and, for __sigsetjmp, %esi (savemask)
+ * are the only argument registers live; the C part keeps the
+ * callee-saved ones that setjmp saves. The caller's stack pointer after
+ * the return is the entry's plus 8: %rsp + 32 at the call. %r11 is free
+ * at a call boundary.
  */
 #define JMP_TRAMPOLINE(name, which)                                                                                   \
 	__asm__(".text\n"                                                                                              \
@@ -54,6 +66,7 @@ NI void *jmp_setjmp_note(void *env, unsigned which)
 		"	push %rsi\n"                                                                                      \
 		"	sub $8, %rsp\n"                                                                                   \
 		"	mov $" #which ", %esi\n"                                                                          \
+		"	lea 32(%rsp), %rdx\n"                                                                            \
 		"	call jmp_setjmp_note\n"                                                                           \
 		"	mov %rax, %r11\n"                                                                                 \
 		"	add $8, %rsp\n"                                                                                   \
@@ -65,6 +78,7 @@ NI void *jmp_setjmp_note(void *env, unsigned which)
 JMP_TRAMPOLINE(setjmp, 0);
 JMP_TRAMPOLINE(_setjmp, 1);
 JMP_TRAMPOLINE(__sigsetjmp, 2);
+JMP_TRAMPOLINE(getcontext, 3);
 
 typedef void (*longjmp_fn)(void *, int);
 
@@ -88,3 +102,36 @@ JMP_LONGJMP(jmp_longjmp, "longjmp")
 JMP_LONGJMP(jmp_ulongjmp, "_longjmp")
 JMP_LONGJMP(jmp_siglongjmp, "siglongjmp")
 JMP_LONGJMP(jmp_longjmp_chk, "__longjmp_chk")
+
+typedef int (*swapcontext_fn)(ucontext_t *, const ucontext_t *);
+typedef int (*setcontext_fn)(const ucontext_t *);
+
+EXPORT int swapcontext(ucontext_t *save, const ucontext_t *to)
+{
+	static swapcontext_fn real;
+	swapcontext_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
+	int ret;
+
+	if (unlikely(!r)) {
+		r = (swapcontext_fn)dlsym(RTLD_NEXT, "swapcontext");
+		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
+	}
+	fctx_swap(save, to);
+	ret = r(save, to);
+	/* Here when save is resumed (or the switch failed). */
+	fctx_resumed(save);
+	return ret;
+}
+
+EXPORT int setcontext(const ucontext_t *to)
+{
+	static setcontext_fn real;
+	setcontext_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
+
+	if (unlikely(!r)) {
+		r = (setcontext_fn)dlsym(RTLD_NEXT, "setcontext");
+		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
+	}
+	fctx_set(to);
+	return r(to);
+}
