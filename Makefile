@@ -109,7 +109,7 @@ $(LIB): $(AGENT_OBJ) shim/exports.map
 $(BIN): $(CLI_OBJ)
 	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(CLI_LIBS)
 
-$(B)/progs/fi_%: tests/progs/fi_%.c
+$(B)/progs/fi_%: tests/progs/fi_%.c tests/progs/fi_opt.h
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -o $@ $< -lpthread -ldl
 $(B)/progs/fi_%: tests/progs/fi_%.cc
@@ -139,7 +139,7 @@ PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests
 
 # $(1): variant. Same flags as PROG_CFLAGS but the optimization.
 define fi_variant
-$(B)/progs/$(1)/fi_%: tests/progs/fi_%.c
+$(B)/progs/$(1)/fi_%: tests/progs/fi_%.c tests/progs/fi_opt.h
 	@mkdir -p $$(@D)
 	$$(or $$(FI_CC_$(1)),$$(CC)) $$(FI_OPT_$(1)) -g -Wall -D_GNU_SOURCE -finstrument-functions -o $$@ $$< -lpthread -ldl
 $(B)/progs/$(1)/fi_%: tests/progs/fi_%.cc
