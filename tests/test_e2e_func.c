@@ -974,7 +974,6 @@ VTEST(coroutine_frames_hang_from_their_first_resumer)
 	assert_calls(p, "co_fn", 1, 0);
 	assert_calls(p, "work_co", 3, 0);
 	assert_calls(p, "work_main", 4, 0);
-	assert_nothing_unwound(p, "fi_coro");
 	cr_assert(eq(i64, caller_calls(fn_named(p, "co_fn"), "foo"), 1), "%s: co_fn's frame hangs from foo", V);
 	cr_assert(eq(sz, json_array_size(jarr(fn_named(p, "co_fn"), "callers")), 1), "%s: co_fn has one caller", V);
 	cr_assert(eq(i64, jint(path(p, TU_LIST("main", "foo", "co_fn", "work_co")), "calls"), 3),
@@ -983,6 +982,7 @@ VTEST(coroutine_frames_hang_from_their_first_resumer)
 	foo = path(p, TU_LIST("main", "foo"));
 	cr_assert(eq(sz, json_array_size(jarr(foo, "children")), 2), "%s: foo's callees: co_fn and work_main", V);
 	cr_assert(eq(i64, jint(p, "function_timing.max_depth"), 4), "%s: deepest stack main, foo, co_fn, work_co", V);
+	assert_nothing_unwound(p, "fi_coro");
 	co_total = fn_total(p, "co_fn");
 	wc_total = fn_total(p, "work_co");
 	wm_total = fn_total(p, "work_main");
