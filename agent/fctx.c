@@ -29,8 +29,8 @@ struct fseg {
 	struct sf_fstack *rec; /* NULL: the thread's own stack */
 	uint32_t depth;	       /* the top frame's index while not current */
 	uint32_t in_chain;
-	uint32_t grafted; /* frames[0].node set: it hangs from its first resumer */
-	uint32_t pad;
+	uint32_t grafted;    /* frames[0].node set: it hangs from its first resumer */
+	uint32_t depth_base; /* the tree depth of frames[0]: its first resumer's */
 	uint64_t t_in;	/* ticks: last pushed on the chain */
 	uint64_t t_out; /* ticks: last suspended; 0: never */
 };
@@ -209,6 +209,7 @@ NI static void fctx_seg_reset(struct fctx_state *st, struct fseg *s, const ucont
 	(void)st;
 	s->depth = 0;
 	s->grafted = 0;
+	s->depth_base = 0;
 	s->t_out = 0;
 	s->rec->suspended = 0;
 	f[0].csp = u->uc_stack.ss_size ? (uintptr_t)u->uc_stack.ss_sp + u->uc_stack.ss_size : UINTPTR_MAX;
@@ -223,6 +224,7 @@ static void fctx_load(struct fctx_state *st, struct fseg *s)
 	ft.base = f;
 	ft.sp = f + s->depth;
 	ft.limit = f + cap;
+	ft.depth_base = s->depth_base;
 	st->cur = s;
 }
 
@@ -261,6 +263,7 @@ NI static void fctx_push(struct fctx_state *st, struct fseg *s, uint64_t now)
 		uint32_t rcap;
 
 		f[0].node = fctx_frames(r, &rcap)[r->depth].node;
+		s->depth_base = r->depth_base + r->depth;
 		s->grafted = 1;
 	}
 	s->rec->suspended = 0;
@@ -451,4 +454,5 @@ NI void fctx_end(uint64_t now)
 NI void fctx_forget(void)
 {
 	ft.ctx = NULL;
+	ft.depth_base = 0;
 }

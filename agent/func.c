@@ -871,8 +871,8 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	ft.sp = f;
 	/* A depth reached for the first time always makes a new tree node,
 	 * so the slow path sees every new maximum. */
-	if ((uint32_t)(f - ft.base) > ft.th->max_depth)
-		ft.th->max_depth = (uint32_t)(f - ft.base);
+	if ((uint32_t)(f - ft.base) + ft.depth_base > ft.th->max_depth)
+		ft.th->max_depth = (uint32_t)(f - ft.base) + ft.depth_base;
 	f->start = func_clock();
 	f->fn = fn; /* last: see struct sf_fframe */
 out:

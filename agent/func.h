@@ -78,6 +78,7 @@ struct ftls {
 	struct sf_fchunk *chunk; /* where new tree nodes go */
 	struct fpriv *priv;
 	struct fctx_state *ctx; /* contexts (fctx.c); NULL until the first one */
+	uint32_t depth_base;	/* a coroutine's stack: the depth in the tree of its root */
 	int tid;
 	int disabled; /* no room in the image: hooks do nothing */
 };
