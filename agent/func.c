@@ -1035,6 +1035,43 @@ NI void func_jmp_take(const void *env)
 	errno = saved;
 }
 
+NI void func_catch(uintptr_t csp, uintptr_t ra)
+{
+	int saved = errno;
+	struct fframe *m, *catcher = NULL;
+	uint64_t now;
+
+	if (ts.state != TS_READY || !ft.limit)
+		return;
+	ts.state = TS_BUSY;
+	func_barrier();
+	now = func_clock();
+	if (ft.overflow && func_dead(ft.over_csp, csp))
+		func_overflow_end();
+	if (ft.overflow)
+		goto out;
+	while (ft.sp != ft.base && func_dead(ft.sp->csp, csp))
+		func_close(ft.sp, now);
+	/* Left: the catching function's physical frame, which may hold
+	 * callees inlined into it (their hooks ran at its level, clang ran
+	 * no exit hook for them). The handler's code is the catching
+	 * function's, and no other function starts inside it: among the
+	 * frames at the top's level, the one with the highest address not
+	 * above the handler is the function itself, and those above it are
+	 * dead. With none such (the handler in a separate cold section, or
+	 * a catcher not instrumented) nothing more is closed. */
+	for (m = ft.sp; m != ft.base && m->csp == ft.sp->csp; m--)
+		if ((m->fn & ~FN_HIDDEN) <= ra && (!catcher || m->fn > catcher->fn))
+			catcher = m;
+	if (catcher)
+		while (ft.sp != catcher)
+			func_close(ft.sp, now);
+out:
+	func_barrier();
+	ts.state = TS_READY;
+	errno = saved;
+}
+
 /* --- thread and process end, fork ---------------------------------------- */
 
 NI void func_thread_exit(void)

@@ -326,6 +326,11 @@ void func_jmp_mark(const void *env);
  * when env was not marked by a frame still on the stack. */
 void func_jmp_take(const void *env);
 
+/* A catch handler at address ra starts in the frame whose hooks ran at
+ * level csp: close the frames an exception left (below that level on its
+ * stack, and the catching function's inlined callees). */
+void func_catch(uintptr_t csp, uintptr_t ra);
+
 /* The hooks' bodies (shim/cyg.c), exported as __cyg_profile_func_enter
  * and _exit. */
 void func_hook_enter(void *this_fn, void *call_site);

@@ -135,3 +135,26 @@ EXPORT int setcontext(const ucontext_t *to)
 	fctx_set(to);
 	return r(to);
 }
+
+/*
+ * C++ exceptions: g++ runs the exit hooks of the frames an exception
+ * leaves (in cleanups), clang++ does not. A catch handler starts with
+ * __cxa_begin_catch, called from the catching function's own frame: the
+ * frames below that level on its stack are gone, and the callees inlined
+ * into it that were open (func_catch).
+ */
+typedef void *(*begin_catch_fn)(void *);
+
+EXPORT void *__cxa_begin_catch(void *exc);
+EXPORT void *__cxa_begin_catch(void *exc)
+{
+	static begin_catch_fn real;
+	begin_catch_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
+
+	if (unlikely(!r)) {
+		r = (begin_catch_fn)dlsym(RTLD_NEXT, "__cxa_begin_catch");
+		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
+	}
+	func_catch((uintptr_t)__builtin_frame_address(0), (uintptr_t)__builtin_return_address(0));
+	return r(exc);
+}

@@ -694,3 +694,38 @@ Test(func, options_reject_bad_function_settings_in_one_line)
 		cr_assert(eq(ptr, strchr(err, '\n'), NULL), "%s: one line", bad[i].arg);
 	}
 }
+
+Test(func, a_catch_closes_the_frames_the_exception_left)
+{
+	enter(0x10, AT(1), 0);
+	enter(0x100, AT(2), 1); /* thrower, code 0x100.. */
+	enter(0x50, AT(2), 2);	/* f1 inlined into it */
+	enter(0x300, AT(2), 3); /* f2 inlined into it */
+	enter(0x400, AT(3), 4); /* f4, a real call */
+	enter(0x500, AT(4), 5); /* f5 throws */
+	func_test_now = 10;
+	func_catch(AT(2), 0x180); /* the handler, inside thrower */
+	cr_assert(eq(u64, ft.th->unwound, 4), "f5, f4 and the inlined f2, f1 closed");
+	cr_assert(eq(u64, ft.sp->fn, 0x100), "thrower on top");
+	cr_assert(eq(u64, fe_of(0x500)->total, 5), "f5: 5..10");
+	enter(0x50, AT(2), 11);
+	leave(0x50, AT(2), 12);
+	leave(0x100, AT(2), 13);
+	leave(0x10, AT(1), 14);
+	cr_assert(eq(u64, fe_of(0x50)->recursive, 0), "f1 again: not recursive");
+	cr_assert(eq(u64, node_path(0x10, 0x100, 0x50)->calls, 2), "both f1 calls under thrower");
+	cr_assert(eq(u64, ft.th->unmatched_exits, 0), "nothing unmatched");
+}
+
+Test(func, a_catch_with_the_exits_already_run_closes_nothing)
+{
+	enter(0x10, AT(1), 0);
+	enter(0x100, AT(2), 1);
+	enter(0x50, AT(2), 2); /* still live: the handler is in 0x50's copy */
+	func_catch(AT(2), 0x60);
+	cr_assert(eq(u64, ft.th->unwound, 0), "the catcher is the top frame");
+	/* A handler in a cold section below every function: no guess. */
+	func_catch(AT(2), 0x20);
+	cr_assert(eq(u64, ft.th->unwound, 0), "nothing closed");
+	cr_assert(eq(u64, ft.sp->fn, 0x50), "0x50 still on top");
+}
