@@ -45,10 +45,19 @@ struct sym_entry {
 	int rank;           /* 0 global, 1 weak, 2 local: aliases prefer 0 */
 };
 
+/* A compilation unit's address range, for DWARF without .debug_aranges. */
+struct sym_curange {
+	uint64_t lo, hi; /* module addresses (before bias) */
+	Dwarf_Die *cu;	 /* libdwfl's, valid as long as the module */
+};
+
 struct sym_module {
 	struct sym_entry *syms; /* sorted by lo; loaded on first use */
 	size_t nsyms;
 	int syms_loaded;
+	struct sym_curange *cus; /* sorted by lo; made at the first miss */
+	size_t ncus;
+	int cus_loaded;
 	char *path;
 	uint64_t bias;       /* load bias: runtime address - ELF vaddr */
 	uint64_t start, end; /* runtime addresses, [start, end) */
@@ -463,16 +472,96 @@ static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, 
 	return NULL;
 }
 
+static int symbolize_curange_cmp(const void *a, const void *b)
+{
+	const struct sym_curange *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Every unit's ranges, once: what .debug_aranges would have said. */
+static void symbolize_load_cus(struct sym_module *m)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	size_t cap = 0;
+
+	m->cus_loaded = 1;
+	while ((cu = dwfl_module_nextcu(m->dwmod, cu, &bias))) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+
+		while ((off = dwarf_ranges(cu, off, &base, &lo, &hi)) > 0) {
+			if (lo >= hi)
+				continue;
+			if (m->ncus == cap) {
+				struct sym_curange *t = realloc(m->cus, (cap = cap ? cap * 2 : 64) * sizeof(*t));
+				if (!t)
+					return;
+				m->cus = t;
+			}
+			m->cus[m->ncus++] = (struct sym_curange){.lo = lo, .hi = hi, .cu = cu};
+		}
+	}
+	qsort(m->cus, m->ncus, sizeof(*m->cus), symbolize_curange_cmp);
+}
+
+/*
+ * The unit holding pc (a runtime address), and the module's bias. libdw
+ * finds it through .debug_aranges, which clang (14) does not emit and
+ * elfutils 0.188 does not make up for: then the units' own ranges,
+ * read once and searched by address.
+ */
+static Dwarf_Die *symbolize_cu(struct sym_module *m, uint64_t pc, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(m->dwmod, pc, bias);
+	size_t lo = 0, hi;
+
+	if (cu)
+		return cu;
+	if (!dwfl_module_getdwarf(m->dwmod, bias))
+		return NULL;
+	if (!m->cus_loaded)
+		symbolize_load_cus(m);
+	hi = m->ncus;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->cus[mid].lo <= pc - *bias)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Ranges may nest (a unit's whole span and its pieces): look back a
+	 * few for one that holds pc. */
+	for (size_t k = lo; k-- > 0 && lo - k <= 8;)
+		if (pc - *bias < m->cus[k].hi)
+			return m->cus[k].cu;
+	return NULL;
+}
+
 /* The line table's file and line for pc: the innermost source position,
  * which inside inlined code is the inlined function's own line. */
-static void symbolize_srcline(struct symbolizer *s, Dwfl_Module *mod, uint64_t pc, struct sym_frame *f)
+static void symbolize_srcline(struct symbolizer *s, struct sym_module *m, uint64_t pc, struct sym_frame *f)
 {
-	Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+	Dwfl_Line *line = dwfl_module_getsrc(m->dwmod, pc);
 	const char *file;
 	int lineno = 0;
 
-	if (!line)
+	if (!line) {
+		/* No .debug_aranges: the line table of the unit found by its
+		 * ranges. */
+		Dwarf_Addr bias;
+		Dwarf_Die *cu = symbolize_cu(m, pc, &bias);
+		Dwarf_Line *dl = cu ? dwarf_getsrc_die(cu, pc - bias) : NULL;
+		Dwarf_Attribute attr;
+
+		if (!dl || !(file = dwarf_linesrc(dl, NULL, NULL)) || dwarf_lineno(dl, &lineno) != 0)
+			return;
+		f->file = symbolize_path(s, dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr)), file);
+		f->line = lineno;
 		return;
+	}
 	file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 	if (!file)
 		return;
@@ -515,14 +604,13 @@ static bool symbolize_is_function(Dwarf_Die *die)
  * function there (the caller falls back to the symbol table). */
 static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64_t pc, struct sym_frame *f, int cap)
 {
-	Dwfl_Module *mod = sm->dwmod;
 	Dwarf_Die *scopes = NULL, *chain = NULL, *callee = NULL;
 	struct sym_frame base = f[0];
 	Dwarf_Die *cudie;
 	Dwarf_Addr bias;
 	int nscopes, nchain, i, n = 0;
 
-	cudie = dwfl_module_addrdie(mod, pc, &bias);
+	cudie = symbolize_cu(sm, pc, &bias);
 	if (!cudie)
 		return 0;
 	nscopes = dwarf_getscopes(cudie, pc - bias, &scopes);
@@ -545,7 +633,7 @@ static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64
 		f[n].function = symbolize_die_name(s, die);
 		f[n].inlined = tag == DW_TAG_inlined_subroutine;
 		if (!callee)
-			symbolize_srcline(s, mod, pc, &f[n]);
+			symbolize_srcline(s, sm, pc, &f[n]);
 		else
 			symbolize_callsite(s, callee, &f[n]);
 		if (tag == DW_TAG_subprogram) {
@@ -594,7 +682,7 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struc
 	 * (assembly): the symbol table names the function, and a line table
 	 * without DIEs may still give the place. */
 	f->function = symbolize_symbol(s, m, pc);
-	symbolize_srcline(s, m->dwmod, pc, f);
+	symbolize_srcline(s, m, pc, f);
 	return 1;
 }
 
@@ -669,6 +757,7 @@ void symbolizer_free(struct symbolizer *s)
 	for (i = 0; i < s->nmods; i++) {
 		free(s->mods[i].path);
 		free(s->mods[i].syms);
+		free(s->mods[i].cus);
 	}
 	free(s->mods);
 	for (i = 0; i < s->strs_cap; i++)
