@@ -60,7 +60,7 @@ UNIT_SRC := $(filter-out tests/test_e2e_%,$(TEST_SRC))
 ASAN_B   := build/asan
 ASAN_UNITS := $(patsubst tests/%.c,$(ASAN_B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit e2e demo bench install clean format check-format
+.PHONY: all deps test unit e2e demo bench install clean format check-format progs tests
 # Keep objects that pattern chains would otherwise delete as intermediate.
 .SECONDARY:
 all: $(LIB) $(BIN)

@@ -267,7 +267,11 @@ struct rfedge {
 	size_t func;            /* index into rfuncs.funcs, RF_ROOT: called from no
 	                           instrumented function */
 	uint64_t calls;
-	uint64_t total_ns;      /* time of those calls (nested recursion counts again) */
+	uint64_t recursive;     /* of those calls, made while the callee was already
+	                           active on the path (a recursive edge when > 0) */
+	uint64_t total_ns;      /* time of the other calls: a callee's activation
+	                           counts once, at its outermost call, as in
+	                           rfunc.total_ns */
 };
 
 struct rfunc {

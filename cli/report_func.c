@@ -756,6 +756,47 @@ static int finish_tree(struct fbuild *b)
 	return 0;
 }
 
+/* nested[v] = 1 when node v's function is already active on v's path
+ * (an ancestor node has the same function): its calls are recursive and
+ * their time is inside that ancestor's. A depth-first walk keeping how
+ * many times each function is on the current path; iterative, since a
+ * path can be --max-call-depth deep. */
+static int mark_nested(const struct rfuncs *F, unsigned char *nested)
+{
+	uint32_t *active = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*active));
+	size_t *stack = malloc(F->nnodes * sizeof(*stack)), *next = calloc(F->nnodes, sizeof(*next));
+	size_t sp = 0;
+
+	if (!active || !stack || !next) {
+		free(active);
+		free(stack);
+		free(next);
+		return -ENOMEM;
+	}
+	stack[sp++] = 0;
+	while (sp) {
+		size_t v = stack[sp - 1];
+		const struct rfnode *n = &F->nodes[v];
+
+		if (next[v] < n->nkids) {
+			size_t k = n->kids[next[v]++];
+			size_t fn = F->nodes[k].func;
+
+			nested[k] = active[fn] > 0;
+			active[fn]++;
+			stack[sp++] = k; /* a tree: each node is pushed once, sp <= nnodes */
+			continue;
+		}
+		if (v)
+			active[n->func]--;
+		sp--;
+	}
+	free(active);
+	free(stack);
+	free(next);
+	return 0;
+}
+
 /* Callers and callees of each function, from the shown tree. */
 static int make_edges(struct rfuncs *F)
 {
@@ -763,11 +804,13 @@ static int make_edges(struct rfuncs *F)
 	struct rfedge *e = NULL;
 	size_t ne = 0, cap = 0;
 	size_t *nin, *nout;
+	unsigned char *nested;
 	int err = -ENOMEM;
 
 	nin = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*nin));
 	nout = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*nout));
-	if (!nin || !nout)
+	nested = calloc(F->nnodes ? F->nnodes : 1, 1);
+	if (!nin || !nout || !nested || mark_nested(F, nested))
 		goto out;
 	/* e[k].func is the callee; caller kept in a parallel array. */
 	size_t *from = NULL;
@@ -795,7 +838,13 @@ static int make_edges(struct rfuncs *F)
 			*slot = ne++;
 		}
 		e[*slot].calls += n->calls;
-		e[*slot].total_ns += n->total_ns;
+		/* Like a function's total: an activation's time counts at the
+		 * outermost one only, else fib's "called by fib" adds each
+		 * level's time again, many times the run's length. */
+		if (nested[v])
+			e[*slot].recursive += n->calls;
+		else
+			e[*slot].total_ns += n->total_ns;
 	}
 	for (size_t k = 0; k < ne; k++) {
 		nin[e[k].func]++;
@@ -811,7 +860,8 @@ static int make_edges(struct rfuncs *F)
 	for (size_t k = 0; k < ne; k++) {
 		struct rfunc *callee = &F->funcs[e[k].func];
 
-		callee->callers[callee->ncallers++] = (struct rfedge){from[k], e[k].calls, e[k].total_ns};
+		callee->callers[callee->ncallers++] = e[k];
+		callee->callers[callee->ncallers - 1].func = from[k];
 		if (from[k] != RF_ROOT) {
 			struct rfunc *caller = &F->funcs[from[k]];
 			caller->callees[caller->ncallees++] = e[k];
@@ -828,6 +878,7 @@ out:
 	free(e);
 	free(nin);
 	free(nout);
+	free(nested);
 	umap_free(&em);
 	return err;
 }
