@@ -942,7 +942,14 @@ static struct rfthread *thread_add(struct rfuncs *F, size_t *cap)
 }
 
 /* Per thread: the earlier owners of each record (logged at their exit),
- * then its current owner, whose figures are the record's less theirs. */
+ * then its current owner, whose figures are the record's less theirs.
+ * An owner logs itself when it starts to exit, and the program's TSD
+ * destructors may run instrumented code after that: those trailing calls
+ * are the record's, past every log. When the record's owner has exited
+ * (state EXITING: no one claimed it since) and the latest log is that
+ * owner's tid, they are the same thread's and go to its row. A record
+ * claimed again (USED) has a new owner, even one whose tid the kernel
+ * reused: then the rest is the new owner's. */
 static int make_threads(struct fbuild *b)
 {
 	struct rfuncs *F = b->F;
@@ -954,7 +961,7 @@ static int make_threads(struct fbuild *b)
 		uint64_t calls = 0, ticks = 0, ocalls = 0, oticks = 0;
 		sf_off root = th->nodes + sizeof(*c);
 		struct rfthread *rt;
-		size_t guard = 0;
+		size_t guard = 0, latest = SIZE_MAX;
 
 		for (const struct sf_func *fe = session_at(b->s, th->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
 		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++)
@@ -973,6 +980,8 @@ static int make_threads(struct fbuild *b)
 		     o = session_at(b->s, o->next, sizeof(*o)), guard++) {
 			if (!(rt = thread_add(F, &cap)))
 				return -ENOMEM;
+			if (latest == SIZE_MAX)
+				latest = F->nthreads - 1;
 			rt->tid = o->tid;
 			memcpy(rt->name, o->name, SF_NAME_LEN);
 			rt->name[SF_NAME_LEN - 1] = 0;
@@ -983,6 +992,13 @@ static int make_threads(struct fbuild *b)
 		}
 		if (calls <= ocalls)
 			continue;
+		if (latest != SIZE_MAX && F->threads[latest].tid == b->rec[t]->tid &&
+		    __atomic_load_n(&b->rec[t]->state, __ATOMIC_ACQUIRE) == SF_THREAD_EXITING) {
+			rt = &F->threads[latest];
+			rt->calls += calls - ocalls;
+			rt->total_ns += tick_ns(b, ticks > oticks ? ticks - oticks : 0);
+			continue;
+		}
 		if (!(rt = thread_add(F, &cap)))
 			return -ENOMEM;
 		rt->tid = b->rec[t]->tid;
