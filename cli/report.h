@@ -359,7 +359,8 @@ void report_func_bucket(unsigned b, uint64_t *lo, uint64_t *hi);
  * hist is empty. */
 uint64_t report_func_quantile(const uint64_t *hist, double p, uint64_t min, uint64_t max);
 
-/* 1 when name matches one of the comma-separated globs (fnmatch). */
+/* 1 when name matches one of the comma-separated globs (fnmatch); a C++
+ * name without its return type, with or without its parameter list. */
 int report_func_glob_match(const char *globs, const char *name);
 
 #endif

@@ -18,12 +18,12 @@
 #include "report.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "symbolize.h"
 
 #define RF_MAX_SYM_FRAMES 8
@@ -170,23 +170,8 @@ uint64_t report_func_quantile(const uint64_t *hist, double p, uint64_t min, uint
 
 int report_func_glob_match(const char *globs, const char *name)
 {
-	char pat[1024];
-	const char *p = globs;
-
-	if (!globs || !name)
-		return 0;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-
-		if (n && n < sizeof(pat)) {
-			memcpy(pat, p, n);
-			pat[n] = 0;
-			if (fnmatch(pat, name, 0) == 0)
-				return 1;
-		}
-		p += n + (p[n] == ',');
-	}
-	return 0;
+	/* A C++ name is matched without its return type (names.h). */
+	return names_glob_match(globs, name);
 }
 
 /* --- symbolization ------------------------------------------------------ */
