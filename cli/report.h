@@ -225,10 +225,11 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
 int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
 			uint32_t trace, struct rstack *out);
 
-/* Symbolize one address of the process: inlined frames first, the
- * containing function last; out[0].module/offset say where it is (module
- * NULL, offset = addr when in no module). Returns >= 1 frames. */
-int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, int is_return,
+/* Symbolize one address of the process, seen at map generation gen
+ * (sf_process.map_gen), in the module mapped there then: inlined frames
+ * first, the containing function last; out[0].module/offset say where it
+ * is (module NULL, offset = addr when in no module). Returns >= 1 frames. */
+int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, uint32_t gen, int is_return,
 		       struct sym_frame *out, int max);
 
 void report_modmap_free(struct report_modmap *mm);

@@ -146,8 +146,7 @@ static const char *symbolize_intern(struct symbolizer *s, const char *str)
 }
 
 /* A mangled C++ name demangled, anything else as is; pooled either way.
- * *entity (may be NULL) gets the pooled canonical mangled name, NULL for
- * a name that is not mangled. */
+ * *entity (may be NULL) gets sym_frame.entity for it. */
 static const char *symbolize_name(struct symbolizer *s, const char *raw, const char **entity)
 {
 	char unversioned[512], canon[1024], *plain, *marked = NULL;
@@ -173,8 +172,8 @@ static const char *symbolize_name(struct symbolizer *s, const char *raw, const c
 	if (v == NAMES_DELETING && asprintf(&marked, "%s [deleting]", plain) < 0)
 		marked = NULL;
 	name = symbolize_intern(s, marked ? marked : plain);
-	if (entity)
-		*entity = canon[0] ? symbolize_intern(s, canon) : NULL;
+	if (entity && v == NAMES_STRUCTOR)
+		*entity = symbolize_intern(s, canon);
 	free(marked);
 	free(plain);
 	return name;

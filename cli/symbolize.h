@@ -27,10 +27,10 @@ struct sym_frame {
 	uint64_t address;     /* the address asked for */
 	uint64_t offset;      /* address - module load bias (0 if no module) */
 	int inlined;          /* 1: this function was inlined into the next frame */
-	const char *entity;   /* the mangled name with constructor and destructor
-	                         variants folded (C2 -> C1, D2 -> D1): equal for the
-	                         copies gcc emits of one source function; NULL when
-	                         the name is not a mangled one */
+	const char *entity;   /* a constructor's or destructor's mangled name with
+	                         the variant folded (C2 -> C1, D2 -> D1): equal for
+	                         the complete- and base-object copies gcc emits of
+	                         one of them; NULL for any other function */
 };
 
 struct symbolizer;

@@ -180,3 +180,160 @@ Test(e2e_names, threads_after_a_reused_record_are_one_row_each)
 	cr_assert(eq(i64, tu_int(t0, "calls") + tu_int(t1, "calls"), 2 * 59), "the workers' calls");
 	tu_run_free(&r);
 }
+
+/* --- C++ names (fi_names) ------------------------------------------------ */
+
+#define FWD_PTR "geo::Shape*&& std::forward<geo::Shape*>(std::remove_reference<geo::Shape*>::type&)"
+#define SUM "double geo::sum_areas<double>(geo::Shape* const*, int)"
+#define LAMBDA "main::{lambda(int, int)#1}::operator()(int, int) const"
+#define ANON "(anonymous namespace)::bump(int)"
+
+/* Functions whose name starts with prefix. */
+static int names_prefixed(json_t *proc, const char *prefix)
+{
+	json_t *fns = tu_arr(proc, "functions");
+	int n = 0;
+
+	for (size_t i = 0; i < json_array_size(fns); i++) {
+		const char *fn = json_string_value(json_object_get(json_array_get(fns, i), "name"));
+
+		n += fn && !strncmp(fn, prefix, strlen(prefix));
+	}
+	return n;
+}
+
+static void names_profile(struct tu_run *r, const char *const *args)
+{
+	tu_profile(r, NULL, args);
+	cr_assert(eq(int, r->exit_code, 0), "exit code; stderr: %s", r->err);
+	cr_assert(eq(str, r->out, "names ok 140\n"), "the program's output");
+}
+
+Test(e2e_names, cxx_names_have_their_parameters)
+{
+	int line = tu_marker_line(TU_SRC("fi_names.cc"), "@fn:lambda");
+	struct tu_run r;
+	json_t *p, *f;
+
+	names_profile(&r, TU_LIST("-q", "--", TU_PROG("fi_names")));
+	p = tu_proc(r.json, 0);
+	cr_assert(eq(i64, names_calls(p, SUM), 1), "a template instance, with its return type");
+	cr_assert(eq(i64, names_calls(p, "geo::scale(int)"), 2), "overload (int)");
+	cr_assert(eq(i64, names_calls(p, "geo::scale(double)"), 3), "overload (double)");
+	cr_assert(eq(i64, names_calls(p, "int (*geo::choose<double>(double))(int)"), 1), "returns a function pointer");
+	cr_assert(eq(i64, names_calls(p, FWD_PTR), 4), "std::forward of a geo::Shape*");
+	/* DWARF names these three without scope or parameters. */
+	f = names_fn(p, LAMBDA);
+	cr_assert(eq(i64, tu_int(f, "calls"), 3), "the lambda, as c++filt names it");
+	cr_assert(eq(i64, tu_int(f, "line"), line), "the lambda's line");
+	cr_assert(eq(i64, names_calls(p, ANON), 5), "a function of an anonymous namespace");
+	cr_assert(eq(int, names_prefixed(p, "__static_initialization_and_destruction_0("), 1),
+		  "static initialization with its parameter list");
+	cr_assert(eq(int, names_count(p, "__static_initialization_and_destruction_0"), 0), "not the bare name");
+	cr_assert(eq(int, names_count(p, "operator()"), 0), "no bare operator()");
+	cr_assert(eq(int, names_count(p, "bump"), 0), "no bare bump");
+	cr_assert(eq(i64, names_calls(p, "Registry::Registry()"), 1), "the static object's constructor");
+	tu_run_free(&r);
+}
+
+Test(e2e_names, constructor_variants_are_one_function)
+{
+	struct tu_run r;
+	json_t *p, *tree, *build = NULL, *leaf = NULL, *mid_in_leaf = NULL, *mid_direct = NULL;
+	int mids = 0;
+
+	names_profile(&r, TU_LIST("-q", "--", TU_PROG("fi_names")));
+	p = tu_proc(r.json, 0);
+	/* C1 (complete object) and C2 (base object): one row, summed. */
+	cr_assert(eq(i64, names_calls(p, "geo::Mid::Mid()"), 8), "Mid's constructors: 2 + 3 x 2");
+	cr_assert(eq(i64, names_calls(p, "geo::Mid::~Mid()"), 8), "Mid's destructors");
+	cr_assert(eq(i64, names_calls(p, "geo::Leaf::Leaf()"), 3), "Leaf's constructor");
+	cr_assert(eq(i64, names_calls(p, "geo::Base::Base(int)"), 8), "Base's constructor (aliased)");
+	/* The deleting destructor is its own function, marked. */
+	cr_assert(eq(i64, names_calls(p, "geo::Circle::~Circle() [deleting]"), 4), "D0, by delete");
+	cr_assert(eq(i64, names_calls(p, "geo::Circle::~Circle()"), 4), "D1, called by D0");
+	cr_assert(eq(i64, names_calls(p, "geo::Circle::Circle(double)"), 4), "Circle's constructor");
+	/* Tree nodes of one parent merged too: Leaf() calls C2 (its base)
+	 * and C1 (a local), one node. */
+	tree = tu_obj(p, "call_tree");
+	for (size_t i = 0; i < json_array_size(tu_arr(tree, "children")); i++) {
+		json_t *m = json_array_get(tu_arr(tree, "children"), i), *kids = tu_arr(m, "children");
+
+		for (size_t k = 0; k < json_array_size(kids); k++)
+			if (!strcmp(tu_str(json_array_get(kids, k), "function"), "geo::build_all()"))
+				build = json_array_get(kids, k);
+	}
+	cr_assert(build != NULL, "main -> geo::build_all() in the tree");
+	for (size_t k = 0; k < json_array_size(tu_arr(build, "children")); k++) {
+		json_t *n = json_array_get(tu_arr(build, "children"), k);
+
+		if (!strcmp(tu_str(n, "function"), "geo::Leaf::Leaf()"))
+			leaf = n;
+		if (!strcmp(tu_str(n, "function"), "geo::Mid::Mid()"))
+			mid_direct = n;
+	}
+	cr_assert(leaf != NULL && mid_direct != NULL, "build_all calls Leaf() and Mid()");
+	cr_assert(eq(i64, tu_int(mid_direct, "calls"), 2), "build_all -> Mid(): 2");
+	for (size_t k = 0; k < json_array_size(tu_arr(leaf, "children")); k++) {
+		json_t *n = json_array_get(tu_arr(leaf, "children"), k);
+
+		if (!strcmp(tu_str(n, "function"), "geo::Mid::Mid()")) {
+			mid_in_leaf = n;
+			mids++;
+		}
+	}
+	cr_assert(eq(int, mids, 1), "one Mid() node under Leaf()");
+	cr_assert(eq(i64, tu_int(mid_in_leaf, "calls"), 6), "Leaf() -> Mid(): 3 bases + 3 locals");
+	tu_run_free(&r);
+}
+
+Test(e2e_names, filter_matches_the_name_without_return_type)
+{
+	struct tu_run r;
+	json_t *p;
+
+	names_profile(&r, TU_LIST("-q", "--filter=geo::*", "--", TU_PROG("fi_names")));
+	p = tu_proc(r.json, 0);
+	cr_assert(eq(i64, names_calls(p, SUM), 1), "a geo template whose name starts with its return type");
+	cr_assert(eq(i64, names_calls(p, "void geo::keep<geo::Shape*>(geo::Shape*&&)"), 4), "void geo::keep");
+	cr_assert(eq(i64, names_calls(p, "int (*geo::choose<double>(double))(int)"), 1), "geo::choose");
+	cr_assert(eq(int, names_count(p, FWD_PTR), 0), "std::forward is not geo's, whatever it returns");
+	cr_assert(eq(int, names_count(p, "main"), 0), "main left out");
+	cr_assert(eq(int, names_count(p, ANON), 0), "bump left out");
+	cr_assert(eq(i64, names_calls(p, "geo::Mid::Mid()"), 8), "geo constructors kept");
+	cr_assert(eq(i64, names_calls(p, "geo::Circle::~Circle() [deleting]"), 4), "deleting destructor kept");
+	tu_run_free(&r);
+
+	/* Without the parameter list: both overloads; with it: one. */
+	names_profile(&r, TU_LIST("-q", "--filter=geo::scale,std::forward<*>", "--", TU_PROG("fi_names")));
+	p = tu_proc(r.json, 0);
+	cr_assert(eq(sz, json_array_size(tu_arr(p, "functions")), 4), "two scale, two forward");
+	cr_assert(eq(i64, names_calls(p, "geo::scale(int)"), 2), "scale(int)");
+	cr_assert(eq(i64, names_calls(p, "geo::scale(double)"), 3), "scale(double)");
+	cr_assert(eq(i64, names_calls(p, FWD_PTR), 4), "forward<geo::Shape*>");
+	tu_run_free(&r);
+
+	names_profile(&r, TU_LIST("-q", "--filter=geo::scale(int)", "--exclude=*", "--", TU_PROG("fi_names")));
+	p = tu_proc(r.json, 0);
+	cr_assert(eq(sz, json_array_size(tu_arr(p, "functions")), 0), "--exclude=* leaves nothing");
+	tu_run_free(&r);
+
+	names_profile(&r, TU_LIST("-q", "--filter=geo::scale(int),main::{lambda*}::operator()", "--", TU_PROG("fi_names")));
+	p = tu_proc(r.json, 0);
+	cr_assert(eq(sz, json_array_size(tu_arr(p, "functions")), 2), "one overload and the lambda");
+	cr_assert(eq(i64, names_calls(p, "geo::scale(int)"), 2), "scale(int) by its parameters");
+	cr_assert(eq(i64, names_calls(p, LAMBDA), 3), "the lambda without its parameters");
+	tu_run_free(&r);
+}
+
+Test(e2e_names, text_shows_deleting_destructor)
+{
+	struct tu_run r;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "--no-memory", "--filter=geo::Circle::*", "--", TU_PROG("fi_names")));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
+	cr_assert(strstr(r.err, "geo::Circle::~Circle() [deleting]") != NULL, "D0 marked:\n%s", r.err);
+	cr_assert(strstr(r.err, "4 calls of 4 functions") == NULL, "sanity");
+	cr_assert(strstr(r.err, "16 calls of 4 functions") != NULL, "Circle(), ~Circle(), D0, area():\n%s", r.err);
+	tu_run_free(&r);
+}
