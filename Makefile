@@ -112,6 +112,10 @@ $(B)/progs/lib%.so: tests/progs/plugin/%.c
 $(B)/progs/libfiplugin.so: tests/progs/plugin/fiplugin.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -fPIC -shared -o $@ $<
+# Instrumented libraries for fi_reuse (the shorter stem wins over lib%).
+$(B)/progs/libfi_%.so: tests/progs/plugin/fi_%.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -finstrument-functions -fPIC -shared -o $@ $<
 # Linked against a library of its own, found through RUNPATH $ORIGIN.
 $(B)/progs/early_threads: tests/progs/early_threads.c $(B)/progs/libearly.so $(B)/progs/libplugin.so
 	@mkdir -p $(@D)

@@ -337,3 +337,44 @@ Test(e2e_names, text_shows_deleting_destructor)
 	cr_assert(strstr(r.err, "16 calls of 4 functions") != NULL, "Circle(), ~Circle(), D0, area():\n%s", r.err);
 	tu_run_free(&r);
 }
+
+/* --- a library loaded over an unloaded one (fi_reuse) -------------------- */
+
+static void names_assert_lib_fn(json_t *proc, const char *name, long long calls, const char *module,
+				const char *file, const char *marker)
+{
+	json_t *f = names_fn(proc, name);
+
+	cr_assert(eq(i64, tu_int(f, "calls"), calls), "%s calls", name);
+	cr_assert(tu_ends_with(tu_str(f, "module"), module), "%s's module: %s", name, tu_str(f, "module"));
+	cr_assert(tu_ends_with(tu_str(f, "file"), file), "%s's file: %s", name, tu_str(f, "file"));
+	cr_assert(eq(i64, tu_int(f, "line"), tu_marker_line(file, marker)), "%s's line", name);
+}
+
+Test(e2e_names, library_loaded_over_an_unloaded_one_has_its_own_names)
+{
+	struct tu_run r;
+	json_t *p;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("fi_reuse")));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
+	/* Only then are the same addresses in two generations. */
+	cr_assert(eq(str, r.out, "reuse same-base\n"), "B was mapped at A's old base");
+	p = tu_proc(r.json, 0);
+	names_assert_lib_fn(p, "alpha_entry", 1, "/libfi_reuse_a.so", TU_SRC("plugin/fi_reuse_a.c"),
+			    "@reuse:alpha_entry");
+	names_assert_lib_fn(p, "alpha_leaf", 300, "/libfi_reuse_a.so", TU_SRC("plugin/fi_reuse_a.c"),
+			    "@reuse:alpha_leaf");
+	names_assert_lib_fn(p, "omega_entry", 2, "/libfi_reuse_b.so", TU_SRC("plugin/fi_reuse_b.c"),
+			    "@reuse:omega_entry");
+	names_assert_lib_fn(p, "omega_leaf", 200, "/libfi_reuse_b.so", TU_SRC("plugin/fi_reuse_b.c"),
+			    "@reuse:omega_leaf");
+	cr_assert(eq(i64, tu_int(names_fn(p, "alpha_entry"), "address"), tu_int(names_fn(p, "omega_entry"), "address")),
+		  "the same address, two functions");
+	cr_assert(eq(i64, tu_int(names_edge(names_fn(p, "omega_leaf"), "callers", "omega_entry"), "calls"), 200),
+		  "omega_leaf called by omega_entry");
+	cr_assert(eq(i64, tu_int(names_edge(names_fn(p, "alpha_leaf"), "callers", "alpha_entry"), "calls"), 300),
+		  "alpha_leaf called by alpha_entry");
+	cr_assert(eq(i64, names_calls(p, "call_lib"), 3), "call_lib");
+	tu_run_free(&r);
+}
