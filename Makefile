@@ -79,7 +79,7 @@ UNIT_SRC := $(filter-out tests/test_e2e_%,$(TEST_SRC))
 ASAN_B   := build/asan
 ASAN_UNITS := $(patsubst tests/%.c,$(ASAN_B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit e2e demo bench install clean format check-format
+.PHONY: all deps test unit e2e demo bench install clean format check-format progs tests
 # Keep objects that pattern chains would otherwise delete as intermediate.
 .SECONDARY:
 all: $(LIB) $(BIN)
@@ -129,6 +129,10 @@ $(B)/progs/lib%.so: tests/progs/plugin/%.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $< -lpthread
 $(B)/progs/libfiplugin.so: tests/progs/plugin/fiplugin.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -finstrument-functions -fPIC -shared -o $@ $<
+# Instrumented libraries for fi_reuse (the shorter stem wins over lib%).
+$(B)/progs/libfi_%.so: tests/progs/plugin/fi_%.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -fPIC -shared -o $@ $<
 # Linked against a library of its own, found through RUNPATH $ORIGIN.

@@ -238,9 +238,15 @@ static void print_edge(FILE *f, const struct rfuncs *F, const struct rfedge *e)
 {
 	char lb[128], b1[32];
 
-	fprintf(f, "%s %" PRIu64 "x %s",
-		e->func == RF_ROOT ? "<thread start>" : fn_label(&F->funcs[e->func], lb, sizeof(lb)), e->calls,
-		report_ns(e->total_ns, b1, sizeof(b1)));
+	fprintf(f, "%s %" PRIu64 "x", e->func == RF_ROOT ? "<thread start>" : fn_label(&F->funcs[e->func], lb, sizeof(lb)),
+		e->calls);
+	/* A recursive call's time is inside an outer call already counted. */
+	if (e->recursive == e->calls)
+		fprintf(f, " recursive");
+	else if (e->recursive)
+		fprintf(f, " %s (%" PRIu64 "x recursive)", report_ns(e->total_ns, b1, sizeof(b1)), e->recursive);
+	else
+		fprintf(f, " %s", report_ns(e->total_ns, b1, sizeof(b1)));
 }
 
 static void print_edges(FILE *f, const struct rfuncs *F)
@@ -361,10 +367,11 @@ static json_t *j_edges(const struct rfuncs *F, const struct rfedge *e, size_t n)
 
 	for (size_t i = 0; i < n && i < JSON_EDGES; i++)
 		json_array_append_new(
-		    a, json_pack("{s:o, s:o, s:I, s:I}", "function",
+		    a, json_pack("{s:o, s:o, s:I, s:I, s:I}", "function",
 				 e[i].func == RF_ROOT ? json_null() : jstr(F->funcs[e[i].func].name), "function_id",
 				 e[i].func == RF_ROOT ? json_null() : json_integer((json_int_t)e[i].func), "calls",
-				 (json_int_t)e[i].calls, "total_ns", (json_int_t)e[i].total_ns));
+				 (json_int_t)e[i].calls, "recursive_calls", (json_int_t)e[i].recursive, "total_ns",
+				 (json_int_t)e[i].total_ns));
 	return a;
 }
 

@@ -177,6 +177,7 @@ struct pmod {
 	uint64_t bias, start, end;
 	uint64_t synth;         /* the file's base in the shared symbolizer */
 	const char *path;       /* in the image */
+	uint32_t gen_lo, gen_hi; /* mapped for map generations [gen_lo, gen_hi) */
 };
 
 struct pmap {
@@ -266,7 +267,8 @@ static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *
 				pm->m = nm;
 			}
 			pm->m[pm->n++] = (struct pmod){.bias = m->bias, .start = m->start, .end = m->end,
-						       .path = m->path};
+						       .path = m->path, .gen_lo = m->gen_loaded,
+						       .gen_hi = m->unloaded ? m->gen_unloaded : UINT32_MAX};
 		}
 		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
 			break;
@@ -283,6 +285,18 @@ static const struct pmod *pmap_find(const struct pmap *pm, uint64_t pc)
 		if (pm->m[i].start <= pc && pc < pm->m[i].end)
 			return &pm->m[i];
 	return NULL;
+}
+
+/* The module holding pc at map generation gen: a library loaded where
+ * an unloaded one was must not get the old one's names. When none fits
+ * (a fork child's generations past what its parent's list says), any
+ * module holding pc. */
+static const struct pmod *pmap_find_gen(const struct pmap *pm, uint64_t pc, uint32_t gen)
+{
+	for (size_t i = pm->n; i-- > 0;)
+		if (pm->m[i].start <= pc && pc < pm->m[i].end && pm->m[i].gen_lo <= gen && gen < pm->m[i].gen_hi)
+			return &pm->m[i];
+	return pmap_find(pm, pc);
 }
 
 static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
@@ -687,10 +701,10 @@ int report_modmap_stack(struct report *r, const struct report_modmap *mm, const 
 	return pmap_stack(r, &mm->pm, s, trace, out);
 }
 
-int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, int is_return,
+int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, uint32_t gen, int is_return,
 		       struct sym_frame *out, int max)
 {
-	const struct pmod *m = pmap_find(&mm->pm, is_return && addr ? addr - 1 : addr);
+	const struct pmod *m = pmap_find_gen(&mm->pm, is_return && addr ? addr - 1 : addr, gen);
 	int n = 0;
 
 	if (m && m->synth && max > 0)

@@ -225,10 +225,11 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
 int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
 			uint32_t trace, struct rstack *out);
 
-/* Symbolize one address of the process: inlined frames first, the
- * containing function last; out[0].module/offset say where it is (module
- * NULL, offset = addr when in no module). Returns >= 1 frames. */
-int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, int is_return,
+/* Symbolize one address of the process, seen at map generation gen
+ * (sf_process.map_gen), in the module mapped there then: inlined frames
+ * first, the containing function last; out[0].module/offset say where it
+ * is (module NULL, offset = addr when in no module). Returns >= 1 frames. */
+int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_t addr, uint32_t gen, int is_return,
 		       struct sym_frame *out, int max);
 
 void report_modmap_free(struct report_modmap *mm);
@@ -267,7 +268,11 @@ struct rfedge {
 	size_t func;            /* index into rfuncs.funcs, RF_ROOT: called from no
 	                           instrumented function */
 	uint64_t calls;
-	uint64_t total_ns;      /* time of those calls (nested recursion counts again) */
+	uint64_t recursive;     /* of those calls, made while the callee was already
+	                           active on the path (a recursive edge when > 0) */
+	uint64_t total_ns;      /* time of the other calls: a callee's activation
+	                           counts once, at its outermost call, as in
+	                           rfunc.total_ns */
 };
 
 struct rfunc {
@@ -355,7 +360,8 @@ void report_func_bucket(unsigned b, uint64_t *lo, uint64_t *hi);
  * hist is empty. */
 uint64_t report_func_quantile(const uint64_t *hist, double p, uint64_t min, uint64_t max);
 
-/* 1 when name matches one of the comma-separated globs (fnmatch). */
+/* 1 when name matches one of the comma-separated globs (fnmatch); a C++
+ * name without its return type, with or without its parameter list. */
 int report_func_glob_match(const char *globs, const char *name);
 
 #endif

@@ -18,12 +18,12 @@
 #include "report.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "symbolize.h"
 
 #define RF_MAX_SYM_FRAMES 8
@@ -170,41 +170,47 @@ uint64_t report_func_quantile(const uint64_t *hist, double p, uint64_t min, uint
 
 int report_func_glob_match(const char *globs, const char *name)
 {
-	char pat[1024];
-	const char *p = globs;
-
-	if (!globs || !name)
-		return 0;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-
-		if (n && n < sizeof(pat)) {
-			memcpy(pat, p, n);
-			pat[n] = 0;
-			if (fnmatch(pat, name, 0) == 0)
-				return 1;
-		}
-		p += n + (p[n] == ',');
-	}
-	return 0;
+	/* A C++ name is matched without its return type (names.h). */
+	return names_glob_match(globs, name);
 }
 
 /* --- symbolization ------------------------------------------------------ */
 
-/* A distinct function address of the process. */
+/* A distinct function entry of the process: an address in one map
+ * generation (the same address in two generations is code of two
+ * different modules, one unloaded and one mapped over it). */
 struct fraw {
 	uint64_t addr;
+	uint32_t gen;	      /* sf_func.gen */
 	struct sym_frame sym; /* module and offset say where it is */
 	size_t id;	      /* the merged function */
 };
 
+static int str_cmp(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+/* One function: the same module file and offset (a library loaded twice
+ * is one function), or the variants of one constructor or destructor
+ * (C1 and C2 bodies gcc did not alias: virtual bases) at the same source
+ * position. Order: module, then constructors by name, then offset. */
 static int fraw_cmp(const void *a, const void *b)
 {
 	const struct fraw *x = *(const struct fraw *const *)a, *y = *(const struct fraw *const *)b;
-	int c = strcmp(x->sym.module ? x->sym.module : "", y->sym.module ? y->sym.module : "");
+	int c = str_cmp(x->sym.module, y->sym.module);
 
 	if (c)
 		return c;
+	if (!x->sym.entity != !y->sym.entity)
+		return x->sym.entity ? -1 : 1;
+	if (x->sym.entity) {
+		if ((c = strcmp(x->sym.entity, y->sym.entity)) || (c = str_cmp(x->sym.file, y->sym.file)))
+			return c;
+		if (x->sym.line != y->sym.line)
+			return x->sym.line < y->sym.line ? -1 : 1;
+		return 0;
+	}
 	return x->sym.offset < y->sym.offset ? -1 : x->sym.offset > y->sym.offset;
 }
 
@@ -213,12 +219,13 @@ static void fraw_symbolize(struct report *r, struct fraw *f, const struct report
 	struct sym_frame fr[RF_MAX_SYM_FRAMES];
 	/* An entry address, not a return address; the outermost frame is the
 	 * function itself, the others code inlined at its start. */
-	int n = report_modmap_addr(r, mm, f->addr, 0, fr, RF_MAX_SYM_FRAMES);
+	int n = report_modmap_addr(r, mm, f->addr, f->gen, 0, fr, RF_MAX_SYM_FRAMES);
 
 	f->sym = fr[0];
 	f->sym.function = fr[n - 1].function;
 	f->sym.file = fr[n - 1].file;
 	f->sym.line = fr[n - 1].line;
+	f->sym.entity = fr[n - 1].entity;
 	f->sym.inlined = 0;
 }
 
@@ -264,9 +271,10 @@ struct fbuild {
 	const struct sf_fthread **th;
 	const struct sf_thread **rec;
 	size_t nth;
-	struct fraw *raw; /* distinct addresses */
+	struct fraw *raw; /* distinct (address, generation) pairs */
 	size_t nraw;
-	struct umap by_addr; /* addr -> raw index */
+	size_t *by_addr;     /* open addressing: raw index + 1 by (addr, gen), 0 empty */
+	size_t by_addr_cap;  /* 0 or a power of 2 */
 	struct umap by_off;  /* image offset of a struct sf_func -> merged function */
 	struct fagg *agg;    /* merged functions */
 	size_t nagg;
@@ -289,6 +297,54 @@ static int64_t start_ns(const struct fbuild *b, uint64_t start)
 	double rel = ((double)start - (double)b->fp->tick0) * b->ratio;
 
 	return (int64_t)llround(rel) + (int64_t)b->fp->mono0 - (int64_t)b->p->start_ns;
+}
+
+static uint64_t raw_hash(uint64_t addr, uint32_t gen)
+{
+	return umix(addr ^ ((uint64_t)gen * 0x9e3779b97f4a7c15ull));
+}
+
+/* The by_addr slot of (addr, gen): holding its raw index + 1, or 0 where
+ * it belongs. by_addr_cap must be > 0. */
+static size_t *raw_slot(const struct fbuild *b, uint64_t addr, uint32_t gen)
+{
+	size_t mask = b->by_addr_cap - 1, i;
+
+	for (i = raw_hash(addr, gen) & mask; b->by_addr[i]; i = (i + 1) & mask) {
+		const struct fraw *f = &b->raw[b->by_addr[i] - 1];
+
+		if (f->addr == addr && f->gen == gen)
+			break;
+	}
+	return &b->by_addr[i];
+}
+
+/* Index in raw of (addr, gen), SIZE_MAX when absent. */
+static size_t raw_find(const struct fbuild *b, uint64_t addr, uint32_t gen)
+{
+	size_t v = b->by_addr_cap ? *raw_slot(b, addr, gen) : 0;
+
+	return v ? v - 1 : SIZE_MAX;
+}
+
+/* Room for one more entry in by_addr (kept at most half full). */
+static int raw_reserve(struct fbuild *b)
+{
+	size_t cap = b->by_addr_cap ? b->by_addr_cap * 2 : 256, *old = b->by_addr, ocap = b->by_addr_cap;
+
+	if ((b->nraw + 1) * 2 <= b->by_addr_cap)
+		return 0;
+	b->by_addr = calloc(cap, sizeof(*b->by_addr));
+	if (!b->by_addr) {
+		b->by_addr = old;
+		return -ENOMEM;
+	}
+	b->by_addr_cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			*raw_slot(b, b->raw[old[i] - 1].addr, b->raw[old[i] - 1].gen) = old[i];
+	free(old);
+	return 0;
 }
 
 static int collect_threads(struct fbuild *b)
@@ -333,20 +389,18 @@ static int collect_funcs(struct fbuild *b)
 
 		for (const struct sf_func *fe = session_at(b->s, b->th[t]->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
 		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++) {
-			size_t *slot = umap_get(&b->by_addr, fe->addr ? fe->addr : 1, 1);
-
-			if (!slot)
-				return -ENOMEM;
-			if (*slot != SIZE_MAX)
+			if (raw_find(b, fe->addr, fe->gen) != SIZE_MAX)
 				continue;
+			if (raw_reserve(b))
+				return -ENOMEM;
 			if (b->nraw == cap) {
 				struct fraw *nr = realloc(b->raw, (cap = cap ? cap * 2 : 64) * sizeof(*nr));
 				if (!nr)
 					return -ENOMEM;
 				b->raw = nr;
 			}
-			*slot = b->nraw;
-			b->raw[b->nraw++] = (struct fraw){.addr = fe->addr};
+			b->raw[b->nraw] = (struct fraw){.addr = fe->addr, .gen = fe->gen};
+			*raw_slot(b, fe->addr, fe->gen) = ++b->nraw;
 		}
 	}
 	if ((err = report_modmap_new(b->r, b->s, b->p, &mm)))
@@ -354,7 +408,8 @@ static int collect_funcs(struct fbuild *b)
 	for (size_t i = 0; i < b->nraw; i++)
 		fraw_symbolize(b->r, &b->raw[i], mm);
 
-	/* The same module file and offset is one function. */
+	/* The same module file and offset is one function, and so are the
+	 * variants of one constructor (fraw_cmp). */
 	order = calloc(b->nraw ? b->nraw : 1, sizeof(*order));
 	b->agg = calloc(b->nraw ? b->nraw : 1, sizeof(*b->agg));
 	if (!order || !b->agg) {
@@ -393,10 +448,14 @@ static int sum_funcs(struct fbuild *b)
 
 		for (const struct sf_func *fe = session_at(b->s, b->th[t]->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
 		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++) {
-			size_t *slot = umap_get(&b->by_addr, fe->addr ? fe->addr : 1, 0);
-			size_t id = b->raw[*slot].id, *o;
-			struct fagg *a = &b->agg[id];
+			size_t ri = raw_find(b, fe->addr, fe->gen), id, *o;
+			struct fagg *a;
 			unsigned shift = fe->hist_shift < 32 ? fe->hist_shift : 31;
+
+			if (ri == SIZE_MAX)
+				continue; /* changed since collect_funcs: a live image */
+			id = b->raw[ri].id;
+			a = &b->agg[id];
 
 			o = umap_get(&b->by_off, (uint64_t)((const char *)fe - (const char *)b->s->base), 1);
 			if (!o)
@@ -756,6 +815,47 @@ static int finish_tree(struct fbuild *b)
 	return 0;
 }
 
+/* nested[v] = 1 when node v's function is already active on v's path
+ * (an ancestor node has the same function): its calls are recursive and
+ * their time is inside that ancestor's. A depth-first walk keeping how
+ * many times each function is on the current path; iterative, since a
+ * path can be --max-call-depth deep. */
+static int mark_nested(const struct rfuncs *F, unsigned char *nested)
+{
+	uint32_t *active = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*active));
+	size_t *stack = malloc(F->nnodes * sizeof(*stack)), *next = calloc(F->nnodes, sizeof(*next));
+	size_t sp = 0;
+
+	if (!active || !stack || !next) {
+		free(active);
+		free(stack);
+		free(next);
+		return -ENOMEM;
+	}
+	stack[sp++] = 0;
+	while (sp) {
+		size_t v = stack[sp - 1];
+		const struct rfnode *n = &F->nodes[v];
+
+		if (next[v] < n->nkids) {
+			size_t k = n->kids[next[v]++];
+			size_t fn = F->nodes[k].func;
+
+			nested[k] = active[fn] > 0;
+			active[fn]++;
+			stack[sp++] = k; /* a tree: each node is pushed once, sp <= nnodes */
+			continue;
+		}
+		if (v)
+			active[n->func]--;
+		sp--;
+	}
+	free(active);
+	free(stack);
+	free(next);
+	return 0;
+}
+
 /* Callers and callees of each function, from the shown tree. */
 static int make_edges(struct rfuncs *F)
 {
@@ -763,11 +863,13 @@ static int make_edges(struct rfuncs *F)
 	struct rfedge *e = NULL;
 	size_t ne = 0, cap = 0;
 	size_t *nin, *nout;
+	unsigned char *nested;
 	int err = -ENOMEM;
 
 	nin = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*nin));
 	nout = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*nout));
-	if (!nin || !nout)
+	nested = calloc(F->nnodes ? F->nnodes : 1, 1);
+	if (!nin || !nout || !nested || mark_nested(F, nested))
 		goto out;
 	/* e[k].func is the callee; caller kept in a parallel array. */
 	size_t *from = NULL;
@@ -795,7 +897,13 @@ static int make_edges(struct rfuncs *F)
 			*slot = ne++;
 		}
 		e[*slot].calls += n->calls;
-		e[*slot].total_ns += n->total_ns;
+		/* Like a function's total: an activation's time counts at the
+		 * outermost one only, else fib's "called by fib" adds each
+		 * level's time again, many times the run's length. */
+		if (nested[v])
+			e[*slot].recursive += n->calls;
+		else
+			e[*slot].total_ns += n->total_ns;
 	}
 	for (size_t k = 0; k < ne; k++) {
 		nin[e[k].func]++;
@@ -811,7 +919,8 @@ static int make_edges(struct rfuncs *F)
 	for (size_t k = 0; k < ne; k++) {
 		struct rfunc *callee = &F->funcs[e[k].func];
 
-		callee->callers[callee->ncallers++] = (struct rfedge){from[k], e[k].calls, e[k].total_ns};
+		callee->callers[callee->ncallers++] = e[k];
+		callee->callers[callee->ncallers - 1].func = from[k];
 		if (from[k] != RF_ROOT) {
 			struct rfunc *caller = &F->funcs[from[k]];
 			caller->callees[caller->ncallees++] = e[k];
@@ -828,6 +937,7 @@ out:
 	free(e);
 	free(nin);
 	free(nout);
+	free(nested);
 	umap_free(&em);
 	return err;
 }
@@ -891,7 +1001,14 @@ static struct rfthread *thread_add(struct rfuncs *F, size_t *cap)
 }
 
 /* Per thread: the earlier owners of each record (logged at their exit),
- * then its current owner, whose figures are the record's less theirs. */
+ * then its current owner, whose figures are the record's less theirs.
+ * An owner logs itself when it starts to exit, and the program's TSD
+ * destructors may run instrumented code after that: those trailing calls
+ * are the record's, past every log. When the record's owner has exited
+ * (state EXITING: no one claimed it since) and the latest log is that
+ * owner's tid, they are the same thread's and go to its row. A record
+ * claimed again (USED) has a new owner, even one whose tid the kernel
+ * reused: then the rest is the new owner's. */
 static int make_threads(struct fbuild *b)
 {
 	struct rfuncs *F = b->F;
@@ -903,7 +1020,7 @@ static int make_threads(struct fbuild *b)
 		uint64_t calls = 0, ticks = 0, ocalls = 0, oticks = 0;
 		sf_off root = th->nodes + sizeof(*c);
 		struct rfthread *rt;
-		size_t guard = 0;
+		size_t guard = 0, latest = SIZE_MAX;
 
 		for (const struct sf_func *fe = session_at(b->s, th->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
 		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++)
@@ -922,6 +1039,8 @@ static int make_threads(struct fbuild *b)
 		     o = session_at(b->s, o->next, sizeof(*o)), guard++) {
 			if (!(rt = thread_add(F, &cap)))
 				return -ENOMEM;
+			if (latest == SIZE_MAX)
+				latest = F->nthreads - 1;
 			rt->tid = o->tid;
 			memcpy(rt->name, o->name, SF_NAME_LEN);
 			rt->name[SF_NAME_LEN - 1] = 0;
@@ -932,6 +1051,13 @@ static int make_threads(struct fbuild *b)
 		}
 		if (calls <= ocalls)
 			continue;
+		if (latest != SIZE_MAX && F->threads[latest].tid == b->rec[t]->tid &&
+		    __atomic_load_n(&b->rec[t]->state, __ATOMIC_ACQUIRE) == SF_THREAD_EXITING) {
+			rt = &F->threads[latest];
+			rt->calls += calls - ocalls;
+			rt->total_ns += tick_ns(b, ticks > oticks ? ticks - oticks : 0);
+			continue;
+		}
 		if (!(rt = thread_add(F, &cap)))
 			return -ENOMEM;
 		rt->tid = b->rec[t]->tid;
@@ -977,7 +1103,7 @@ static void build_free(struct fbuild *b)
 	free(b->agg);
 	free(b->first);
 	free(b->tree);
-	umap_free(&b->by_addr);
+	free(b->by_addr);
 	umap_free(&b->by_off);
 	umap_free(&b->tree_map);
 	umap_free(&b->node_map);

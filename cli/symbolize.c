@@ -17,6 +17,8 @@
  */
 #include "symbolize.h"
 
+#include "names.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -27,10 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* libstdc++'s demangler (the launcher links -lstdc++); declared here
- * rather than through <cxxabi.h>, which is C++ only. */
-char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* Frames kept per address. Real inline nesting is a handful deep; the cap
  * only bounds the stack buffer, deeper chains lose their outer frames. */
@@ -156,16 +154,16 @@ static const char *symbolize_intern(struct symbolizer *s, const char *str)
 	return copy;
 }
 
-/* A mangled C++ name demangled, anything else as is; pooled either way. */
-static const char *symbolize_name(struct symbolizer *s, const char *raw)
+/* A mangled C++ name demangled, anything else as is; pooled either way.
+ * *entity (may be NULL) gets sym_frame.entity for it. */
+static const char *symbolize_name(struct symbolizer *s, const char *raw, const char **entity)
 {
-	const char *name;
-	char *plain;
-	int status = -1;
+	char unversioned[512], canon[1024], *plain, *marked = NULL;
+	const char *name, *at;
+	enum names_variant v;
 
-	char unversioned[512];
-	const char *at;
-
+	if (entity)
+		*entity = NULL;
 	if (!raw || !*raw)
 		return NULL;
 	/* Symbol-table names may carry a version: __libc_start_main@@GLIBC_2.34. */
@@ -175,10 +173,17 @@ static const char *symbolize_name(struct symbolizer *s, const char *raw)
 		unversioned[at - raw] = 0;
 		raw = unversioned;
 	}
-	if (raw[0] != '_' || raw[1] != 'Z')
+	plain = names_demangle(raw);
+	if (!plain)
 		return symbolize_intern(s, raw);
-	plain = __cxa_demangle(raw, NULL, NULL, &status);
-	name = symbolize_intern(s, status == 0 && plain ? plain : raw);
+	v = names_variant(raw, canon, sizeof(canon));
+	/* D0 demangles like D1, but it is another function (it also frees). */
+	if (v == NAMES_DELETING && asprintf(&marked, "%s [deleting]", plain) < 0)
+		marked = NULL;
+	name = symbolize_intern(s, marked ? marked : plain);
+	if (entity && v == NAMES_STRUCTOR)
+		*entity = symbolize_intern(s, canon);
+	free(marked);
 	free(plain);
 	return name;
 }
@@ -368,27 +373,6 @@ int symbolizer_module_count(const struct symbolizer *s)
 
 /* ---- DWARF ---- */
 
-static const char *symbolize_die_name(struct symbolizer *s, Dwarf_Die *die)
-{
-	Dwarf_Attribute attr;
-	const char *name = NULL;
-
-	/* A mangled linkage name demangles to the qualified name and
-	 * signature (ns::f(int)) where DW_AT_name says just f. Any other
-	 * linkage name is an asm label (glibc's __GI___qsort_r for
-	 * __qsort_r), worse than the source name. The _integrate lookups
-	 * follow DW_AT_abstract_origin and DW_AT_specification: an inlined
-	 * or out-of-line instance carries no name of its own. */
-	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
-	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
-		name = dwarf_formstring(&attr);
-	if (name && strncmp(name, "_Z", 2) != 0)
-		name = NULL;
-	if (!name && dwarf_attr_integrate(die, DW_AT_name, &attr))
-		name = dwarf_formstring(&attr);
-	return symbolize_name(s, name);
-}
-
 static int sym_entry_cmp(const void *a, const void *b)
 {
 	const struct sym_entry *x = a, *y = b;
@@ -435,7 +419,9 @@ static void symbolize_load_syms(struct sym_module *m)
 			m->syms[i].hi = i + 1 < m->nsyms ? m->syms[i + 1].lo : m->syms[i].lo + 1;
 }
 
-static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, uint64_t pc)
+/* The raw (mangled, maybe versioned) name of the function symbol holding
+ * pc; NULL when none. Owned by libdwfl. */
+static const char *symbolize_symbol_raw(struct sym_module *m, uint64_t pc)
 {
 	GElf_Off off;
 	GElf_Sym sym;
@@ -446,7 +432,7 @@ static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, 
 	if (!m->nsyms)
 		/* .symtab when the file or its debug file has one, else .dynsym
 		 * (or the MiniDebugInfo .gnu_debugdata). */
-		return symbolize_name(s, dwfl_module_addrinfo(m->dwmod, pc, &off, &sym, NULL, NULL, NULL));
+		return dwfl_module_addrinfo(m->dwmod, pc, &off, &sym, NULL, NULL, NULL);
 	/* The last entry with lo <= pc; among equal lo, the best-ranked one
 	 * comes first, so step back to it. */
 	hi = m->nsyms;
@@ -465,7 +451,7 @@ static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, 
 	/* Nested or overlapping symbols: the nearest start that holds pc. */
 	for (size_t k = lo + 1; k-- > 0;) {
 		if (pc < m->syms[k].hi)
-			return symbolize_name(s, m->syms[k].name);
+			return m->syms[k].name;
 		if (lo - k > 8)
 			break;
 	}
@@ -538,6 +524,118 @@ static Dwarf_Die *symbolize_cu(struct sym_module *m, uint64_t pc, Dwarf_Addr *bi
 		if (pc - *bias < m->cus[k].hi)
 			return m->cus[k].cu;
 	return NULL;
+}
+
+static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, uint64_t pc, const char **entity)
+{
+	return symbolize_name(s, symbolize_symbol_raw(m, pc), entity);
+}
+
+/* ---- DWARF ---- */
+
+/* The mangled DW_AT_linkage_name of die, NULL when it has none. Any
+ * other linkage name is an asm label (glibc's __GI___qsort_r for
+ * __qsort_r), worse than the source name. The _integrate lookups follow
+ * DW_AT_abstract_origin and DW_AT_specification: an inlined or
+ * out-of-line instance carries no name of its own. */
+static const char *symbolize_die_linkage(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		name = dwarf_formstring(&attr);
+	return name && !strncmp(name, "_Z", 2) ? name : NULL;
+}
+
+/* The DIE a function instance stands for: abstract origins and
+ * specifications followed to the end (the declaration in its scope). */
+static Dwarf_Off symbolize_die_decl(Dwarf_Die *die)
+{
+	Dwarf_Die cur = *die, next;
+	Dwarf_Attribute attr;
+
+	for (int i = 0; i < 8; i++) {
+		if ((dwarf_attr(&cur, DW_AT_abstract_origin, &attr) || dwarf_attr(&cur, DW_AT_specification, &attr)) &&
+		    dwarf_formref_die(&attr, &next)) {
+			cur = next;
+			continue;
+		}
+		break;
+	}
+	return dwarf_dieoffset(&cur);
+}
+
+struct symbolize_outline {
+	Dwarf_Off decl;
+	Dwarf_Addr low;
+	int found;
+};
+
+static int symbolize_outline_cb(Dwarf_Die *fn, void *arg)
+{
+	struct symbolize_outline *o = arg;
+	Dwarf_Addr low;
+
+	if (dwarf_lowpc(fn, &low) == 0 && symbolize_die_decl(fn) == o->decl) {
+		o->low = low;
+		o->found = 1;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+/* A mangled name for die from the symbol table, where DWARF has none
+ * (gcc gives lambdas, functions of an anonymous namespace and
+ * __static_initialization_and_destruction_0 only DW_AT_name). The
+ * symbol is the one holding pc for the real function, or the
+ * out-of-line copy's for an inlined one (-finstrument-functions always
+ * makes one: the hooks take the function's address). Accepted when it
+ * demangles to a name containing DW_AT_name; the clone suffix
+ * (.constprop.0) is cut: DWARF's names have none either. */
+static const char *symbolize_die_symbol(struct sym_module *sm, Dwarf_Die *die, Dwarf_Die *cudie, uint64_t pc,
+					Dwarf_Addr bias, const char *plain, char *buf, size_t len)
+{
+	const char *raw = NULL, *dot;
+	char *dem;
+	int ok;
+
+	if (dwarf_tag(die) == DW_TAG_subprogram) {
+		raw = symbolize_symbol_raw(sm, pc);
+	} else if (cudie) {
+		struct symbolize_outline o = {.decl = symbolize_die_decl(die)};
+
+		dwarf_getfuncs(cudie, symbolize_outline_cb, &o, 0);
+		if (o.found)
+			raw = symbolize_symbol_raw(sm, o.low + bias);
+	}
+	if (!raw || strncmp(raw, "_Z", 2))
+		return NULL;
+	dot = strpbrk(raw, ".@");
+	if ((size_t)(dot ? dot - raw : (ptrdiff_t)strlen(raw)) >= len)
+		return NULL;
+	snprintf(buf, len, "%.*s", (int)(dot ? dot - raw : (ptrdiff_t)strlen(raw)), raw);
+	dem = names_demangle(buf);
+	ok = dem && (!plain || strstr(dem, plain));
+	free(dem);
+	return ok ? buf : NULL;
+}
+
+/* The name of a function DIE as c++filt prints its linkage name. */
+static const char *symbolize_die_name(struct symbolizer *s, struct sym_module *sm, Dwarf_Die *die, Dwarf_Die *cudie,
+				      uint64_t pc, Dwarf_Addr bias, const char **entity)
+{
+	const char *name = symbolize_die_linkage(die), *plain = NULL;
+	Dwarf_Attribute attr;
+	char buf[1024];
+
+	if (name)
+		return symbolize_name(s, name, entity);
+	if (dwarf_attr_integrate(die, DW_AT_name, &attr))
+		plain = dwarf_formstring(&attr);
+	name = symbolize_die_symbol(sm, die, cudie, pc, bias, plain, buf, sizeof(buf));
+	return symbolize_name(s, name ? name : plain, entity);
 }
 
 /* The line table's file and line for pc: the innermost source position,
@@ -630,7 +728,7 @@ static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64
 		if (!symbolize_is_function(die))
 			continue;
 		f[n] = base;
-		f[n].function = symbolize_die_name(s, die);
+		f[n].function = symbolize_die_name(s, sm, die, cudie, pc, bias, &f[n].entity);
 		f[n].inlined = tag == DW_TAG_inlined_subroutine;
 		if (!callee)
 			symbolize_srcline(s, sm, pc, &f[n]);
@@ -639,7 +737,7 @@ static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64
 		if (tag == DW_TAG_subprogram) {
 			/* An artificial or nameless DIE: the symbol still has one. */
 			if (!f[n].function)
-				f[n].function = symbolize_symbol(s, sm, pc);
+				f[n].function = symbolize_symbol(s, sm, pc, &f[n].entity);
 			n++;
 			break;
 		}
@@ -672,7 +770,7 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struc
 	if (!m->dwmod)
 		return 1;
 	if (key & 2) {
-		f->function = symbolize_symbol(s, m, pc);
+		f->function = symbolize_symbol(s, m, pc, &f->entity);
 		return 1;
 	}
 	n = symbolize_inlines(s, m, pc, f, cap);
@@ -681,7 +779,7 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struc
 	/* No DWARF (stripped, no debug file found) or no function DIE there
 	 * (assembly): the symbol table names the function, and a line table
 	 * without DIEs may still give the place. */
-	f->function = symbolize_symbol(s, m, pc);
+	f->function = symbolize_symbol(s, m, pc, &f->entity);
 	symbolize_srcline(s, m, pc, f);
 	return 1;
 }

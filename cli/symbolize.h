@@ -7,6 +7,10 @@
  * several frames, innermost first, so a report shows the call chain the
  * source has even where the binary has none.
  *
+ * Names are as c++filt prints them, with parameters, wherever they come
+ * from (DWARF or the symbol table); a deleting destructor (D0) says so:
+ * "geo::Circle::~Circle() [deleting]".
+ *
  * One symbolizer per process image; not thread safe. Strings handed out
  * are interned and live until symbolizer_free.
  */
@@ -23,6 +27,10 @@ struct sym_frame {
 	uint64_t address;     /* the address asked for */
 	uint64_t offset;      /* address - module load bias (0 if no module) */
 	int inlined;          /* 1: this function was inlined into the next frame */
+	const char *entity;   /* a constructor's or destructor's mangled name with
+	                         the variant folded (C2 -> C1, D2 -> D1): equal for
+	                         the complete- and base-object copies gcc emits of
+	                         one of them; NULL for any other function */
 };
 
 struct symbolizer;
