@@ -139,7 +139,12 @@ $(B)/progs/libfi_%.so: tests/progs/plugin/fi_%.c
 $(B)/progs/early_threads: tests/progs/early_threads.c $(B)/progs/libearly.so $(B)/progs/libplugin.so
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(B)/progs -Wl,--no-as-needed -learly -Wl,--as-needed -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags -lpthread -ldl
-PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/plugin/*.c))
+# A C++ plugin: C programs dlopen it RTLD_LOCAL.
+$(B)/progs/lib%.so: tests/progs/plugin/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/plugin/*.c)) \
+           $(patsubst tests/progs/plugin/%.cc,$(B)/progs/lib%.so,$(wildcard tests/progs/plugin/*.cc))
 
 # $(1): variant. Same flags as PROG_CFLAGS but the optimization.
 define fi_variant

@@ -145,6 +145,26 @@ EXPORT int setcontext(const ucontext_t *to)
  */
 typedef void *(*begin_catch_fn)(void *);
 
+/*
+ * The C++ runtime's own. Not always in the global scope: a C program
+ * that dlopens a C++ library RTLD_LOCAL has libstdc++ only in that
+ * library's scope, yet the library's references bind to ours (we are
+ * global): then it is found by its name among the loaded objects.
+ */
+NI static begin_catch_fn jmp_real_begin_catch(void)
+{
+	static const char *const libs[] = {"libstdc++.so.6", "libc++abi.so.1", "libc++.so.1"};
+	void *f = dlsym(RTLD_NEXT, "__cxa_begin_catch");
+
+	for (size_t i = 0; !f && i < sizeof(libs) / sizeof(libs[0]); i++) {
+		void *h = dlopen(libs[i], RTLD_LAZY | RTLD_NOLOAD);
+
+		if (h)
+			f = dlsym(h, "__cxa_begin_catch");
+	}
+	return (begin_catch_fn)f;
+}
+
 EXPORT void *__cxa_begin_catch(void *exc);
 EXPORT void *__cxa_begin_catch(void *exc)
 {
@@ -152,7 +172,9 @@ EXPORT void *__cxa_begin_catch(void *exc)
 	begin_catch_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
 
 	if (unlikely(!r)) {
-		r = (begin_catch_fn)dlsym(RTLD_NEXT, "__cxa_begin_catch");
+		r = jmp_real_begin_catch();
+		if (!r)
+			__builtin_trap(); /* a catch with no C++ runtime loaded: impossible */
 		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
 	}
 	func_catch((uintptr_t)__builtin_frame_address(0), (uintptr_t)__builtin_return_address(0));

@@ -113,3 +113,13 @@ Test(e2e_sacred, children_past_the_process_slots_leave_the_parent_alone, .timeou
 	cr_assert(eq(i64, blocks, 10), "10 blocks");
 	tu_run_free(&r);
 }
+
+Test(e2e_sacred, cxx_library_loaded_locally_by_a_c_program_catches)
+{
+	struct tu_run r;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("dlopen_cxx")));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "caught=100\n"), "the library's own catch handlers ran");
+	tu_run_free(&r);
+}
