@@ -11,61 +11,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "closeout.h"
-#include "func.h"
-#include "image.h"
-#include "session.h"
-
-#define LO 0x100000ul
-#define HI 0x900000ul
-#define AT(depth) (0x800000ul - 0x100ul * (depth))
-
-static struct session sess;
+#include "funcharness.h"
 
 static void start(uint64_t hook, uint64_t inner)
 {
-	uint32_t idx;
-
-	cr_assert(eq(int, session_create(&sess, 64u << 20), 0), "session image created");
-	image_use(sess.base);
-	memset(&agent, 0, sizeof(agent));
-	agent.proc = image_register_process(getpid(), getppid(), -1, 0, &idx);
-	cr_assert(ne(ptr, agent.proc, NULL), "process registered");
-	memset(&ts, 0, sizeof(ts));
-	ts.rec = image_ptr(image_alloc(sizeof(struct sf_thread)));
-	cr_assert(ne(ptr, ts.rec, NULL), "thread record allocated");
-	/* The launcher finds the thread through the process's list. */
-	agent.proc->threads = image_off(ts.rec);
-	ts.state = TS_READY;
-	func_test_init(64, 0, hook, inner, LO, HI);
+	fh_start(64, 0, hook, inner);
 }
 
 static void stop(void)
 {
-	func_test_reset_thread();
-	session_close(&sess);
-}
-
-static void enter(uint64_t fn, uintptr_t csp, uint64_t t)
-{
-	func_test_now = t;
-	func_enter(fn, csp);
-}
-
-static void leave(uint64_t fn, uintptr_t csp, uint64_t t)
-{
-	func_test_now = t;
-	func_exit(fn, csp);
-}
-
-static struct sf_func *fe_of(uint64_t fn)
-{
-	for (struct sf_func *fe = image_ptr(ft.th->funcs); fe; fe = image_ptr(fe->next))
-		if (fe->addr == fn)
-			return fe;
-	cr_assert(0, "no entry for %#lx", (unsigned long)fn);
-	return NULL;
+	fh_stop();
 }
 
 /* main -> a -> b, with b calling leaf twice and main recursing into a
@@ -100,6 +56,7 @@ static void take(struct fig *out)
 		struct sf_func *fe = fe_of(fns[i]);
 		uint32_t h = 0;
 
+		cr_assert(ne(ptr, fe, NULL), "an entry for %#lx", (unsigned long)fns[i]);
 		for (unsigned b = 0; b < SF_FH_BUCKETS; b++)
 			h += fe->hist[b];
 		out[i] = (struct fig){fe->calls, fe->recursive, fe->total, fe->self, fe->min, fe->max, fe->incl_allocs,

@@ -14,73 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
-#include "func.h"
-#include "image.h"
+#include "funcharness.h"
 #include "options.h"
 #include "report.h"
 #include "session.h"
 
-/* The thread's stack in these tests: frame addresses go down from TOP. */
-#define LO 0x100000ul
-#define HI 0x900000ul
-#define TOP 0x800000ul
-#define AT(depth) (TOP - 0x100ul * (depth))
-
-static struct session sess;
-
-static void start(uint32_t max_depth, uint64_t min_ticks, uint64_t hook, uint64_t inner)
-{
-	uint32_t idx;
-
-	cr_assert(eq(int, session_create(&sess, 64u << 20), 0), "session image created");
-	image_use(sess.base);
-	memset(&agent, 0, sizeof(agent));
-	agent.set.sample_rate = 1.0;
-	agent.proc = image_register_process(getpid(), getppid(), -1, 0, &idx);
-	cr_assert(ne(ptr, agent.proc, NULL), "process registered");
-	memset(&ts, 0, sizeof(ts));
-	ts.rec = image_ptr(image_alloc(sizeof(struct sf_thread)));
-	cr_assert(ne(ptr, ts.rec, NULL), "thread record allocated");
-	ts.state = TS_READY;
-	func_test_init(max_depth, min_ticks, hook, inner, LO, HI);
-}
-
 static void setup(void)
 {
-	start(64, 0, 0, 0);
+	fh_start(64, 0, 0, 0);
 }
 
-static void teardown(void)
-{
-	func_test_reset_thread();
-	session_close(&sess);
-}
+TestSuite(func, .init = setup, .fini = fh_stop);
 
-TestSuite(func, .init = setup, .fini = teardown);
-
-static void enter(uint64_t fn, uintptr_t csp, uint64_t t)
-{
-	func_test_now = t;
-	func_enter(fn, csp);
-}
-
-static void leave(uint64_t fn, uintptr_t csp, uint64_t t)
-{
-	func_test_now = t;
-	func_exit(fn, csp);
-}
-
-static struct sf_func *fe_of(uint64_t fn)
-{
-	cr_assert(ne(ptr, ft.th, NULL), "the thread has function state");
-	for (struct sf_func *fe = image_ptr(ft.th->funcs); fe; fe = image_ptr(fe->next))
-		if (fe->addr == fn)
-			return fe;
-	return NULL;
-}
-
-/* The tree's nodes, in the order they were made (root first). */
 static size_t nodes(struct sf_fnode **out, size_t max)
 {
 	size_t n = 0;
