@@ -57,7 +57,7 @@ static inline unsigned trace_drop_agent_frames(uint64_t *ips, unsigned n, unsign
  * against ~3 us for one step-by-step unwind of 16 frames); a thread that
  * unwinds often enough to pay for the cache gets it.
  */
-#define TRACE_SLOW_CAPTURES 32u
+#define TRACE_SLOW_CAPTURES 16u
 
 /* unw_step from uc (a signal's context when signal_frame), at most max
  * frames into ips. Returns the depth. */
