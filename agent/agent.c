@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,11 +322,18 @@ NI static void read_comm(int tid, char *name)
 NI void agent_thread_exit(void)
 {
 	struct sf_thread *r = ts.rec;
+	char name[17] = {0}; /* PR_GET_NAME: up to 16 bytes, NUL included */
 
 	if (ts.state != TS_READY || !r || r == &fallback_rec)
 		return;
 	heap_flush(&ts);
-	read_comm(r->tid, r->name);
+	/* Our own name: one prctl, not a /proc open, read and close. */
+	if (prctl(PR_GET_NAME, (unsigned long)name, 0, 0, 0) == 0) {
+		memset(r->name, 0, SF_NAME_LEN);
+		memcpy(r->name, name, strnlen(name, SF_NAME_LEN - 1));
+	} else {
+		read_comm(r->tid, r->name);
+	}
 	cpu_thread_exit(r);
 	func_thread_exit();
 	/* Our record stays ours (late frees still land here) until the kernel

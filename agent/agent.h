@@ -79,6 +79,8 @@ struct tstate {
 	uintptr_t stack_lo, stack_hi; /* the thread's own stack; 0: unknown */
 	uint8_t in_unwind;        /* inside libunwind (trace_capture): a signal
 	                             handler must not unwind this thread again */
+	uint32_t captures;        /* stacks unwound by this thread (trace.h: the
+	                             first ones take libunwind's slow path) */
 };
 
 extern __thread struct tstate ts;

@@ -1,7 +1,10 @@
 #include "cpu.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -17,12 +20,17 @@
 #include "sigown.h"
 #include "trace.h"
 
-/* Its address is the sigev_value of our timers: how the handler tells our
- * SIGPROFs from anyone else's. */
+#define CPU_PAGE 4096 /* x86-64 */
+
+/* Its address is the sigev_value of our POSIX timers: how the handler
+ * tells their signals from anyone else's. */
 static const char cpu_cookie = 1;
 
 static struct {
 	unsigned hz;         /* in effect; 0: sampling off */
+	int sig;             /* the sampling signal; 0: none */
+	int perf;            /* atomic: new threads try a perf event first */
+	uint64_t period;     /* ns of thread CPU time per sample */
 	int aside;           /* atomic: stepped aside for good */
 	uint32_t flags;      /* atomic: SF_CPU_* so far; a fork child inherits them */
 	int warm;            /* libunwind used once (see cpu_thread_init) */
@@ -32,6 +40,7 @@ static struct {
 struct cpu_tls {
 	int pid;
 	struct sf_cpu_thread *c;  /* NULL: not sampled */
+	uint64_t base_ns;         /* thread CPU time accounted for (perf events) */
 	struct tstate slab;       /* trace slab of the handler (never the hooks') */
 };
 
@@ -70,6 +79,7 @@ NI struct sf_cpu_proc *cpu_proc(void)
 		return NULL;
 	cp = image_ptr(mine);
 	cp->hz = cpu.hz;
+	cp->signal = cpu.sig;
 	cp->flags = __atomic_load_n(&cpu.flags, __ATOMIC_RELAXED);
 	cp->dump_signal = agent.set.dump_signal;
 	if (__atomic_load_n(&cpu.aside, __ATOMIC_RELAXED))
@@ -84,51 +94,150 @@ NI int cpu_sampling(void)
 	return cpu.hz && !__atomic_load_n(&cpu.aside, __ATOMIC_RELAXED);
 }
 
+NI int cpu_signal(void)
+{
+	return cpu.sig;
+}
+
 NI int cpu_own_signal(const siginfo_t *si)
 {
-	return si->si_signo == SIGPROF && si->si_code == SI_TIMER && si->si_value.sival_ptr == &cpu_cookie;
+	if (!cpu.sig || si->si_signo != cpu.sig)
+		return 0;
+	/* A POSIX timer of ours, or a perf event's (fasync: POLL_IN). */
+	return (si->si_code == SI_TIMER && si->si_value.sival_ptr == &cpu_cookie) || si->si_code == POLL_IN;
+}
+
+NI static uint64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+		return 0;
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 /* --- timers ------------------------------------------------------------- */
 
-/* Delete c's timer, once: whoever swaps the id out deletes it, so an id
- * the kernel has handed out again is never touched. */
+/* Delete c's timer or perf event, once: whoever swaps it out of the
+ * record deletes it, so an id the kernel has handed out again (or an
+ * address mapped again) is never touched. */
 NI static void timer_drop(struct sf_cpu_thread *c)
 {
 	int t = __atomic_exchange_n(&c->timer, 0, __ATOMIC_SEQ_CST);
+	uint64_t page = __atomic_exchange_n(&c->perf_page, 0, __ATOMIC_SEQ_CST);
 
 	if (t)
 		syscall(SYS_timer_delete, t - 1);
+	/* The mapping holds the event's last reference: this frees it. */
+	if (page)
+		syscall(SYS_munmap, (uintptr_t)page, CPU_PAGE);
 }
 
-NI static void timer_arm(struct sf_cpu_thread *c)
+NI static void count_thread(int perf)
+{
+	struct sf_cpu_proc *cp = cpu_proc();
+
+	if (cp)
+		__atomic_fetch_add(perf ? &cp->perf_threads : &cp->timer_threads, 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A software task-clock perf event of the calling thread, sampling every
+ * period of its CPU time, its overflow signalled with cpu.sig to this
+ * thread (fasync: F_SETSIG, F_SETOWN_EX). Nothing is charged to the
+ * program's RLIMIT_SIGPENDING while no signal is pending, unlike a POSIX
+ * timer's preallocated signal (see docs/architecture.md). The descriptor
+ * is closed at once: a one-page mapping of the event keeps it alive, so
+ * the program has no descriptor of ours. User time only (exclude_kernel,
+ * what perf_event_paranoid 2 allows): the signal is raised while the
+ * thread runs in user mode, so it never interrupts a system call.
+ * 0, or -errno.
+ */
+NI static int perf_arm(struct sf_cpu_thread *c, int tid)
+{
+	struct perf_event_attr a;
+	struct f_owner_ex own = {F_OWNER_TID, tid};
+	long fd, page;
+	int err = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_TASK_CLOCK;
+	a.sample_period = cpu.period;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Owner and signal before O_ASYNC: the first overflow must not be
+	 * a plain SIGIO to the whole process. */
+	if (syscall(SYS_fcntl, fd, F_SETOWN_EX, &own) || syscall(SYS_fcntl, fd, F_SETSIG, cpu.sig) ||
+	    syscall(SYS_fcntl, fd, F_SETFL, O_ASYNC))
+		err = -errno;
+	page = err ? -1 : syscall(SYS_mmap, NULL, CPU_PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (!err && page == -1)
+		err = -errno;
+	syscall(SYS_close, fd);
+	if (err)
+		return err;
+	__atomic_store_n(&c->perf_page, (uint64_t)page, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* A POSIX timer on the calling thread's CPU clock, signalling cpu.sig to
+ * it (the fallback where perf events are not allowed). 0, or -errno. */
+NI static int posix_arm(struct sf_cpu_thread *c, int tid)
 {
 	struct sigevent ev;
 	struct itimerspec it;
-	uint64_t period = 1000000000ull / cpu.hz;
 	int kid;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.sigev_notify = SIGEV_THREAD_ID;
-	ev.sigev_signo = SIGPROF;
+	ev.sigev_signo = cpu.sig;
 	ev.sigev_value.sival_ptr = (void *)&cpu_cookie;
-	ev._sigev_un._tid = agent_gettid();
+	ev._sigev_un._tid = tid;
 	/* Raw system calls: timer_create is interposed (shim/signal.c). */
-	if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &ev, &kid)) {
+	if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &ev, &kid))
+		return -errno;
+	memset(&it, 0, sizeof(it));
+	it.it_interval.tv_sec = (time_t)(cpu.period / 1000000000u);
+	it.it_interval.tv_nsec = (long)(cpu.period % 1000000000u);
+	it.it_value = it.it_interval;
+	syscall(SYS_timer_settime, kid, 0, &it, NULL);
+	__atomic_store_n(&c->timer, kid + 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* perf_event_open refused for what it is, not for a passing shortage:
+ * no thread of this process tries it again. */
+NI static int perf_refused(int err)
+{
+	return err == -EACCES || err == -ENOENT || err == -ENOSYS || err == -EOPNOTSUPP || err == -EINVAL ||
+	       err == -E2BIG || err == -ENODEV;
+}
+
+NI static void timer_arm(struct sf_cpu_thread *c)
+{
+	int tid = agent_gettid(), err = -ENOSYS;
+
+	ct.base_ns = thread_cpu_ns();
+	if (__atomic_load_n(&cpu.perf, __ATOMIC_RELAXED)) {
+		err = perf_arm(c, tid);
+		if (perf_refused(err))
+			__atomic_store_n(&cpu.perf, 0, __ATOMIC_RELAXED);
+	}
+	if (err && (err = posix_arm(c, tid))) {
 		struct sf_cpu_proc *cp = cpu_proc();
 		if (cp)
 			__atomic_fetch_add(&cp->timer_failures, 1, __ATOMIC_RELAXED);
 		cpu_flag(SF_CPU_TIMER_FAILED);
 		return;
 	}
-	memset(&it, 0, sizeof(it));
-	it.it_interval.tv_sec = (time_t)(period / 1000000000u);
-	it.it_interval.tv_nsec = (long)(period % 1000000000u);
-	it.it_value = it.it_interval;
-	syscall(SYS_timer_settime, kid, 0, &it, NULL);
+	count_thread(!c->timer);
 	/* Pairs with cpu_step_aside: either it sees this timer, or we see
 	 * that it ran (both sides seq_cst). */
-	__atomic_store_n(&c->timer, kid + 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&cpu.aside, __ATOMIC_SEQ_CST))
 		timer_drop(c);
 }
@@ -243,14 +352,27 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 		ips[0] = pc;
 		return 1;
 	}
+	ts.in_unwind = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (ts.captures < TRACE_SLOW_CAPTURES) {
+		/* A thread's first stacks step by step, from the signal's own
+		 * context (see trace.h): frame 0 is the interrupted PC. */
+		ts.captures++;
+		n = trace_step_unwind((unw_context_t *)(uintptr_t)uc, 1, ips, (int)max);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		ts.in_unwind = 0;
+		if (n <= 0) {
+			ips[0] = pc;
+			return 1;
+		}
+		return trace_drop_agent_frames(ips, (unsigned)n, (unsigned)n) ?: 1;
+	}
 	/*
 	 * libunwind's fast path (its per-thread frame cache) from here: our
 	 * frames, the signal trampoline, then the interrupted code, whose
 	 * frame libunwind reports with the exact PC (no "return address - 1"
 	 * after a signal frame). Cut everything above that PC.
 	 */
-	ts.in_unwind = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	n = unw_backtrace((void **)ips, (int)(max + CPU_CAPTURE_SLACK));
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	ts.in_unwind = 0;
@@ -274,18 +396,30 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 
 /* --- the handler ---------------------------------------------------------- */
 
-/* A SIGPROF that is not from our timers: the program's view decides, and
- * the view is SIG_DFL (we let go of anything else), so the program dies
- * by it, as it would have. */
-NI static void foreign_sigprof(void)
+/* A sampling signal that is not the sampler's: the program's view
+ * decides, and the view is SIG_DFL (we let go of anything else), so the
+ * program gets what SIG_DFL does with it, as it would have. */
+NI static void foreign_signal(int sig)
 {
 	cpu_step_aside(SF_CPU_ASIDE_SIGNAL);
-	sigown_drop(SIGPROF);
+	sigown_drop(sig);
 	/* Blocked while we run: delivered, with SIG_DFL, when we return. */
-	syscall(SYS_tgkill, getpid(), agent_gettid(), SIGPROF);
+	syscall(SYS_tgkill, getpid(), agent_gettid(), sig);
 }
 
-NI static void on_sigprof(int sig, siginfo_t *si, void *uc)
+/* Periods of this thread's CPU time since the last sample. */
+NI static uint64_t perf_weight(void)
+{
+	uint64_t now = thread_cpu_ns(), w;
+
+	if (!now || now < ct.base_ns + cpu.period)
+		return 0;
+	w = (now - ct.base_ns) / cpu.period;
+	ct.base_ns += w * cpu.period;
+	return w;
+}
+
+NI static void on_sample(int sig, siginfo_t *si, void *uc)
 {
 	uint64_t ips[SF_DEPTH_LIMIT + CPU_CAPTURE_SLACK];
 	struct sf_cpu_thread *c = ct.c;
@@ -295,24 +429,26 @@ NI static void on_sigprof(int sig, siginfo_t *si, void *uc)
 	uint32_t id = 0;
 	unsigned n;
 
-	(void)sig;
 	if (!cpu_own_signal(si)) {
 		/*
-		 * A POSIX timer's SIGPROF we did not arm and saw no one arm
+		 * A POSIX timer's signal we did not arm and saw no one arm
 		 * (timer_create is interposed): one of ours from before an
-		 * exec, left pending in a thread that had SIGPROF blocked, on
-		 * a kernel that keeps a deleted timer's queued signal (6.x
+		 * exec, left pending in a thread that had it blocked, on a
+		 * kernel that keeps a deleted timer's queued signal (6.x
 		 * drops it). Not the program's: drop it.
 		 */
 		if (si->si_code == SI_TIMER && !(__atomic_load_n(&cpu.flags, __ATOMIC_RELAXED) & SF_CPU_ASIDE_TIMER))
 			goto out;
-		foreign_sigprof();
+		foreign_signal(sig);
 		goto out;
 	}
 	/* A late signal: thread exiting, stepped aside, or a fork child. */
 	if (!c || ct.pid != agent.pid || __atomic_load_n(&cpu.aside, __ATOMIC_RELAXED))
 		goto out;
-	w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	if (si->si_code == SI_TIMER)
+		w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
+	else if (!(w = perf_weight()))
+		goto out;
 	c->samples += w;
 	c->signals++;
 	if (w > c->max_weight)
@@ -335,17 +471,49 @@ out:
 	errno = saved;
 }
 
-/* The program installed its own SIGPROF disposition. */
+/* The program installed its own disposition for the sampling signal. */
 NI static void on_release(int sig)
 {
 	(void)sig;
 	cpu_step_aside(SF_CPU_ASIDE_HANDLER);
 }
 
+/*
+ * The sampling signal: the first of these the program left at SIG_DFL and
+ * unblocked. Signals nothing sends on its own, and no library we know
+ * claims (SIGPROF, SIGVTALRM, SIGXCPU and SIGXFSZ are taken by profilers,
+ * coreutils and friends; SIGURG by Go). Only signals below SIGRTMIN can
+ * come from a perf event: its fasync signal is queued with the usual
+ * limit for a real-time one, and when the program's RLIMIT_SIGPENDING is
+ * used up the kernel falls back to a plain SIGIO for the whole process.
+ * Real-time ones, from the top, for POSIX timers only.
+ */
+NI static int pick_signal(const sigset_t *mask, int *perf_ok)
+{
+	static const int low[] = {SIGSTKFLT, SIGPWR};
+	sigset_t blocked;
+	int rtmax = SIGRTMAX;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked))
+		sigemptyset(&blocked);
+	for (int i = 0; i < (int)(sizeof(low) / sizeof(low[0])) + 8; i++) {
+		int sig = i < (int)(sizeof(low) / sizeof(low[0])) ? low[i] : rtmax - (i - (int)(sizeof(low) / sizeof(low[0])));
+
+		if (sig == agent.set.dump_signal || sigismember(&blocked, sig))
+			continue;
+		if (!sigown_claim(sig, on_sample, SA_RESTART, mask, on_release)) {
+			*perf_ok = sig < SIGRTMIN;
+			return sig;
+		}
+	}
+	return 0;
+}
+
 NI void cpu_init(void)
 {
 	struct sf_cpu_proc *cp;
 	sigset_t mask;
+	int perf_ok = 0;
 
 	__atomic_fetch_or(&cpu.flags, agent.set.cpu_bad, __ATOMIC_RELAXED);
 	cp = cpu_proc();
@@ -356,12 +524,16 @@ NI void cpu_init(void)
 	sigemptyset(&mask);
 	if (agent.set.dump_signal)
 		sigaddset(&mask, agent.set.dump_signal);
-	if (sigown_claim(SIGPROF, on_sigprof, SA_RESTART, &mask, on_release)) {
+	cpu.sig = pick_signal(&mask, &perf_ok);
+	if (!cpu.sig) {
 		cpu_flag(SF_CPU_NOT_DEFAULT);
 		return;
 	}
+	cpu.perf = perf_ok;
+	cpu.period = 1000000000ull / agent.set.cpu_hz;
 	cpu.hz = agent.set.cpu_hz;
 	cp->hz = cpu.hz;
+	cp->signal = cpu.sig;
 	cpu_flag(SF_CPU_SAMPLING);
 }
 

@@ -1,12 +1,15 @@
 /*
- * CPU sampling. Every thread gets a CPU-time timer of its own
- * (timer_create on CLOCK_THREAD_CPUTIME_ID with SIGEV_THREAD_ID), so a
+ * CPU sampling. Every thread gets a CPU-time timer of its own, so a
  * thread is sampled in proportion to the CPU it burns, whatever the others
- * do. Each SIGPROF from such a timer counts 1 + overruns periods (the
- * kernel checks CPU timers at its tick, so at hz above the tick rate one
- * signal stands for several periods) and the handler unwinds the
- * interrupted thread with libunwind, interns the stack and adds the
- * periods to the thread's table in the image.
+ * do: a software task-clock perf event of the thread (perf_event_open,
+ * its overflow signalled to the thread through fasync), or where perf
+ * events are not allowed a POSIX timer on CLOCK_THREAD_CPUTIME_ID with
+ * SIGEV_THREAD_ID. Both signal the sampling signal, one the program does
+ * not use, chosen at start (SIGPROF and ITIMER_PROF stay the program's).
+ * Each signal counts the periods of the thread's CPU time since the last
+ * one, and the handler unwinds the interrupted thread with libunwind,
+ * interns the stack and adds the periods to the thread's table in the
+ * image.
  *
  * The handler is async-signal-safe: no malloc, no locks; memory comes from
  * the image's bump allocator. A thread interrupted inside libunwind (a
@@ -14,8 +17,8 @@
  * interrupted PC only.
  *
  * The sampler steps aside for good (every timer disarmed) when the program
- * shows it uses SIGPROF itself: a handler of its own, SIG_IGN, ITIMER_PROF,
- * a SIGPROF timer, a wait for SIGPROF, or a SIGPROF from elsewhere.
+ * shows it uses the sampling signal itself: a handler of its own, SIG_IGN,
+ * a timer signalling it, a wait for it alone, or one from elsewhere.
  */
 #ifndef PTRACE_CPU_H
 #define PTRACE_CPU_H
@@ -28,10 +31,13 @@
 #define CPU_TABLE_INITIAL 64u      /* slots in a thread's first sample table */
 #define CPU_TABLE_MAX (1u << 20)   /* slots: past this, samples lose their stack */
 
-/* Once per process, from agent_init: the process record and the SIGPROF
- * handler. Leaves sampling off when PTRACE_CPU_HZ is 0 or the program's
- * SIGPROF is not SIG_DFL (recorded in the process's flags). */
+/* Once per process, from agent_init: the process record, the sampling
+ * signal and its handler. Leaves sampling off when PTRACE_CPU_HZ is 0 or
+ * no candidate signal is free (recorded in the process's flags). */
 void cpu_init(void);
+
+/* The sampling signal; 0 when none was claimed. Async-signal-safe. */
+int cpu_signal(void);
 
 /* The process's CPU record (made on first use, also in a fork child);
  * NULL when the agent has no process record. Async-signal-safe. */

@@ -226,7 +226,8 @@ NI void crash_init(void)
 		return;
 	/* Neither the sampler nor a dump request interrupts a crash report. */
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGPROF);
+	if (cpu_signal())
+		sigaddset(&mask, cpu_signal());
 	if (agent.set.dump_signal)
 		sigaddset(&mask, agent.set.dump_signal);
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
@@ -234,7 +235,8 @@ NI void crash_init(void)
 	if (!agent.set.dump_signal)
 		return;
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGPROF);
+	if (cpu_signal())
+		sigaddset(&mask, cpu_signal());
 	if (sigown_claim(agent.set.dump_signal, on_dump, SA_RESTART, &mask, on_dump_release)) {
 		cpu_flag(SF_CPU_DUMP_BUSY);
 		return;

@@ -204,21 +204,23 @@ struct sf_process {
 /*
  * CPU sampling, crash and stack dumps (agent/cpu.c, agent/crash.c).
  *
- * A sample is one period of a thread's CPU-time timer: 1/hz s of that
- * thread's CPU time. A timer signal that arrives late carries the periods
- * it missed (timer overruns), so samples add up to CPU time even where the
- * kernel delivers fewer signals than hz (its tick bounds the rate).
+ * A sample is one period of a thread's CPU-time timer (a perf event or a
+ * POSIX timer): 1/hz s of that thread's CPU time. A signal that arrives
+ * late carries the periods it missed (the thread's CPU clock since the
+ * last one, or the timer's overruns), so samples add up to CPU time even
+ * where the kernel delivers fewer signals than hz.
  * Stacks are interned in the trace table; ips[0] of a CPU, dump or crash
  * trace is the interrupted instruction itself, not a return address.
  */
 
 /* sf_cpu_proc.flags */
 #define SF_CPU_SAMPLING      (1u << 0)  /* the sampler was armed in this process */
-#define SF_CPU_ASIDE_HANDLER (1u << 1)  /* stepped aside: the program took SIGPROF (handler or SIG_IGN) */
-#define SF_CPU_ASIDE_TIMER   (1u << 2)  /* stepped aside: the program armed ITIMER_PROF or a SIGPROF timer */
-#define SF_CPU_ASIDE_SIGNAL  (1u << 3)  /* stepped aside: a SIGPROF not from our timers arrived */
-#define SF_CPU_ASIDE_WAIT    (1u << 4)  /* stepped aside: the program waits for SIGPROF itself */
-#define SF_CPU_NOT_DEFAULT   (1u << 5)  /* SIGPROF was not SIG_DFL at start (ignored): not sampled */
+/* "The sampling signal" is the one the agent chose at start (signal). */
+#define SF_CPU_ASIDE_HANDLER (1u << 1)  /* stepped aside: the program took the sampling signal (handler or SIG_IGN) */
+#define SF_CPU_ASIDE_TIMER   (1u << 2)  /* stepped aside: the program armed a timer with the sampling signal */
+#define SF_CPU_ASIDE_SIGNAL  (1u << 3)  /* stepped aside: a sampling signal not from the sampler arrived */
+#define SF_CPU_ASIDE_WAIT    (1u << 4)  /* stepped aside: the program waits for the sampling signal itself */
+#define SF_CPU_NOT_DEFAULT   (1u << 5)  /* no candidate signal was free (SIG_DFL, unblocked) at start: not sampled */
 #define SF_CPU_BAD_HZ        (1u << 6)  /* PTRACE_CPU_HZ invalid: default used */
 #define SF_CPU_BAD_DUMP      (1u << 7)  /* PTRACE_DUMP_SIGNAL invalid: no dumps */
 #define SF_CPU_DUMP_TAKEN    (1u << 8)  /* the program took the dump signal over: no more dumps */
@@ -239,7 +241,11 @@ struct sf_cpu_proc {
 	sf_off owners;           /* atomic list head of struct sf_cpu_owner */
 	sf_off stacks;           /* atomic list head of struct sf_cpu_stack (dumps) */
 	sf_off crash;            /* struct sf_crash; set once (CAS from 0) */
-	uint64_t reserved[8];
+	int32_t signal;          /* the sampling signal chosen at start; 0: none free */
+	uint32_t pad3;
+	uint64_t perf_threads;   /* atomic: threads sampled through a perf event */
+	uint64_t timer_threads;  /* atomic: threads sampled through a POSIX timer */
+	uint64_t reserved[5];
 };
 
 /* Per thread record (sf_thread.cpu), cumulative over the record's owners. */
@@ -253,6 +259,7 @@ struct sf_cpu_thread {
 	char owner_name[SF_NAME_LEN]; /* the owner's comm, set when it exits */
 	sf_off table;            /* struct sf_cpu_table; replaced when 3/4 full, release-published */
 	uint64_t max_weight;     /* most samples one signal stood for (1 + overruns) */
+	uint64_t perf_page;      /* atomic: the owner's perf event mapping, 0 none */
 };
 
 /* Samples per stack, open addressing on trace id (0 = empty slot). */

@@ -1,7 +1,7 @@
 /*
- * Signals the agent handles while the program is not looking: SIGPROF for
- * the sampler, the dump signal, the fatal signals for crash reports. For
- * each one held, sigown keeps the program's view: the disposition
+ * Signals the agent handles while the program is not looking: the
+ * sampling signal (agent/cpu.h), the dump signal, the fatal signals for
+ * crash reports. For each one held, sigown keeps the program's view: the disposition
  * sigaction() would report had the agent not been there, so a program
  * that asks sees what it set (or SIG_DFL), never our handler.
  *

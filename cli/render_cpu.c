@@ -36,20 +36,20 @@ static const char *sig_name(int sig, char *buf, size_t len)
 static const char *aside_reason(uint32_t flags)
 {
 	if (flags & SF_CPU_ASIDE_HANDLER)
-		return "the program installed its own SIGPROF handler (or SIG_IGN)";
+		return "the program installed its own handler (or SIG_IGN) for the sampling signal";
 	if (flags & SF_CPU_ASIDE_TIMER)
-		return "the program armed its own profiling timer (ITIMER_PROF or a SIGPROF timer)";
+		return "the program armed a timer of its own with the sampling signal";
 	if (flags & SF_CPU_ASIDE_WAIT)
-		return "the program waits for SIGPROF itself (signalfd)";
+		return "the program waits for the sampling signal itself (signalfd)";
 	if (flags & SF_CPU_ASIDE_SIGNAL)
-		return "a SIGPROF not sent by the sampler arrived";
+		return "a sampling signal not sent by the sampler arrived";
 	return NULL;
 }
 
 static const char *off_reason(const struct rcpu *c)
 {
 	if (c->flags & SF_CPU_NOT_DEFAULT)
-		return "SIGPROF was not at its default action when the program started";
+		return "no candidate sampling signal was at its default action, unblocked, when the program started";
 	if (!c->hz)
 		return "sampling off (PTRACE_CPU_HZ=0)";
 	return NULL;
@@ -232,7 +232,7 @@ static json_t *j_fn(const struct rcpu_fn *fn)
 
 static json_t *j_cpu(const struct rcpu *c)
 {
-	json_t *fns = json_array(), *stacks = json_array(), *threads = json_array();
+	json_t *fns = json_array(), *stacks = json_array(), *threads = json_array(), *o;
 	const char *why = aside_reason(c->flags);
 	uint64_t other = 0;
 
@@ -252,7 +252,7 @@ static json_t *j_cpu(const struct rcpu *c)
 							 t->name[0] ? jstr(t->name) : json_null(), "samples",
 							 (json_int_t)t->samples));
 	}
-	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "hz", (int)c->hz,
+	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "hz", (int)c->hz,
 			 "samples", (json_int_t)c->samples, "cpu_ns",
 			 (json_int_t)(c->hz ? c->samples * (1000000000ull / c->hz) : 0), "stacks_taken",
 			 (json_int_t)c->signals, "max_weight", (json_int_t)c->max_weight, "no_stack_samples",
@@ -261,6 +261,14 @@ static json_t *j_cpu(const struct rcpu *c)
 			 "stepped_aside", why ? json_string(why) : json_null(), "stepped_aside_ns",
 			 why ? json_integer((json_int_t)c->aside_ns) : json_null(), "timer_failures",
 			 (json_int_t)c->timer_failures, "functions", fns, "stacks", stacks, "threads", threads);
+	if (o) {
+		char b[32];
+
+		json_object_set_new(o, "signal", c->signal ? json_string(sig_name(c->signal, b, sizeof(b))) : json_null());
+		json_object_set_new(o, "perf_threads", json_integer((json_int_t)c->perf_threads));
+		json_object_set_new(o, "timer_threads", json_integer((json_int_t)c->timer_threads));
+	}
+	return o;
 }
 
 static json_t *j_crash(const struct rcrash *k)

@@ -86,6 +86,9 @@ struct rcpu {
 	uint64_t max_weight;    /* most samples one signal stood for: attribution granularity */
 	uint64_t aside_ns;      /* when the sampler stepped aside, since the process started */
 	uint64_t timer_failures;
+	int signal;             /* the sampling signal; 0: none */
+	uint64_t perf_threads;  /* threads sampled through a perf event */
+	uint64_t timer_threads; /* through a POSIX timer (perf events not allowed) */
 	struct rcpu_fn *fns;    /* by self samples, descending */
 	struct rcpu_fn **by_total; /* the same functions by total samples */
 	size_t nfns;

@@ -607,6 +607,9 @@ int report_cpu_build(struct report *r, struct rprocess *rp, const struct session
 	rp->cpu.hz = cp->hz;
 	rp->cpu.flags = cp->flags;
 	rp->cpu.timer_failures = cp->timer_failures;
+	rp->cpu.signal = cp->signal > 0 && cp->signal < 65 ? cp->signal : 0;
+	rp->cpu.perf_threads = cp->perf_threads;
+	rp->cpu.timer_threads = cp->timer_threads;
 	if (cp->aside_ns)
 		rp->cpu.aside_ns = cp->aside_ns > p->start_ns ? cp->aside_ns - p->start_ns : 0;
 	k = session_at(s, cp->crash, sizeof(*k));

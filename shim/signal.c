@@ -1,19 +1,20 @@
 /*
  * The program's own signal calls, interposed so that the agent's handlers
- * (SIGPROF, the dump signal, the fatal signals) stay invisible and never
- * stand in the program's way:
+ * (the sampling signal, the dump signal, the fatal signals) stay invisible
+ * and never stand in the program's way:
  *
  * - sigaction and the signal() family show the program its own view of a
  *   signal the agent holds, and hand the signal back the moment the
  *   program installs a handler or SIG_IGN (agent/sigown.c);
- * - setitimer(ITIMER_PROF) and timer_create(..SIGPROF..) mean the program
- *   profiles itself: the sampler steps aside;
+ * - timer_create(.. the sampling signal ..) means the program uses that
+ *   signal itself: the sampler steps aside (SIGPROF, ITIMER_PROF and
+ *   every other signal are the program's, untouched);
  * - sigwait/sigwaitinfo/sigtimedwait never return a signal of the agent's
- *   own (a timer tick or a dump request passed on between threads) to a
+ *   own (a sample or a dump request passed on between threads) to a
  *   program that happens to wait for that signal number;
- * - signalfd: SIGPROF is left out of the mask (the agent's ticks would
- *   show up in the program's reads), or the sampler steps aside when
- *   SIGPROF is all the program asks for.
+ * - signalfd: the sampling signal is left out of the mask (the agent's
+ *   samples would show up in the program's reads), or the sampler steps
+ *   aside when it is all the program asks for.
  *
  * Anything else goes to libc unchanged. Raw system calls (syscall(SYS_
  * rt_sigaction, ...)) are not seen.
@@ -22,7 +23,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "agent.h"
@@ -33,7 +33,6 @@
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 
 typedef sighandler_t (*signal_fn)(int, sighandler_t);
-typedef int (*setitimer_fn)(__itimer_which_t, const struct itimerval *, struct itimerval *);
 typedef int (*timer_create_fn)(clockid_t, struct sigevent *, timer_t *);
 typedef int (*sigwaitinfo_fn)(const sigset_t *, siginfo_t *);
 typedef int (*sigtimedwait_fn)(const sigset_t *, siginfo_t *, const struct timespec *);
@@ -128,16 +127,9 @@ EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 	return REAL(signal_fn, "sigset")(sig, disp);
 }
 
-EXPORT int setitimer(__itimer_which_t which, const struct itimerval *nv, struct itimerval *old)
-{
-	if (which == ITIMER_PROF && nv && (nv->it_value.tv_sec || nv->it_value.tv_usec))
-		cpu_step_aside(SF_CPU_ASIDE_TIMER);
-	return REAL(setitimer_fn, "setitimer")(which, nv, old);
-}
-
 EXPORT int timer_create(clockid_t clock, struct sigevent *sev, timer_t *id)
 {
-	if (sev && sev->sigev_signo == SIGPROF &&
+	if (sev && cpu_signal() && sev->sigev_signo == cpu_signal() &&
 	    (sev->sigev_notify == SIGEV_SIGNAL || sev->sigev_notify == SIGEV_THREAD_ID))
 		cpu_step_aside(SF_CPU_ASIDE_TIMER);
 	return REAL(timer_create_fn, "timer_create")(clock, sev, id);
@@ -213,9 +205,9 @@ EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 
 	if (dump && sigismember(mask, dump))
 		crash_dump_taken(); /* the program reads that signal itself */
-	if (sigismember(mask, SIGPROF) && cpu_sampling()) {
+	if (cpu_signal() && sigismember(mask, cpu_signal()) && cpu_sampling()) {
 		m = *mask;
-		sigdelset(&m, SIGPROF);
+		sigdelset(&m, cpu_signal());
 		if (!sigisemptyset(&m))
 			return f(fd, &m, flags);
 		cpu_step_aside(SF_CPU_ASIDE_WAIT);

@@ -1,16 +1,20 @@
 /*
- * cpu_sigwait: a program that handles signals synchronously. It blocks
- * SIGPROF and SIGUSR1, burns 100 ms of CPU (a sampler's SIGPROF would now
- * be pending), then waits up to 200 ms for either with sigtimedwait, and
- * then with sigwaitinfo after sending itself SIGUSR1. Nobody sends it
- * SIGPROF, so the first wait must time out and the second must return
- * SIGUSR1. Prints "timeout, then 10" and exits 0; exits 1 (with a line
- * saying what came instead) otherwise.
+ * cpu_sigwait [signalfd]: a program that handles signals synchronously.
+ * It blocks every signal, burns 100 ms of CPU (a sampler's signal, which
+ * ever it is, would now be pending), then waits up to 200 ms for any
+ * signal with sigtimedwait, and then with sigwaitinfo after sending itself
+ * SIGUSR1 (with "signalfd": reads a signalfd for every signal instead,
+ * first polled for 200 ms). Nobody sends it anything else, so the first
+ * wait must time out and the second must return SIGUSR1. Prints "timeout,
+ * then 10" and exits 0; exits 1 (with a line saying what came instead)
+ * otherwise.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,7 +28,34 @@ static long long cpu_ns(void)
 	return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-int main(void)
+static int with_signalfd(const sigset_t *set)
+{
+	struct signalfd_siginfo fi;
+	struct pollfd p;
+	int fd = signalfd(-1, set, SFD_CLOEXEC), r;
+
+	if (fd < 0) {
+		printf("signalfd: %s\n", strerror(errno));
+		return 1;
+	}
+	p.fd = fd;
+	p.events = POLLIN;
+	r = poll(&p, 1, 200);
+	if (r != 0) {
+		r = (int)read(fd, &fi, sizeof(fi));
+		printf("poll: %d, then signal %u (si_code %d)\n", r, r > 0 ? fi.ssi_signo : 0, r > 0 ? fi.ssi_code : 0);
+		return 1;
+	}
+	kill(getpid(), SIGUSR1);
+	if (read(fd, &fi, sizeof(fi)) != (ssize_t)sizeof(fi) || fi.ssi_signo != SIGUSR1) {
+		printf("signalfd read signal %u\n", fi.ssi_signo);
+		return 1;
+	}
+	printf("timeout, then %u\n", fi.ssi_signo);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct timespec wait = {0, 200000000L};
 	long long end;
@@ -32,13 +63,13 @@ int main(void)
 	sigset_t set;
 	int r;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGPROF);
-	sigaddset(&set, SIGUSR1);
+	sigfillset(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (end = cpu_ns() + 100000000LL; cpu_ns() < end;)
 		for (int i = 0; i < 100000; i++)
 			sink += (unsigned long)i;
+	if (argc > 1 && !strcmp(argv[1], "signalfd"))
+		return with_signalfd(&set);
 	r = sigtimedwait(&set, &si, &wait);
 	if (r != -1 || errno != EAGAIN) {
 		printf("sigtimedwait returned %d (si_code %d): %s\n", r, r > 0 ? si.si_code : 0, strerror(errno));
