@@ -10,11 +10,12 @@
  * loses the report while the program runs on: one a process sends is
  * passed on to the program, one from the kernel (the terminal, which
  * signalled the whole foreground group already; the launcher's own
- * faults) is not. Job control follows the program: the launcher stops
- * when the program stops (with the same signal, so the shell sees what it
- * would have seen), a SIGCONT sent to the launcher alone is passed on when
- * the program is stopped, and the launcher stops on the terminal's
- * SIGTTIN/SIGTTOU as a background job must.
+ * faults) is not. Job control follows the program: when the program
+ * stops on a stop signal that reached the launcher as well, the launcher
+ * stops with the same signal (the shell sees what it would have seen); a
+ * SIGCONT sent to the launcher alone is passed on while the program is
+ * stopped; the launcher stops on the terminal's SIGTTIN/SIGTTOU as a
+ * background job must.
  */
 #include "launch.h"
 
@@ -41,6 +42,7 @@
 #define INTERP_NEST_MAX 5    /* #! levels exec follows (fs/exec.c: depth > 5 is ELOOP) */
 #define PHDRS_MAX 65536      /* bytes of program headers we accept */
 #define STOP_GRACE_NS 100000000ull
+#define STOP_MIRROR_NS 2000000000ull /* a stop this soon after a stop signal reached us is mirrored */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ELFDATA_HOST ELFDATA2LSB
@@ -711,6 +713,7 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 {
 	uint64_t start = (pid == spawned_pid) ? spawned_ns : now_ns();
 	uint64_t last = start, main_ns = 0, stop_at = 0;
+	uint64_t stop_sig_ns = 0;
 	int main_done = 0, main_stopped = 0, mirror = 0, rc;
 	pid_t self = getpid();
 
@@ -793,6 +796,8 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 
 				if (sig == SIGCHLD)
 					continue;
+				if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+					stop_sig_ns = m[i].ns;
 				if (!main_done && sig == SIGCONT) {
 					/* Only to a stopped program: the shell's fg
 					 * continued the whole group already. */
@@ -810,11 +815,22 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 				}
 			}
 		}
+		/*
+		 * Mirror the program's stop only when a stop signal reached us
+		 * too (the terminal's Ctrl-Z, a SIGTSTP we forwarded, the
+		 * program's own kill(0, SIGTSTP)): then whoever continues the
+		 * job continues us. A stop aimed at the program alone (kill
+		 * -STOP PID) may be undone by a SIGCONT to the program alone,
+		 * which would leave us stopped for good.
+		 */
 		if (mirror) {
 			int sig = mirror;
 
 			mirror = 0;
-			stop_self(sig);
+			if (stop_sig_ns && now_ns() - stop_sig_ns < STOP_MIRROR_NS) {
+				stop_sig_ns = 0;
+				stop_self(sig);
+			}
 		}
 	}
 out:

@@ -11,7 +11,7 @@
  * other signal is SIG_DFL). Every catchable signal a process sends to the
  * launcher (but SIGCHLD) is passed on to the program; signals from the
  * terminal are not (the tty already sent them to the whole foreground
- * group). The launcher stops when the program stops.
+ * group). The launcher stops when the program stops for job control.
  *
  * Call launch_init() first thing in main(), before any thread starts and
  * before anything else changes signal dispositions.
@@ -111,8 +111,9 @@ typedef void (*launch_reap_fn)(pid_t pid, int status, void *arg);
  * process other than pid itself (si_code <= 0) is forwarded to pid
  * (sigqueue'd ones with their value; SIGCONT only while pid is stopped;
  * not a SIGPIPE or SIGXFSZ the launcher raised itself), and none of them
- * kills the launcher. When pid stops, the launcher stops with the same
- * signal; on the terminal's SIGTTIN/SIGTTOU it stops too. After pid
+ * kills the launcher. When pid stops within 2 s of a SIGTSTP, SIGTTIN or
+ * SIGTTOU reaching the launcher (a job-control stop), the launcher stops
+ * with the same signal; on the terminal's SIGTTIN/SIGTTOU it stops too. After pid
  * exited, SIGINT/SIGTERM/SIGHUP/SIGQUIT end the wait for the remaining
  * descendants (they are left running) after a 100 ms grace to reap the
  * ones it killed; other signals are dropped. On return the original

@@ -221,7 +221,7 @@ static int close_output(struct output *out, const char *opt, const char *what, i
 	if (!rc && !render_rc)
 		return 0;
 	fprintf(stderr, "ptrace-run: %s %s: the %s report could not be written: %s\n", opt, out->name, what,
-		strerror(rc ? -rc : EIO));
+		strerror(rc ? -rc : render_rc < 0 ? -render_rc : EIO));
 	return 1;
 }
 
@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 		text_rc = json_rc = -ENOMEM;
 		lost = 1;
 	}
-	if (text == stderr && text_rc) {
+	if (text == stderr && text_rc && text_rc != -ENOMEM) {
 		int e = errno;
 
 		/* Most likely lost as well; the exit code says it anyway. */

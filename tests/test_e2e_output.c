@@ -488,6 +488,33 @@ Test(e2e_output, tstp_and_cont_to_the_launcher_stop_and_continue_the_program)
 	free(dir);
 }
 
+/* A stop aimed at the program alone and undone by a SIGCONT to it alone
+ * (a freezer, a debugger's kill) must not leave the launcher stopped: the
+ * run ends as without ptrace-run. (A guard for the rule above: the
+ * launcher mirrors only stops that reached it too.) */
+Test(e2e_output, stop_and_cont_of_the_program_alone_leave_the_launcher_running)
+{
+	char *dir = tmp_dir(), *ready = join(dir, "ready");
+	struct tu_run t;
+	struct run r;
+	pid_t prog;
+
+	run_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--", TU_PROG("sleep_ms"), "300", ready));
+	wait_for_file(ready);
+	prog = child_of(r.pid);
+	kill(prog, SIGSTOP);
+	cr_assert(wait_state(prog, 'T'), "the program is stopped");
+	usleep(100000);
+	kill(prog, SIGCONT);
+	run_finish(&r, &t);
+	cr_assert(eq(int, t.exit_code, 0), "the launcher finished with the program; stderr: %s", t.err);
+	tu_run_free(&t);
+	unlink(ready);
+	rmdir(dir);
+	free(ready);
+	free(dir);
+}
+
 /*
  * The program sleeps 200 ms; the launcher is stopped for 1 s meanwhile, so
  * it reaps the program at least 1 s after its start. The wall time must
