@@ -1,9 +1,21 @@
 /*
  * Launching and waiting. Signals reach the wait loop through a self-pipe:
- * the SA_SIGINFO handler only writes {signo, si_code, si_pid, time} and the
- * loop, woken by poll, decides what to forward. SIGCHLD writes to the same
- * pipe, so "a child exited" and "a signal came" are one wakeup and there is
- * no window between checking and sleeping.
+ * the SA_SIGINFO handler only writes {signo, si_code, si_pid, value, time}
+ * and the loop, woken by poll, decides what to forward. SIGCHLD writes to
+ * the same pipe, so "a child exited" and "a signal came" are one wakeup and
+ * there is no window between checking and sleeping.
+ *
+ * Every catchable signal is caught while the program runs (but SIGCHLD,
+ * which is the loop's own), so that none of them kills the launcher and
+ * loses the report while the program runs on: one a process sends is
+ * passed on to the program, one from the kernel (the terminal, which
+ * signalled the whole foreground group already; the launcher's own
+ * faults) is not. Job control follows the program: when the program
+ * stops on a stop signal that reached the launcher as well, the launcher
+ * stops with the same signal (the shell sees what it would have seen); a
+ * SIGCONT sent to the launcher alone is passed on while the program is
+ * stopped; the launcher stops on the terminal's SIGTTIN/SIGTTOU as a
+ * background job must.
  */
 #include "launch.h"
 
@@ -12,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +42,7 @@
 #define INTERP_NEST_MAX 5    /* #! levels exec follows (fs/exec.c: depth > 5 is ELOOP) */
 #define PHDRS_MAX 65536      /* bytes of program headers we accept */
 #define STOP_GRACE_NS 100000000ull
+#define STOP_MIRROR_NS 2000000000ull /* a stop this soon after a stop signal reached us is mirrored */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ELFDATA_HOST ELFDATA2LSB
@@ -36,21 +50,22 @@
 #define ELFDATA_HOST ELFDATA2MSB
 #endif
 
-static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
-
-/* What the handler tells the wait loop. 24 bytes: one atomic pipe write. */
+/* What the handler tells the wait loop. 32 bytes: one atomic pipe write. */
 struct sig_msg {
 	int signo;
 	int code;              /* si_code: <= 0 when a process sent it */
 	pid_t pid;             /* si_pid */
+	int pad;
+	uint64_t value;        /* si_value, for a sigqueue'd signal */
 	uint64_t ns;           /* CLOCK_MONOTONIC at delivery */
 };
 
 static int sig_pipe[2] = { -1, -1 };   /* O_NONBLOCK, O_CLOEXEC */
 static volatile sig_atomic_t chld_pending; /* a SIGCHLD wakeup is in the pipe */
+static volatile sig_atomic_t conts;        /* SIGCONTs received: we may have been stopped */
 static int armed;
-static struct sigaction saved_fwd[NFORWARDED], saved_chld;
+static struct sigaction saved_act[_NSIG];
+static unsigned char caught[_NSIG];        /* our handler is installed */
 static sigset_t inherited_mask;
 static int have_inherited;
 static unsigned char inherited_ign[_NSIG]; /* SIG_IGN when launch_init ran */
@@ -458,25 +473,79 @@ int launch_preload(const char *agent_path)
 
 /* -------------------------------------------------------------- signals */
 
+/* Signals the kernel raises for a fault of the thread itself. */
+static int is_fault(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS;
+}
+
+/*
+ * Stop the launcher with sig as its default action would (the parent's
+ * wait sees WSTOPSIG == sig), return once continued. SIGSTOP as such. A
+ * SIGTSTP, SIGTTIN or SIGTTOU in an orphaned process group is discarded
+ * by the kernel, as it would be for the program alone. Async-signal-safe.
+ */
+static void stop_self(int sig)
+{
+	struct sigaction dfl, old;
+	sigset_t one, prev;
+
+	if (sig == SIGSTOP) {
+		kill(getpid(), SIGSTOP);
+		return;
+	}
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigaction(sig, &dfl, &old);
+	/* Our other threads block everything: it comes to this one, now. */
+	pthread_sigmask(SIG_UNBLOCK, &one, &prev);
+	kill(getpid(), sig);
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	sigaction(sig, &old, NULL);
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	int saved = errno;
+	int saved_errno = errno;
 	struct sig_msg m = { .signo = sig, .code = si->si_code, .pid = si->si_pid };
 	ssize_t r;
 
 	(void)uc;
+	if (is_fault(sig) && si->si_code > 0) {
+		/* The launcher's own fault: die of it as before. Returning
+		 * re-runs the instruction, now with the default action. */
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(sig, &dfl, NULL);
+		goto out;
+	}
+	if (sig == SIGCONT)
+		conts++;
+	if ((sig == SIGTTIN || sig == SIGTTOU) && si->si_code == SI_KERNEL) {
+		/* The terminal stops its background process group (one of us
+		 * read or wrote it). Stop here: returning would restart the
+		 * launcher's own read or write into the same signal forever. */
+		stop_self(sig);
+		goto out;
+	}
 	if (sig == SIGCHLD) {
 		/* One wakeup is enough; the loop reaps everything that is ready. */
 		if (chld_pending)
 			goto out;
 		chld_pending = 1;
 	}
+	if (si->si_code == SI_QUEUE)
+		m.value = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	m.ns = now_ns();
 	/* A full pipe (thousands of unread messages) drops this one. */
 	r = write(sig_pipe[1], &m, sizeof(m));
 	(void)r;
 out:
-	errno = saved;
+	errno = saved_errno;
 }
 
 static int signals_arm(void)
@@ -489,17 +558,18 @@ static int signals_arm(void)
 	sa.sa_sigaction = on_signal;
 	sigfillset(&sa.sa_mask);
 	/* SA_RESTART: the rest of the launcher need not expect EINTR; the wait
-	 * loop does not rely on it, the pipe wakes it. */
+	 * loop does not rely on it, the pipe wakes it. No SA_NOCLDSTOP: the
+	 * loop follows the program's stops. */
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	for (size_t i = 0; i < NFORWARDED; i++) {
-		if (inherited_ign[forwarded[i]])
+	for (int sig = 1; sig < _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP || inherited_ign[sig])
 			continue; /* nohup / background shell: keep ignoring it */
-		if (sigaction(forwarded[i], &sa, &saved_fwd[i]))
+		/* EINVAL: one of libc's own (SIGCANCEL, SIGSETXID). */
+		if (sigaction(sig, &sa, &saved_act[sig]) == 0)
+			caught[sig] = 1;
+		else if (errno != EINVAL)
 			return -errno;
 	}
-	sa.sa_flags |= SA_NOCLDSTOP;
-	if (sigaction(SIGCHLD, &sa, &saved_chld))
-		return -errno;
 	armed = 1;
 	return 0;
 }
@@ -508,11 +578,11 @@ static void signals_disarm(void)
 {
 	if (!armed)
 		return;
-	for (size_t i = 0; i < NFORWARDED; i++) {
-		if (!inherited_ign[forwarded[i]])
-			sigaction(forwarded[i], &saved_fwd[i], NULL);
+	for (int sig = 1; sig < _NSIG; sig++) {
+		if (caught[sig])
+			sigaction(sig, &saved_act[sig], NULL);
+		caught[sig] = 0;
 	}
-	sigaction(SIGCHLD, &saved_chld, NULL);
 	armed = 0;
 }
 
@@ -619,13 +689,37 @@ int launch_spawn(const char *path, char **argv, pid_t *pid)
 
 /* ----------------------------------------------------------------- wait */
 
+/* The signals that, once the program is gone, end the wait for what it
+ * left behind (and that a user sends to stop a run). */
+static int ends_wait(int sig)
+{
+	return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+}
+
+/* Pass m on to pid: sigqueue'd signals with their value. */
+static void forward(pid_t pid, const struct sig_msg *m)
+{
+	if (m->code == SI_QUEUE) {
+		union sigval v;
+
+		v.sival_ptr = (void *)(uintptr_t)m->value;
+		sigqueue(pid, m->signo, v);
+	} else {
+		kill(pid, m->signo);
+	}
+}
+
 int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void *arg)
 {
 	uint64_t start = (pid == spawned_pid) ? spawned_ns : now_ns();
 	uint64_t last = start, main_ns = 0, stop_at = 0;
-	int main_done = 0, rc;
+	uint64_t stop_sig_ns = 0;
+	int main_done = 0, main_stopped = 0, mirror = 0, rc;
+	pid_t self = getpid();
 
 	memset(res, 0, sizeof(*res));
+	res->start_ns = start;
+	conts = 0;
 	rc = launch_init();
 	if (rc)
 		return rc;
@@ -642,8 +736,16 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 			uint64_t before = now_ns();
 			struct rusage ru;
 			int st;
-			pid_t r = wait4(-1, &st, WNOHANG | __WALL, &ru);
+			pid_t r = wait4(-1, &st, WNOHANG | __WALL | WUNTRACED | WCONTINUED, &ru);
 
+			if (r > 0 && (WIFSTOPPED(st) || WIFCONTINUED(st))) {
+				/* Only the program's own stops are mirrored. */
+				if (r == pid && !main_done) {
+					main_stopped = WIFSTOPPED(st);
+					mirror = WIFSTOPPED(st) ? WSTOPSIG(st) : 0;
+				}
+				continue;
+			}
 			if (r > 0) {
 				last = now_ns();
 				if (r == pid) {
@@ -651,6 +753,7 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 					res->ru = ru;
 					res->main_end_ns = last;
 					main_done = 1;
+					main_stopped = mirror = 0;
 					/* Before the wait4 that found it dead: a signal
 					 * stamped later cannot predate our noticing. */
 					main_ns = before;
@@ -673,27 +776,60 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 				goto out;
 			timeout = (int)((stop_at - t + 999999) / 1000000);
 		}
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
+		/* Messages first, then poll: a SIGCONT that continued us must be
+		 * seen before we mirror a stop it may have undone. */
+		if (!mirror && poll(&pfd, 1, timeout) < 0 && errno != EINTR) {
 			rc = -errno;
 			goto out;
 		}
 		while ((n = read(sig_pipe[0], m, sizeof(m))) > 0) {
 			for (size_t i = 0; i < (size_t)n / sizeof(m[0]); i++) {
-				if (m[i].signo == SIGCHLD)
+				/* si_code <= 0: sent by a process (kill, sigqueue,
+				 * tgkill). SI_KERNEL: the tty, which already
+				 * signalled the child's process group. A signal
+				 * from the child itself (kill(0, ...) or to its
+				 * parent) is not sent back to it, nor the SIGPIPE
+				 * or SIGXFSZ our own write raised. */
+				int sig = m[i].signo;
+				int sent = m[i].code <= 0 && m[i].pid != pid &&
+					   !(m[i].pid == self && (sig == SIGPIPE || sig == SIGXFSZ));
+
+				if (sig == SIGCHLD)
 					continue;
-				if (!main_done) {
-					/* si_code <= 0: sent by a process (kill, sigqueue,
-					 * tgkill). SI_KERNEL: the tty, which already
-					 * signalled the child's process group. A signal
-					 * from the child itself (kill(0, ...) or to its
-					 * parent) is not sent back to it. */
-					if (m[i].code <= 0 && m[i].pid != pid)
-						kill(pid, m[i].signo);
-				} else if (m[i].ns >= main_ns && !stop_at) {
+				if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+					stop_sig_ns = m[i].ns;
+				if (!main_done && sig == SIGCONT) {
+					/* Only to a stopped program: the shell's fg
+					 * continued the whole group already. */
+					if (sent && main_stopped) {
+						forward(pid, &m[i]);
+						main_stopped = mirror = 0;
+					}
+				} else if (!main_done) {
+					if (sent)
+						forward(pid, &m[i]);
+				} else if (ends_wait(sig) && m[i].ns >= main_ns && !stop_at) {
 					/* Only a signal that came after the main child
 					 * exited gives up on the descendants. */
 					stop_at = now_ns() + STOP_GRACE_NS;
 				}
+			}
+		}
+		/*
+		 * Mirror the program's stop only when a stop signal reached us
+		 * too (the terminal's Ctrl-Z, a SIGTSTP we forwarded, the
+		 * program's own kill(0, SIGTSTP)): then whoever continues the
+		 * job continues us. A stop aimed at the program alone (kill
+		 * -STOP PID) may be undone by a SIGCONT to the program alone,
+		 * which would leave us stopped for good.
+		 */
+		if (mirror) {
+			int sig = mirror;
+
+			mirror = 0;
+			if (stop_sig_ns && now_ns() - stop_sig_ns < STOP_MIRROR_NS) {
+				stop_sig_ns = 0;
+				stop_self(sig);
 			}
 		}
 	}
@@ -701,6 +837,7 @@ out:
 	if (!rc && !main_done)
 		rc = -ECHILD;
 	res->duration_ns = last - start;
+	res->continued = conts != 0;
 	if (pid == spawned_pid)
 		spawned_pid = 0;
 	signals_disarm();

@@ -8,9 +8,10 @@
  * transparent as possible: the program gets the launcher's stdio, its
  * original signal mask, and the signal dispositions the launcher itself
  * inherited (SIG_IGN from nohup or a background shell stays SIG_IGN; every
- * other signal is SIG_DFL). Signals a process sends to the launcher are
- * passed on to the program; signals from the terminal are not (the tty
- * already sent them to the whole foreground group).
+ * other signal is SIG_DFL). Every catchable signal a process sends to the
+ * launcher (but SIGCHLD) is passed on to the program; signals from the
+ * terminal are not (the tty already sent them to the whole foreground
+ * group). The launcher stops when the program stops for job control.
  *
  * Call launch_init() first thing in main(), before any thread starts and
  * before anything else changes signal dispositions.
@@ -75,8 +76,8 @@ int launch_preload(const char *agent_path);
 
 /*
  * Become a child subreaper, create the self-pipe and install the
- * forwarding handlers for SIGINT, SIGTERM, SIGHUP, SIGQUIT (except those
- * inherited as SIG_IGN) and SIGCHLD. Records the inherited signal mask and
+ * forwarding handler for every catchable signal (except those inherited
+ * as SIG_IGN, and libc's own). Records the inherited signal mask and
  * ignored signals for launch_spawn. Idempotent. 0 or -errno.
  */
 int launch_init(void);
@@ -92,8 +93,12 @@ int launch_spawn(const char *path, char **argv, pid_t *pid);
 struct launch_result {
 	int status;            /* wait status of the main child */
 	struct rusage ru;      /* its rusage from wait4 (includes its waited-for children) */
+	uint64_t start_ns;     /* CLOCK_MONOTONIC just before the fork */
 	uint64_t duration_ns;  /* CLOCK_MONOTONIC, from spawn to the last exit reaped */
 	uint64_t main_end_ns;  /* CLOCK_MONOTONIC when the main child was reaped */
+	int continued;         /* the launcher got a SIGCONT while waiting: it may have
+	                          been stopped, and then reaped late (the reap times
+	                          above run to when it could look) */
 };
 
 /* Called for every process reaped other than the main child. */
@@ -102,14 +107,18 @@ typedef void (*launch_reap_fn)(pid_t pid, int status, void *arg);
 /*
  * Wait for pid and then for every other child of the launcher (orphaned
  * descendants adopted as subreaper, but also any other child the launcher
- * has), until none remains. Until pid exits, SIGINT/SIGTERM/SIGHUP/SIGQUIT
- * sent by a process other than pid itself (si_code <= 0) are forwarded to
- * pid, and none of them stops the launcher. After pid exited, any of those
- * signals ends the wait for the remaining descendants (they are left
- * running) after a 100 ms grace to reap the ones it killed. On return the
- * original dispositions of those signals and of SIGCHLD are restored, so a
- * Ctrl-C while the report is written stops the launcher. 0; -ECHILD when
- * pid is not a child of ours; -errno.
+ * has), until none remains. Until pid exits, every signal sent by a
+ * process other than pid itself (si_code <= 0) is forwarded to pid
+ * (sigqueue'd ones with their value; SIGCONT only while pid is stopped;
+ * not a SIGPIPE or SIGXFSZ the launcher raised itself), and none of them
+ * kills the launcher. When pid stops within 2 s of a SIGTSTP, SIGTTIN or
+ * SIGTTOU reaching the launcher (a job-control stop), the launcher stops
+ * with the same signal; on the terminal's SIGTTIN/SIGTTOU it stops too. After pid
+ * exited, SIGINT/SIGTERM/SIGHUP/SIGQUIT end the wait for the remaining
+ * descendants (they are left running) after a 100 ms grace to reap the
+ * ones it killed; other signals are dropped. On return the original
+ * dispositions are restored, so a Ctrl-C while the report is written stops
+ * the launcher. 0; -ECHILD when pid is not a child of ours; -errno.
  */
 int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void *arg);
 

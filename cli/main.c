@@ -15,6 +15,7 @@
 #include "closeout.h"
 #include "launch.h"
 #include "options.h"
+#include "output.h"
 #include "render.h"
 #include "report.h"
 #include "session.h"
@@ -137,6 +138,93 @@ static size_t session_bytes(unsigned mb)
 	return want;
 }
 
+/*
+ * The end of the run when the launcher may have been stopped meanwhile
+ * (it got a SIGCONT): then it reaped late, when it could, and its own
+ * clock would count the time it was stopped as the program's. The ends
+ * the processes recorded themselves (CLOCK_MONOTONIC, at their exit) do
+ * not depend on when the launcher looked: the run ends at the latest of
+ * them, provided the main program recorded its own (a program killed by
+ * a signal did not: then the reap time is all there is). The image is the
+ * program's memory: an end outside [spawn, reap] is not believed.
+ */
+static uint64_t run_end(const struct session *s, pid_t main_pid, const struct launch_result *res)
+{
+	uint64_t last = res->start_ns + res->duration_ns, end = 0;
+	int main_ended = 0;
+
+	for (uint32_t i = 0; i < session_nprocs(s); i++) {
+		const struct sf_process *p = session_process(s, i);
+		uint64_t e;
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
+			continue;
+		e = __atomic_load_n(&p->end_ns, __ATOMIC_RELAXED);
+		if (!e || e < res->start_ns || e > last)
+			continue;
+		if (p->pid == main_pid && !(__atomic_load_n(&p->flags, __ATOMIC_RELAXED) & SF_PF_EXECED))
+			main_ended = 1;
+		if (e > end)
+			end = e;
+	}
+	return main_ended ? end : last;
+}
+
+/* Open -o and --json, refuse two names for one file, truncate. 0, or the
+ * launcher's exit code (2) after one line on stderr. */
+static int open_outputs(const struct options *o, struct output *text, struct output *json)
+{
+	char err[256];
+	int rc = 0;
+
+	if (o->output && !o->quiet && output_open(text, o->output, o->report_mode, err, sizeof(err))) {
+		fprintf(stderr, "ptrace-run: -o %s: %s\n", o->output, err);
+		return 2;
+	}
+	if (o->json && output_open(json, o->json, o->report_mode, err, sizeof(err))) {
+		fprintf(stderr, "ptrace-run: --json %s: %s\n", o->json, err);
+		output_discard(text);
+		return 2;
+	}
+	if (output_same(text, json)) {
+		fprintf(stderr, "ptrace-run: -o %s and --json %s are the same file: one report would overwrite the other\n",
+			o->output, o->json);
+		output_discard(text);
+		output_discard(json);
+		return 2;
+	}
+	if (text->f && (rc = output_ready(text)))
+		fprintf(stderr, "ptrace-run: -o %s: %s\n", o->output, strerror(-rc));
+	else if (json->f && (rc = output_ready(json)))
+		fprintf(stderr, "ptrace-run: --json %s: %s\n", o->json, strerror(-rc));
+	if (rc) {
+		output_discard(text);
+		output_discard(json);
+		return 2;
+	}
+	return 0;
+}
+
+/* Nothing will be written: remove what open_outputs created. */
+static void discard_outputs(struct output *text, struct output *json)
+{
+	output_discard(text);
+	output_discard(json);
+}
+
+/* Close a report output; 1 (after saying so) when the report did not
+ * all get there. */
+static int close_output(struct output *out, const char *opt, const char *what, int render_rc)
+{
+	int rc = output_close(out);
+
+	if (!rc && !render_rc)
+		return 0;
+	fprintf(stderr, "ptrace-run: %s %s: the %s report could not be written: %s\n", opt, out->name, what,
+		strerror(rc ? -rc : render_rc < 0 ? -render_rc : EIO));
+	return 1;
+}
+
 static int fail(int code, const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "ptrace-run: ");
@@ -156,9 +244,11 @@ int main(int argc, char **argv)
 	struct warm warm = {0};
 	struct dump_timer dumper = {0};
 	char err[512], path[4096], agent_path[4096], reason[256] = "";
-	FILE *text = stderr;
+	struct output text_out = {.fd = -1}, json_out = {.fd = -1};
+	FILE *text;
+	const char *agent_env;
 	pid_t pid;
-	int rc, can_load;
+	int rc, can_load, lost = 0, text_rc = 0, json_rc = 0;
 
 	/* First, before anything could change the signal state the program
 	 * is to inherit. */
@@ -191,35 +281,47 @@ int main(int argc, char **argv)
 	if (can_load < 0)
 		return fail(126, "%s: %s", o.argv[0], strerror(-can_load));
 
-	/* Open the report files first: a typo must not cost a whole run. */
-	if (o.output && !o.quiet && !(text = fopen(o.output, "we")))
-		return fail(2, "-o %s: %s", o.output, strerror(errno));
-	if (o.json) {
-		FILE *j = fopen(o.json, "w");
-		if (!j)
-			return fail(2, "--json %s: %s", o.json, strerror(errno));
-		fclose(j);
-	}
-	if (launch_find_agent(agent_path, sizeof(agent_path)))
+	/* Open the report files first, once, and keep them: a typo must not
+	 * cost a whole run, and a path swapped meanwhile must not redirect a
+	 * report. */
+	if ((rc = open_outputs(&o, &text_out, &json_out)))
+		return rc;
+	text = o.quiet ? NULL : text_out.f ? text_out.f : stderr;
+	agent_env = getenv("PTRACE_AGENT");
+	if ((rc = launch_find_agent(agent_path, sizeof(agent_path)))) {
+		discard_outputs(&text_out, &json_out);
+		if (agent_env && *agent_env)
+			return fail(2, "PTRACE_AGENT=%s: %s (expected the path to libptrace-run.so)", agent_env,
+				    strerror(-rc));
 		return fail(2, "cannot find the agent library libptrace-run.so next to the launcher%s%s",
 			    " (set PTRACE_AGENT to its path)", "");
+	}
 	rc = session_create(&s, session_bytes(o.session_mb));
-	if (rc)
+	if (rc) {
+		discard_outputs(&text_out, &json_out);
 		return fail(2, "cannot create the session image: %s%s", strerror(-rc), "");
-	if (setenv("PTRACE_SESSION", s.path, 1) || options_export(&o) || launch_preload(agent_path))
+	}
+	if (setenv("PTRACE_SESSION", s.path, 1) || options_export(&o) || launch_preload(agent_path)) {
+		discard_outputs(&text_out, &json_out);
 		return fail(2, "cannot set up the environment: %s%s", strerror(errno), "");
+	}
 
 	rc = launch_spawn(path, o.argv, &pid);
-	if (rc == -ENOENT)
-		return fail(127, "%s: %s", o.argv[0], strerror(-rc));
-	if (rc)
-		return fail(126, "%s: %s", o.argv[0], strerror(-rc));
+	if (rc) {
+		discard_outputs(&text_out, &json_out);
+		return fail(rc == -ENOENT ? 127 : 126, "%s: %s", o.argv[0], strerror(-rc));
+	}
 	memset(&res, 0, sizeof(res));
 	warm_start(&warm, &s);
 	if (o.dump_after > 0 && (rc = dump_timer_start(&dumper, pid, o.dump_signal, o.dump_after)))
 		fprintf(stderr, "ptrace-run: --dump-after: %s\n", strerror(-rc));
 	reaped.s = &s;
 	rc = launch_wait(pid, &res, on_reap, &reaped);
+	/* From here the launcher writes reports: a reader that went away
+	 * (a closed pipe) is an error to report, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	if (res.continued && res.duration_ns)
+		res.duration_ns = run_end(&s, pid, &res) - res.start_ns;
 	warm_finish(&warm);
 	if (res.main_end_ns)
 		closeout_reaped(&s, (int)pid, res.main_end_ns);
@@ -248,19 +350,33 @@ int main(int argc, char **argv)
 	in.func_filter = o.func_filter;
 	in.func_exclude = o.func_exclude;
 	if (report_build(&rep, &s, &in) == 0) {
-		if (!o.quiet)
-			render_text(&rep, text);
-		if (o.json && (rc = render_json(&rep, o.json)))
-			fprintf(stderr, "ptrace-run: --json %s: %s\n", o.json, strerror(-rc));
+		if (text)
+			text_rc = render_text(&rep, text);
+		if (json_out.f)
+			json_rc = render_json(&rep, json_out.f);
 		report_free(&rep);
 	} else {
 		fprintf(stderr, "ptrace-run: out of memory building the report\n");
+		text_rc = json_rc = -ENOMEM;
+		lost = 1;
 	}
-	if (text != stderr)
-		fclose(text);
+	if (text == stderr && text_rc && text_rc != -ENOMEM) {
+		int e = errno;
+
+		/* Most likely lost as well; the exit code says it anyway. */
+		fprintf(stderr, "ptrace-run: the text report could not be written to stderr: %s\n", strerror(e));
+		lost = 1;
+	}
+	if (text_out.f)
+		lost |= close_output(&text_out, "-o", "text", text_rc);
+	if (json_out.f)
+		lost |= close_output(&json_out, "--json", "JSON", json_rc);
 	symctx_free(warm.ctx);
 	session_close(&s);
 	free(reaped.pid);
 	free(reaped.status);
-	return launch_exit_code(res.status);
+	/* A lost report turns a success into 2; a failing program's status
+	 * is never masked. */
+	rc = launch_exit_code(res.status);
+	return rc == 0 && lost ? 2 : rc;
 }

@@ -27,6 +27,7 @@ enum kind {
 	K_SECONDS, /* a decimal number of seconds in (0, OPTIONS_MAX_DUMP_AFTER] */
 	K_GLOBS,  /* comma-separated globs on function names */
 	K_DURATION, /* integer with ns, us, ms or s (default ns) */
+	K_MODE,   /* file permission bits in octal, as chmod takes them: 600, 0644 */
 };
 
 /* Which struct options field a setting writes; also its bit in "given". */
@@ -48,6 +49,7 @@ enum field {
 	F_MAX_CALL_DEPTH,
 	F_MIN_DURATION,
 	F_CORRECT_TIMES,
+	F_REPORT_MODE,
 };
 
 struct setting {
@@ -62,6 +64,7 @@ struct setting {
 static const struct setting settings[] = {
 	{ "output", 'o', "PTRACE_OUTPUT", K_FILE, F_OUTPUT, 0, 0 },
 	{ "json", 0, "PTRACE_JSON", K_FILE, F_JSON, 0, 0 },
+	{ "report-mode", 0, "PTRACE_REPORT_MODE", K_MODE, F_REPORT_MODE, 0, 0 },
 	{ "track-memory", 0, "PTRACE_TRACK_MEMORY", K_BOOL, F_TRACK_MEMORY, 0, 0 },
 	{ "no-memory", 0, NULL, K_FLAG, F_TRACK_MEMORY, 0, 0 },
 	{ "sample-rate", 0, "PTRACE_SAMPLE_RATE", K_RATE, F_SAMPLE_RATE, 0, 0 },
@@ -127,6 +130,9 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_DURATION:
 		snprintf(buf, len, "expected a duration: an integer with ns, us, ms or s (default ns), e.g. 20us");
+		break;
+	case K_MODE:
+		snprintf(buf, len, "expected permission bits in octal from 0 to 777, e.g. 600 or 0644");
 		break;
 	}
 }
@@ -229,6 +235,26 @@ static int parse_seconds(const char *s, double *out)
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end || errno == ERANGE || !(v > 0.0 && v <= OPTIONS_MAX_DUMP_AFTER))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Octal permission bits, 1 to 4 digits, at most 0777: set-ID and sticky
+ * bits make no sense on a report. */
+static int parse_mode(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+	size_t n = strlen(s);
+
+	if (!n || n > 4)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '7')
+			return -EINVAL;
+		v = v * 8 + (unsigned)(*s - '0');
+	}
+	if (v > 0777)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -362,6 +388,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 		return 0;
 	case K_DURATION:
 		return parse_duration(val, &o->min_duration_ns);
+	case K_MODE:
+		return parse_mode(val, &o->report_mode);
 	}
 	return -EINVAL;
 }
@@ -455,6 +483,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->cpu_hz = SF_DEFAULT_CPU_HZ;
 	o->max_call_depth = SF_FDEFAULT_CALL_DEPTH;
 	o->correct_times = 1;
+	o->report_mode = OPTIONS_DEFAULT_REPORT_MODE;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -513,10 +542,13 @@ void options_usage(FILE *f)
 		"status is the program's (128+N when signal N killed it).\n"
 		"\n"
 		"Options, each with the environment variable it overrides:\n"
-		"  -o, --output=FILE       text report to FILE (default: stderr)\n"
+		"  -o, --output=FILE       text report to FILE (default: stderr; -: stdout)\n"
 		"                          PTRACE_OUTPUT\n"
-		"      --json=FILE         also write the JSON report to FILE\n"
+		"      --json=FILE         also write the JSON report to FILE (-: stdout)\n"
 		"                          PTRACE_JSON\n"
+		"      --report-mode=MODE  permissions of a report file ptrace-run creates,\n"
+		"                          in octal (default 600; the umask applies too)\n"
+		"                          PTRACE_REPORT_MODE\n"
 		"      --track-memory=BOOL record heap allocations (default 1)\n"
 		"                          PTRACE_TRACK_MEMORY\n"
 		"      --no-memory         same as --track-memory=0\n"
@@ -567,6 +599,9 @@ void options_usage(FILE *f)
 		"them). Numbers are decimal without sign or blanks; leading zeros do not\n"
 		"mean octal (08 is 8).\n"
 		"A flag wins over its variable; an empty variable counts as unset.\n"
+		"Report files are opened before the program starts, never through a\n"
+		"symbolic link, and only when they are regular files, character devices\n"
+		"(/dev/null) or FIFOs with a reader; -o and --json cannot be one file.\n"
 		"Options end at the first argument that is not an option, or after --:\n"
 		"in 'ptrace-run ls -l' the -l goes to ls.\n",
 		1u, SF_DEPTH_LIMIT, SF_DEFAULT_DEPTH,

@@ -17,8 +17,10 @@
 #define OPTIONS_MAX_SESSION_MB 32768u /* trace ids are offsets / 8 in 32 bits: 32 GiB */
 
 struct options {
-	const char *output;     /* -o FILE / PTRACE_OUTPUT: text report file; NULL = stderr */
-	const char *json;       /* --json FILE / PTRACE_JSON: JSON report file; NULL = none */
+	const char *output;     /* -o FILE / PTRACE_OUTPUT: text report file; NULL = stderr,
+	                           "-" = stdout */
+	const char *json;       /* --json FILE / PTRACE_JSON: JSON report file; NULL = none,
+	                           "-" = stdout */
 	int track_memory;       /* 0 or 1; default 1 */
 	double sample_rate;     /* in (0,1]; default 1 */
 	unsigned max_depth;     /* frames, 1..SF_DEPTH_LIMIT; default SF_DEFAULT_DEPTH */
@@ -38,7 +40,11 @@ struct options {
 	unsigned max_call_depth;  /* --max-call-depth / PTRACE_MAX_CALL_DEPTH, 1..SF_FMAX_CALL_DEPTH */
 	unsigned long long min_duration_ns; /* --min-duration / PTRACE_MIN_DURATION; default 0 */
 	int correct_times;        /* --correct-times / PTRACE_CORRECT_TIMES; default 1 */
+	unsigned report_mode;     /* --report-mode / PTRACE_REPORT_MODE: permission bits of a
+	                             report file the launcher creates; default 0600 */
 };
+
+#define OPTIONS_DEFAULT_REPORT_MODE 0600
 
 #define OPTIONS_MAX_DURATION_NS 1000000000000000ull /* --min-duration: 10^6 s */
 
@@ -60,7 +66,7 @@ void options_usage(FILE *f);
  * setenv the agent's settings (PTRACE_TRACK_MEMORY, PTRACE_SAMPLE_RATE,
  * PTRACE_MAX_DEPTH, PTRACE_SESSION_SIZE, PTRACE_CPU_HZ, PTRACE_DUMP_SIGNAL
  * as a number) to canonical values for the program. PTRACE_OUTPUT,
- * PTRACE_JSON and PTRACE_DUMP_AFTER are the launcher's own and left as
+ * PTRACE_JSON, PTRACE_REPORT_MODE and PTRACE_DUMP_AFTER are the launcher's own and left as
  * they are. 0 or -errno (from setenv).
  */
 int options_export(const struct options *o);

@@ -12,11 +12,22 @@
 #define RENDER_SCHEMA 1
 #define PTRACE_VERSION "0.1.0"
 
-/* Write the text report to f. 0 or -errno. */
+/* Write the text report to f and flush it. 0, or -EIO when a write
+ * failed (f says why). Every string from the image or the program is
+ * printed escaped (render_text_esc). */
 int render_text(const struct report *r, FILE *f);
 
-/* Write the JSON report to path ("-" for stdout). 0 or -errno. */
-int render_json(const struct report *r, const char *path);
+/* Write the JSON report to f and flush it. 0, -ENOMEM, or -EIO when a
+ * write failed. */
+int render_json(const struct report *r, FILE *f);
+
+/* For the text renderers: str when it can go to a terminal as is, else a
+ * copy with every control byte, invalid UTF-8 byte (\xNN) and code point
+ * a terminal acts on (C1 controls, line separators, bidi controls: \uNNNN)
+ * escaped, so that no name, path or argument from the program can start
+ * a new line or an escape sequence. The copy stays valid for the next 7
+ * calls. NULL for NULL. */
+const char *render_text_esc(const char *str);
 
 /* For the other renderers: a stack as render_text prints one (at most a
  * few frames, down to main), and as render_json writes one. */

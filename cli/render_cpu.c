@@ -14,6 +14,8 @@
 #define TEXT_CPU_THREADS 20
 #define JSON_CPU_STACKS 5000 /* the rest are counted in other_samples */
 
+#define E render_text_esc
+
 static const char *base_name(const char *p)
 {
 	const char *s = p ? strrchr(p, '/') : NULL;
@@ -89,18 +91,18 @@ void render_cpu_agent_text(const struct report *r, FILE *f)
 		fprintf(f, "; stack dumps on %s", sig_name(r->dump_signal, b, sizeof(b)));
 	fputc('\n', f);
 	if (r->cpu_coverage_note)
-		fprintf(f, "warning: %s\n", r->cpu_coverage_note);
+		fprintf(f, "warning: %s\n", E(r->cpu_coverage_note));
 }
 
 static void print_fn(FILE *f, const struct rcpu_fn *fn, uint64_t total)
 {
 	fprintf(f, "   %8" PRIu64 " %5.1f%%  %8" PRIu64 " %5.1f%%   ", fn->self, pct(fn->self, total), fn->total,
 		pct(fn->total, total));
-	fprintf(f, "%s", fn->name ? fn->name : "??");
+	fprintf(f, "%s", fn->name ? E(fn->name) : "??");
 	if (fn->file && fn->line)
-		fprintf(f, " (%s:%d)", fn->file, fn->line);
+		fprintf(f, " (%s:%d)", E(fn->file), fn->line);
 	if (fn->module)
-		fprintf(f, "  %s", base_name(fn->module));
+		fprintf(f, "  %s", E(base_name(fn->module)));
 	fputc('\n', f);
 }
 
@@ -116,13 +118,14 @@ void render_crash_text(const struct rprocess *p, FILE *f)
 		fprintf(f, " at address 0x%" PRIx64, k->address);
 	fprintf(f, " in thread %d", k->tid);
 	if (k->thread[0])
-		fprintf(f, " (%s)", k->thread);
+		fprintf(f, " (%s)", E(k->thread));
 	fprintf(f, ", %.3f s after start\n", k->time_ns / 1e9);
 	if (k->runtime.n) {
 		fprintf(f, "   in the runtime: ");
 		for (unsigned i = 0; i < k->runtime.n && i < 6; i++)
-			fprintf(f, "%s%s", i ? " <- " : "", k->runtime.frames[i].function ? k->runtime.frames[i].function : "??");
-		fprintf(f, " (%s), called from:\n", base_name(k->runtime.frames[0].module));
+			fprintf(f, "%s%s", i ? " <- " : "",
+				k->runtime.frames[i].function ? E(k->runtime.frames[i].function) : "??");
+		fprintf(f, " (%s), called from:\n", E(base_name(k->runtime.frames[0].module)));
 	}
 	if (k->pc_only)
 		fprintf(f, "   (it crashed inside the unwinder: only the instruction is known)\n");
@@ -140,7 +143,7 @@ static void print_dumps(const struct rprocess *p, FILE *f)
 		for (size_t k = 0; k < d->nthreads; k++) {
 			const struct rdump_thread *t = &d->threads[k];
 
-			fprintf(f, "   thread %d%s%s%s%s:\n", t->tid, t->name[0] ? " (" : "", t->name, t->name[0] ? ")" : "",
+			fprintf(f, "   thread %d%s%s%s%s:\n", t->tid, t->name[0] ? " (" : "", E(t->name), t->name[0] ? ")" : "",
 				t->requester ? " [received the signal]" : "");
 			render_text_stack(f, &t->stack, "        ");
 		}
@@ -198,7 +201,7 @@ void render_cpu_text(const struct rprocess *p, FILE *f)
 			const struct rcpu_thread *t = &c->threads[i];
 
 			fprintf(f, "   tid %-8d %-16s %10" PRIu64 " samples %5.1f%% %9.3f s\n", t->tid,
-				t->name[0] ? t->name : "-", t->samples, pct(t->samples, c->samples), secs(t->samples, c->hz));
+				t->name[0] ? E(t->name) : "-", t->samples, pct(t->samples, c->samples), secs(t->samples, c->hz));
 		}
 		if (c->nthreads > TEXT_CPU_THREADS)
 			fprintf(f, "   ... %zu more threads (see --json)\n", c->nthreads - TEXT_CPU_THREADS);

@@ -26,6 +26,8 @@
 #define JSON_TREE_NODES 20000
 #define JSON_EDGES 20
 
+#define E render_text_esc
+
 static const char bars[] = "########################################";
 
 static const char *base_name(const char *p)
@@ -39,9 +41,9 @@ static const char *base_name(const char *p)
 static const char *fn_label(const struct rfunc *fn, char *buf, size_t len)
 {
 	if (fn->name)
-		return fn->name;
+		return E(fn->name);
 	if (fn->module)
-		snprintf(buf, len, "?? (%s+0x%" PRIx64 ")", base_name(fn->module), fn->offset);
+		snprintf(buf, len, "?? (%s+0x%" PRIx64 ")", E(base_name(fn->module)), fn->offset);
 	else
 		snprintf(buf, len, "?? (0x%" PRIx64 ")", fn->address);
 	return buf;
@@ -50,9 +52,9 @@ static const char *fn_label(const struct rfunc *fn, char *buf, size_t len)
 static void fn_where(FILE *f, const struct rfunc *fn)
 {
 	if (fn->file && fn->line)
-		fprintf(f, "  (%s:%d)", base_name(fn->file), fn->line);
+		fprintf(f, "  (%s:%d)", E(base_name(fn->file)), fn->line);
 	else if (fn->module && fn->name)
-		fprintf(f, "  (%s)", base_name(fn->module));
+		fprintf(f, "  (%s)", E(base_name(fn->module)));
 }
 
 static const char *calls_word(uint64_t n)
@@ -302,7 +304,7 @@ static void print_slowest(FILE *f, const struct rfuncs *F)
 
 		fprintf(f, "   #%-3zu %10s  %-*.*s thread %d%s%s%s at %+.6f s\n", i + 1,
 			report_ns(c->ns, b1, sizeof(b1)), TEXT_NAME, TEXT_NAME,
-			fn_label(&F->funcs[c->func], lb, sizeof(lb)), c->tid, tn ? " (" : "", tn ? tn : "",
+			fn_label(&F->funcs[c->func], lb, sizeof(lb)), c->tid, tn ? " (" : "", tn ? E(tn) : "",
 			tn ? ")" : "", c->start_ns / 1e9);
 	}
 }
@@ -317,7 +319,7 @@ static void print_threads(FILE *f, const struct rfuncs *F)
 	for (size_t i = 0; i < F->nthreads && i < TEXT_THREADS; i++) {
 		const struct rfthread *t = &F->threads[i];
 
-		fprintf(f, "   tid %-8d %-16s %10" PRIu64 " calls %12s\n", t->tid, t->name[0] ? t->name : "-", t->calls,
+		fprintf(f, "   tid %-8d %-16s %10" PRIu64 " calls %12s\n", t->tid, t->name[0] ? E(t->name) : "-", t->calls,
 			report_ns(t->total_ns, b1, sizeof(b1)));
 	}
 	if (F->nthreads > TEXT_THREADS)

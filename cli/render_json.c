@@ -155,23 +155,14 @@ static json_int_t tv_ns(struct timeval tv)
 /* Compact, one line and a newline: reports with many processes run to
  * tens of megabytes, half of it indentation. `jq .` or `python3 -m
  * json.tool` pretty-print it. */
-static int json_write(json_t *root, const char *path)
+static int json_write(json_t *root, FILE *f)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "we") : stdout;
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (json_dumpf(root, f, JSON_COMPACT | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF)
-		err = -EIO;
-	if (f != stdout && fclose(f) && !err)
-		err = -errno;
-	else if (f == stdout && fflush(f) && !err)
-		err = -EIO;
-	return err;
+	if (json_dumpf(root, f, JSON_COMPACT | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF || fflush(f))
+		return -EIO;
+	return ferror(f) ? -EIO : 0;
 }
 
-int render_json(const struct report *r, const char *path)
+int render_json(const struct report *r, FILE *f)
 {
 	json_t *procs = json_array(), *warnings = json_array(), *root;
 	int err = 0;
@@ -190,7 +181,7 @@ int render_json(const struct report *r, const char *path)
 		(json_int_t)r->ru.ru_maxrss, "minor_faults", (json_int_t)r->ru.ru_minflt, "major_faults",
 		(json_int_t)r->ru.ru_majflt, "voluntary_switches", (json_int_t)r->ru.ru_nvcsw, "involuntary_switches",
 		(json_int_t)r->ru.ru_nivcsw, "agent", "loaded", r->loaded, "reason",
-		r->loaded ? json_null() : json_string(r->reason), "events_dropped", (json_int_t)r->events_dropped,
+		r->loaded ? json_null() : render_jstr(r->reason), "events_dropped", (json_int_t)r->events_dropped,
 		"sample_rate", r->sample_rate, "max_depth", (int)r->max_depth, "track_memory", r->track_memory,
 		"dropped", "traces", (json_int_t)r->dropped_traces, "processes", (json_int_t)r->dropped_procs,
 		"threads", (json_int_t)r->dropped_threads, "sites", (json_int_t)r->dropped_sites, "warnings",
@@ -199,7 +190,7 @@ int render_json(const struct report *r, const char *path)
 		return -ENOMEM;
 	render_cpu_agent_json(r, json_object_get(root, "agent"));
 	render_func_agent_json(r, json_object_get(root, "agent"));
-	err = json_write(root, path);
+	err = json_write(root, f);
 	json_decref(root);
 	return err;
 }

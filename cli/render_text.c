@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "render.h"
@@ -8,6 +10,112 @@
 #define TEXT_MAX_SITES 10
 #define TEXT_MAX_FRAMES 8
 #define TEXT_MAX_THREADS 20
+#define ESC_SLOTS 8 /* escaped strings alive at once: more than one printf uses */
+
+#define E render_text_esc
+
+/*
+ * Length of the valid UTF-8 sequence at p and its code point, or 0 when p
+ * does not start one (a stray continuation byte, an overlong form, a
+ * surrogate, past U+10FFFF, cut short).
+ */
+static int utf8_seq(const unsigned char *p, unsigned *cp)
+{
+	int len = (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+	static const unsigned min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned c;
+
+	if (!len)
+		return 0;
+	c = *p & (0x7fu >> len);
+	for (int k = 1; k < len; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[k] & 0x3fu);
+	}
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Code points a terminal acts on rather than shows: C1 controls (U+009B
+ * is CSI), line and paragraph separators, and the bidirectional controls
+ * that reorder what is displayed around them. */
+static int cp_unsafe(unsigned c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029 || c == 0x200e || c == 0x200f ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* Escaped length of s, or 0 when it needs no escape. */
+static size_t esc_len(const unsigned char *s)
+{
+	size_t n = 0;
+	int any = 0;
+	unsigned c;
+
+	for (const unsigned char *p = s; *p;) {
+		int len;
+
+		if (*p < 0x20 || *p == 0x7f) {
+			n += 4, p++, any = 1;
+			continue;
+		}
+		if (*p < 0x80) {
+			n++, p++;
+			continue;
+		}
+		len = utf8_seq(p, &c);
+		if (!len) {
+			n += 4, p++, any = 1;
+		} else if (cp_unsafe(c)) {
+			n += 6, p += len, any = 1;
+		} else {
+			n += (size_t)len, p += len;
+		}
+	}
+	return any ? n : 0;
+}
+
+const char *render_text_esc(const char *str)
+{
+	static char *slot[ESC_SLOTS];
+	static unsigned next;
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+	char *o, *out;
+	unsigned c;
+
+	if (!s || !(n = esc_len(s)))
+		return str;
+	out = malloc(n + 1);
+	if (!out)
+		return "<unprintable>";
+	o = out;
+	for (const unsigned char *p = s; *p;) {
+		int len = *p < 0x80 ? 1 : utf8_seq(p, &c);
+
+		if (*p < 0x20 || *p == 0x7f || !len) {
+			*o++ = '\\', *o++ = 'x', *o++ = hex[*p >> 4], *o++ = hex[*p & 15];
+			p++;
+		} else if (len > 1 && cp_unsafe(c)) {
+			o += sprintf(o, "\\u%04x", c);
+			p += len;
+		} else {
+			memcpy(o, p, (size_t)len);
+			o += len, p += len;
+		}
+	}
+	*o = 0;
+	/* The view runs in one thread; a slot is reused ESC_SLOTS calls later,
+	 * long after the printf that used it. */
+	free(slot[next]);
+	slot[next] = out;
+	next = (next + 1) % ESC_SLOTS;
+	return out;
+}
 
 static const char *base_name(const char *p)
 {
@@ -18,25 +126,25 @@ static const char *base_name(const char *p)
 static void print_argv(FILE *f, char **argv)
 {
 	for (size_t i = 0; argv && argv[i]; i++)
-		fprintf(f, "%s%s", i ? " " : "", argv[i]);
+		fprintf(f, "%s%s", i ? " " : "", E(argv[i]));
 }
 
 static void print_frame(FILE *f, const struct rframe *fr)
 {
 	if (fr->function)
-		fprintf(f, "%s", fr->function);
+		fprintf(f, "%s", E(fr->function));
 	else
 		fprintf(f, "??");
 	if (fr->file && fr->line)
-		fprintf(f, " (%s:%d)", fr->file, fr->line);
+		fprintf(f, " (%s:%d)", E(fr->file), fr->line);
 	else if (fr->module)
-		fprintf(f, " (%s+0x%" PRIx64 ")", base_name(fr->module), fr->offset);
+		fprintf(f, " (%s+0x%" PRIx64 ")", E(base_name(fr->module)), fr->offset);
 	else
 		fprintf(f, " (0x%" PRIx64 ")", fr->address);
 	if (fr->inlined)
 		fprintf(f, " [inlined]");
 	if (fr->file && fr->line && fr->module)
-		fprintf(f, "  %s", base_name(fr->module));
+		fprintf(f, "  %s", E(base_name(fr->module)));
 	fputc('\n', f);
 }
 
@@ -138,12 +246,12 @@ static void print_memory(FILE *f, const struct rmemory *m)
 				/* Frame 0 and its caller: sites differ by caller often. */
 				const struct rframe *c = &x->stack.frames[1];
 				const struct rframe *f0 = &x->stack.frames[0];
-				fprintf(f, "%s", f0->function);
+				fprintf(f, "%s", E(f0->function));
 				if (f0->file && f0->line)
-					fprintf(f, " (%s:%d)", base_name(f0->file), f0->line);
-				fprintf(f, " <- %s", c->function ? c->function : "??");
+					fprintf(f, " (%s:%d)", E(base_name(f0->file)), f0->line);
+				fprintf(f, " <- %s", c->function ? E(c->function) : "??");
 				if (c->file && c->line)
-					fprintf(f, " (%s:%d)", base_name(c->file), c->line);
+					fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
 				fputc('\n', f);
 			} else if (x->stack.n)
 				print_frame(f, &x->stack.frames[0]);
@@ -170,6 +278,35 @@ static void print_memory(FILE *f, const struct rmemory *m)
 	}
 }
 
+/*
+ * What the image could not hold, each kind as what it means for the
+ * figures: a process or thread without a record is missing altogether;
+ * a lost stack (trace, site, CPU sample) keeps its count in the totals.
+ */
+static void print_dropped(const struct report *r, FILE *f)
+{
+	uint64_t stacks = r->dropped_traces + r->dropped_sites + r->dropped_samples;
+
+	if (r->dropped_procs)
+		fprintf(f,
+			"warning: %" PRIu64 " process%s not recorded (the session image's process table was full): "
+			"%s heap, CPU and function figures are missing from this report\n",
+			r->dropped_procs, r->dropped_procs == 1 ? " was" : "es were",
+			r->dropped_procs == 1 ? "its" : "their");
+	if (r->dropped_threads)
+		fprintf(f,
+			"warning: %" PRIu64 " thread%s not recorded (the session image filled up): %s figures are "
+			"missing from this report; raise --session-size\n",
+			r->dropped_threads, r->dropped_threads == 1 ? " was" : "s were",
+			r->dropped_threads == 1 ? "its" : "their");
+	if (stacks)
+		fprintf(f,
+			"warning: %" PRIu64 " events lost their stack (%" PRIu64 " stacks, %" PRIu64
+			" allocation sites, %" PRIu64 " CPU samples: the session image filled up): the totals count "
+			"them, the per-site and per-stack figures do not; raise --session-size\n",
+			stacks, r->dropped_traces, r->dropped_sites, r->dropped_samples);
+}
+
 int render_text(const struct report *r, FILE *f)
 {
 	char b1[32];
@@ -185,9 +322,9 @@ int render_text(const struct report *r, FILE *f)
 	fprintf(f, "        page faults %ld minor / %ld major, context switches %ld voluntary / %ld involuntary\n",
 		r->ru.ru_minflt, r->ru.ru_majflt, r->ru.ru_nvcsw, r->ru.ru_nivcsw);
 	if (!r->loaded) {
-		fprintf(f, "agent: NOT loaded: %s\n", r->reason);
+		fprintf(f, "agent: NOT loaded: %s\n", E(r->reason));
 		fprintf(f, "       no profile was recorded; only the resource usage above is known.\n");
-		return ferror(f) ? -1 : 0;
+		return fflush(f) || ferror(f) ? -EIO : 0;
 	}
 	fprintf(f, "agent: loaded; memory tracking %s; stacks: ", r->track_memory ? "on" : "off");
 	if (r->sample_rate >= 1)
@@ -197,12 +334,8 @@ int render_text(const struct report *r, FILE *f)
 	fprintf(f, ", max depth %u; events dropped %" PRIu64 "\n", r->max_depth, r->events_dropped);
 	render_cpu_agent_text(r, f);
 	for (size_t i = 0; i < r->nwarnings; i++)
-		fprintf(f, "warning: %s\n", r->warnings[i]);
-	if (r->events_dropped)
-		fprintf(f, "warning: %" PRIu64 " events lost detail (traces %" PRIu64 ", sites %" PRIu64 ", threads %" PRIu64
-			   ", processes %" PRIu64 "): the session image filled up; totals stay exact; "
-			   "raise --session-size\n",
-			r->events_dropped, r->dropped_traces, r->dropped_sites, r->dropped_threads, r->dropped_procs);
+		fprintf(f, "warning: %s\n", E(r->warnings[i]));
+	print_dropped(r, f);
 
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct rprocess *p = &r->procs[i];
@@ -225,7 +358,7 @@ int render_text(const struct report *r, FILE *f)
 			for (size_t k = 0; k < p->nthreads && k < TEXT_MAX_THREADS; k++) {
 				const struct rthread *t = &p->threads[k];
 				fprintf(f, "   tid %-8d %-16s %10" PRIu64 " allocations %10s\n", t->tid,
-					t->name[0] ? t->name : "-", t->allocs, report_bytes(t->bytes, b1, sizeof(b1)));
+					t->name[0] ? E(t->name) : "-", t->allocs, report_bytes(t->bytes, b1, sizeof(b1)));
 			}
 			if (p->nthreads > TEXT_MAX_THREADS)
 				fprintf(f, "   ... %zu more threads (see --json)\n", p->nthreads - TEXT_MAX_THREADS);
@@ -234,5 +367,5 @@ int render_text(const struct report *r, FILE *f)
 		render_func_text(r, p, f);
 	}
 	fputc('\n', f);
-	return ferror(f) ? -1 : 0;
+	return fflush(f) || ferror(f) ? -EIO : 0;
 }

@@ -431,16 +431,21 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 }
 
 /*
- * A thread that blocks SIGPROF for good (a worker pool that blocks every
- * signal) is never sampled: its CPU time is missing from the profile
- * without any error. Compare what was sampled with what wait4 says the
- * run cost, and say so when most of it is missing.
+ * CPU time can go unsampled for several reasons the image cannot tell
+ * apart: a thread that blocks the sampling signal for good (a worker pool
+ * that blocks every signal), processes or threads too short to reach one
+ * sampling period, programs the agent could not load into, the time
+ * before the agent started. Compare what was sampled with what wait4 says
+ * the run cost, say how much is missing, and list the causes as possible
+ * ones; what is known for sure is how many processes got no sample.
  */
 static void report_cpu_coverage(struct report *r)
 {
 	uint64_t sampled = 0, spent = (uint64_t)r->ru.ru_utime.tv_sec * 1000000000u + (uint64_t)r->ru.ru_utime.tv_usec * 1000u +
 				      (uint64_t)r->ru.ru_stime.tv_sec * 1000000000u + (uint64_t)r->ru.ru_stime.tv_usec * 1000u;
-	char w[256];
+	size_t unsampled = 0;
+	unsigned hz = 0;
+	char w[640];
 
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct rcpu *c = &r->procs[i].cpu;
@@ -448,13 +453,18 @@ static void report_cpu_coverage(struct report *r)
 		if (!c->hz || !(c->flags & SF_CPU_SAMPLING) || (c->flags & ~(SF_CPU_SAMPLING | SF_CPU_DUMP_TAKEN | SF_CPU_DUMP_BUSY)))
 			return; /* not sampled, or stepped aside: said elsewhere */
 		sampled += c->samples * (1000000000u / c->hz);
+		unsampled += !c->samples;
+		hz = c->hz;
 	}
 	if (!r->nprocs || spent < 200000000u || sampled * 2 >= spent)
 		return;
 	snprintf(w, sizeof(w),
-		 "the CPU profile covers %.0f%% of the %.2f s of CPU the run used: threads that block SIGPROF "
-		 "(e.g. worker pools that block all signals) are not sampled",
-		 100.0 * (double)sampled / (double)spent, spent / 1e9);
+		 "%.0f%% of the %.2f s of CPU time the run used was not sampled (the profile covers %.2f s; "
+		 "%zu of %zu processes have no sample at all); possible causes: processes or threads that each ran "
+		 "less than one sampling period (%.3g ms of CPU), threads that block the sampling signal, programs "
+		 "the agent could not load into, CPU time before the agent started",
+		 100.0 - 100.0 * (double)sampled / (double)spent, spent / 1e9, sampled / 1e9, unsampled, r->nprocs,
+		 1000.0 / hz);
 	r->cpu_coverage_note = strdup(w);
 }
 

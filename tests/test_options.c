@@ -562,3 +562,41 @@ Test(options, usage_lists_every_option_and_variable)
 		cr_assert(not(zero(ptr, strstr(text, words[i]))), "usage mentions \"%s\"", words[i]);
 	free(text);
 }
+
+/* Report files: 0600 unless --report-mode or PTRACE_REPORT_MODE says
+ * otherwise, in octal as chmod takes it; set-ID bits and non-octal
+ * digits are rejected. */
+Test(options, report_mode_is_octal_and_private_by_default)
+{
+	static const struct {
+		const char *arg;
+		int rc;
+		unsigned mode;
+	} cases[] = {
+		{ "--report-mode=600", 0, 0600 },  { "--report-mode=0644", 0, 0644 },
+		{ "--report-mode=0", 0, 0 },       { "--report-mode=777", 0, 0777 },
+		{ "--report-mode=4755", -EINVAL, 0 }, { "--report-mode=800", -EINVAL, 0 },
+		{ "--report-mode=", -EINVAL, 0 },  { "--report-mode=0x1ff", -EINVAL, 0 },
+		{ "--report-mode=00644", -EINVAL, 0 },
+	};
+	struct options o;
+	char err[256];
+
+	unsetenv("PTRACE_REPORT_MODE");
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "parses");
+	cr_assert(eq(uint, o.report_mode, 0600), "report files are 0600 by default");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert(eq(int, PARSE(&o, err, (char *)cases[i].arg, "prog"), cases[i].rc), "%s", cases[i].arg);
+		if (!cases[i].rc)
+			cr_assert(eq(uint, o.report_mode, cases[i].mode), "%s gives %o", cases[i].arg, cases[i].mode);
+	}
+	cr_assert(eq(int, PARSE(&o, err, "--report-mode=9", "prog"), -EINVAL), "9 is not octal");
+	cr_assert(eq(str, err, "--report-mode=9: expected permission bits in octal from 0 to 777, e.g. 600 or 0644"),
+		  "the message says what is expected");
+	setenv("PTRACE_REPORT_MODE", "640", 1);
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "the variable parses");
+	cr_assert(eq(uint, o.report_mode, 0640), "PTRACE_REPORT_MODE=640");
+	cr_assert(eq(int, PARSE(&o, err, "--report-mode=600", "prog"), 0), "the flag parses");
+	cr_assert(eq(uint, o.report_mode, 0600), "the flag wins over the variable");
+	unsetenv("PTRACE_REPORT_MODE");
+}
