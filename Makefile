@@ -139,6 +139,11 @@ $(B)/progs/libfi_%.so: tests/progs/plugin/fi_%.c
 $(B)/progs/early_threads: tests/progs/early_threads.c $(B)/progs/libearly.so $(B)/progs/libplugin.so
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(B)/progs -Wl,--no-as-needed -learly -Wl,--as-needed -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags -lpthread -ldl
+# RTLD_DEEPBIND: exports which() (-rdynamic) and finds libdeep.so through
+# its RUNPATH $ORIGIN, by its bare name.
+$(B)/progs/deepbind: tests/progs/deepbind.c $(B)/progs/libdeep.so
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags -ldl
 # A C++ plugin: C programs dlopen it RTLD_LOCAL.
 $(B)/progs/lib%.so: tests/progs/plugin/%.cc
 	@mkdir -p $(@D)

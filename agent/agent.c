@@ -95,6 +95,23 @@ NI static void thread_key_dtor(void *arg)
 
 NI static void after_fork_child(void);
 
+/* Tags of this process's ancestors (inherited by fork): blocks they
+ * allocated may be live here, and must never look like ours. */
+static uint64_t ancestor_tags[4096 / 64];
+
+/* The 12-bit tag of process slot idx in block headers: never 0 (a zeroed
+ * header must not look like ours) and never an ancestor's, since with
+ * more than 4095 processes slots share tags. */
+NI static uint32_t pick_tag(uint32_t idx)
+{
+	uint32_t tag = (idx % 4095u) + 1;
+
+	for (uint32_t n = 0; n < 4095u; n++, tag = tag % 4095u + 1)
+		if (!(ancestor_tags[tag / 64] & (1ull << (tag % 64))))
+			return tag;
+	return tag; /* 4095 generations of forks: give up, counts may mix */
+}
+
 NI static void register_process(int forked)
 {
 	uint32_t flags = agent.set.bad | (forked ? SF_PF_FORKED : 0);
@@ -107,15 +124,18 @@ NI static void register_process(int forked)
 	p = image_register_process(agent.pid, getppid(), parent, flags, &agent.proc_index);
 	if (!p) {
 		agent.proc = NULL;
+		image_full_flags = NULL;
 		return;
 	}
 	p->track_memory = (uint32_t)agent.tracking;
 	p->max_depth = agent.set.max_depth;
 	p->sample_rate = agent.set.sample_rate;
 	p->map_gen = gen;
-	/* Tag 0 is never used, so a zeroed header can't look like ours. */
-	agent.ptag = (agent.proc_index % 4095u) + 1;
+	if (forked && agent.ptag)
+		ancestor_tags[agent.ptag / 64] |= 1ull << (agent.ptag % 64);
+	agent.ptag = pick_tag(agent.proc_index);
 	agent.proc = p;
+	image_full_flags = &p->flags;
 }
 
 NI int agent_init(void)
@@ -373,6 +393,7 @@ NI static void after_fork_child(void)
 	 * parent goes on carving). */
 	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&agent.modules_dirty, 1, __ATOMIC_RELAXED);
+	image_after_fork();
 	ts.slab = NULL;
 	ts.slab_left = 0;
 	ts.slab_next = 0;

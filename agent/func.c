@@ -101,7 +101,7 @@ NI uint64_t func_clock_mono(void)
 
 NI static int func_in_image(const void *p)
 {
-	return image_base && (const char *)p >= image_base && (const char *)p < image_base + image_hdr->size;
+	return image_contains(p); /* what is mapped here, not the whole image */
 }
 
 /* --- settings ----------------------------------------------------------- */

@@ -6,7 +6,10 @@
  *       52-63 process tag
  *   w1: bits 0-31 trace id, 32-63 HDR_MAGIC ^ (user >> 4)
  *
- * so free() knows the size and allocation stack without any lookup, and a
+ * except blocks aligned to HDR_TAIL_ALIGN or more: those are glibc's own
+ * aligned blocks (user == base) and keep the same header in the last 16
+ * bytes of their usable size, shift 0, magic HDR_MAGIC_TAIL ^ (user >> 4).
+ * So free() knows the size and allocation stack without any lookup, and a
  * pointer we did not hand out (magic mismatch) is passed through untouched.
  * Totals and per-site counters live in the thread's record in the image.
  */
@@ -20,6 +23,8 @@
 
 #define HDR_SIZE 16u
 #define HDR_MAGIC 0xa11c0b1eu
+#define HDR_MAGIC_TAIL 0x7a11b10cu
+#define HDR_TAIL_ALIGN 64u /* from this alignment on, the header is at the end */
 #define HDR_SIZE_MAX ((1ull << 44) - 1)
 #define HEAP_FLUSH_BYTES (32 * 1024) /* per-thread live-bytes batch, see docs */
 
@@ -38,19 +43,42 @@ static inline uint32_t heap_magic(const void *user)
 	return HDR_MAGIC ^ (uint32_t)((uintptr_t)user >> 4);
 }
 
+static inline uint32_t heap_magic_tail(const void *user)
+{
+	return HDR_MAGIC_TAIL ^ (uint32_t)((uintptr_t)user >> 4);
+}
+
+/* The end header of an aligned block whose usable size (glibc's) is usable. */
+static inline struct heap_hdr *heap_tail_of(void *user, size_t usable)
+{
+	return (struct heap_hdr *)((char *)user + usable - HDR_SIZE);
+}
+
+/* Write header h of the block at user: in front (shift >= 4) or at its
+ * end (shift 0). */
+static inline void heap_hdr_put(struct heap_hdr *h, const void *user, uint64_t size, unsigned shift, int counted,
+				uint32_t ptag, uint32_t trace)
+{
+	h->w0 = (size > HDR_SIZE_MAX ? HDR_SIZE_MAX : size) | ((uint64_t)shift << 44) | ((uint64_t)!!counted << 50) |
+		((uint64_t)(ptag & 0xfff) << 52);
+	h->w1 = trace | ((uint64_t)(shift ? heap_magic(user) : heap_magic_tail(user)) << 32);
+}
+
 static inline void heap_hdr_write(void *user, uint64_t size, unsigned shift, int counted, uint32_t ptag,
 				  uint32_t trace)
 {
-	struct heap_hdr *h = heap_hdr_of(user);
-
-	h->w0 = (size > HDR_SIZE_MAX ? HDR_SIZE_MAX : size) | ((uint64_t)shift << 44) | ((uint64_t)!!counted << 50) |
-		((uint64_t)(ptag & 0xfff) << 52);
-	h->w1 = trace | ((uint64_t)heap_magic(user) << 32);
+	heap_hdr_put(heap_hdr_of(user), user, size, shift, counted, ptag, trace);
 }
 
 static inline int heap_hdr_valid(void *user)
 {
 	return (uint32_t)(heap_hdr_of(user)->w1 >> 32) == heap_magic(user);
+}
+
+/* Is h the end header of the block at user? */
+static inline int heap_tail_valid(const struct heap_hdr *h, const void *user)
+{
+	return (uint32_t)(h->w1 >> 32) == heap_magic_tail(user) && !((h->w0 >> 44) & 63);
 }
 
 static inline uint64_t heap_hdr_size(const struct heap_hdr *h) { return h->w0 & HDR_SIZE_MAX; }
@@ -89,9 +117,10 @@ void heap_flush(struct tstate *t);
 /* Stack of the current allocation, or 0 when not sampled / not stored. */
 uint32_t heap_sample_stack(struct tstate *t);
 
-/* Account an allocation of n bytes at user; writes the header. */
-static inline __attribute__((always_inline)) void heap_on_alloc(struct tstate *t, void *user, size_t n,
-							   unsigned shift)
+/* Account an allocation of n bytes at user; writes its header h (in
+ * front with shift >= 4, at the end with shift 0). */
+static inline __attribute__((always_inline)) void heap_on_alloc_at(struct tstate *t, struct heap_hdr *h, void *user,
+							      size_t n, unsigned shift)
 {
 	struct sf_thread *r = t->rec;
 	uint32_t trace = 0;
@@ -99,7 +128,7 @@ static inline __attribute__((always_inline)) void heap_on_alloc(struct tstate *t
 
 	if (unlikely(--t->countdown == 0))
 		trace = heap_sample_stack(t);
-	heap_hdr_write(user, n, shift, 1, agent.ptag, trace);
+	heap_hdr_put(h, user, n, shift, 1, agent.ptag, trace);
 	r->allocs++;
 	r->bytes += n;
 	r->hist[heap_bucket(n)]++;
@@ -113,6 +142,13 @@ static inline __attribute__((always_inline)) void heap_on_alloc(struct tstate *t
 		     t->pending + __atomic_load_n(&agent.proc->live_bytes, __ATOMIC_RELAXED) >
 			     (int64_t)__atomic_load_n(&agent.proc->peak_bytes, __ATOMIC_RELAXED)))
 		heap_flush(t);
+}
+
+/* Account an allocation of n bytes at user, header in front. */
+static inline __attribute__((always_inline)) void heap_on_alloc(struct tstate *t, void *user, size_t n,
+							   unsigned shift)
+{
+	heap_on_alloc_at(t, heap_hdr_of(user), user, n, shift);
 }
 
 /* Account the free of a block with header h; temporary when it is the

@@ -19,9 +19,10 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 3u
+#define SF_VERSION 4u
 
-#define SF_MAX_PROCS 1024u      /* process records per session */
+#define SF_MAX_PROCS 1024u      /* process slots in the first array (sf_header.procs) */
+#define SF_PROC_CHUNK 256u      /* slots per further chunk (sf_header.proc_chunks) */
 #define SF_DEPTH_LIMIT 256u     /* hard cap on PTRACE_MAX_DEPTH */
 #define SF_DEFAULT_DEPTH 64u
 #define SF_HIST_BUCKETS 48u     /* size histogram: bucket b holds [2^(b-1), 2^b) */
@@ -40,6 +41,8 @@ typedef uint64_t sf_off;
 #define SF_PF_EXECED           (1u << 4) /* image replaced by execve */
 #define SF_PF_FORKED           (1u << 5) /* created by fork() from a profiled parent */
 #define SF_PF_THREADS_FULL     (1u << 6) /* no space for a thread record */
+#define SF_PF_MAP_FULL         (1u << 7) /* the image's mapping could not grow here
+                                            (address space limit or layout): detail lost */
 
 enum sf_proc_state {
 	SF_PROC_FREE = 0,
@@ -63,7 +66,7 @@ struct sf_header {
 	uint64_t start_ns;      /* CLOCK_MONOTONIC when the launcher created it */
 	int32_t cli_pid;
 	uint32_t nprocs;        /* atomic: process slots claimed */
-	sf_off procs;           /* struct sf_process[SF_MAX_PROCS] */
+	sf_off procs;           /* struct sf_process[SF_MAX_PROCS]: slots 0..SF_MAX_PROCS-1 */
 
 	/* Interned stack traces, shared by every process of the session. */
 	sf_off trace_slots;     /* uint32_t[trace_cap]: trace id or 0 */
@@ -78,6 +81,21 @@ struct sf_header {
 	uint64_t reserved[16];
 
 	uint64_t dropped_samples;  /* atomic: CPU signals whose stack could not be counted (table full) */
+
+	/* Slots from SF_MAX_PROCS on: a list of struct sf_proc_chunk, the
+	 * k-th holding slots SF_MAX_PROCS + k * SF_PROC_CHUNK onwards.
+	 * Appended by the agent that first needs one (release CAS on the
+	 * last next field, or on this head). */
+	sf_off proc_chunks;
+};
+
+/* SF_PROC_CHUNK more process slots. A slot whose state is SF_PROC_FREE
+ * was never filled (its process found no room): skip it. */
+struct sf_proc_chunk {
+	sf_off next;             /* the next chunk, 0 at the end; release-published */
+	uint32_t first;          /* slot index of slots[0] */
+	uint32_t cap;            /* SF_PROC_CHUNK */
+	uint64_t pad[6];         /* the slots follow, 64-byte aligned: sf_chunk_slots() */
 };
 
 /*
@@ -200,6 +218,14 @@ struct sf_process {
 	uint32_t map_gen;
 	uint32_t pad2;
 };
+static inline struct sf_process *sf_chunk_slots(const struct sf_proc_chunk *c)
+{
+	return (struct sf_process *)(void *)((char *)(void *)c + sizeof(*c));
+}
+
+/* Bytes of a chunk with its slots. */
+#define SF_PROC_CHUNK_BYTES (sizeof(struct sf_proc_chunk) + (uint64_t)SF_PROC_CHUNK * sizeof(struct sf_process))
+
 
 /*
  * CPU sampling, crash and stack dumps (agent/cpu.c, agent/crash.c).

@@ -121,7 +121,10 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 			}
 			/* Lost the race: id now holds the winner; compare it. */
 		}
-		if (trace_equal(sf_trace_get(image_base, id), h, n)) {
+		/* Another process's record may lie beyond our mapping. */
+		const struct sf_trace *tr = image_reach((sf_off)id << 3, sizeof(struct sf_trace));
+
+		if (tr && trace_equal(tr, h, n)) {
 			c->hash64 = h;
 			c->depth = n;
 			c->id = id;

@@ -561,6 +561,9 @@ int report_build(struct report *r, const struct session *s, const struct report_
 			add_warning(r, "PTRACE_TRACK_MEMORY was invalid; the agent used 1");
 		if (p->flags & SF_PF_THREADS_FULL)
 			add_warning(r, "the session image filled up: some threads were not recorded");
+		if (p->flags & SF_PF_MAP_FULL)
+			add_warning(r, "a process's address space (its RLIMIT_AS or its mappings) left no room to map more "
+				       "of the session image: some detail of it was not recorded");
 		if (rp->track_memory && (err = build_memory(rp, s, p, r)))
 			return err;
 		if ((err = report_cpu_build(r, rp, s, p)))

@@ -98,16 +98,73 @@ const void *session_at(const struct session *s, sf_off off, size_t len)
 	return (const char *)s->base + off;
 }
 
+static int session_chunk_ok(const struct sf_proc_chunk *c, uint32_t k)
+{
+	return c && c->first == SF_MAX_PROCS + k * SF_PROC_CHUNK && c->cap == SF_PROC_CHUNK;
+}
+
+/* The k-th chunk of process slots, or NULL when absent or malformed. A
+ * walk is bounded: the k-th chunk must say it is the k-th. Readers go in
+ * slot order, so the last chunk found is remembered (by offset, checked
+ * again; per thread: the launcher reads from two). */
+static const struct sf_proc_chunk *session_chunk(const struct session *s, uint32_t k)
+{
+	static __thread const void *last_base;
+	static __thread sf_off last_off;
+	static __thread uint32_t last_k;
+	const struct sf_proc_chunk *c = NULL;
+	sf_off off;
+	uint32_t i = 0;
+
+	if (last_base == s->base && last_off && last_k <= k) {
+		c = session_at(s, last_off, SF_PROC_CHUNK_BYTES);
+		i = last_k;
+		if (!session_chunk_ok(c, i))
+			c = NULL;
+	}
+	if (!c) {
+		i = 0;
+		c = session_at(s, __atomic_load_n(&((const struct sf_header *)s->base)->proc_chunks, __ATOMIC_ACQUIRE),
+			       SF_PROC_CHUNK_BYTES);
+	}
+	off = c ? (sf_off)((const char *)c - (const char *)s->base) : 0;
+	while (session_chunk_ok(c, i) && i < k) {
+		off = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE);
+		c = session_at(s, off, SF_PROC_CHUNK_BYTES);
+		i++;
+	}
+	if (!session_chunk_ok(c, i))
+		return NULL;
+	last_base = s->base;
+	last_off = off;
+	last_k = k;
+	return c;
+}
+
 uint32_t session_nprocs(const struct session *s)
 {
 	uint32_t n = __atomic_load_n(&((const struct sf_header *)s->base)->nprocs, __ATOMIC_ACQUIRE);
-	return n < SF_MAX_PROCS ? n : SF_MAX_PROCS;
+	uint32_t k = 0;
+
+	if (n <= SF_MAX_PROCS)
+		return n;
+	/* Slots beyond the first array exist as far as the chunk list goes
+	 * (bounded by the image: a chunk takes SF_PROC_CHUNK_BYTES of it). */
+	while ((uint64_t)k * SF_PROC_CHUNK < n - SF_MAX_PROCS && session_chunk(s, k))
+		k++;
+	return (uint64_t)SF_MAX_PROCS + (uint64_t)k * SF_PROC_CHUNK < n ? SF_MAX_PROCS + k * SF_PROC_CHUNK : n;
 }
 
 const struct sf_process *session_process(const struct session *s, uint32_t i)
 {
+	static const struct sf_process none; /* SF_PROC_FREE: skipped by every reader */
 	const struct sf_header *h = s->base;
-	return (const struct sf_process *)((const char *)s->base + h->procs) + i;
+	const struct sf_proc_chunk *c;
+
+	if (i < SF_MAX_PROCS)
+		return (const struct sf_process *)((const char *)s->base + h->procs) + i;
+	c = session_chunk(s, (i - SF_MAX_PROCS) / SF_PROC_CHUNK);
+	return c ? sf_chunk_slots(c) + (i - c->first) : &none;
 }
 
 const struct sf_trace *session_trace(const struct session *s, uint32_t id)

@@ -32,10 +32,11 @@ int session_validate(const void *base, size_t size);
  * image must not crash the reader). */
 const void *session_at(const struct session *s, sf_off off, size_t len);
 
-/* Process slot i (i < min(nprocs, SF_MAX_PROCS)). */
+/* Process slot i (i < session_nprocs): in the first array or a chunk; an
+ * empty (SF_PROC_FREE) record when its chunk is missing. */
 const struct sf_process *session_process(const struct session *s, uint32_t i);
 
-/* Number of process slots claimed. */
+/* Number of process slots claimed, as far as slots exist. */
 uint32_t session_nprocs(const struct session *s);
 
 /* The trace with this id, or NULL when invalid. */

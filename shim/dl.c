@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 
 #include "agent.h"
+#include "deepbind.h"
 #include "modules.h"
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
@@ -27,6 +28,10 @@ EXPORT void *dlopen(const char *file, int mode)
 		if (!real)
 			real = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
 	}
+	/* Our blocks must not reach a libc that such a library binds to
+	 * directly: see agent/deepbind.c. */
+	if (unlikely((mode & RTLD_DEEPBIND) && file && agent.tracking && agent.real.dlopen))
+		return deepbind_open(file, mode, __builtin_return_address(0));
 	return real(file, mode); /* a sibling call: see the comment above */
 }
 

@@ -4,8 +4,15 @@
  * unusual (first call, reentrancy, agent off, bootstrap) is in slow().
  *
  * Layout of a tracked block: [base ... | 16-byte header | user data ...],
- * user - base = 16 for ordinary blocks and = alignment for aligned ones,
+ * user - base = 16 for ordinary blocks and = alignment for 32-aligned ones,
  * so alignment is kept and free() finds base from the header alone.
+ * Blocks aligned to 64 or more are glibc's own aligned blocks, asked 16
+ * bytes larger, with the header in their last 16 usable bytes: a header in
+ * front would cost a whole alignment unit (a page for each page-aligned
+ * block), the end costs 16 bytes, as the program's request costs natively.
+ *
+ * The __libc_* names are glibc's public aliases of the same functions:
+ * a program calling them gets ours, or our blocks would reach glibc.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -69,13 +76,53 @@ NI static int slow_ready(void)
 	return ts.state == TS_READY && agent.tracking;
 }
 
+/* --- finding headers --- */
+
+/* The end header of an aligned block of ours at p, or NULL. Only a
+ * 64-aligned pointer can be one; glibc tells its usable size. */
+NI static struct heap_hdr *hdr_find_tail(void *p)
+{
+	struct heap_hdr *h;
+	size_t u;
+
+	if ((uintptr_t)p & (HDR_TAIL_ALIGN - 1))
+		return NULL;
+	u = agent.real.usable_size(p);
+	if (u < HDR_SIZE)
+		return NULL;
+	h = heap_tail_of(p, u);
+	return heap_tail_valid(h, p) ? h : NULL;
+}
+
+/* The header of a block of ours at p and the block glibc gave (*base), or
+ * NULL for a block we did not hand out. The front header is the common
+ * case; an aligned block's front is glibc's chunk header, which never
+ * validates: its upper half is 0 (size < 4 GiB) and a 64-aligned address
+ * makes the magic's low bits 10b, never 0. */
+static inline struct heap_hdr *hdr_find(void *p, void **base)
+{
+	struct heap_hdr *h;
+
+	if (likely(heap_hdr_valid(p))) {
+		h = heap_hdr_of(p);
+		*base = (char *)p - (1ul << heap_hdr_shift(h));
+		return h;
+	}
+	*base = p;
+	return hdr_find_tail(p);
+}
+
 /* --- raw blocks: with an uncounted header when tracking, else plain --- */
 
-NI static void *raw_alloc(size_t n, size_t align, int zero)
+/* A block of n bytes aligned to align (a power of two, or below 16), its
+ * header at *hp: uncounted, for the caller to count. NULL with glibc's
+ * errno when glibc fails. */
+NI static void *raw_alloc(size_t n, size_t align, int zero, struct heap_hdr **hp)
 {
 	void *base, *user;
 	unsigned shift = 4;
 
+	*hp = NULL;
 	if (!agent.real.malloc)
 		return arena_alloc(n, align);
 	if (!agent.tracking) {
@@ -83,13 +130,24 @@ NI static void *raw_alloc(size_t n, size_t align, int zero)
 			return agent.real.memalign(align, n);
 		return zero ? agent.real.calloc(1, n) : agent.real.malloc(n);
 	}
-	/* glibc's limits: an alignment above half the address space is
-	 * EINVAL; a size that cannot fit with its alignment is ENOMEM. Checked
-	 * first, so n + align below cannot wrap. */
-	if (align > SIZE_MAX / 2 + 1) {
-		errno = EINVAL;
-		return NULL;
+	if (align >= HDR_TAIL_ALIGN) {
+		/* glibc checks the alignment and the size itself and sets errno
+		 * as it would for the program's own call. */
+		if (n > SIZE_MAX - HDR_SIZE) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		user = agent.real.memalign(align, n + HDR_SIZE);
+		if (!user)
+			return NULL;
+		if (zero)
+			memset(user, 0, n);
+		*hp = heap_tail_of(user, agent.real.usable_size(user));
+		heap_hdr_put(*hp, user, n, 0, 0, agent.ptag, 0);
+		return user;
 	}
+	/* glibc's limit: a size that cannot fit with its alignment is
+	 * ENOMEM. Checked first, so n + align below cannot wrap. */
 	if (n > (size_t)PTRDIFF_MAX - align - 65536) {
 		errno = ENOMEM;
 		return NULL;
@@ -106,23 +164,21 @@ NI static void *raw_alloc(size_t n, size_t align, int zero)
 		return NULL;
 	user = (char *)base + (1ul << shift);
 	heap_hdr_write(user, n, shift, 0, agent.ptag, 0);
+	*hp = heap_hdr_of(user);
 	return user;
-}
-
-NI static void *base_of(void *user)
-{
-	return (char *)user - (1ul << heap_hdr_shift(heap_hdr_of(user)));
 }
 
 NI static void raw_free(void *p)
 {
+	struct heap_hdr *h;
+	void *base;
+
 	if (!p || in_arena(p))
 		return;
 	if (!agent.real.free)
 		return; /* cannot happen: only the arena exists before */
-	if (agent.tracking && heap_hdr_valid(p)) {
-		void *base = base_of(p);
-		heap_hdr_of(p)->w1 = 0; /* a stale header must never validate */
+	if (agent.tracking && (h = hdr_find(p, &base))) {
+		h->w1 = 0; /* a stale header must never validate */
 		agent.real.free(base);
 		return;
 	}
@@ -145,23 +201,28 @@ NI static void ensure_init(void)
  * program requested). */
 NI static void *do_alloc_counted(size_t n, size_t count, size_t align, int zero)
 {
+	struct heap_hdr *h;
+	unsigned shift = 4;
 	void *p;
 
 	if (unlikely(!tracked())) {
 		ensure_init();
 		if (!slow_ready() || !agent.tracking)
-			return raw_alloc(n, align, zero);
+			return raw_alloc(n, align, zero, &h);
 	}
 	ts.state = TS_BUSY;
 	if (likely(!align && !zero && n <= PTRDIFF_MAX - 65536)) {
 		/* The common case, without raw_alloc's checks. */
 		void *base = agent.real.malloc(n + HDR_SIZE);
 		p = base ? (char *)base + HDR_SIZE : NULL;
+		h = p ? heap_hdr_of(p) : NULL;
 	} else {
-		p = raw_alloc(n, align, zero);
+		p = raw_alloc(n, align, zero, &h);
+		if (p)
+			shift = heap_hdr_shift(h); /* written uncounted by raw_alloc */
 	}
 	if (likely(p))
-		heap_on_alloc(&ts, p, count, align > 16 ? (unsigned)__builtin_ctzll(align) : 4);
+		heap_on_alloc_at(&ts, h, p, count, shift);
 	else
 		ts.rec->failed++;
 	ts.state = TS_READY;
@@ -184,14 +245,13 @@ NI static void do_free(void *p, int temp_ok)
 		raw_free(p);
 		return;
 	}
-	if (unlikely(!heap_hdr_valid(p))) {
+	h = hdr_find(p, &base);
+	if (unlikely(!h)) {
 		if (agent.proc)
 			__atomic_fetch_add(&agent.proc->foreign_frees, 1, __ATOMIC_RELAXED);
 		agent.real.free(p);
 		return;
 	}
-	h = heap_hdr_of(p);
-	base = (char *)p - (1ul << heap_hdr_shift(h));
 	if (likely(heap_hdr_counted(h)) && (likely(tracked()) || slow_ready())) {
 		ts.state = TS_BUSY;
 		heap_on_free(&ts, p, h, temp_ok);
@@ -231,9 +291,9 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 	return array_size(nmemb, size, &total) ? do_alloc(total, 0, 1) : NULL;
 }
 
-NI static void *realloc_moved(void *p, size_t n)
+NI static void *realloc_moved(void *p, const struct heap_hdr *h, size_t n)
 {
-	size_t old = in_arena(p) ? arena_size(p) : heap_hdr_size(heap_hdr_of(p));
+	size_t old = h ? heap_hdr_size(h) : arena_size(p);
 	void *q = do_alloc(n, 0, 0);
 
 	if (!q)
@@ -251,8 +311,8 @@ EXPORT void *realloc(void *p, size_t n)
 	if (!p)
 		return do_alloc(n, 0, 0);
 	if (in_arena(p))
-		return realloc_moved(p, n);
-	if (!agent.tracking || !heap_hdr_valid(p)) {
+		return realloc_moved(p, NULL, n);
+	if (!agent.tracking || !(h = hdr_find(p, &base))) {
 		ensure_init();
 		return agent.real.realloc(p, n);
 	}
@@ -261,15 +321,13 @@ EXPORT void *realloc(void *p, size_t n)
 		do_free(p, 0);
 		return NULL;
 	}
-	h = heap_hdr_of(p);
 	if (heap_hdr_shift(h) != 4)
-		return realloc_moved(p, n); /* aligned block: keep it simple */
+		return realloc_moved(p, h, n); /* aligned block: keep it simple */
 	if (n > PTRDIFF_MAX - 65536) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	saved = *h;
-	base = base_of(p);
 	if (!heap_hdr_counted(&saved) || !(tracked() || slow_ready())) {
 		nb = agent.real.realloc(base, n + HDR_SIZE);
 		if (!nb)
@@ -307,17 +365,16 @@ NI static int valid_align(size_t a)
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	void *p;
-	int saved = errno;
 
+	/* As glibc: a bad alignment returns EINVAL and leaves errno alone; a
+	 * failed allocation returns ENOMEM and leaves errno as the allocation
+	 * did (ENOMEM). Every path of ours keeps errno otherwise. */
 	if (!valid_align(align) || align % sizeof(void *))
 		return EINVAL;
 	p = do_alloc(n, align, 0);
-	if (!p) {
-		errno = saved;
+	if (!p)
 		return ENOMEM;
-	}
 	*out = p;
-	errno = saved;
 	return 0;
 }
 
@@ -363,12 +420,67 @@ EXPORT void *pvalloc(size_t n)
 
 EXPORT size_t malloc_usable_size(void *p)
 {
+	struct heap_hdr *h;
+	void *base;
+
 	if (!p)
 		return 0;
 	if (in_arena(p))
 		return arena_size(p);
 	ensure_init();
-	if (agent.tracking && heap_hdr_valid(p))
-		return agent.real.usable_size(base_of(p)) - (1ul << heap_hdr_shift(heap_hdr_of(p)));
+	if (agent.tracking && (h = hdr_find(p, &base)))
+		return agent.real.usable_size(base) - (heap_hdr_shift(h) ? 1ul << heap_hdr_shift(h) : HDR_SIZE);
 	return agent.real.usable_size(p);
+}
+
+/* Declared by no header. */
+void *__libc_malloc(size_t n);
+void __libc_free(void *p);
+void cfree(void *p);
+void *__libc_calloc(size_t nmemb, size_t size);
+void *__libc_realloc(void *p, size_t n);
+void *__libc_memalign(size_t align, size_t n);
+void *__libc_valloc(size_t n);
+void *__libc_pvalloc(size_t n);
+
+/* glibc's public aliases (and cfree, its old name for free, which
+ * binaries linked long ago may still call). */
+EXPORT void *__libc_malloc(size_t n)
+{
+	return do_alloc(n, 0, 0);
+}
+
+EXPORT void __libc_free(void *p)
+{
+	do_free(p, 1);
+}
+
+EXPORT void cfree(void *p)
+{
+	do_free(p, 1);
+}
+
+EXPORT void *__libc_calloc(size_t nmemb, size_t size)
+{
+	return calloc(nmemb, size);
+}
+
+EXPORT void *__libc_realloc(void *p, size_t n)
+{
+	return realloc(p, n);
+}
+
+EXPORT void *__libc_memalign(size_t align, size_t n)
+{
+	return memalign(align, n);
+}
+
+EXPORT void *__libc_valloc(size_t n)
+{
+	return valloc(n);
+}
+
+EXPORT void *__libc_pvalloc(size_t n)
+{
+	return pvalloc(n);
 }

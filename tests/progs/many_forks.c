@@ -1,10 +1,10 @@
 /*
- * many_forks: 1040 children, more than the session has process slots
- * (1024). Each child allocates 7 bytes in child_leaf under a stack of its
+ * many_forks: 1040 children, more than the session's first array of
+ * process slots (1024; more slots come in chunks). Each child allocates 7 bytes in child_leaf under a stack of its
  * own (bits of its index pick one of two functions, 11 deep) and exits;
  * after fork #1030 the parent allocates 1000 bytes in parent_leaf the same
- * way, 10 blocks it leaks, while those last children wait to allocate. Children past the slots are not recorded, and
- * must not write their stacks into the parent's: the parent's leaks are
+ * way, 10 blocks it leaks, while those last children wait to allocate. Children, recorded or
+ * not, must not write their stacks into the parent's: the parent's leaks are
  * exactly 10 x 1000 bytes in parent_leaf, none in child_leaf.
  */
 #include <stdlib.h>
