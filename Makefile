@@ -53,6 +53,25 @@ PROGS    := $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROG_C)) \
             $(patsubst tests/progs/%.cc,$(B)/progs/%,$(PROG_CXX))
 PROG_CFLAGS := -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -D_GNU_SOURCE
 
+# Every -finstrument-functions program (and the instrumented plugin) is
+# built once more per optimizing variant, in build/progs/VARIANT/: inlined
+# instrumented callees, sibling calls and clones only happen there. No
+# -fno-inline and, but for O2fp, no frame pointer: as a user's release
+# build. O2fortify turns longjmp into __longjmp_chk.
+CLANG    ?= clang
+CLANGXX  ?= clang++
+FI_NAMES := $(patsubst tests/progs/%.c,%,$(wildcard tests/progs/fi_*.c)) \
+            $(patsubst tests/progs/%.cc,%,$(wildcard tests/progs/fi_*.cc))
+FI_VARIANTS := O2 O3 clang O2fp O2fortify
+FI_OPT_O2        := -O2
+FI_OPT_O3        := -O3
+FI_OPT_clang     := -O2
+FI_OPT_O2fp      := -O2 -fno-omit-frame-pointer
+FI_OPT_O2fortify := -O2 -D_FORTIFY_SOURCE=2
+FI_CC_clang      := $(CLANG)
+FI_CXX_clang     := $(CLANGXX)
+FI_PROGS := $(foreach v,$(FI_VARIANTS),$(addprefix $(B)/progs/$(v)/,$(FI_NAMES) libfiplugin.so))
+
 TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 # Unit tests (not end-to-end) run a second time under ASan and UBSan.
@@ -90,7 +109,7 @@ $(LIB): $(AGENT_OBJ) shim/exports.map
 $(BIN): $(CLI_OBJ)
 	$(CC) $(SAN) -o $@ $(CLI_OBJ) $(CLI_LIBS)
 
-$(B)/progs/fi_%: tests/progs/fi_%.c
+$(B)/progs/fi_%: tests/progs/fi_%.c tests/progs/fi_opt.h
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -finstrument-functions -o $@ $< -lpthread -ldl
 $(B)/progs/fi_%: tests/progs/fi_%.cc
@@ -118,6 +137,20 @@ $(B)/progs/early_threads: tests/progs/early_threads.c $(B)/progs/libearly.so $(B
 	$(CC) $(PROG_CFLAGS) -o $@ $< -L$(B)/progs -Wl,--no-as-needed -learly -Wl,--as-needed -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags -lpthread -ldl
 PLUGINS := $(patsubst tests/progs/plugin/%.c,$(B)/progs/lib%.so,$(wildcard tests/progs/plugin/*.c))
 
+# $(1): variant. Same flags as PROG_CFLAGS but the optimization.
+define fi_variant
+$(B)/progs/$(1)/fi_%: tests/progs/fi_%.c tests/progs/fi_opt.h
+	@mkdir -p $$(@D)
+	$$(or $$(FI_CC_$(1)),$$(CC)) $$(FI_OPT_$(1)) -g -Wall -D_GNU_SOURCE -finstrument-functions -o $$@ $$< -lpthread -ldl
+$(B)/progs/$(1)/fi_%: tests/progs/fi_%.cc
+	@mkdir -p $$(@D)
+	$$(or $$(FI_CXX_$(1)),$$(CXX)) $$(FI_OPT_$(1)) -g -Wall -D_GNU_SOURCE -finstrument-functions -o $$@ $$< -lpthread -ldl
+$(B)/progs/$(1)/libfiplugin.so: tests/progs/plugin/fiplugin.c
+	@mkdir -p $$(@D)
+	$$(or $$(FI_CC_$(1)),$$(CC)) $$(FI_OPT_$(1)) -g -Wall -finstrument-functions -fPIC -shared -o $$@ $$<
+endef
+$(foreach v,$(FI_VARIANTS),$(eval $(call fi_variant,$(v))))
+
 $(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CLI_CFLAGS) -DPR_UNIT_TEST -Itests -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
@@ -130,7 +163,7 @@ test: deps
 	@$(MAKE) --no-print-directory B=$(ASAN_B) ASAN=1 WERROR=$(or $(WERROR),1) $(ASAN_UNITS)
 	@scripts/run-tests.sh $(TESTS) $(ASAN_UNITS)
 
-progs: $(PROGS) $(PLUGINS)
+progs: $(PROGS) $(PLUGINS) $(FI_PROGS)
 tests: $(TESTS)
 
 demo: deps

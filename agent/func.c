@@ -9,13 +9,19 @@
  * time, frames that are no longer live (longjmp, exceptions without
  * cleanups, signal handlers left by siglongjmp), a full shadow stack.
  *
- * Which frames are live is decided from the stack pointer: a frame whose
- * recorded frame address is at or below the current one (on the same
- * stack) cannot be live, since the current code would be running inside
- * it. So after a longjmp the first hook pops the abandoned frames (closed
- * at that moment, counted as unwound), whatever functions they were.
- * Frames of a signal handler on an alternate stack are told apart by the
- * thread's own stack bounds.
+ * Pairing: hooks nest, so an exit hook belongs to the top frame when it
+ * names the top frame's function, whatever the stack pointer says (at -O2
+ * an inlined callee calls its hooks from its caller's physical frame, and
+ * a sibling-call exit runs after the epilogue, above its own frame). The
+ * stack pointer serves only to notice frames that died without their
+ * exit hook: a call made strictly above the top frame's level, on the
+ * same stack, cannot be inside it (a longjmp the agent did not see, an
+ * exception through code without cleanups). An exit that names another
+ * function closes the frames above the nearest one of its function.
+ * longjmp itself is followed exactly (jmp.c): the frames above the one
+ * that called setjmp are closed when the jump is made. Frames of a signal
+ * handler on an alternate stack are told apart by the thread's own stack
+ * bounds. docs/architecture.md says why this rule is right.
  */
 #include "func.h"
 
@@ -29,30 +35,47 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fctx.h"
 #include "image.h"
 #include "log.h"
 #include "settings.h"
 
 #define FNODE_CHUNK 1024u    /* tree nodes per chunk (80 KiB) */
+#define FFRAMES_MIN 256u     /* shadow stack frames at first (18 KiB), doubled as needed */
 #define FINDEX_MIN 256u	     /* function index slots at first */
 #define FEDGES_MIN 1024u     /* tree edge index slots at first */
-#define FRESYNC_SEARCH 64u   /* frames searched for an exit's match */
+#define FRESYNC_SEARCH 4096u /* frames searched for an exit's match */
 #define ALT_SPAN (1u << 20)  /* off the thread's stack, frames closer than this share a stack */
 #define CAL_SPIN_NS 2000000u /* clock calibration at start: 2 ms */
 #define CAL_PAIRS 2000u	     /* hook pairs per measuring trial */
 #define CAL_TRIALS 7u
+#define FJMP_SLOTS 128u	     /* setjmp points remembered per thread, direct mapped */
+
+/* Where a setjmp was called: the shadow stack's top at that moment. */
+struct fjmp {
+	uintptr_t env;	   /* the jmp_buf; 0: free */
+	uint64_t fn;	   /* the top frame's function and start: the same */
+	uint64_t start;	   /* activation still there when the jump comes */
+	uint32_t depth;	   /* frames above the root */
+	uint32_t overflow; /* untracked calls open beyond the depth cap */
+	struct fseg *seg;  /* the stack it was on (fctx.c); NULL: the thread's own */
+};
 
 /* Private per-thread area: mmap'd, never in the image. */
 struct fpriv {
 	struct sf_func dummy_fe; /* used when the image is full */
 	struct sf_fnode dummy_node;
-	uint32_t depth_cap;
-	uint32_t pad;
+	struct fjmp jmps[FJMP_SLOTS];
 	struct fcache cache[FCACHE_SIZE];
-	struct fframe frames[]; /* depth_cap + 1: frames[0] is the root */
 };
 
+/* The launcher reads the frames as struct sf_fframe. */
+_Static_assert(sizeof(struct fframe) == sizeof(struct sf_fframe), "frame layout");
+_Static_assert(offsetof(struct fframe, fe) == offsetof(struct sf_fframe, fe), "frame layout");
+_Static_assert(offsetof(struct fframe, bytes) == offsetof(struct sf_fframe, bytes), "frame layout");
+
 struct func_global fg;
+uint64_t func_gen_key;
 static int fg_init_pid;
 
 /* fn 0 never matches, limit NULL sends every hook to the slow path. */
@@ -240,7 +263,7 @@ NI static void func_measure(struct sf_fproc *fp)
 	child->func = image_off(fe);
 	fe->addr = (uint64_t)(uintptr_t)fake;
 	sc->cache[func_cache_slot(fe->addr, root)] =
-	    (struct fcache){.fn = fe->addr, .parent = root, .fe = fe, .node = child};
+	    (struct fcache){.fn = fe->addr ^ func_gen_key, .parent = root, .fe = fe, .node = child};
 	sc->frames[0].csp = (uintptr_t)__builtin_frame_address(0) + 4096;
 	sc->frames[0].node = root;
 
@@ -308,6 +331,7 @@ NI static int func_init_process(void)
 	fp->max_call_depth = fg.max_depth;
 	fp->flags = bad;
 	fp->min_duration_ns = min_ns;
+	fp->image_base = (uint64_t)(uintptr_t)image_base;
 #ifndef PR_UNIT_TEST
 	func_calibrate(fp);
 	fg.min_ticks = (uint64_t)((double)min_ns / fp->ns_per_tick + 0.999);
@@ -355,6 +379,45 @@ NI static int func_init(void)
 
 /* --- thread ------------------------------------------------------------- */
 
+NI int func_frames_alloc(sf_off *frames, uint32_t *frames_cap, uint64_t need)
+{
+	uint64_t cap = *frames_cap ? (uint64_t)*frames_cap * 2 : FFRAMES_MIN;
+	sf_off off;
+
+	if (cap > (uint64_t)fg.max_depth + 1)
+		cap = (uint64_t)fg.max_depth + 1;
+	if (cap < need)
+		cap = need;
+	off = image_alloc(cap * sizeof(struct fframe));
+	if (!off)
+		return -ENOSPC;
+	/* The frames first: a reader never pairs a bigger cap with a
+	 * smaller array. */
+	__atomic_store_n(frames, off, __ATOMIC_RELEASE);
+	*frames_cap = (uint32_t)cap;
+	return 0;
+}
+
+/* The calling thread's shadow stack is full: a bigger one, unless it is
+ * at the depth cap or the image is full (0, or -ENOSPC). */
+NI static int func_frames_grow(void)
+{
+	struct sf_fstack *st = fctx_current_record();
+	sf_off *frames = st ? &st->frames : &ft.th->frames;
+	uint32_t *cap = st ? &st->cap : &ft.th->frames_cap;
+	size_t used = (size_t)(ft.sp - ft.base) + 1;
+	struct fframe *nf;
+
+	if (*cap > fg.max_depth || func_frames_alloc(frames, cap, 0))
+		return -ENOSPC;
+	nf = image_ptr(*frames);
+	memcpy(nf, ft.base, used * sizeof(*nf));
+	ft.sp = nf + (used - 1);
+	ft.base = nf;
+	ft.limit = nf + *cap;
+	return 0;
+}
+
 NI static struct sf_fthread *func_thread_new(void)
 {
 	size_t csz = sizeof(struct sf_fchunk) + FNODE_CHUNK * sizeof(struct sf_fnode);
@@ -374,6 +437,8 @@ NI static struct sf_fthread *func_thread_new(void)
 	th->index = ioff;
 	th->index_cap = FINDEX_MIN;
 	th->slow_thr = fg.min_ticks;
+	if (func_frames_alloc(&th->frames, &th->frames_cap, 0))
+		return NULL;
 	return th;
 }
 
@@ -406,15 +471,12 @@ NI static void func_stack_bounds(uintptr_t csp)
 
 NI static struct fpriv *func_priv_new(void)
 {
-	size_t len = sizeof(struct fpriv) + ((size_t)fg.max_depth + 1) * sizeof(struct fframe);
+	size_t len = (sizeof(struct fpriv) + 4095) & ~(size_t)4095;
 	struct fpriv *pv;
 
-	len = (len + 4095) & ~(size_t)4095;
-	/* Only the pages a deep stack touches are ever backed. */
 	pv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (pv == MAP_FAILED)
 		return NULL;
-	pv->depth_cap = fg.max_depth;
 	pv->dummy_fe.min = UINT64_MAX;
 	pv->dummy_fe.slow_thr = UINT64_MAX;
 	return pv;
@@ -443,12 +505,15 @@ NI static uint64_t func_record_calls(const struct sf_fthread *th)
 NI static void func_bind(struct sf_fthread *th, struct fpriv *pv, uintptr_t csp, int reused)
 {
 	struct sf_fchunk *c = image_ptr(th->nodes);
-	struct fframe *root = pv->frames;
+	struct fframe *root = image_ptr(th->frames);
 
 	/* A previous owner may have died with frames open. */
-	if (reused)
+	if (reused) {
 		for (struct sf_func *fe = image_ptr(th->funcs); fe; fe = image_ptr(fe->next))
 			fe->active = 0;
+		for (uint32_t i = 1; i < th->frames_cap && root[i].fn; i++)
+			root[i].fn = 0;
+	}
 	while (c->next)
 		c = image_ptr(c->next);
 	func_stack_bounds(csp);
@@ -461,7 +526,7 @@ NI static void func_bind(struct sf_fthread *th, struct fpriv *pv, uintptr_t csp,
 	ft.cache = pv->cache;
 	ft.base = root;
 	ft.sp = root;
-	ft.limit = root + 1 + pv->depth_cap;
+	ft.limit = root + th->frames_cap;
 	ft.span = ft.hi - ft.lo;
 	ft.overflow = 0;
 	ft.tid = agent_gettid();
@@ -511,7 +576,17 @@ static inline uint32_t func_hash(uint64_t fn)
 	return (uint32_t)((fn * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-NI static struct sf_func *func_find(uint64_t fn)
+NI void func_map_changed(uint32_t gen)
+{
+	__atomic_store_n(&func_gen_key, (uint64_t)gen << 48, __ATOMIC_RELAXED);
+}
+
+static inline uint32_t func_gen(void)
+{
+	return (uint32_t)(__atomic_load_n(&func_gen_key, __ATOMIC_RELAXED) >> 48);
+}
+
+NI static struct sf_func *func_find(uint64_t fn, uint32_t gen)
 {
 	struct sf_fthread *th = ft.th;
 	sf_off *slots = image_ptr(th->index);
@@ -520,7 +595,7 @@ NI static struct sf_func *func_find(uint64_t fn)
 	for (uint32_t i = func_hash(fn) & mask;; i = (i + 1) & mask) {
 		struct sf_func *fe = image_ptr(slots[i]);
 
-		if (!fe || fe->addr == fn)
+		if (!fe || (fe->addr == fn && fe->gen == gen))
 			return fe;
 	}
 }
@@ -552,7 +627,7 @@ NI static int func_index_grow(void)
 	return 0;
 }
 
-NI static struct sf_func *func_new(uint64_t fn)
+NI static struct sf_func *func_new(uint64_t fn, uint32_t gen)
 {
 	struct sf_fthread *th = ft.th;
 	struct sf_func *fe;
@@ -565,6 +640,7 @@ NI static struct sf_func *func_new(uint64_t fn)
 		goto full;
 	fe = image_ptr(off);
 	fe->addr = fn;
+	fe->gen = gen;
 	fe->min = UINT64_MAX;
 	fe->slow_thr = fg.min_ticks;
 	fe->next = th->funcs;
@@ -578,12 +654,14 @@ full:
 	return &ft.priv->dummy_fe;
 }
 
-/* The entry of fn in the calling thread's table, made if new. */
+/* The entry of fn (of the code mapped now) in the calling thread's
+ * table, made if new. */
 NI static struct sf_func *func_lookup(uint64_t fn)
 {
-	struct sf_func *fe = func_find(fn);
+	uint32_t gen = func_gen();
+	struct sf_func *fe = func_find(fn, gen);
 
-	return fe ? fe : func_new(fn);
+	return fe ? fe : func_new(fn, gen);
 }
 
 NI static struct sf_fnode *func_node_new(struct sf_fnode *parent, sf_off func)
@@ -693,37 +771,52 @@ NI static int func_same_stack(uintptr_t a, uintptr_t b)
 }
 
 /*
- * Can a frame entered at frame address fcsp still be live when code runs
- * at csp? Not when it is on the same stack and not above csp (strictly
- * above for an exit: the exiting function's own frame may sit at csp),
- * nor when it is on an alternate stack (a signal handler) and we are back
- * on the thread's own stack.
+ * Can a frame entered at frame address fcsp still be live when a call
+ * starts at csp? Not when it is on the same stack and strictly below csp:
+ * the call would be made from outside it (level with it is a callee
+ * inlined into it, whose hooks run in its physical frame). Nor when it is
+ * on an alternate stack (a signal handler) and we are back on the
+ * thread's own stack.
  */
-NI static int func_dead(uintptr_t fcsp, uintptr_t csp, int at_enter)
+NI static int func_dead(uintptr_t fcsp, uintptr_t csp)
 {
 	int mf = func_on_stack(fcsp), mc = func_on_stack(csp);
 
 	if (mf && mc)
-		return at_enter ? fcsp <= csp : fcsp < csp;
+		return fcsp < csp;
 	if (mc)
 		return 1;
 	if (mf)
 		return 0;
-	return (at_enter ? fcsp <= csp : fcsp < csp) && csp - fcsp < ALT_SPAN;
+	return fcsp < csp && csp - fcsp < ALT_SPAN;
 }
 
-/* Close f, the top frame, without its exit hook. */
-NI static void func_close(struct fframe *f, uint64_t now)
+NI void func_close(struct fframe *f, uint64_t now)
 {
 	f->fe->unwound++;
 	ft.th->unwound++;
 	func_pop(f, now);
 }
 
-NI static void func_overflow_end(void)
+/* While calls beyond the depth cap are open, the top frame's function
+ * has bit 63 set (no code lives there), so that no exit hook matches it
+ * on the fast path: every exit goes to the slow path, which counts the
+ * untracked calls down first. */
+#define FN_HIDDEN SF_FN_HIDDEN
+
+NI static void func_overflow_start(uintptr_t csp)
+{
+	ft.overflow = 1;
+	ft.over_csp = csp;
+	ft.span = 0; /* every enter takes the slow path until it ends */
+	ft.sp->fn |= FN_HIDDEN;
+}
+
+NI void func_overflow_end(void)
 {
 	ft.overflow = 0;
 	ft.span = ft.hi - ft.lo;
+	ft.sp->fn &= ~FN_HIDDEN;
 }
 
 /* --- slow paths --------------------------------------------------------- */
@@ -741,33 +834,33 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	now = func_clock();
 	if (ft.overflow) {
 		/* The untracked frames beyond the capacity are dead once a
-		 * call starts at or above the first of them. */
-		if (!(func_same_stack(csp, ft.over_csp) && csp >= ft.over_csp)) {
+		 * call starts above the first of them. */
+		if (!(func_same_stack(csp, ft.over_csp) && csp > ft.over_csp)) {
 			ft.overflow++;
 			ft.th->beyond_depth++;
 			goto out;
 		}
 		func_overflow_end();
 	}
-	while ((top = ft.sp) != ft.base && func_dead(top->csp, csp, 1))
+	while ((top = ft.sp) != ft.base && func_dead(top->csp, csp))
 		func_close(top, now);
 	if (top + 1 >= ft.limit) {
-		ft.overflow = 1;
-		ft.over_csp = csp;
-		ft.span = 0; /* every hook takes this path until it ends */
-		ft.th->beyond_depth++;
-		goto out;
+		if (func_frames_grow()) {
+			func_overflow_start(csp);
+			ft.th->beyond_depth++;
+			goto out;
+		}
+		top = ft.sp;
 	}
 	fe = func_lookup(fn);
 	n = func_child(top->node, fe);
 	if (n != &ft.priv->dummy_node) {
 		struct fcache *c = &ft.cache[func_cache_slot(fn, top->node)];
 
-		*c = (struct fcache){.fn = fn, .parent = top->node, .fe = fe, .node = n};
+		*c = (struct fcache){.fn = fn ^ func_gen_key, .parent = top->node, .fe = fe, .node = n};
 	}
 	f = top + 1;
 	fe->active++;
-	f->fn = fn;
 	f->csp = csp;
 	f->adj = 0;
 	f->sub = 0;
@@ -778,9 +871,10 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 	ft.sp = f;
 	/* A depth reached for the first time always makes a new tree node,
 	 * so the slow path sees every new maximum. */
-	if ((uint32_t)(f - ft.base) > ft.th->max_depth)
-		ft.th->max_depth = (uint32_t)(f - ft.base);
+	if ((uint32_t)(f - ft.base) + ft.depth_base > ft.th->max_depth)
+		ft.th->max_depth = (uint32_t)(f - ft.base) + ft.depth_base;
 	f->start = func_clock();
+	f->fn = fn; /* last: see struct sf_fframe */
 out:
 	errno = saved;
 }
@@ -797,23 +891,17 @@ NI void func_exit_locked(uint64_t fn, uintptr_t csp, uint64_t now)
 		goto out;
 	}
 	if (ft.overflow) {
-		if (!(func_same_stack(csp, ft.over_csp) && csp > ft.over_csp)) {
-			if (--ft.overflow == 0)
-				func_overflow_end();
-			goto out;
-		}
-		func_overflow_end();
-	}
-	while ((f = ft.sp) != ft.base && func_dead(f->csp, csp, 0))
-		func_close(f, now);
-	if (f != ft.base && f->fn == fn && func_same_stack(f->csp, csp)) {
-		func_pop(f, now);
+		/* Hooks nest: this exit is the newest untracked call's. */
+		if (--ft.overflow == 0)
+			func_overflow_end();
 		goto out;
 	}
-	/* Not on top: a live frame further down may still be this one
-	 * (frames left above it by a longjmp that alloca hid). */
+	f = ft.sp;
+	/* Not the top frame's: the frames above the nearest one of this
+	 * function died without their exit hooks (an exception through
+	 * code without cleanups, a longjmp the agent did not see). */
 	for (m = f; m != ft.base && f - m < (ptrdiff_t)FRESYNC_SEARCH; m--) {
-		if (m->fn == fn && func_same_stack(m->csp, csp) && m->csp >= csp) {
+		if (m->fn == fn) {
 			while (ft.sp != m)
 				func_close(ft.sp, now);
 			func_pop(m, now);
@@ -871,42 +959,117 @@ NI void func_hist_halve(struct sf_func *fe)
 	fe->hist_shift++;
 }
 
-/* Keep rec in v[*n] (capacity cap), replacing the shortest when full;
- * *thr becomes the shortest duration that would enter next time. */
-NI static void func_slow_put(struct sf_fcall *v, uint32_t *n, uint32_t cap, uint64_t *thr, const struct sf_fcall *rec)
-{
-	uint32_t k = 0;
-	uint64_t lo;
-
-	if (*n < cap) {
-		v[(*n)++] = *rec;
-		if (*n < cap)
-			return;
-	} else {
-		for (uint32_t i = 1; i < cap; i++)
-			if (v[i].ticks < v[k].ticks)
-				k = i;
-		v[k] = *rec;
-	}
-	lo = v[0].ticks;
-	for (uint32_t i = 1; i < cap; i++)
-		if (v[i].ticks < lo)
-			lo = v[i].ticks;
-	*thr = lo + 1 > fg.min_ticks ? lo + 1 : fg.min_ticks;
-}
-
 NI void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t ticks)
 {
 	struct sf_fthread *th = ft.th;
 	struct sf_fcall rec = {.start = f->start, .ticks = ticks, .tid = ft.tid};
 
 	if (ticks >= fe->slow_thr)
-		func_slow_put(fe->slow, &fe->nslow, SF_FSLOW_FUNC, &fe->slow_thr, &rec);
+		sf_fslow_put(fe->slow, &fe->nslow, SF_FSLOW_FUNC, &fe->slow_thr, &rec, fg.min_ticks);
 	if (ticks >= th->slow_thr && ft.priv && fe != &ft.priv->dummy_fe) {
 		rec.func = image_off(fe);
-		func_slow_put(th->slow, &th->nslow, SF_FSLOW_THREAD, &th->slow_thr, &rec);
+		sf_fslow_put(th->slow, &th->nslow, SF_FSLOW_THREAD, &th->slow_thr, &rec, fg.min_ticks);
 	}
 	ft.slow_thr = th->slow_thr;
+}
+
+/* --- setjmp and longjmp ------------------------------------------------- */
+
+static inline struct fjmp *func_jmp_slot(uintptr_t env)
+{
+	return &ft.priv->jmps[((env >> 4) ^ (env >> 12)) & (FJMP_SLOTS - 1)];
+}
+
+NI void func_jmp_mark(const void *env)
+{
+	struct fjmp *j;
+
+	if (ts.state != TS_READY || !ft.limit)
+		return;
+	j = func_jmp_slot((uintptr_t)env);
+	/* A signal handler's setjmp in between may take the slot: the
+	 * entry is then another env's, or fails the check at the jump. */
+	j->env = 0;
+	func_barrier();
+	j->fn = ft.sp->fn & ~FN_HIDDEN;
+	j->start = ft.sp->start;
+	j->depth = (uint32_t)(ft.sp - ft.base);
+	j->overflow = ft.overflow > UINT32_MAX ? UINT32_MAX : (uint32_t)ft.overflow;
+	j->seg = fctx_current();
+	func_barrier();
+	j->env = (uintptr_t)env;
+}
+
+NI void func_jmp_take(const void *env)
+{
+	int saved = errno;
+	struct fframe *to;
+	struct fjmp *j;
+	uint64_t now;
+
+	if (ts.state != TS_READY || !ft.limit)
+		return;
+	ts.state = TS_BUSY;
+	func_barrier();
+	j = func_jmp_slot((uintptr_t)env);
+	now = func_clock();
+	/* A jump out of a coroutine into the context that set it: that
+	 * context's stack first. */
+	if (j->env == (uintptr_t)env && j->seg != fctx_current())
+		fctx_switch(j->seg, now);
+	to = ft.base + j->depth;
+	/* Only to a setjmp whose frame is still on the stack (anything else
+	 * is undefined behaviour, or the slot was reused): then the hooks'
+	 * stack-pointer check is the fallback. */
+	if (j->env == (uintptr_t)env && to <= ft.sp && (to->fn & ~FN_HIDDEN) == j->fn && to->start == j->start) {
+		if (ft.overflow > j->overflow) {
+			ft.overflow = j->overflow;
+			if (!ft.overflow)
+				func_overflow_end();
+		}
+		while (ft.sp != to)
+			func_close(ft.sp, now);
+	}
+	func_barrier();
+	ts.state = TS_READY;
+	errno = saved;
+}
+
+NI void func_catch(uintptr_t csp, uintptr_t ra)
+{
+	int saved = errno;
+	struct fframe *m, *catcher = NULL;
+	uint64_t now;
+
+	if (ts.state != TS_READY || !ft.limit)
+		return;
+	ts.state = TS_BUSY;
+	func_barrier();
+	now = func_clock();
+	if (ft.overflow && func_dead(ft.over_csp, csp))
+		func_overflow_end();
+	if (ft.overflow)
+		goto out;
+	while (ft.sp != ft.base && func_dead(ft.sp->csp, csp))
+		func_close(ft.sp, now);
+	/* Left: the catching function's physical frame, which may hold
+	 * callees inlined into it (their hooks ran at its level, clang ran
+	 * no exit hook for them). The handler's code is the catching
+	 * function's, and no other function starts inside it: among the
+	 * frames at the top's level, the one with the highest address not
+	 * above the handler is the function itself, and those above it are
+	 * dead. With none such (the handler in a separate cold section, or
+	 * a catcher not instrumented) nothing more is closed. */
+	for (m = ft.sp; m != ft.base && m->csp == ft.sp->csp; m--)
+		if ((m->fn & ~FN_HIDDEN) <= ra && (!catcher || m->fn > catcher->fn))
+			catcher = m;
+	if (catcher)
+		while (ft.sp != catcher)
+			func_close(ft.sp, now);
+out:
+	func_barrier();
+	ts.state = TS_READY;
+	errno = saved;
 }
 
 /* --- thread and process end, fork ---------------------------------------- */
@@ -923,6 +1086,7 @@ NI void func_thread_exit(void)
 	ts.state = TS_BUSY;
 	func_barrier();
 	now = func_clock();
+	fctx_end(now);
 	func_overflow_end();
 	/* pthread_exit or cancellation from inside instrumented frames. */
 	while (ft.sp != ft.base)
@@ -958,6 +1122,7 @@ NI void func_process_exit(void)
 		ts.state = TS_BUSY;
 		func_barrier();
 		now = func_clock();
+		fctx_end(now);
 		func_overflow_end();
 		while (ft.sp != ft.base)
 			func_close(ft.sp, now);
@@ -974,15 +1139,16 @@ NI void func_process_exit(void)
 /*
  * In the child of fork(), after the agent gave the child its process and
  * thread records: the parent's records are shared memory and must not be
- * written again. The shadow stack is private memory, so the child has its
- * own copy: rebuild its frames on a new table and tree of the child's.
+ * written again, the shadow stack included: copy the open frames to a
+ * stack of the child's and rebuild them on a new table and tree.
  */
 NI static void func_atfork_child(void)
 {
 	struct sf_fproc *fp, *parent = fg.proc;
-	struct fframe *f;
+	struct fframe *f, *nf;
 	struct sf_fthread *th;
 	struct fpriv *pv = ft.priv;
+	size_t used;
 	sf_off off;
 
 	fg_init_pid = getpid();
@@ -999,6 +1165,15 @@ NI static void func_atfork_child(void)
 		return;
 	if (ts.state != TS_READY || !ts.rec || !func_in_image(ts.rec) || !(th = func_thread_new()))
 		goto off;
+	used = (size_t)(ft.sp - ft.base) + 1;
+	if (th->frames_cap < used && func_frames_alloc(&th->frames, &th->frames_cap, used))
+		goto off;
+	nf = image_ptr(th->frames);
+	memcpy(nf, ft.base, used * sizeof(*nf));
+	ft.sp = nf + (used - 1);
+	ft.base = nf;
+	ft.limit = nf + th->frames_cap;
+	fctx_forget(); /* the stack the fork happened on is the child's own */
 	th->priv = (uint64_t)(uintptr_t)pv;
 	__atomic_store_n(&ts.rec->func, image_off(th), __ATOMIC_RELEASE);
 	memset(pv->cache, 0, sizeof(pv->cache));
@@ -1012,7 +1187,7 @@ NI static void func_atfork_child(void)
 	ft.base->allocs = ft.base->bytes = 0;
 	for (f = ft.base + 1; f <= ft.sp; f++) {
 		f->allocs = f->bytes = 0; /* the child's allocations are its own */
-		f->fe = func_lookup(f->fn);
+		f->fe = func_lookup(f->fn & ~FN_HIDDEN);
 		f->fe->active++;
 		f->node = func_child(f[-1].node, f->fe);
 	}
@@ -1028,22 +1203,29 @@ off:
 #ifdef PR_UNIT_TEST
 void func_test_init(uint32_t max_depth, uint64_t min_ticks, uint64_t hook, uint64_t inner, uintptr_t lo, uintptr_t hi)
 {
-	static struct sf_fproc fp;
+	static struct sf_fproc fallback;
+	/* In the image when the test has one, as the launcher reads it. */
+	sf_off off = image_base && agent.proc ? image_alloc(sizeof(fallback)) : 0;
+	struct sf_fproc *fp = off ? image_ptr(off) : &fallback;
 
 	memset(&fg, 0, sizeof(fg));
-	memset(&fp, 0, sizeof(fp));
-	fp.ns_per_tick = 1.0;
-	fp.clock = SF_FCLOCK_MONOTONIC;
-	fp.max_call_depth = max_depth;
-	fp.hook_ticks = hook;
-	fp.inner_ticks = inner;
-	fp.corrected = hook || inner;
+	memset(fp, 0, sizeof(*fp));
+	fp->ns_per_tick = 1.0;
+	fp->clock = SF_FCLOCK_MONOTONIC;
+	fp->max_call_depth = max_depth;
+	fp->hook_ticks = hook;
+	fp->inner_ticks = inner;
+	fp->corrected = hook || inner;
+	fp->min_duration_ns = min_ticks;
+	fp->image_base = (uint64_t)(uintptr_t)image_base;
 	fg.max_depth = max_depth;
 	fg.min_ticks = min_ticks;
 	fg.outer_ticks = hook - inner;
 	fg.inner_ticks = inner;
-	fg.correct = fp.corrected;
-	fg.proc = &fp;
+	fg.correct = fp->corrected;
+	fg.proc = fp;
+	if (off)
+		agent.proc->func = off;
 	fg.state = FG_READY;
 	test_lo = lo;
 	test_hi = hi;

@@ -36,7 +36,8 @@
 
 #define FCACHE_SIZE 4096u /* direct-mapped cache slots (32 bytes each) */
 
-/* One activation on the shadow stack. 72 bytes. */
+/* One activation on the shadow stack: struct sf_fframe of the image,
+ * with typed pointers. 72 bytes. */
 struct fframe {
 	uint64_t fn;	    /* this_fn, the match key at exit */
 	uintptr_t csp;	    /* the hook's frame address at entry: lower is deeper */
@@ -51,7 +52,7 @@ struct fframe {
 
 /* A call of fn from the path of node parent: its entry and its node. */
 struct fcache {
-	uint64_t fn;
+	uint64_t fn; /* this_fn ^ func_gen_key of when it was cached */
 	struct sf_fnode *parent;
 	struct sf_func *fe;
 	struct sf_fnode *node;
@@ -76,6 +77,8 @@ struct ftls {
 	uint64_t calls_base;	 /* the record's completed calls when the current owner started */
 	struct sf_fchunk *chunk; /* where new tree nodes go */
 	struct fpriv *priv;
+	struct fctx_state *ctx; /* contexts (fctx.c); NULL until the first one */
+	uint32_t depth_base;	/* a coroutine's stack: the depth in the tree of its root */
 	int tid;
 	int disabled; /* no room in the image: hooks do nothing */
 };
@@ -98,6 +101,13 @@ struct func_global {
 
 extern struct func_global fg;
 extern __thread struct ftls ft;
+/* The process's map generation in bits 48..63 (0 until a dlclose unmapped
+ * something): cache keys of one generation never match in the next, so
+ * code loaded where unloaded code was gets entries of its own. */
+extern uint64_t func_gen_key;
+
+/* A dlclose unmapped code: new generation gen (modules.c). */
+void func_map_changed(uint32_t gen);
 
 #define func_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 
@@ -123,20 +133,10 @@ static inline unsigned func_cache_slot(uint64_t fn, const struct sf_fnode *paren
 	return (unsigned)((fn >> 4) ^ (fn >> 16) ^ ((uintptr_t)parent >> 3)) & (FCACHE_SIZE - 1);
 }
 
-/*
- * Log-linear histogram bucket of a duration in ticks: v itself below 16,
- * then 16 buckets per power of two, each [lo, lo + lo/16) wide at most,
- * the last one open-ended (>= 2^44 ticks).
- */
+/* Log-linear histogram bucket of a duration in ticks (session_format.h). */
 static inline unsigned func_hist_bucket(uint64_t v)
 {
-	unsigned e, b;
-
-	if (v < SF_FH_SUB)
-		return (unsigned)v;
-	e = 63u - (unsigned)__builtin_clzll(v);
-	b = ((e - 3u) << 4) + (unsigned)((v >> (e - 4u)) & 15u);
-	return b < SF_FH_BUCKETS ? b : SF_FH_BUCKETS - 1;
+	return sf_fh_bucket(v);
 }
 
 /* Out of line: first call of a thread, busy/off threads, cache misses,
@@ -145,6 +145,16 @@ void func_enter_slow(uint64_t fn, uintptr_t csp);
 void func_exit_slow(uint64_t fn, uintptr_t csp);
 void func_enter_locked(uint64_t fn, uintptr_t csp);
 void func_exit_locked(uint64_t fn, uintptr_t csp, uint64_t now);
+/* Slow-path pieces shared with fctx.c. */
+/* Close f, the top frame, at now, without its exit hook (counted as unwound). */
+void func_close(struct fframe *f, uint64_t now);
+/* Forget the calls open beyond the depth cap. */
+void func_overflow_end(void);
+/* A new shadow stack of at least need frames (root included) into
+ * frames and frames_cap, twice the old size: 0, or -ENOSPC (image full).
+ * The caller copies the open frames. */
+int func_frames_alloc(sf_off *frames, uint32_t *frames_cap, uint64_t need);
+
 /* Keep a call among the slowest of its function and of its thread. */
 void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t ticks);
 /* Halve every bucket: a count was about to overflow. */
@@ -190,6 +200,7 @@ static inline void func_pop(struct fframe *f, uint64_t now)
 	s = raw - (int64_t)ft.inner_ticks - (int64_t)f->adj;
 	self = s > 0 ? (uint64_t)s : 0;
 	dc = self + f->sub;
+	f->fn = 0; /* not open: the launcher's scan stops here */
 	ft.sp = f - 1;
 	f[-1].adj += (uint64_t)raw + ft.outer_ticks;
 	f[-1].sub += dc;
@@ -218,6 +229,7 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 	struct fframe *top, *f;
 	struct fcache *c;
 	struct sf_func *fe;
+	uint64_t key;
 
 	if (unlikely(ts.state != TS_READY)) {
 		func_enter_slow(fn, csp);
@@ -227,17 +239,19 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 	func_barrier();
 	top = ft.sp;
 	f = top + 1;
-	/* Deeper than the top frame and on the same stack (else the top
-	 * frame may be dead: longjmp), room left, this call from this path
-	 * cached: the fast path. */
-	if (unlikely(f >= ft.limit || top->csp - csp - 1 >= ft.span))
+	key = fn ^ func_gen_key;
+	/* Room left, not above the top frame on its stack (a call made
+	 * above a frame's own level means that frame is dead: a longjmp the
+	 * agent did not see; level with it is an inlined callee's hook, in
+	 * its caller's physical frame), this call from this path cached:
+	 * the fast path. */
+	if (unlikely(f >= ft.limit || top->csp - csp >= ft.span))
 		goto slow;
 	c = &ft.cache[func_cache_slot(fn, top->node)];
-	if (unlikely(c->fn != fn || c->parent != top->node))
+	if (unlikely(c->fn != key || c->parent != top->node))
 		goto slow;
 	fe = c->fe;
 	fe->active++;
-	f->fn = fn;
 	f->csp = csp;
 	f->adj = 0;
 	f->sub = 0;
@@ -248,6 +262,7 @@ static inline void func_enter(uint64_t fn, uintptr_t csp)
 	ft.sp = f;
 	/* Last: the rest of this hook is not the callee's time. */
 	f->start = func_clock();
+	f->fn = fn; /* open, complete: see struct sf_fframe */
 	func_barrier();
 	ts.state = TS_READY;
 	return;
@@ -271,9 +286,11 @@ static inline void func_exit(uint64_t fn, uintptr_t csp)
 	/* First: the rest of this hook is not the callee's time. */
 	now = func_clock();
 	f = ft.sp;
-	/* The top frame is this function's, at this stack depth or above it
-	 * (alloca lowers the stack pointer, never raises it). */
-	if (likely(f->fn == fn && f->csp - csp < ft.span))
+	/* Hooks nest: an exit is the top frame's when it names the top
+	 * frame's function. The stack pointer says nothing here: an inlined
+	 * callee exits at its caller's level, a sibling-call exit (jmp to
+	 * this hook after the epilogue) above its own frame. */
+	if (likely(f->fn == fn))
 		func_pop(f, now);
 	else
 		func_exit_locked(fn, csp, now);
@@ -300,6 +317,19 @@ static inline void func_note_alloc(struct tstate *t, uint64_t n)
 		f->node->bytes += n;
 	}
 }
+
+/* setjmp, sigsetjmp (shim/jmp.c) with env: remember the shadow stack's
+ * top for a jump to env. Nothing happens for a thread not timing calls. */
+void func_jmp_mark(const void *env);
+/* A longjmp or siglongjmp to env is about to be made: close the frames
+ * above the one that called setjmp (counted as unwound). Nothing happens
+ * when env was not marked by a frame still on the stack. */
+void func_jmp_take(const void *env);
+
+/* A catch handler at address ra starts in the frame whose hooks ran at
+ * level csp: close the frames an exception left (below that level on its
+ * stack, and the catching function's inlined callees). */
+void func_catch(uintptr_t csp, uintptr_t ra);
 
 /* The hooks' bodies (shim/cyg.c), exported as __cyg_profile_func_enter
  * and _exit. */

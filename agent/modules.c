@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "func.h"
 #include "image.h"
 
 struct scan_ctx {
@@ -116,8 +117,10 @@ NI void modules_scan(int mark_unloaded)
 		}
 		/* Release: a thread that sees the new generation names new
 		 * function entries by it (func.c), never by the unloaded code. */
-		if (gone)
+		if (gone) {
 			__atomic_store_n(&agent.proc->map_gen, gen + 1, __ATOMIC_RELEASE);
+			func_map_changed(gen + 1);
+		}
 	}
 	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELEASE);
 }

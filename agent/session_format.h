@@ -348,7 +348,29 @@ struct sf_fproc {
 	uint64_t hook_ticks;     /* an enter+exit pair, as the caller's clock sees it */
 	uint64_t inner_ticks;    /* the part of it inside the callee's own interval */
 	uint64_t clock_ticks;    /* one clock read */
-	uint64_t reserved[8];
+	uint64_t image_base;     /* the image's address in this process (struct sf_fframe) */
+	uint64_t reserved[7];
+};
+
+/*
+ * One call on a thread's shadow stack, kept in the image so that calls a
+ * dying process left open are not lost: the launcher closes them at the
+ * process's end (SIGKILL, abort, _exit inside daemon(), threads still
+ * running at exit). sf_fthread.frames[0] is the root; the open calls are
+ * frames[1..k], up to the first whose fn is 0 (a frame being pushed has
+ * fn written last, a popped one gets 0). fe and node are addresses in the
+ * process: less sf_fproc.image_base, offsets.
+ */
+#define SF_FN_HIDDEN (1ull << 63) /* in fn: deeper calls were beyond the depth cap */
+
+struct sf_fframe {
+	uint64_t fn;             /* this_fn; 0: not in use */
+	uint64_t csp;            /* the enter hook's frame address */
+	uint64_t start;          /* ticks */
+	uint64_t adj;            /* callees' raw ticks plus their hooks' cost outside them */
+	uint64_t sub;            /* callees' corrected ticks */
+	uint64_t fe, node;       /* struct sf_func, struct sf_fnode (process addresses) */
+	uint64_t allocs, bytes;  /* made inside this call so far, callees' included */
 };
 
 /* One individual call. */
@@ -426,8 +448,67 @@ struct sf_fthread {
 	uint64_t priv;           /* agent-private address; meaningless to readers */
 	sf_off edges;            /* agent: open-addressed sf_off[edges_cap] of nodes, by (parent, func) */
 	uint64_t edges_cap, nedges;
-	uint64_t reserved[8];
+	sf_off frames;           /* struct sf_fframe[frames_cap]; replaced when it grows, release-published */
+	uint32_t frames_cap;
+	uint32_t pad;
+	sf_off stacks;           /* list head of struct sf_fstack: coroutines' shadow stacks */
+	uint64_t reserved[5];
 };
+
+/*
+ * The shadow stack of a context made with makecontext (a coroutine), on
+ * the thread that runs it. While suspended (swapped out), its open calls'
+ * clocks stop: they are closed at `suspended` if the process ends then.
+ */
+struct sf_fstack {
+	sf_off next;             /* immutable once published */
+	sf_off frames;           /* struct sf_fframe[cap], as sf_fthread.frames */
+	uint32_t cap;
+	uint32_t pad;
+	uint64_t suspended;      /* ticks when last swapped out; 0 while it runs */
+};
+
+/*
+ * The function histogram's bucket of a duration in ticks: v itself below
+ * 16, then 16 buckets per power of two, each [lo, lo + lo/16) wide at
+ * most, the last one open-ended (>= 2^44 ticks).
+ */
+static inline unsigned sf_fh_bucket(uint64_t v)
+{
+	unsigned e, b;
+
+	if (v < SF_FH_SUB)
+		return (unsigned)v;
+	e = 63u - (unsigned)__builtin_clzll(v);
+	b = ((e - 3u) << 4) + (unsigned)((v >> (e - 4u)) & 15u);
+	return b < SF_FH_BUCKETS ? b : SF_FH_BUCKETS - 1;
+}
+
+/* Keep rec among the slowest calls v[*n] (capacity cap), replacing the
+ * shortest when full; *thr becomes the shortest duration that would
+ * enter next time (at least min_ticks, the shortest kept at all). */
+static inline void sf_fslow_put(struct sf_fcall *v, uint32_t *n, uint32_t cap, uint64_t *thr,
+				const struct sf_fcall *rec, uint64_t min_ticks)
+{
+	uint32_t k = 0;
+	uint64_t lo;
+
+	if (*n < cap) {
+		v[(*n)++] = *rec;
+		if (*n < cap)
+			return;
+	} else {
+		for (uint32_t i = 1; i < cap; i++)
+			if (v[i].ticks < v[k].ticks)
+				k = i;
+		v[k] = *rec;
+	}
+	lo = v[0].ticks;
+	for (uint32_t i = 1; i < cap; i++)
+		if (v[i].ticks < lo)
+			lo = v[i].ticks;
+	*thr = lo + 1 > min_ticks ? lo + 1 : min_ticks;
+}
 
 static inline void *sf_ptr(void *base, sf_off off)
 {

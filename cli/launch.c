@@ -649,6 +649,7 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 				if (r == pid) {
 					res->status = st;
 					res->ru = ru;
+					res->main_end_ns = last;
 					main_done = 1;
 					/* Before the wait4 that found it dead: a signal
 					 * stamped later cannot predate our noticing. */

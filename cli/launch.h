@@ -93,6 +93,7 @@ struct launch_result {
 	int status;            /* wait status of the main child */
 	struct rusage ru;      /* its rusage from wait4 (includes its waited-for children) */
 	uint64_t duration_ns;  /* CLOCK_MONOTONIC, from spawn to the last exit reaped */
+	uint64_t main_end_ns;  /* CLOCK_MONOTONIC when the main child was reaped */
 };
 
 /* Called for every process reaped other than the main child. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dump_timer.h"
+#include "closeout.h"
 #include "launch.h"
 #include "options.h"
 #include "render.h"
@@ -21,12 +22,22 @@
 struct reaped {
 	int *pid, *status;
 	size_t n, cap;
+	struct session *s;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void on_reap(pid_t pid, int status, void *arg)
 {
 	struct reaped *r = arg;
 
+	closeout_reaped(r->s, (int)pid, mono_ns());
 	if (r->n == r->cap) {
 		size_t ncap = r->cap ? r->cap * 2 : 16;
 		int *np = realloc(r->pid, ncap * sizeof(int)), *ns;
@@ -207,8 +218,12 @@ int main(int argc, char **argv)
 	warm_start(&warm, &s);
 	if (o.dump_after > 0 && (rc = dump_timer_start(&dumper, pid, o.dump_signal, o.dump_after)))
 		fprintf(stderr, "ptrace-run: --dump-after: %s\n", strerror(-rc));
+	reaped.s = &s;
 	rc = launch_wait(pid, &res, on_reap, &reaped);
 	warm_finish(&warm);
+	if (res.main_end_ns)
+		closeout_reaped(&s, (int)pid, res.main_end_ns);
+	closeout_session(&s, ((const struct sf_header *)s.base)->start_ns + res.duration_ns);
 	dump_timer_stop(&dumper);
 	if (rc)
 		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,7 +189,92 @@ Test(func, call_tree_keeps_each_path_apart)
 	}
 }
 
-Test(func, longjmp_frames_are_closed_at_the_next_call)
+Test(func, longjmp_closes_the_frames_above_setjmp_at_the_jump)
+{
+	jmp_buf env;
+
+	enter(0x10, AT(1), 0);
+	func_jmp_mark(&env); /* main calls setjmp */
+	enter(0xa0, AT(2), 10);
+	enter(0xb0, AT(3), 20);
+	enter(0xc0, AT(4), 30);
+	func_test_now = 100;
+	func_jmp_take(&env); /* c longjmps back into main */
+	cr_assert(eq(u64, ft.th->unwound, 3), "a, b, c closed at the jump");
+	cr_assert(eq(u64, fe_of(0xc0)->total, 70), "c: 30..100");
+	/* d's frame is bigger than a's: its hooks run below a's level, and
+	 * only the jump says that a is dead. */
+	enter(0xd0, AT(3), 150);
+	leave(0xd0, AT(3), 160);
+	leave(0x10, AT(1), 200);
+	cr_assert(eq(u64, ft.th->unmatched_exits, 0), "no exit left unmatched");
+	cr_assert(eq(u64, fe_of(0xa0)->total, 90), "a: 10..100");
+	cr_assert(ne(ptr, node_path(0x10, 0xd0, 0), NULL), "d is main's callee, not c's");
+	cr_assert(eq(u64, fe_of(0xd0)->recursive, 0), "d not recursive");
+	cr_assert(eq(u64, fe_of(0x10)->total, 200), "main closed normally");
+}
+
+Test(func, longjmp_to_a_setjmp_whose_frame_returned_changes_nothing)
+{
+	jmp_buf env;
+
+	enter(0x10, AT(1), 0);
+	enter(0xa0, AT(2), 1);
+	func_jmp_mark(&env); /* a calls setjmp, then returns */
+	leave(0xa0, AT(2), 2);
+	enter(0xb0, AT(2), 3);
+	enter(0xc0, AT(3), 4);
+	func_jmp_take(&env); /* undefined behaviour: nothing closed by it */
+	cr_assert(eq(u64, ft.th->unwound, 0), "no frame closed");
+	leave(0xc0, AT(3), 5);
+	leave(0xb0, AT(2), 6);
+	leave(0x10, AT(1), 7);
+	cr_assert(eq(u64, ft.th->unmatched_exits, 0), "everything matched");
+}
+
+Test(func, an_inlined_callee_level_with_its_caller_nests)
+{
+	enter(0x10, AT(1), 0);
+	enter(0xa0, AT(2), 10);
+	/* sq inlined into a: its hooks run in a's frame, at a's level. */
+	for (uint64_t i = 0; i < 3; i++) {
+		enter(0x5c, AT(2), 20 + 10 * i);
+		leave(0x5c, AT(2), 25 + 10 * i);
+	}
+	leave(0xa0, AT(2), 60);
+	leave(0x10, AT(1), 70);
+	cr_assert(eq(u64, ft.th->unwound, 0), "nothing closed early");
+	cr_assert(eq(u64, ft.th->unmatched_exits, 0), "nothing unmatched");
+	cr_assert(eq(u64, fe_of(0x5c)->calls, 3), "sq: 3 calls");
+	cr_assert(eq(u64, fe_of(0x5c)->total, 15), "sq: 3 x 5");
+	cr_assert(eq(u64, fe_of(0xa0)->total, 50), "a: 10..60");
+	cr_assert(eq(u64, fe_of(0xa0)->self, 35), "a's self excludes sq");
+	cr_assert(eq(u64, node_path(0x10, 0xa0, 0x5c)->calls, 3), "sq under a");
+}
+
+Test(func, a_sibling_call_exit_above_its_frame_is_matched)
+{
+	/* rec -> mid -> rec: each exit jumps to the hook after its
+	 * epilogue, above the level its enter hook ran at. */
+	enter(0x10, AT(1), 0);
+	enter(0xa0, AT(2), 1);
+	enter(0xb0, AT(3), 2);
+	enter(0xa0, AT(4), 3);
+	enter(0xc0, AT(5), 4);
+	leave(0xc0, AT(5) + 0x100, 5);
+	leave(0xa0, AT(4) + 0x100, 6);
+	leave(0xb0, AT(3) + 0x100, 7);
+	leave(0xa0, AT(2) + 0x100, 9);
+	leave(0x10, AT(1), 10);
+	cr_assert(eq(u64, ft.th->unwound, 0), "nothing closed early");
+	cr_assert(eq(u64, ft.th->unmatched_exits, 0), "nothing unmatched");
+	cr_assert(eq(u64, fe_of(0xa0)->calls, 2), "rec: 2 calls");
+	cr_assert(eq(u64, fe_of(0xa0)->recursive, 1), "rec: 1 recursive");
+	cr_assert(eq(u64, fe_of(0xa0)->total, 8), "rec: outermost 1..9");
+	cr_assert(eq(u64, fe_of(0xc0)->total, 1), "work: 4..5");
+}
+
+Test(func, a_call_above_the_top_frames_level_closes_it)
 {
 	struct sf_fnode *d;
 
@@ -196,8 +282,9 @@ Test(func, longjmp_frames_are_closed_at_the_next_call)
 	enter(0xa0, AT(2), 10);
 	enter(0xb0, AT(3), 20);
 	enter(0xc0, AT(4), 30);
-	/* longjmp back into main (a's depth): a, b and c never return. */
-	enter(0xd0, AT(2), 100);
+	/* A longjmp the agent did not see, back into main; d's frame is
+	 * smaller than a's, so its hooks run above a's level. */
+	enter(0xd0, AT(2) + 0x40, 100);
 	leave(0xd0, AT(2), 110);
 	leave(0x10, AT(1), 200);
 	cr_assert(eq(u64, ft.th->unwound, 3), "a, b, c closed without their exit");
@@ -214,10 +301,15 @@ Test(func, longjmp_frames_are_closed_at_the_next_call)
 
 Test(func, a_recursive_function_reentered_after_longjmp_is_not_recursive)
 {
+	jmp_buf env;
+
 	enter(0x10, AT(1), 0);
+	func_jmp_mark(&env);
 	enter(0xa0, AT(2), 1);
 	enter(0xa0, AT(3), 2);
 	/* longjmp to main, then a called again from main. */
+	func_test_now = 9;
+	func_jmp_take(&env);
 	enter(0xa0, AT(2), 10);
 	leave(0xa0, AT(2), 11);
 	leave(0x10, AT(1), 20);
@@ -307,12 +399,17 @@ Test(func, depth_cap_counts_the_excess_and_recovers)
 
 Test(func, longjmp_out_of_the_untracked_depth)
 {
+	jmp_buf env;
+
 	func_test_init(2, 0, 0, 0, LO, HI);
 	enter(0x10, AT(1), 0);
+	func_jmp_mark(&env);
 	enter(0xa0, AT(2), 1);
-	enter(0xb0, AT(3), 2);	/* beyond */
-	enter(0xc0, AT(4), 3);	/* beyond */
-	enter(0xd0, AT(2), 10); /* longjmp into main */
+	enter(0xb0, AT(3), 2); /* beyond */
+	enter(0xc0, AT(4), 3); /* beyond */
+	func_test_now = 9;
+	func_jmp_take(&env); /* longjmp into main */
+	enter(0xd0, AT(2), 10);
 	leave(0xd0, AT(2), 11);
 	leave(0x10, AT(1), 12);
 	cr_assert(eq(u64, ft.th->beyond_depth, 2), "two calls beyond the cap");
@@ -596,4 +693,39 @@ Test(func, options_reject_bad_function_settings_in_one_line)
 		cr_assert(eq(int, strncmp(err, bad[i].msg, strlen(bad[i].msg)), 0), "%s: message %s", bad[i].arg, err);
 		cr_assert(eq(ptr, strchr(err, '\n'), NULL), "%s: one line", bad[i].arg);
 	}
+}
+
+Test(func, a_catch_closes_the_frames_the_exception_left)
+{
+	enter(0x10, AT(1), 0);
+	enter(0x100, AT(2), 1); /* thrower, code 0x100.. */
+	enter(0x50, AT(2), 2);	/* f1 inlined into it */
+	enter(0x300, AT(2), 3); /* f2 inlined into it */
+	enter(0x400, AT(3), 4); /* f4, a real call */
+	enter(0x500, AT(4), 5); /* f5 throws */
+	func_test_now = 10;
+	func_catch(AT(2), 0x180); /* the handler, inside thrower */
+	cr_assert(eq(u64, ft.th->unwound, 4), "f5, f4 and the inlined f2, f1 closed");
+	cr_assert(eq(u64, ft.sp->fn, 0x100), "thrower on top");
+	cr_assert(eq(u64, fe_of(0x500)->total, 5), "f5: 5..10");
+	enter(0x50, AT(2), 11);
+	leave(0x50, AT(2), 12);
+	leave(0x100, AT(2), 13);
+	leave(0x10, AT(1), 14);
+	cr_assert(eq(u64, fe_of(0x50)->recursive, 0), "f1 again: not recursive");
+	cr_assert(eq(u64, node_path(0x10, 0x100, 0x50)->calls, 2), "both f1 calls under thrower");
+	cr_assert(eq(u64, ft.th->unmatched_exits, 0), "nothing unmatched");
+}
+
+Test(func, a_catch_with_the_exits_already_run_closes_nothing)
+{
+	enter(0x10, AT(1), 0);
+	enter(0x100, AT(2), 1);
+	enter(0x50, AT(2), 2); /* still live: the handler is in 0x50's copy */
+	func_catch(AT(2), 0x60);
+	cr_assert(eq(u64, ft.th->unwound, 0), "the catcher is the top frame");
+	/* A handler in a cold section below every function: no guess. */
+	func_catch(AT(2), 0x20);
+	cr_assert(eq(u64, ft.th->unwound, 0), "nothing closed");
+	cr_assert(eq(u64, ft.sp->fn, 0x50), "0x50 still on top");
 }

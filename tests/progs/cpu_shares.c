@@ -26,7 +26,9 @@ static void burn_60(void)
 
 	while (cpu_ns() < end)
 		for (int i = 0; i < 100000; i++)
-			sink += (unsigned long)i; /* @line:burn_60 */
+			/* Three volatile updates: this line's samples clearly
+			 * outnumber the loop test's on the line above. */
+			sink += (unsigned long)i, sink ^= sink >> 3, sink += 7; /* @line:burn_60 */
 }
 
 static void burn_30(void)

@@ -35,14 +35,13 @@ void loop(int n)
 int main(void)
 {
 	char buf[16];
-	int v, k = 0;
+	int v, k = 1;
 
 	loop(100000);
 	v = fib(20);
+	buf[sizeof(buf) - 1] = '\n';
 	do
 		buf[sizeof(buf) - 1 - k++] = (char)('0' + v % 10);
 	while ((v /= 10));
-	write(1, buf + sizeof(buf) - k, (size_t)k);
-	write(1, "\n", 1);
-	return 0;
+	return write(1, buf + sizeof(buf) - k, (size_t)k) == k ? 0 : 1;
 }
