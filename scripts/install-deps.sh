@@ -4,7 +4,8 @@
 set -eu
 
 BUILD_PKGS="gcc g++ clang make pkg-config libunwind-dev libdw-dev libelf-dev libjansson-dev libcriterion-dev"
-BENCH_PKGS="heaptrack uftrace google-perftools libgoogle-perftools-dev python3 sqlite3 xz-utils"
+# dpkg-dev: dpkg-source, which bench/lua's apt-get source unpacks the Lua source with.
+BENCH_PKGS="heaptrack uftrace google-perftools libgoogle-perftools-dev python3 sqlite3 xz-utils dpkg-dev"
 
 want="$BUILD_PKGS"
 if [ "${1:-}" = "--bench" ]; then
