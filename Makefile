@@ -165,9 +165,9 @@ $(B)/progs/$(1)/libfiplugin.so: tests/progs/plugin/fiplugin.c
 endef
 $(foreach v,$(FI_VARIANTS),$(eval $(call fi_variant,$(v))))
 
-$(B)/tests/test_%: tests/test_%.c tests/testutil.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
+$(B)/tests/test_%: tests/test_%.c tests/testutil.h tests/crfix.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CLI_CFLAGS) -DPR_UNIT_TEST -Itests -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
+	$(CC) $(CLI_CFLAGS) -DPR_UNIT_TEST -Itests -include tests/crfix.h -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
 	    -lcriterion $(CLI_LIBS) -lpthread -lm -ldl
 
 # make test: install what is missing, build, run every test binary. Fails
