@@ -25,6 +25,7 @@
 #include "heap.h"
 #include "image.h"
 #include "log.h"
+#include "follow.h"
 #include "modules.h"
 #include "unwfd.h"
 
@@ -94,6 +95,7 @@ NI static void thread_key_dtor(void *arg)
 }
 
 NI static void after_fork_child(void);
+NI static void after_fork_parent(void);
 
 /* Tags of this process's ancestors (inherited by fork): blocks they
  * allocated may be live here, and must never look like ours. */
@@ -118,10 +120,17 @@ NI static void register_process(int forked)
 	int parent = forked && agent.proc ? (int)agent.proc_index : -1;
 	/* A fork child names addresses by its parent's module list too. */
 	uint32_t gen = forked && agent.proc ? __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED) : 0;
+	/* The parent is who forked us: by now it may have exited (daemon())
+	 * and getppid() would name the reaper instead. */
+	int ppid = forked && agent.pid ? agent.pid : getppid();
 	struct sf_process *p;
 
+	if (forked && agent.proc && agent.proc != &fallback_proc) {
+		memmove(&agent.lineage[1], &agent.lineage[0], sizeof(agent.lineage) - sizeof(agent.lineage[0]));
+		agent.lineage[0] = agent.proc;
+	}
 	agent.pid = getpid();
-	p = image_register_process(agent.pid, getppid(), parent, flags, &agent.proc_index);
+	p = image_register_process(agent.pid, ppid, parent, flags, &agent.proc_index);
 	if (!p) {
 		agent.proc = NULL;
 		image_full_flags = NULL;
@@ -159,7 +168,17 @@ NI int agent_init(void)
 	agent.init_tid = agent_gettid();
 	ts.state = TS_BUSY;
 
+	if (settings_secure()) {
+		/* Secure execution (set-user-ID, set-group-ID, file capabilities):
+		 * the environment is the caller's, not to be trusted. Do nothing,
+		 * read nothing; every entry point passes through to libc. */
+		resolve_real();
+		ts.state = saved == TS_BUSY ? TS_UNINIT : saved;
+		__atomic_store_n(&agent.state, AGENT_OFF, __ATOMIC_RELEASE);
+		return AGENT_OFF;
+	}
 	settings_load(&agent.set, early_environ());
+	follow_save(early_environ());
 	resolve_real();
 	if (agent.set.session && image_attach(agent.set.session) == 0) {
 		agent.tracking = agent.set.track_memory && agent.real.malloc && agent.real.free;
@@ -182,7 +201,7 @@ NI int agent_init(void)
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
 	pthread_key_create(&thread_key, thread_key_dtor);
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(NULL, after_fork_parent, after_fork_child);
 	on_exit(on_exit_cb, NULL);
 	cpu_init();
 	crash_init();
@@ -310,7 +329,10 @@ NI static void agent_thread_init_raw(void)
 		return;
 	}
 	ts.rec = r;
-	thread_stack_bounds(&ts);
+	/* A fork child's thread keeps its stack (and pthread_getattr_np
+	 * reads /proc with stdio for the main thread: malloc, a lock). */
+	if (!ts.stack_hi)
+		thread_stack_bounds(&ts);
 	heap_thread_setup(&ts);
 	pthread_setspecific(thread_key, r);
 	cpu_thread_init(r);
@@ -361,25 +383,81 @@ NI void agent_thread_exit(void)
 	__atomic_store_n(&r->state, SF_THREAD_EXITING, __ATOMIC_RELEASE);
 }
 
-NI void agent_process_exit(int code)
+/*
+ * Every exit path (exit, _exit, quick_exit, a daemon()'s parent) comes
+ * here, often where only async-signal-safe work is allowed: a fork child
+ * whose other threads held the loader's or the allocator's locks at the
+ * fork, a signal handler calling _exit. So: system calls and plain stores
+ * into the image, nothing that allocates or locks (the module map comes
+ * from /proc/self/maps, not dl_iterate_phdr).
+ */
+NI static void process_end(struct sf_process *p, int code)
 {
-	struct sf_process *p = agent.proc;
-
-	if (!p || agent.pid != getpid())
-		return;
-	if (ts.state == TS_READY)
-		heap_flush(&ts);
-	func_process_exit();
-	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_DONE)
-		return;
-	modules_scan(0);
+	/* A library loaded since the last scan (the dlopen shim cannot see
+	 * dlopen return) is still mapped now. */
+	modules_scan_maps(0);
 	for (struct sf_thread *r = image_ptr(p->threads); r; r = image_ptr(r->next))
 		if (r->state == SF_THREAD_USED && !r->name[0])
 			read_comm(r->tid, r->name);
 	p->exit_code = code;
 	p->end_ns = image_now_ns();
 	__atomic_fetch_or(&p->flags, SF_PF_EXITED, __ATOMIC_RELAXED);
+}
+
+NI void agent_process_exit(int code)
+{
+	struct sf_process *p = agent.proc;
+
+	/* A vfork child (same memory, another pid) must not end our record. */
+	if (!p || p == &fallback_proc || agent.pid != getpid())
+		return;
+	if (ts.state == TS_READY)
+		heap_flush(&ts);
+	func_process_exit();
+	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_DONE)
+		return;
+	process_end(p, code);
 	__atomic_store_n(&p->state, SF_PROC_DONE, __ATOMIC_RELEASE);
+}
+
+NI void agent_daemon_enter(void)
+{
+	__atomic_store_n(&agent.daemon_tid, agent_gettid(), __ATOMIC_RELAXED);
+}
+
+NI void agent_daemon_leave(int ret)
+{
+	struct sf_process *p = agent.proc;
+
+	__atomic_store_n(&agent.daemon_tid, 0, __ATOMIC_RELAXED);
+	/* daemon() failed (fork did): its parent did not end after all. */
+	if (ret < 0 && p && p != &fallback_proc && agent.pid == getpid() && p->end_ns &&
+	    __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_RUNNING) {
+		p->end_ns = 0;
+		p->exit_code = -1;
+		__atomic_fetch_and(&p->flags, ~SF_PF_EXITED, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * In the parent of fork(). Inside daemon(), the parent ends right after
+ * this, by glibc's internal _exit(0), which no wrapper sees: its end is
+ * now, not when someone reaps it (its own parent may never, or only when
+ * the daemon is done). Only the end is stamped; the open calls are closed
+ * at it by the launcher.
+ */
+NI static void after_fork_parent(void)
+{
+	struct sf_process *p = agent.proc;
+	int saved = errno;
+
+	if (__atomic_load_n(&agent.daemon_tid, __ATOMIC_RELAXED) == agent_gettid() && p && p != &fallback_proc &&
+	    agent.pid == getpid() && __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_RUNNING) {
+		if (ts.state == TS_READY)
+			heap_flush(&ts);
+		process_end(p, 0);
+	}
+	errno = saved;
 }
 
 /* In the child of fork(): a process of its own, a record of its own. The
@@ -392,6 +470,12 @@ NI static void after_fork_child(void)
 	 * scan they held, the slab this thread was carving (shared memory the
 	 * parent goes on carving). */
 	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELAXED);
+	/* Until exec only async-signal-safe work: a thread the fork left
+	 * behind may hold the loader's lock for ever. The parent's modules
+	 * are the child's (the launcher reads the parent's list for it);
+	 * what the child maps itself is found in /proc/self/maps. */
+	__atomic_store_n(&agent.fork_child, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&agent.daemon_tid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&agent.modules_dirty, 1, __ATOMIC_RELAXED);
 	image_after_fork();
 	ts.slab = NULL;

@@ -36,6 +36,8 @@ struct real_alloc {
 	void (*exit_raw)(int);
 };
 
+#define AGENT_LINEAGE 8 /* ancestors whose module lists a fork child shares */
+
 struct agent {
 	int state;                /* enum agent_state, atomic */
 	int init_tid;             /* thread running agent_init */
@@ -48,6 +50,10 @@ struct agent {
 	uint64_t self_lo, self_hi;  /* our own text: stack frames to skip */
 	int modules_dirty;        /* atomic: a dlopen may have added modules */
 	int modules_busy;         /* atomic try-lock for module scans */
+	int fork_child;           /* a fork child before exec: only async-signal-safe
+	                             work (the loader's lock may be held for ever) */
+	struct sf_process *lineage[AGENT_LINEAGE]; /* profiled ancestors, parent first */
+	int daemon_tid;           /* atomic: thread inside daemon(), 0 none */
 	struct real_alloc real;
 };
 
@@ -96,8 +102,14 @@ void agent_thread_init(void);
 /* The calling thread is exiting (pthread key destructor). */
 void agent_thread_exit(void);
 
-/* Record the exit code; run from on_exit and the _exit shim. */
+/* Record the exit code and the end; from on_exit and the _exit and
+ * quick_exit shims. Async-signal-safe. */
 void agent_process_exit(int code);
+
+/* Around the real daemon(): its parent's end is stamped at the fork
+ * (glibc ends it by an internal _exit); ret < 0 takes that back. */
+void agent_daemon_enter(void);
+void agent_daemon_leave(int ret);
 
 int agent_gettid(void);
 

@@ -58,8 +58,11 @@ NI static uint32_t stack_of(void *uc, struct tstate *slab, int *pc_only)
 
 	/* Allocations from here on (libunwind) are not the program's. */
 	ts.state = TS_BUSY;
-	if (__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED) && !ts.in_unwind)
-		modules_scan(0);
+	/* In a signal handler: never dl_iterate_phdr (another thread may
+	 * hold the loader's lock and wait for this one; after a fork it may
+	 * be held for ever). */
+	if (__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED) && !ts.in_unwind && agent_can_unwind(&ts))
+		modules_scan_maps(0);
 	n = cpu_capture(uc, ips, agent.set.max_depth, pc_only);
 	if (n)
 		id = trace_intern(slab, ips, n);
@@ -77,6 +80,10 @@ NI static void on_fatal(int sig, siginfo_t *si, void *uc)
 	int saved = errno, tid = agent_gettid(), pc_only = 0;
 
 	sigown_forget(sig); /* SA_RESETHAND: SIG_DFL is back already */
+	/* The process's end: what it has mapped now names its addresses (no
+	 * exit path runs after this one). */
+	if (!ts.in_unwind && agent_can_unwind(&ts))
+		modules_scan_maps(0);
 	cp = cpu_proc();
 	if (cp && !__atomic_load_n(&cp->crash, __ATOMIC_ACQUIRE) && (off = image_alloc(sizeof(*k)))) {
 		k = image_ptr(off);

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 4u
+#define SF_VERSION 5u
 
 #define SF_MAX_PROCS 1024u      /* process slots in the first array (sf_header.procs) */
 #define SF_PROC_CHUNK 256u      /* slots per further chunk (sf_header.proc_chunks) */
@@ -217,6 +217,29 @@ struct sf_process {
 	 * module list's gen_loaded/gen_unloaded. */
 	uint32_t map_gen;
 	uint32_t pad2;
+	sf_off unfollowed;       /* atomic list head of struct sf_unfollowed */
+};
+
+/* sf_unfollowed.why */
+#define SF_UF_SETUID  (1u << 0)  /* set-user-ID to another user */
+#define SF_UF_SETGID  (1u << 1)  /* set-group-ID to another group */
+#define SF_UF_CAPS    (1u << 2)  /* file capabilities */
+#define SF_UF_SPAWN   (1u << 29) /* posix_spawn: pid is the spawned child's */
+#define SF_UF_FAILED  (1u << 31) /* the exec failed: nothing was left unprofiled */
+
+/*
+ * An exec the agent knew it could not follow, recorded by the process that
+ * made it before making it: the new image runs in secure-execution mode
+ * (AT_SECURE), where the dynamic loader ignores LD_PRELOAD (and the agent
+ * stays off), so it is missing from the report.
+ */
+struct sf_unfollowed {
+	sf_off next;
+	int32_t pid;             /* the process that exec'd (or was spawned) */
+	uint32_t why;            /* SF_UF_* */
+	uint32_t path_len;
+	uint32_t pad;
+	char path[];             /* NUL-terminated */
 };
 static inline struct sf_process *sf_chunk_slots(const struct sf_proc_chunk *c)
 {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "log.h"
 #include "session_format.h"
@@ -126,6 +127,22 @@ NI int settings_parse_signal(const char *v, int *out)
 	return 0;
 }
 
+#ifdef PR_UNIT_TEST
+int settings_test_secure = -1; /* >= 0: what AT_SECURE says, for the tests */
+#endif
+
+NI int settings_secure(void)
+{
+#ifdef PR_UNIT_TEST
+	if (settings_test_secure >= 0)
+		return settings_test_secure;
+#endif
+	/* Set by the kernel for set-user-ID, set-group-ID and file-capability
+	 * executions (and by LSMs): the environment came from someone with
+	 * fewer privileges than this process has. */
+	return getauxval(AT_SECURE) != 0;
+}
+
 NI static const char *env_find(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);
@@ -140,6 +157,13 @@ NI void settings_load(struct settings *s, char *const *envp)
 {
 	const char *v;
 
+	if (settings_secure()) {
+		/* Read nothing, say nothing: see settings_secure. */
+		memset(s, 0, sizeof(*s));
+		s->sample_rate = 1.0;
+		s->max_depth = SF_DEFAULT_DEPTH;
+		return;
+	}
 	s->session = env_find(envp, "PTRACE_SESSION");
 	s->track_memory = 1;
 	s->sample_rate = 1.0;

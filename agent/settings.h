@@ -19,7 +19,12 @@ struct settings {
 	uint32_t cpu_bad;     /* SF_CPU_BAD_* for each of those two rejected */
 };
 
-/* Fill s from envp (NULL-terminated); never fails, bad values -> defaults. */
+/* Secure execution (AT_SECURE): the agent must stay off and read no
+ * variable. 1 or 0. */
+int settings_secure(void);
+
+/* Fill s from envp (NULL-terminated); never fails, bad values -> defaults.
+ * Under secure execution: no session, nothing read, nothing printed. */
 void settings_load(struct settings *s, char *const *envp);
 
 /* Strict parsers; 0 on success, -EINVAL otherwise. */

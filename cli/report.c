@@ -492,6 +492,32 @@ static void add_warning(struct report *r, const char *w)
 	r->warnings[r->nwarnings++] = strdup(w);
 }
 
+/* Execs the agent knew it could not follow (secure-mode programs), one
+ * warning each: such a process is missing from the report, not silent. */
+static void add_unfollowed(struct report *r, const struct session *s, const struct sf_process *p)
+{
+	const struct sf_unfollowed *u = session_at(s, p->unfollowed, sizeof(*u));
+	char line[4352], why[64];
+
+	for (int guard = 0; u && guard < 1000; u = session_at(s, u->next, sizeof(*u)), guard++) {
+		sf_off at = (sf_off)((const char *)u - (const char *)s->base);
+
+		if (u->path_len > 4096 || !session_at(s, at, sizeof(*u) + u->path_len + 1) || u->path[u->path_len] ||
+		    (u->why & SF_UF_FAILED))
+			continue;
+		snprintf(why, sizeof(why), "%s%s%s", u->why & SF_UF_SETUID ? "set-user-ID, " : "",
+			 u->why & SF_UF_SETGID ? "set-group-ID, " : "", u->why & SF_UF_CAPS ? "file capabilities, " : "");
+		if (strlen(why) >= 2)
+			why[strlen(why) - 2] = 0;
+		if (u->why & SF_UF_SPAWN)
+			snprintf(line, sizeof(line), "process %d (spawned by %d) runs %s (%s): not profiled", u->pid, p->pid,
+				 u->path, why);
+		else
+			snprintf(line, sizeof(line), "process %d exec'd %s (%s): not profiled", u->pid, u->path, why);
+		add_warning(r, line);
+	}
+}
+
 int report_build(struct report *r, const struct session *s, const struct report_input *in)
 {
 	const struct sf_header *h = s ? s->base : NULL;
@@ -564,6 +590,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 		if (p->flags & SF_PF_MAP_FULL)
 			add_warning(r, "a process's address space (its RLIMIT_AS or its mappings) left no room to map more "
 				       "of the session image: some detail of it was not recorded");
+		add_unfollowed(r, s, p);
 		if (rp->track_memory && (err = build_memory(rp, s, p, r)))
 			return err;
 		if ((err = report_cpu_build(r, rp, s, p)))

@@ -1,10 +1,13 @@
 /*
- * Process and thread identity: exit codes that bypass atexit, and thread
- * names set with pthread_setname_np.
+ * Process and thread identity: exits that bypass atexit (_exit, _Exit,
+ * quick_exit, the parent's end inside daemon()), and thread names set
+ * with pthread_setname_np.
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -13,13 +16,49 @@
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 
 typedef void (*exit_fn)(int);
+typedef int (*daemon_fn)(int, int);
 typedef int (*setname_fn)(pthread_t, const char *);
 
+/* Async-signal-safe, as _exit itself (see agent_process_exit). */
 EXPORT void _exit(int code)
 {
+	exit_fn real = agent.real.exit_raw;
+
 	agent_process_exit(code);
-	((exit_fn)agent.real.exit_raw)(code);
+	if (real)
+		real(code);
+	/* Before the agent knew libc's (an _exit from a constructor that ran
+	 * before ours): what libc's does. */
+	for (;;) {
+		syscall(SYS_exit_group, code);
+		syscall(SYS_exit, code);
+	}
+}
+
+/* The at_quick_exit handlers run, then glibc's internal _exit. */
+EXPORT void quick_exit(int code)
+{
+	static exit_fn real;
+
+	if (!real)
+		real = (exit_fn)dlsym(RTLD_NEXT, "quick_exit");
+	agent_process_exit(code);
+	real(code);
 	__builtin_unreachable();
+}
+
+/* The parent ends inside daemon(), by glibc's internal _exit. */
+EXPORT int daemon(int nochdir, int noclose)
+{
+	static daemon_fn real;
+	int ret;
+
+	if (!real)
+		real = (daemon_fn)dlsym(RTLD_NEXT, "daemon");
+	agent_daemon_enter();
+	ret = real(nochdir, noclose);
+	agent_daemon_leave(ret);
+	return ret;
 }
 
 EXPORT void _Exit(int code)
