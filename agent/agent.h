@@ -85,6 +85,9 @@ struct tstate {
 	uintptr_t stack_lo, stack_hi; /* the thread's own stack; 0: unknown */
 	uint8_t in_unwind;        /* inside libunwind (trace_capture): a signal
 	                             handler must not unwind this thread again */
+	uint8_t in_dl;            /* inside dl_iterate_phdr (shim/dl.c): holds the
+	                             loader's lock, so no unwinding (libunwind
+	                             takes its own lock, then the loader's) */
 	uint32_t captures;        /* stacks unwound by this thread (trace.h: the
 	                             first ones take libunwind's slow path) */
 };
@@ -118,7 +121,9 @@ int agent_gettid(void);
  * on a stack that is not the thread's own (a coroutine's, from makecontext;
  * a signal stack) may have far less, and an overflow there would kill the
  * program: such stacks are not unwound (the sample or allocation is
- * counted without a stack).
+ * counted without a stack). Nor is a thread inside dl_iterate_phdr: it
+ * holds the loader's lock, which libunwind takes after a lock of its own
+ * that another thread may hold while it waits for the loader's.
  */
 #define AGENT_UNWIND_ROOM (16 * 1024)
 static inline int agent_can_unwind(const struct tstate *t)
@@ -129,7 +134,7 @@ static inline int agent_can_unwind(const struct tstate *t)
 #else
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 
-	return t->stack_hi && sp > t->stack_lo + AGENT_UNWIND_ROOM && sp < t->stack_hi;
+	return t->stack_hi && !t->in_dl && sp > t->stack_lo + AGENT_UNWIND_ROOM && sp < t->stack_hi;
 #endif
 }
 

@@ -7,6 +7,7 @@
  * next stack capture, at dlclose and at exit.
  */
 #include <dlfcn.h>
+#include <link.h>
 
 #include "agent.h"
 #include "deepbind.h"
@@ -63,4 +64,32 @@ EXPORT int dlclose(void *handle)
 		return ret;
 	}
 	return real(handle);
+}
+
+/*
+ * dl_iterate_phdr, counted per thread (ts.in_dl): while a thread is inside
+ * it, it holds the loader's lock, and neither a CPU sample nor an
+ * allocation made by the callback may unwind it (agent_can_unwind):
+ * libunwind would wait for its own lock, held by another thread that
+ * waits for the loader's. Whoever calls it, the program, libgcc's
+ * exception unwinder or libunwind, comes through here.
+ */
+typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
+
+EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	static iterate_fn real;
+	iterate_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
+	int ret;
+
+	if (unlikely(!r)) {
+		r = (iterate_fn)dlsym(RTLD_NEXT, "dl_iterate_phdr");
+		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
+	}
+	ts.in_dl++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ret = r(cb, data);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ts.in_dl--;
+	return ret;
 }
