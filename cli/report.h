@@ -205,6 +205,11 @@ struct symctx;
 /* New context; -ENOMEM. */
 int symctx_new(struct symctx **out);
 
+/* A context that opens no file: every name stays unknown, modules keep
+ * their paths (for images whose module paths are not to be trusted with
+ * the file system: tests, the fuzzer). -ENOMEM. */
+int symctx_new_offline(struct symctx **out);
+
 /* Register and read the debug info of every module recorded so far. */
 void symctx_warm(struct symctx *c, const struct session *s);
 
