@@ -396,7 +396,7 @@ static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *
 			break;
 		p = session_process(s, (uint32_t)p->parent_index);
 	}
-	qsort(pm->m, pm->n, sizeof(*pm->m), pmod_cmp);
+	report_qsort(pm->m, pm->n, sizeof(*pm->m), pmod_cmp);
 	for (size_t i = 0; i < pm->n; i++)
 		pm->m[i].maxend = i && pm->m[i - 1].maxend > pm->m[i].end ? pm->m[i - 1].maxend : pm->m[i].end;
 }
@@ -455,6 +455,8 @@ static uint64_t scaled(uint64_t v, double scale)
 {
 	double x = (double)v * scale + 0.5;
 
+	if (!(x > 0)) /* NaN too: 0 * an infinite scale */
+		return 0;
 	return x >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)x;
 }
 
@@ -622,7 +624,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		m->sites[m->nsites++] = *x;
 	}
 	free(map.v);
-	qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
+	report_qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
 
 	if (!r->symctx) {
 		if (symctx_new(&r->symctx))
@@ -645,7 +647,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			m->leaks[m->nleaks++] = x;
 	}
 	free(pm.m);
-	qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
+	report_qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 struct symbolizer;
@@ -188,6 +189,13 @@ struct report {
 	int dump_signal;
 	uint64_t dropped_samples;  /* CPU samples whose stack was lost (in events_dropped) */
 };
+
+/* qsort, for n possibly 0 with base NULL (qsort's base must not be NULL). */
+static inline void report_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 /* Build the model. s may be NULL (no session: nothing was recorded).
  * 0 or -ENOMEM. */

@@ -373,15 +373,15 @@ static int agg_finish(struct agg *a, struct rcpu *c)
 		}
 	}
 	c->nfns = a->nfns;
-	qsort(c->fns, c->nfns, sizeof(*c->fns), by_self);
+	report_qsort(c->fns, c->nfns, sizeof(*c->fns), by_self);
 	for (size_t i = 0; i < c->nfns; i++)
 		c->by_total[i] = &c->fns[i];
-	qsort(c->by_total, c->nfns, sizeof(*c->by_total), by_total);
+	report_qsort(c->by_total, c->nfns, sizeof(*c->by_total), by_total);
 	c->stacks = a->stacks;
 	c->nstacks = a->nstacks;
 	a->stacks = NULL;
 	a->nstacks = 0;
-	qsort(c->stacks, c->nstacks, sizeof(*c->stacks), by_samples);
+	report_qsort(c->stacks, c->nstacks, sizeof(*c->stacks), by_samples);
 	return 0;
 }
 
@@ -522,7 +522,7 @@ static int build_dumps(struct report *r, struct rprocess *rp, const struct sessi
 
 		if (d->time_ns == UINT64_MAX)
 			d->time_ns = 0;
-		qsort(d->threads, d->nthreads, sizeof(*d->threads), dump_thread_cmp);
+		report_qsort(d->threads, d->nthreads, sizeof(*d->threads), dump_thread_cmp);
 		/* The main thread first. */
 		for (size_t k = 0; k < d->nthreads; k++)
 			if (d->threads[k].tid == rp->pid && k > 0) {
@@ -603,7 +603,7 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 		if (add_thread(c, &tcap, o->tid, o->name, "", o->samples))
 			goto out;
 	}
-	qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
+	report_qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
 
 	for (size_t i = 0; i < tm.cap; i++) {
 		struct rstack st = {0};

@@ -488,7 +488,7 @@ static int collect_funcs(struct fbuild *b)
 	}
 	for (size_t i = 0; i < b->nraw; i++)
 		order[i] = &b->raw[i];
-	qsort(order, b->nraw, sizeof(*order), fraw_cmp);
+	report_qsort(order, b->nraw, sizeof(*order), fraw_cmp);
 	b->first = calloc(b->nraw ? b->nraw : 1, sizeof(*b->first));
 	if (!b->first) {
 		err = -ENOMEM;
@@ -742,7 +742,7 @@ static int make_funcs(struct fbuild *b)
 		order[i] = i;
 	G = F;
 	F->funcs = tmp; /* for the comparator */
-	qsort(order, n, sizeof(*order), by_self_idx);
+	report_qsort(order, n, sizeof(*order), by_self_idx);
 	F->funcs = calloc(n ? n : 1, sizeof(*F->funcs));
 	F->by_total = calloc(n ? n : 1, sizeof(*F->by_total));
 	if (!F->funcs || !F->by_total)
@@ -759,7 +759,7 @@ static int make_funcs(struct fbuild *b)
 			b->agg[id].out = fix[b->agg[id].out];
 	for (size_t i = 0; i < n; i++)
 		F->by_total[i] = i;
-	qsort(F->by_total, n, sizeof(*F->by_total), by_total_idx);
+	report_qsort(F->by_total, n, sizeof(*F->by_total), by_total_idx);
 	free(tmp);
 	free(order);
 	free(fix);
@@ -871,7 +871,7 @@ static int finish_tree(struct fbuild *b)
 	}
 	G = F;
 	for (size_t v = 0; v < F->nnodes; v++) {
-		qsort(F->nodes[v].kids, F->nodes[v].nkids, sizeof(size_t), kid_cmp);
+		report_qsort(F->nodes[v].kids, F->nodes[v].nkids, sizeof(size_t), kid_cmp);
 		if (v)
 			continue;
 		for (size_t k = 0; k < F->nodes[0].nkids; k++)
@@ -994,8 +994,8 @@ static int make_edges(struct rfuncs *F)
 		}
 	}
 	for (size_t f = 0; f < F->nfuncs; f++) {
-		qsort(F->funcs[f].callers, F->funcs[f].ncallers, sizeof(struct rfedge), edge_cmp);
-		qsort(F->funcs[f].callees, F->funcs[f].ncallees, sizeof(struct rfedge), edge_cmp);
+		report_qsort(F->funcs[f].callers, F->funcs[f].ncallers, sizeof(struct rfedge), edge_cmp);
+		report_qsort(F->funcs[f].callees, F->funcs[f].ncallees, sizeof(struct rfedge), edge_cmp);
 	}
 	err = 0;
 out_from:
@@ -1051,7 +1051,7 @@ static int make_slowest(struct fbuild *b)
 						.ns = tick_ns(b, top[k].ticks)};
 	}
 	F->nslowest = ntop;
-	qsort(F->slowest, F->nslowest, sizeof(*F->slowest), call_cmp);
+	report_qsort(F->slowest, F->nslowest, sizeof(*F->slowest), call_cmp);
 	return 0;
 }
 
