@@ -212,6 +212,7 @@ struct symfile {
 	uint64_t lo, hi;        /* file offsets handed to the symbolizer so far */
 	unsigned widened;
 	int registered;
+	int err;                /* what the symbolizer said of it: -EINVAL, not a regular file */
 };
 
 struct symctx {
@@ -332,7 +333,7 @@ static uint64_t symctx_file_base(struct symctx *c, size_t i, uint64_t start, uin
 		f->lo = lo;
 		f->hi = hi;
 		f->registered = 1;
-		symbolizer_add_module(c->sym, f->path, base, base + lo, base + hi);
+		f->err = symbolizer_add_module(c->sym, f->path, base, base + lo, base + hi);
 	}
 	return base;
 }
@@ -390,6 +391,10 @@ static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *
 			}
 			x.path = c->files[fi].path;
 			x.synth = symctx_file_base(c, fi, x.start, x.end, x.bias);
+			/* A loaded module is a mapped regular file: a path naming a
+			 * FIFO or a device was written over. */
+			if (c->files[fi].err == -EINVAL)
+				session_corrupt(s, me, SP_MODULES);
 			pm->m[pm->n++] = x;
 		}
 		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
@@ -743,7 +748,7 @@ static int process_fields_ok(const struct session *s, const struct sf_process *p
 {
 	uint32_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
 
-	return st <= SF_PROC_DONE && p->pid > 0 && p->cmd_len <= SF_CMD_LEN && p->parent_index >= -1 &&
+	return st <= SF_PROC_DONE && !(p->flags & ~((SF_PF_THREADS_FULL << 1) - 1)) && p->pid > 0 && p->cmd_len <= SF_CMD_LEN && p->parent_index >= -1 &&
 	       p->parent_index < (int32_t)s->nslots && p->track_memory <= 1 && p->max_depth <= SF_DEPTH_LIMIT &&
 	       (!p->track_memory || (p->sample_rate > 0 && p->sample_rate <= 1));
 }
@@ -768,6 +773,11 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	r->track_memory = in->track_memory;
 	if (h) {
 		session_read_begin(s);
+		/* The launcher reads its own copy of the layout; a header that
+		 * says otherwise was written over. */
+		if (h->magic != SF_MAGIC || h->version != SF_VERSION || h->size != s->size || h->procs != s->procs ||
+		    h->start_ns != s->start_ns)
+			session_corrupt(s, NULL, SP_HEADER);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		r->dropped_traces = dropped(s, h->dropped_traces);
@@ -790,11 +800,11 @@ int report_build(struct report *r, const struct session *s, const struct report_
 		struct rprocess *rp;
 		char cmd[SF_CMD_LEN];
 		uint64_t start, end;
-		int status;
+		int status, ok;
 
 		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
 			continue;
-		if (!process_fields_ok(s, p))
+		if (!(ok = process_fields_ok(s, p)))
 			session_corrupt(s, p, SP_PROCESS);
 		rp = &r->procs[r->nprocs++];
 		rp->pid = p->pid;
@@ -825,13 +835,14 @@ int report_build(struct report *r, const struct session *s, const struct report_
 		} else {
 			rp->duration_ns = end > start ? end - start : 0;
 		}
-		if (p->flags & SF_PF_BAD_SAMPLE_RATE)
+		/* The agent's own warnings, unless its record is garbage. */
+		if (ok && (p->flags & SF_PF_BAD_SAMPLE_RATE))
 			add_warning(r, "PTRACE_SAMPLE_RATE was invalid; the agent used 1");
-		if (p->flags & SF_PF_BAD_MAX_DEPTH)
+		if (ok && (p->flags & SF_PF_BAD_MAX_DEPTH))
 			add_warning(r, "PTRACE_MAX_DEPTH was invalid; the agent used 64");
-		if (p->flags & SF_PF_BAD_TRACK_MEMORY)
+		if (ok && (p->flags & SF_PF_BAD_TRACK_MEMORY))
 			add_warning(r, "PTRACE_TRACK_MEMORY was invalid; the agent used 1");
-		if (p->flags & SF_PF_THREADS_FULL)
+		if (ok && (p->flags & SF_PF_THREADS_FULL))
 			add_warning(r, "the session image filled up: some threads were not recorded");
 		if (rp->track_memory && (err = build_memory(rp, s, p, r)))
 			return err;

@@ -1249,6 +1249,13 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	if ((err = fold_tree(&b, &vmap)) || (err = make_funcs(&b)) || (err = finish_tree(&b)) ||
 	    (err = make_edges(F)) || (err = make_slowest(&b)) || (err = make_threads(&b)))
 		goto out;
+	/* No function takes more than the time inside all of them (the views
+	 * draw shares of it); only an image written over breaks that. */
+	for (size_t i = 0; i < F->nfuncs; i++)
+		if (F->funcs[i].total_ns > F->total_ns || F->funcs[i].self_ns > F->total_ns) {
+			session_corrupt(s, p, SP_FUNC);
+			F->total_ns = F->funcs[i].total_ns > F->funcs[i].self_ns ? F->funcs[i].total_ns : F->funcs[i].self_ns;
+		}
 	/* Nothing ran after all (the hooks were called, no call completed). */
 	if (!F->calls && !F->unmatched_exits && !F->beyond_depth && !F->in_hooks && !F->nthreads) {
 		rfuncs_free(F);

@@ -18,7 +18,7 @@ struct session_read {
 };
 
 static const char *const part_names[SP_NPARTS] = {
-	[SP_HEADER] = "header counters",
+	[SP_HEADER] = "header",
 	[SP_PROCESS] = "process record",
 	[SP_THREADS] = "thread list",
 	[SP_THREAD_LOG] = "exited threads' log",

@@ -24,13 +24,13 @@
 
 /* Parts of the image a check can find corrupt (bits of session_corrupt). */
 enum session_part {
-	SP_HEADER,      /* the header's counters */
+	SP_HEADER,      /* the header: its layout or counters */
 	SP_PROCESS,     /* a process record's own fields */
 	SP_THREADS,     /* the thread list or a thread record */
 	SP_THREAD_LOG,  /* the exited threads' log */
 	SP_SITES,       /* an allocation-site table */
 	SP_HEAP,        /* heap counters */
-	SP_MODULES,     /* the module list or a module path */
+	SP_MODULES,     /* the module list or a module path (e.g. not a regular file) */
 	SP_TRACES,      /* a stack trace */
 	SP_CPU,         /* CPU sampling records */
 	SP_CRASH,       /* the crash record */
