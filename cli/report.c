@@ -548,6 +548,8 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	double rate = p->sample_rate;
 
 	m->scale = rate > 0 && rate < 1 ? 1.0 / rate : 1.0;
+	if (!(m->scale < 1e300)) /* a denormal rate: a finite scale for the views */
+		m->scale = 1e300;
 	m->sampled = m->scale != 1.0;
 	for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
 	     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {

@@ -312,6 +312,15 @@ static int64_t start_ns(const struct fbuild *b, uint64_t start)
 	return (int64_t)llround(rel);
 }
 
+/* A figure in ns as a double the views can format and turn into u64:
+ * finite, in [0, 1e19]. */
+static double ns_double(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return v < 1e19 ? v : 1e19;
+}
+
 /* Can fe be what the agent wrote? */
 static int fe_ok(const struct sf_func *fe)
 {
@@ -725,8 +734,8 @@ static int make_funcs(struct fbuild *b)
 
 			f->min_ns = tick_ns(b, a->min);
 			f->max_ns = tick_ns(b, a->max);
-			f->mean_ns = mean * b->ratio;
-			f->stddev_ns = var > 0 && isfinite(var) ? sqrt(var) * b->ratio : 0;
+			f->mean_ns = ns_double(mean * b->ratio);
+			f->stddev_ns = var > 0 && isfinite(var) ? ns_double(sqrt(var) * b->ratio) : 0;
 			f->p50_ns = tick_ns(b, report_func_quantile(a->hist, 0.50, a->min, a->max));
 			f->p95_ns = tick_ns(b, report_func_quantile(a->hist, 0.95, a->min, a->max));
 			f->p99_ns = tick_ns(b, report_func_quantile(a->hist, 0.99, a->min, a->max));
@@ -1214,9 +1223,9 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	}
 	F->clock = fp->clock == SF_FCLOCK_TSC ? "tsc" : "monotonic";
 	F->ns_per_tick = b.ratio;
-	F->hook_ns = (double)fp->hook_ticks * b.ratio;
-	F->inner_ns = (double)fp->inner_ticks * b.ratio;
-	F->clock_ns = (double)fp->clock_ticks * b.ratio;
+	F->hook_ns = ns_double((double)fp->hook_ticks * b.ratio);
+	F->inner_ns = ns_double((double)fp->inner_ticks * b.ratio);
+	F->clock_ns = ns_double((double)fp->clock_ticks * b.ratio);
 	F->corrected = !!fp->corrected;
 	F->max_call_depth = fp->max_call_depth;
 	F->min_duration_ns = fp->min_duration_ns;
