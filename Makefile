@@ -79,7 +79,7 @@ UNIT_SRC := $(filter-out tests/test_e2e_%,$(TEST_SRC))
 ASAN_B   := build/asan
 ASAN_UNITS := $(patsubst tests/%.c,$(ASAN_B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit e2e demo bench install clean format check-format progs tests
+.PHONY: all deps test unit e2e demo bench install clean format check-format progs tests fuzz
 # Keep objects that pattern chains would otherwise delete as intermediate.
 .SECONDARY:
 all: $(LIB) $(BIN)
@@ -170,12 +170,43 @@ $(B)/tests/test_%: tests/test_%.c tests/testutil.h tests/crfix.h $(AGENT_TOBJ) $
 	$(CC) $(CLI_CFLAGS) -DPR_UNIT_TEST -Itests -include tests/crfix.h -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
 	    -lcriterion $(CLI_LIBS) -lpthread -lm -ldl
 
-# make test: install what is missing, build, run every test binary. Fails
-# when a test fails or when no test ran at all.
+# libFuzzer target over the image reader and report builder (clang; the
+# launcher's objects again, with the fuzzer's coverage and ASan+UBSan).
+# make fuzz runs it briefly from the seed images (part of make test);
+# bench/fuzz runs it long. FUZZ_RUNS: executions of the short run.
+FUZZ_B      := $(B)/fuzz
+FUZZ_RUNS   ?= 20000
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(filter-out -O2,$(CFLAGS_COMMON)) -O1 $(FUZZ_SAN)
+FUZZ_OBJ    := $(patsubst cli/%.c,$(FUZZ_B)/obj/cli/%.o,$(filter-out cli/main.c,$(CLI_SRC)))
+$(FUZZ_B)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_B)/fuzz_report: tests/fuzz_report.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(CLI_LIBS)
+$(FUZZ_B)/fuzz_seed: tests/fuzz_seed.c agent/session_format.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -o $@ $<
+$(FUZZ_B)/seeds/.made: $(FUZZ_B)/fuzz_seed
+	@mkdir -p $(@D)
+	$(FUZZ_B)/fuzz_seed $(@D) && touch $@
+fuzz: $(FUZZ_B)/fuzz_report $(FUZZ_B)/seeds/.made
+	@mkdir -p $(FUZZ_B)/corpus
+	@echo "fuzz: $(FUZZ_RUNS) executions of fuzz_report (seeds in $(FUZZ_B)/seeds)"
+	@$(FUZZ_B)/fuzz_report -runs=$(FUZZ_RUNS) -max_len=32768 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_B)/ $(FUZZ_B)/corpus $(FUZZ_B)/seeds 2>$(FUZZ_B)/last.log \
+	    || { tail -n 60 $(FUZZ_B)/last.log; echo "fuzz: fuzz_report failed (input saved in $(FUZZ_B)/)" >&2; exit 1; }
+	@grep -E '^Done|exec/s' $(FUZZ_B)/last.log | tail -n 1
+
+# make test: install what is missing, build, run every test binary, then
+# the short fuzz run. Fails when a test fails, when no test ran at all, or
+# when the fuzzer finds a crash.
 test: deps
 	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) all progs tests
 	@$(MAKE) --no-print-directory B=$(ASAN_B) ASAN=1 WERROR=$(or $(WERROR),1) $(ASAN_UNITS)
 	@scripts/run-tests.sh $(TESTS) $(ASAN_UNITS)
+	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) fuzz
 
 progs: $(PROGS) $(PLUGINS) $(FI_PROGS)
 tests: $(TESTS)

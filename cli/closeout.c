@@ -12,16 +12,19 @@
  * any report is made from it.
  *
  * The image is memory the program could write: every offset is checked
- * (session_at), every count bounded.
+ * (session_at), every list counted once without loops (session_list_len),
+ * every frame charged to the reading budget, and every figure computed
+ * without overflow (a hostile image gets wrong figures in its own
+ * records, never a crash or a hang).
  */
 #include "closeout.h"
 
+#include <stddef.h>
 #include <string.h>
-
-#define CO_GUARD 1000000u /* longest list walked: a torn image may loop */
 
 struct co_ctx {
 	struct session *s;
+	const struct sf_process *p;
 	const struct sf_fproc *fp;
 	struct sf_fthread *th;
 	uint64_t end;	      /* ticks: the stack being closed closes then */
@@ -42,6 +45,14 @@ static void *co_addr(const struct co_ctx *c, uint64_t addr, size_t len)
 	return co_at(c->s, addr - c->fp->image_base, len);
 }
 
+/* A double as u64, saturating (NaN: 0). */
+static uint64_t co_u64(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v;
+}
+
 /* CLOCK_MONOTONIC ns as the process's clock ticks. */
 static uint64_t co_ticks(const struct sf_fproc *fp, uint64_t ns)
 {
@@ -53,7 +64,7 @@ static uint64_t co_ticks(const struct sf_fproc *fp, uint64_t ns)
 		npt = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
 	if (!(npt > 0) || ns <= fp->mono0)
 		return fp->tick0;
-	return fp->tick0 + (uint64_t)((double)(ns - fp->mono0) / npt);
+	return fp->tick0 + co_u64((double)(ns - fp->mono0) / npt);
 }
 
 /* Close f (the top open frame) into its parent, as func_pop does. */
@@ -61,14 +72,18 @@ static void co_close(const struct co_ctx *c, struct sf_fframe *f, struct sf_ffra
 {
 	struct sf_func *fe = co_addr(c, f->fe, sizeof(*fe));
 	struct sf_fnode *n = co_addr(c, f->node, sizeof(*n));
-	uint64_t raw = c->end > f->start ? c->end - f->start : 0, self, dc;
-	int64_t sl = (int64_t)raw - (int64_t)c->inner - (int64_t)f->adj;
+	uint64_t raw = c->end > f->start ? c->end - f->start : 0, self, dc, cost;
 	int outer;
 
 	f->fn = 0;
-	if (!fe || !n)
+	if (!fe || !n) {
+		session_corrupt(c->s, c->p, SP_OPEN_CALLS);
 		return; /* torn: the call is lost, the others still close */
-	self = sl > 0 ? (uint64_t)sl : 0;
+	}
+	/* raw - inner - adj, at least 0: in unsigned terms (the image's
+	 * figures may be anything, and a signed overflow is undefined). */
+	cost = c->inner + f->adj < c->inner ? UINT64_MAX : c->inner + f->adj;
+	self = raw > cost ? raw - cost : 0;
 	dc = self + f->sub;
 	parent->adj += raw + c->outer;
 	parent->sub += dc;
@@ -115,20 +130,24 @@ static void co_stack(const struct co_ctx *c, sf_off frames, uint32_t cap)
 	struct sf_fframe *f = co_at(c->s, frames, (size_t)cap * sizeof(*f));
 	uint32_t k = 1;
 
-	if (!f || cap < 2)
+	if (!f || cap < 2) {
+		if (frames && !f)
+			session_corrupt(c->s, c->p, SP_OPEN_CALLS);
 		return;
+	}
 	while (k < cap && f[k].fn)
 		k++;
+	k = 1 + (uint32_t)session_charge(c->s, c->p, k - 1);
 	while (--k > 0)
 		co_close(c, &f[k], &f[k - 1]);
 }
 
 void closeout_process(struct session *s, struct sf_process *p, uint64_t end_ns)
 {
-	struct co_ctx c = {.s = s};
+	struct co_ctx c = {.s = s, .p = p};
 	struct sf_thread *t;
-	uint32_t guard = 0;
-	uint64_t end;
+	uint64_t end, n;
+	sf_off head;
 
 	c.fp = co_at(s, p->func, sizeof(*c.fp));
 	if (!c.fp)
@@ -138,14 +157,17 @@ void closeout_process(struct session *s, struct sf_process *p, uint64_t end_ns)
 	c.end = co_ticks(c.fp, end_ns);
 	c.min_ticks = c.fp->min_duration_ns;
 	if (c.fp->clock == SF_FCLOCK_TSC)
-		c.min_ticks = c.fp->ns_per_tick > 0 ? (uint64_t)((double)c.fp->min_duration_ns / c.fp->ns_per_tick + 0.999) : 0;
+		c.min_ticks = c.fp->ns_per_tick > 0 ? co_u64((double)c.fp->min_duration_ns / c.fp->ns_per_tick + 0.999) : 0;
 	if (c.fp->corrected && c.fp->hook_ticks >= c.fp->inner_ticks) {
 		c.inner = c.fp->inner_ticks;
 		c.outer = c.fp->hook_ticks - c.fp->inner_ticks;
 	}
 	end = c.end;
-	for (t = co_at(s, p->threads, sizeof(*t)); t && guard < CO_GUARD; t = co_at(s, t->next, sizeof(*t)), guard++) {
+	head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
+	n = session_list_len(s, p, SP_THREADS, head, sizeof(*t), offsetof(struct sf_thread, next));
+	for (t = co_at(s, head, sizeof(*t)); t && n; t = co_at(s, t->next, sizeof(*t)), n--) {
 		struct sf_fstack *st;
+		uint64_t k;
 
 		c.th = co_at(s, t->func, sizeof(*c.th));
 		if (!c.th)
@@ -153,8 +175,8 @@ void closeout_process(struct session *s, struct sf_process *p, uint64_t end_ns)
 		c.end = end;
 		co_stack(&c, c.th->frames, c.th->frames_cap);
 		/* Coroutines: a suspended one's clocks stopped when it was. */
-		for (st = co_at(s, c.th->stacks, sizeof(*st)); st && guard < CO_GUARD;
-		     st = co_at(s, st->next, sizeof(*st)), guard++) {
+		k = session_list_len(s, p, SP_OPEN_CALLS, c.th->stacks, sizeof(*st), offsetof(struct sf_fstack, next));
+		for (st = co_at(s, c.th->stacks, sizeof(*st)); st && k; st = co_at(s, st->next, sizeof(*st)), k--) {
 			c.end = st->suspended ? st->suspended : end;
 			co_stack(&c, st->frames, st->cap);
 		}
@@ -165,6 +187,7 @@ void closeout_session(struct session *s, uint64_t end_ns)
 {
 	uint32_t n = session_nprocs(s);
 
+	session_read_begin(s);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sf_process *p = (struct sf_process *)session_process(s, i);
 

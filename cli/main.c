@@ -325,7 +325,7 @@ int main(int argc, char **argv)
 	warm_finish(&warm);
 	if (res.main_end_ns)
 		closeout_reaped(&s, (int)pid, res.main_end_ns);
-	closeout_session(&s, ((const struct sf_header *)s.base)->start_ns + res.duration_ns);
+	closeout_session(&s, s.start_ns + res.duration_ns); /* not the header's: the program can write it */
 	dump_timer_stop(&dumper);
 	if (rc)
 		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));

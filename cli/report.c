@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "symbolize.h"
 
@@ -170,19 +173,32 @@ static void set_status(int status, int *has_exit, int *code, int *has_sig, int *
  * own, and a process's address is translated to that file's base through
  * the process's module map. A file's DWARF (libc's is compressed and costs
  * ~0.1 s to read) is then loaded once per report, not once per process.
+ *
+ * Module paths come from the image: each is copied out (checked: as long
+ * as the record says, terminated) and interned here, so the report never
+ * points into memory the program can write. Distinct files are capped
+ * (SYMCTX_MAX_FILES) and found by hash; a file's range is widened in the
+ * symbolizer a bounded number of times.
  */
 #define SYNTH_SPACING (1ull << 40)
+#define SYMCTX_MAX_FILES 4096u  /* distinct module files symbolized per report */
+#define SYMCTX_MAX_WIDEN 16u    /* range widenings handed to the symbolizer per file */
+#define MODULE_PATH_MAX 4096u   /* PATH_MAX: a longer module path is not one */
+#define PMAP_SCAN 4096u         /* overlapping modules looked through per address */
 
 struct pmod {
 	uint64_t bias, start, end;
-	uint64_t synth;         /* the file's base in the shared symbolizer */
-	const char *path;       /* in the image */
+	uint64_t synth;         /* the file's base in the shared symbolizer; 0: none */
+	const char *path;       /* interned in the symctx */
 	uint32_t gen_lo, gen_hi; /* mapped for map generations [gen_lo, gen_hi) */
+	uint64_t maxend;        /* the highest end of this and every earlier module */
 };
 
 struct pmap {
 	struct pmod *m;         /* sorted by start */
 	size_t n;
+	const struct session *s; /* for the lookup budget */
+	const struct sf_process *p;
 };
 
 static int pmod_cmp(const void *a, const void *b)
@@ -191,22 +207,44 @@ static int pmod_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-struct symctx {
-	struct symbolizer *sym;
-	char **files;           /* distinct module files; index i at base (i+1) << 40 */
-	size_t nfiles;
+struct symfile {
+	char *path;
+	uint64_t lo, hi;        /* file offsets handed to the symbolizer so far */
+	unsigned widened;
+	int registered;
+	int err;                /* what the symbolizer said of it: -EINVAL, not a regular file */
 };
 
-int symctx_new(struct symctx **out)
+struct symctx {
+	struct symbolizer *sym;
+	int offline;            /* open no file: names stay unknown */
+	struct symfile *files;  /* distinct module files; index i at base (i+1) << 40 */
+	size_t nfiles, files_cap;
+	uint32_t *index;        /* open addressing: file index + 1, 0 empty */
+	size_t index_cap;       /* 0 or a power of 2, at least twice nfiles */
+};
+
+static int symctx_make(struct symctx **out, int offline)
 {
 	struct symctx *c = calloc(1, sizeof(*c));
 
-	if (!c || symbolizer_new(&c->sym)) {
+	if (!c || (!offline && symbolizer_new(&c->sym))) {
 		free(c);
 		return -ENOMEM;
 	}
+	c->offline = offline;
 	*out = c;
 	return 0;
+}
+
+int symctx_new(struct symctx **out)
+{
+	return symctx_make(out, 0);
+}
+
+int symctx_new_offline(struct symctx **out)
+{
+	return symctx_make(out, 1);
 }
 
 void symctx_free(struct symctx *c)
@@ -215,100 +253,225 @@ void symctx_free(struct symctx *c)
 		return;
 	symbolizer_free(c->sym);
 	for (size_t i = 0; i < c->nfiles; i++)
-		free(c->files[i]);
+		free(c->files[i].path);
 	free(c->files);
+	free(c->index);
 	free(c);
 }
 
-/* Synthetic base of path, registering the file on first use. */
-static uint64_t symctx_file_base(struct symctx *c, const char *path, uint64_t start, uint64_t end, uint64_t bias)
+static uint64_t path_hash(const char *p)
 {
-	size_t i;
-	char **nf;
+	uint64_t h = 1469598103934665603ull;
 
-	for (i = 0; i < c->nfiles; i++)
-		if (!strcmp(c->files[i], path))
-			break;
-	if (i == c->nfiles) {
-		nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf));
-		if (!nf)
-			return 0;
-		c->files = nf;
-		c->files[c->nfiles] = strdup(path);
-		if (!c->files[c->nfiles])
-			return 0;
-		c->nfiles++;
+	while (*p)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+/* The index of path among the files, adding it; SIZE_MAX when full or
+ * out of memory. */
+static size_t symctx_file(struct symctx *c, const char *path)
+{
+	uint64_t h = path_hash(path);
+	size_t i;
+
+	if (c->index_cap) {
+		for (i = h & (c->index_cap - 1); c->index[i]; i = (i + 1) & (c->index_cap - 1))
+			if (!strcmp(c->files[c->index[i] - 1].path, path))
+				return c->index[i] - 1;
 	}
-	/* Widen the file's range if this mapping shows more of it. */
-	symbolizer_add_module(c->sym, path, (i + 1) * SYNTH_SPACING, (i + 1) * SYNTH_SPACING + (start - bias),
-			      (i + 1) * SYNTH_SPACING + (end - bias));
-	return (i + 1) * SYNTH_SPACING;
+	if (c->nfiles >= SYMCTX_MAX_FILES)
+		return SIZE_MAX;
+	if ((c->nfiles + 1) * 2 > c->index_cap) {
+		size_t ncap = c->index_cap ? c->index_cap * 2 : 64;
+		uint32_t *ni = calloc(ncap, sizeof(*ni));
+
+		if (!ni)
+			return SIZE_MAX;
+		for (size_t k = 0; k < c->nfiles; k++) {
+			for (i = path_hash(c->files[k].path) & (ncap - 1); ni[i]; i = (i + 1) & (ncap - 1))
+				;
+			ni[i] = (uint32_t)k + 1;
+		}
+		free(c->index);
+		c->index = ni;
+		c->index_cap = ncap;
+	}
+	if (c->nfiles == c->files_cap) {
+		size_t ncap = c->files_cap ? c->files_cap * 2 : 32;
+		struct symfile *nf = realloc(c->files, ncap * sizeof(*nf));
+
+		if (!nf)
+			return SIZE_MAX;
+		c->files = nf;
+		c->files_cap = ncap;
+	}
+	memset(&c->files[c->nfiles], 0, sizeof(c->files[0]));
+	if (!(c->files[c->nfiles].path = strdup(path)))
+		return SIZE_MAX;
+	for (i = h & (c->index_cap - 1); c->index[i]; i = (i + 1) & (c->index_cap - 1))
+		;
+	c->index[i] = (uint32_t)c->nfiles + 1;
+	return c->nfiles++;
+}
+
+/* Synthetic base of file i, registering it (or widening its range) in the
+ * symbolizer; 0 when offline. */
+static uint64_t symctx_file_base(struct symctx *c, size_t i, uint64_t start, uint64_t end, uint64_t bias)
+{
+	struct symfile *f = &c->files[i];
+	uint64_t lo = start - bias, hi = end - bias, base = (i + 1) * SYNTH_SPACING;
+
+	if (c->offline)
+		return 0;
+	if (!f->registered || ((lo < f->lo || hi > f->hi) && f->widened < SYMCTX_MAX_WIDEN)) {
+		if (f->registered) {
+			lo = lo < f->lo ? lo : f->lo;
+			hi = hi > f->hi ? hi : f->hi;
+			f->widened++;
+		}
+		f->lo = lo;
+		f->hi = hi;
+		f->registered = 1;
+		f->err = symbolizer_add_module(c->sym, f->path, base, base + lo, base + hi);
+	}
+	return base;
+}
+
+/* A module record's path, copied out: NULL when the record is corrupt
+ * (no terminator where its length says, a NUL inside, too long). */
+static int module_path(const struct session *s, const struct sf_module *m, char *buf)
+{
+	sf_off off = (sf_off)((const char *)m - (const char *)s->base);
+	uint32_t len = __atomic_load_n(&m->path_len, __ATOMIC_RELAXED);
+
+	if (len >= MODULE_PATH_MAX || !session_at(s, off, sizeof(*m) + len + 1))
+		return -1;
+	memcpy(buf, m->path, len + 1);
+	if (buf[len] || strlen(buf) != len)
+		return -1;
+	return 0;
 }
 
 /* The modules of process p and of its profiled ancestors (a fork child
  * inherits its parent's mappings). */
 static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *s, const struct sf_process *p)
 {
+	const struct sf_process *me = p;
+	char path[MODULE_PATH_MAX];
 	size_t cap = 0;
 
 	pm->m = NULL;
 	pm->n = 0;
+	pm->s = s;
+	pm->p = p;
 	for (int depth = 0; p && depth < 64; depth++) {
-		int guard = 0;
-		for (const struct sf_module *m = session_at(s, p->modules, sizeof(*m)); m && guard < 100000;
-		     m = session_at(s, m->next, sizeof(*m)), guard++) {
-			if (!session_at(s, (sf_off)((const char *)m - (const char *)s->base), sizeof(*m) + m->path_len + 1) ||
-			    m->start >= m->end || m->start < m->bias)
-				break;
+		sf_off head = __atomic_load_n(&p->modules, __ATOMIC_ACQUIRE);
+		uint64_t n = session_list_len(s, me, SP_MODULES, head, sizeof(struct sf_module),
+					      offsetof(struct sf_module, next));
+		const struct sf_module *m = session_at(s, head, sizeof(*m));
+
+		for (; m && n; n--, m = session_at(s, __atomic_load_n(&m->next, __ATOMIC_ACQUIRE), sizeof(*m))) {
+			struct pmod x = {.bias = m->bias, .start = m->start, .end = m->end, .gen_lo = m->gen_loaded,
+					 .gen_hi = m->unloaded ? m->gen_unloaded : UINT32_MAX};
+			size_t fi;
+
+			if (x.start >= x.end || x.start < x.bias || x.end - x.bias > SYNTH_SPACING ||
+			    module_path(s, m, path)) {
+				session_corrupt(s, me, SP_MODULES);
+				continue;
+			}
+			if ((fi = symctx_file(c, path)) == SIZE_MAX)
+				continue;
 			if (pm->n == cap) {
 				struct pmod *nm = realloc(pm->m, (cap = cap ? cap * 2 : 32) * sizeof(*nm));
 				if (!nm)
 					return;
 				pm->m = nm;
 			}
-			pm->m[pm->n++] = (struct pmod){.bias = m->bias, .start = m->start, .end = m->end,
-						       .path = m->path, .gen_lo = m->gen_loaded,
-						       .gen_hi = m->unloaded ? m->gen_unloaded : UINT32_MAX};
+			x.path = c->files[fi].path;
+			x.synth = symctx_file_base(c, fi, x.start, x.end, x.bias);
+			/* A loaded module is a mapped regular file: a path naming a
+			 * FIFO or a device was written over. */
+			if (c->files[fi].err == -EINVAL)
+				session_corrupt(s, me, SP_MODULES);
+			pm->m[pm->n++] = x;
 		}
 		if (p->parent_index < 0 || (uint32_t)p->parent_index >= session_nprocs(s) || !(p->flags & SF_PF_FORKED))
 			break;
 		p = session_process(s, (uint32_t)p->parent_index);
 	}
-	qsort(pm->m, pm->n, sizeof(*pm->m), pmod_cmp);
+	report_qsort(pm->m, pm->n, sizeof(*pm->m), pmod_cmp);
 	for (size_t i = 0; i < pm->n; i++)
-		pm->m[i].synth = c ? symctx_file_base(c, pm->m[i].path, pm->m[i].start, pm->m[i].end, pm->m[i].bias) : 0;
+		pm->m[i].maxend = i && pm->m[i - 1].maxend > pm->m[i].end ? pm->m[i - 1].maxend : pm->m[i].end;
+}
+
+/* The module holding pc, the one starting highest when several do; with
+ * use_gen, only one mapped at map generation gen (a library loaded where
+ * an unloaded one was must not get the old one's names). Overlaps are
+ * looked through up to PMAP_SCAN entries, charged to the budget. */
+static const struct pmod *pmap_lookup(const struct pmap *pm, uint64_t pc, uint32_t gen, int use_gen)
+{
+	size_t lo = 0, hi = pm->n, steps = 0;
+	const struct pmod *found = NULL;
+
+	/* lo ends as the first module starting above pc. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pm->m[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo-- > 0 && pm->m[lo].maxend > pc && steps < PMAP_SCAN) {
+		const struct pmod *m = &pm->m[lo];
+
+		steps++;
+		if (pc < m->end && (!use_gen || (m->gen_lo <= gen && gen < m->gen_hi))) {
+			found = m;
+			break;
+		}
+	}
+	if (steps > 8 && session_charge(pm->s, pm->p, steps) < steps)
+		return NULL;
+	return found;
 }
 
 static const struct pmod *pmap_find(const struct pmap *pm, uint64_t pc)
 {
-	for (size_t i = pm->n; i-- > 0;)
-		if (pm->m[i].start <= pc && pc < pm->m[i].end)
-			return &pm->m[i];
-	return NULL;
+	return pmap_lookup(pm, pc, 0, 0);
 }
 
-/* The module holding pc at map generation gen: a library loaded where
- * an unloaded one was must not get the old one's names. When none fits
- * (a fork child's generations past what its parent's list says), any
- * module holding pc. */
+/* When no module fits the generation (a fork child's generations past
+ * what its parent's list says), any module holding pc. */
 static const struct pmod *pmap_find_gen(const struct pmap *pm, uint64_t pc, uint32_t gen)
 {
-	for (size_t i = pm->n; i-- > 0;)
-		if (pm->m[i].start <= pc && pc < pm->m[i].end && pm->m[i].gen_lo <= gen && gen < pm->m[i].gen_hi)
-			return &pm->m[i];
-	return pmap_find(pm, pc);
+	const struct pmod *m = pmap_lookup(pm, pc, gen, 1);
+
+	return m ? m : pmap_find(pm, pc);
 }
 
 static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
 		      struct rstack *out);
 
+/* v * scale, rounded, saturating (scale can be large: 1 / a tiny rate). */
+static uint64_t scaled(uint64_t v, double scale)
+{
+	double x = (double)v * scale + 0.5;
+
+	if (!(x > 0)) /* NaN too: 0 * an infinite scale */
+		return 0;
+	return x >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)x;
+}
+
 static void scale_site(struct rsite *x, double scale)
 {
-	x->allocs = (uint64_t)(x->allocs * scale + 0.5);
-	x->bytes = (uint64_t)(x->bytes * scale + 0.5);
-	x->frees = (uint64_t)(x->frees * scale + 0.5);
-	x->freed_bytes = (uint64_t)(x->freed_bytes * scale + 0.5);
-	x->temporary = (uint64_t)(x->temporary * scale + 0.5);
+	x->allocs = scaled(x->allocs, scale);
+	x->bytes = scaled(x->bytes, scale);
+	x->frees = scaled(x->frees, scale);
+	x->freed_bytes = scaled(x->freed_bytes, scale);
+	x->temporary = scaled(x->temporary, scale);
 }
 
 /* Append a thread's figures to rp->threads (capacity *cap). */
@@ -327,12 +490,51 @@ static int thread_push(struct rprocess *rp, size_t *cap, int tid, const char *na
 	}
 	rt = &rp->threads[rp->nthreads++];
 	rt->tid = tid;
-	memcpy(rt->name, name, SF_NAME_LEN);
-	rt->name[SF_NAME_LEN - 1] = 0;
+	session_str(rt->name, SF_NAME_LEN, name, SF_NAME_LEN);
 	rt->allocs = allocs;
 	rt->bytes = bytes;
 	rt->frees = frees;
 	return 0;
+}
+
+/* Can these be a thread's or a site's counters? */
+static int counts_ok(uint64_t allocs, uint64_t frees, uint64_t bytes, uint64_t freed)
+{
+	return allocs <= SESSION_MAX_COUNT && frees <= SESSION_MAX_COUNT && bytes <= SESSION_MAX_BYTES &&
+	       freed <= SESSION_MAX_BYTES;
+}
+
+static int site_ok(const struct sf_site *x)
+{
+	return counts_ok(x->allocs, x->frees, x->bytes, x->freed_bytes) && x->temporary <= SESSION_MAX_COUNT;
+}
+
+static void site_take(struct site_map *map, uint32_t trace, const struct sf_site *x, const struct session *s,
+		      const struct sf_process *p)
+{
+	struct sf_site v = *x; /* one read of a record the program may be writing */
+	struct rsite *d;
+
+	if (!site_ok(&v)) {
+		session_corrupt(s, p, SP_SITES);
+		return;
+	}
+	if ((v.allocs || v.frees) && (d = site_map_get(map, trace)))
+		site_add(d, &v);
+}
+
+/* A thread record's own figures, or -1 when they cannot be real. */
+static int thread_ok(const struct sf_thread *t)
+{
+	uint64_t h = 0;
+
+	if (!counts_ok(t->allocs, t->frees, t->bytes, t->freed_bytes) || t->temporary > SESSION_MAX_COUNT ||
+	    t->failed > SESSION_MAX_COUNT || t->base_allocs > t->allocs || t->base_frees > t->frees ||
+	    t->base_bytes > t->bytes)
+		return 0;
+	for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
+		h = session_add(h, t->hist[b]);
+	return h <= SESSION_MAX_COUNT;
 }
 
 static int build_memory(struct rprocess *rp, const struct session *s, const struct sf_process *p, struct report *r)
@@ -341,44 +543,68 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	struct site_map map = {0};
 	struct pmap pm = {0};
 	size_t tcap = 0;
-	int guard = 0;
+	sf_off head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
+	uint64_t n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
+	double rate = p->sample_rate;
 
-	m->scale = p->sample_rate > 0 && p->sample_rate < 1 ? 1.0 / p->sample_rate : 1.0;
+	m->scale = rate > 0 && rate < 1 ? 1.0 / rate : 1.0;
+	if (!(m->scale < 1e300)) /* a denormal rate: a finite scale for the views */
+		m->scale = 1e300;
 	m->sampled = m->scale != 1.0;
-	for (const struct sf_thread *t = session_at(s, p->threads, sizeof(*t)); t && guard < 10000000;
-	     t = session_at(s, t->next, sizeof(*t)), guard++) {
-		const struct sf_site *tab = session_at(s, t->sites, (size_t)t->sites_cap * sizeof(*tab));
-		struct rsite *d;
+	for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
+	     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {
+		uint32_t cap = t->sites_cap;
+		const struct sf_site *tab = session_get(s, p, SP_SITES, t->sites, (size_t)cap * sizeof(*tab));
 
-		m->allocations += t->allocs;
-		m->frees += t->frees;
-		m->bytes_allocated += t->bytes;
-		m->bytes_freed += t->freed_bytes;
-		m->temporary += t->temporary;
-		m->failed += t->failed;
+		if (!thread_ok(t)) {
+			session_corrupt(s, p, SP_THREADS);
+			continue;
+		}
+		m->allocations = session_add(m->allocations, t->allocs);
+		m->frees = session_add(m->frees, t->frees);
+		m->bytes_allocated = session_add(m->bytes_allocated, t->bytes);
+		m->bytes_freed = session_add(m->bytes_freed, t->freed_bytes);
+		m->temporary = session_add(m->temporary, t->temporary);
+		m->failed = session_add(m->failed, t->failed);
 		for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
-			m->hist[b] += t->hist[b];
-		if ((d = site_map_get(&map, 0)))
-			site_add(d, &t->nostack);
-		for (uint32_t i = 0; tab && i < t->sites_cap; i++)
-			if (tab[i].trace && (d = site_map_get(&map, tab[i].trace)))
-				site_add(d, &tab[i]);
+			m->hist[b] = session_add(m->hist[b], t->hist[b]);
+		site_take(&map, 0, &t->nostack, s, p);
+		if (tab)
+			cap = (uint32_t)session_charge(s, p, cap);
+		for (uint32_t i = 0; tab && i < cap; i++) {
+			uint32_t trace = tab[i].trace;
+
+			if (trace)
+				site_take(&map, trace, &tab[i], s, p);
+		}
 		/* The current (or last) owner of the record. */
 		if ((t->allocs != t->base_allocs || t->frees != t->base_frees) &&
 		    thread_push(rp, &tcap, t->tid, t->name, t->allocs - t->base_allocs, t->bytes - t->base_bytes,
 				t->frees - t->base_frees))
 			return -ENOMEM;
 	}
-	guard = 0;
-	for (const struct sf_thread_log *l = session_at(s, p->thread_log, sizeof(*l)); l && guard < 10000000;
-	     l = session_at(s, l->next, sizeof(*l)), guard++) {
+	head = __atomic_load_n(&p->thread_log, __ATOMIC_ACQUIRE);
+	n = session_list_len(s, p, SP_THREAD_LOG, head, sizeof(struct sf_thread_log), offsetof(struct sf_thread_log, next));
+	for (const struct sf_thread_log *l = session_at(s, head, sizeof(*l)); l && n;
+	     l = session_at(s, __atomic_load_n(&l->next, __ATOMIC_ACQUIRE), sizeof(*l)), n--) {
+		if (!counts_ok(l->allocs, l->frees, l->bytes, 0)) {
+			session_corrupt(s, p, SP_THREAD_LOG);
+			continue;
+		}
 		if (thread_push(rp, &tcap, l->tid, l->name, l->allocs, l->bytes, l->frees))
 			return -ENOMEM;
 	}
 	m->live_blocks = m->allocations > m->frees ? m->allocations - m->frees : 0;
 	m->live_bytes = m->bytes_allocated > m->bytes_freed ? m->bytes_allocated - m->bytes_freed : 0;
-	m->peak_bytes = p->peak_bytes > m->live_bytes ? p->peak_bytes : m->live_bytes;
+	m->peak_bytes = p->peak_bytes;
 	m->inherited_frees = p->inherited_frees;
+	if (m->peak_bytes > SESSION_MAX_LIVE || m->inherited_frees > SESSION_MAX_COUNT) {
+		session_corrupt(s, p, SP_HEAP);
+		m->peak_bytes = 0;
+		m->inherited_frees = 0;
+	}
+	if (m->peak_bytes < m->live_bytes)
+		m->peak_bytes = m->live_bytes;
 
 	/* Compact the map into the site list. */
 	m->sites = calloc(map.n ? map.n : 1, sizeof(*m->sites));
@@ -405,7 +631,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		m->sites[m->nsites++] = *x;
 	}
 	free(map.v);
-	qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
+	report_qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
 
 	if (!r->symctx) {
 		if (symctx_new(&r->symctx))
@@ -414,8 +640,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	}
 	pmap_build(&pm, r->symctx, s, p);
 	m->leaks = calloc(m->nsites ? m->nsites : 1, sizeof(*m->leaks));
-	if (!m->leaks)
+	if (!m->leaks) {
+		free(pm.m);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < m->nsites; i++) {
 		struct rsite *x = &m->sites[i];
 		if (x->trace && pmap_stack(r, &pm, s, x->trace, &x->stack)) {
@@ -426,7 +654,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			m->leaks[m->nleaks++] = x;
 	}
 	free(pm.m);
-	qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
+	report_qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
 	return 0;
 }
 
@@ -480,7 +708,7 @@ static int find_reaped(const struct report_input *in, int pid, int *status)
 
 static void add_warning(struct report *r, const char *w)
 {
-	char **nw;
+	char **nw, *d;
 
 	for (size_t i = 0; i < r->nwarnings; i++)
 		if (!strcmp(r->warnings[i], w))
@@ -489,7 +717,52 @@ static void add_warning(struct report *r, const char *w)
 	if (!nw)
 		return;
 	r->warnings = nw;
-	r->warnings[r->nwarnings++] = strdup(w);
+	if ((d = strdup(w)))
+		r->warnings[r->nwarnings++] = d;
+}
+
+/* One warning naming the corrupt parts of slot i (pid > 0) or of the
+ * session as a whole. */
+static void warn_corrupt(struct report *r, const struct session *s, uint32_t i, int pid)
+{
+	uint32_t bits = session_corrupt_bits(s, i);
+	char w[1024];
+	size_t n;
+
+	if (!bits)
+		return;
+	if (i < SF_MAX_PROCS)
+		n = (size_t)snprintf(w, sizeof(w), "session image corrupt (the program wrote over it?): process %d:", pid);
+	else
+		n = (size_t)snprintf(w, sizeof(w), "session image corrupt (the program wrote over it?):");
+	for (unsigned k = 0; k < SP_NPARTS && n < sizeof(w); k++)
+		if (bits & (1u << k))
+			n += (size_t)snprintf(w + n, sizeof(w) - n, "%s %s", n && w[n - 1] == ':' ? "" : ",",
+					      session_part_name(k));
+	if (n < sizeof(w))
+		snprintf(w + n, sizeof(w) - n, "; what was corrupt is left out of the report");
+	add_warning(r, w);
+}
+
+/* A header counter of what was dropped, or 0 (and the header marked
+ * corrupt) when it cannot be one. */
+static uint64_t dropped(const struct session *s, uint64_t v)
+{
+	if (v <= SESSION_MAX_COUNT)
+		return v;
+	session_corrupt(s, NULL, SP_HEADER);
+	return 0;
+}
+
+/* The fields of a process record that can be checked; the others are
+ * bounded where they are used. 0 when one is impossible. */
+static int process_fields_ok(const struct session *s, const struct sf_process *p)
+{
+	uint32_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+
+	return st <= SF_PROC_DONE && !(p->flags & ~((SF_PF_THREADS_FULL << 1) - 1)) && p->pid > 0 && p->cmd_len <= SF_CMD_LEN && p->parent_index >= -1 &&
+	       p->parent_index < (int32_t)s->nslots && p->track_memory <= 1 && p->max_depth <= SF_DEPTH_LIMIT &&
+	       (!p->track_memory || (p->sample_rate > 0 && p->sample_rate <= 1));
 }
 
 /* Execs the agent knew it could not follow (secure-mode programs), one
@@ -522,7 +795,8 @@ int report_build(struct report *r, const struct session *s, const struct report_
 {
 	const struct sf_header *h = s ? s->base : NULL;
 	uint32_t n = s ? session_nprocs(s) : 0;
-	uint64_t end_ns = h ? h->start_ns + in->duration_ns : 0;
+	uint64_t end_ns = s ? s->start_ns + in->duration_ns : 0, now = 0;
+	struct timespec ts;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -536,13 +810,21 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	r->max_depth = in->max_depth;
 	r->track_memory = in->track_memory;
 	if (h) {
-		r->dropped_traces = h->dropped_traces;
-		r->dropped_procs = h->dropped_procs;
-		r->dropped_threads = h->dropped_threads;
-		r->dropped_sites = h->dropped_sites;
-		r->events_dropped = r->dropped_traces + r->dropped_procs + r->dropped_threads + r->dropped_sites;
-		r->dropped_samples = h->dropped_samples;
-		r->events_dropped += r->dropped_samples;
+		session_read_begin(s);
+		/* The launcher reads its own copy of the layout; a header that
+		 * says otherwise was written over. */
+		if (h->magic != SF_MAGIC || h->version != SF_VERSION || h->size != s->size || h->procs != s->procs ||
+		    h->start_ns != s->start_ns)
+			session_corrupt(s, NULL, SP_HEADER);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		r->dropped_traces = dropped(s, h->dropped_traces);
+		r->dropped_procs = dropped(s, h->dropped_procs);
+		r->dropped_threads = dropped(s, h->dropped_threads);
+		r->dropped_sites = dropped(s, h->dropped_sites);
+		r->dropped_samples = dropped(s, h->dropped_samples);
+		r->events_dropped = r->dropped_traces + r->dropped_procs + r->dropped_threads + r->dropped_sites +
+				    r->dropped_samples;
 	}
 	r->cpu_hz = in->cpu_hz;
 	r->dump_signal = in->dump_signal;
@@ -554,18 +836,24 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sf_process *p = session_process(s, i);
 		struct rprocess *rp;
-		int status;
+		char cmd[SF_CMD_LEN];
+		uint64_t start, end;
+		int status, ok;
 
 		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
 			continue;
+		if (!(ok = process_fields_ok(s, p)))
+			session_corrupt(s, p, SP_PROCESS);
 		rp = &r->procs[r->nprocs++];
 		rp->pid = p->pid;
 		rp->ppid = p->ppid;
-		rp->argv = split_cmd(p->cmd, p->cmd_len < SF_CMD_LEN ? p->cmd_len : SF_CMD_LEN);
+		/* One copy of what the program may still be writing. */
+		memcpy(cmd, p->cmd, sizeof(cmd));
+		rp->argv = split_cmd(cmd, p->cmd_len < SF_CMD_LEN ? p->cmd_len : SF_CMD_LEN);
 		rp->exe = strndup(p->exe, SF_PATH_LEN);
 		rp->forked = !!(p->flags & SF_PF_FORKED);
 		rp->execed = !!(p->flags & SF_PF_EXECED);
-		rp->track_memory = (int)p->track_memory;
+		rp->track_memory = !!p->track_memory;
 		if (!rp->execed) {
 			if (in->spawned && p->pid == in->main_pid)
 				set_status(in->status, &rp->has_exit, &rp->exit_code, &rp->has_signal, &rp->signal);
@@ -576,16 +864,23 @@ int report_build(struct report *r, const struct session *s, const struct report_
 				rp->exit_code = p->exit_code & 0xff;
 			}
 		}
-		rp->duration_ns = (p->end_ns ? p->end_ns : end_ns) - p->start_ns;
-		if (p->end_ns < p->start_ns && end_ns < p->start_ns)
+		/* A process starts after the session and ends before now. */
+		start = p->start_ns;
+		end = p->end_ns ? p->end_ns : end_ns;
+		if (start < s->start_ns || start > now || (p->end_ns && (p->end_ns < start || p->end_ns > now))) {
+			session_corrupt(s, p, SP_PROCESS);
 			rp->duration_ns = 0;
-		if (p->flags & SF_PF_BAD_SAMPLE_RATE)
+		} else {
+			rp->duration_ns = end > start ? end - start : 0;
+		}
+		/* The agent's own warnings, unless its record is garbage. */
+		if (ok && (p->flags & SF_PF_BAD_SAMPLE_RATE))
 			add_warning(r, "PTRACE_SAMPLE_RATE was invalid; the agent used 1");
-		if (p->flags & SF_PF_BAD_MAX_DEPTH)
+		if (ok && (p->flags & SF_PF_BAD_MAX_DEPTH))
 			add_warning(r, "PTRACE_MAX_DEPTH was invalid; the agent used 64");
-		if (p->flags & SF_PF_BAD_TRACK_MEMORY)
+		if (ok && (p->flags & SF_PF_BAD_TRACK_MEMORY))
 			add_warning(r, "PTRACE_TRACK_MEMORY was invalid; the agent used 1");
-		if (p->flags & SF_PF_THREADS_FULL)
+		if (ok && (p->flags & SF_PF_THREADS_FULL))
 			add_warning(r, "the session image filled up: some threads were not recorded");
 		if (p->flags & SF_PF_MAP_FULL)
 			add_warning(r, "a process's address space (its RLIMIT_AS or its mappings) left no room to map more "
@@ -600,6 +895,11 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	}
 	r->loaded = r->nprocs > 0;
 	report_cpu_coverage(r);
+	if (s) {
+		warn_corrupt(r, s, SF_MAX_PROCS, 0);
+		for (uint32_t i = 0; i < n; i++)
+			warn_corrupt(r, s, i, session_process(s, i)->pid);
+	}
 	if (!r->loaded)
 		snprintf(r->reason, sizeof(r->reason), "%s",
 			 in->not_loaded_reason ? in->not_loaded_reason
@@ -638,22 +938,26 @@ void symctx_warm(struct symctx *c, const struct session *s)
 {
 	uint32_t n = session_nprocs(s);
 	uint64_t exe_addr = 0;
+	char exe[SF_PATH_LEN];
 
+	session_read_begin(s);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sf_process *p = session_process(s, i);
 		struct pmap pm;
 
 		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
 			continue;
+		session_str(exe, sizeof(exe), p->exe, sizeof(p->exe));
 		pmap_build(&pm, c, s, p);
 		for (size_t k = 0; k < pm.n && !exe_addr; k++)
-			if (pm.m[k].synth && !strncmp(pm.m[k].path, p->exe, SF_PATH_LEN))
+			if (pm.m[k].synth && !strcmp(pm.m[k].path, exe))
 				exe_addr = pm.m[k].synth + (pm.m[k].start - pm.m[k].bias);
 		free(pm.m);
 	}
 	/* Symbol tables of everything, DWARF of the program itself: other
 	 * libraries' DWARF is read only if a stack needs it. */
-	symbolizer_warm(c->sym, exe_addr);
+	if (c->sym)
+		symbolizer_warm(c->sym, exe_addr);
 }
 
 /* --- stacks for report_cpu.c ---------------------------------------------- */
@@ -688,18 +992,25 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
  * stacks land in libc all the time (memcpy, strdup, malloc's insides),
  * and reading libc's compressed DWARF for their glibc-source lines costs
  * the report ~0.1 s, more than the profiling itself on a short program.
+ * Each frame is charged to the reading budget.
  */
 static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
 		      struct rstack *out)
 {
-	const struct sf_trace *t = session_trace(s, trace);
+	unsigned depth;
+	const struct sf_trace *t = session_trace_depth(s, trace, &depth);
 	struct sym_frame f[MAX_FRAMES_PER_IP];
 	size_t cap = 0;
 	int below_main = 0;
 
 	out->frames = NULL;
 	out->n = 0;
-	for (unsigned i = 0; t && i < t->depth; i++) {
+	if (!t) {
+		session_corrupt(s, pm->p, SP_TRACES);
+		return 0;
+	}
+	depth = (unsigned)session_charge(s, pm->p, depth);
+	for (unsigned i = 0; i < depth; i++) {
 		uint64_t ip = t->ips[i];
 		const struct pmod *m = pmap_find(pm, i > 0 && ip ? ip - 1 : ip);
 		int n = 1;

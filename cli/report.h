@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 struct symbolizer;
@@ -192,6 +193,13 @@ struct report {
 	uint64_t dropped_samples;  /* CPU samples whose stack was lost (in events_dropped) */
 };
 
+/* qsort, for n possibly 0 with base NULL (qsort's base must not be NULL). */
+static inline void report_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 /* Build the model. s may be NULL (no session: nothing was recorded).
  * 0 or -ENOMEM. */
 int report_build(struct report *r, const struct session *s, const struct report_input *in);
@@ -207,6 +215,11 @@ struct symctx;
 
 /* New context; -ENOMEM. */
 int symctx_new(struct symctx **out);
+
+/* A context that opens no file: every name stays unknown, modules keep
+ * their paths (for images whose module paths are not to be trusted with
+ * the file system: tests, the fuzzer). -ENOMEM. */
+int symctx_new_offline(struct symctx **out);
 
 /* Register and read the debug info of every module recorded so far. */
 void symctx_warm(struct symctx *c, const struct session *s);

@@ -9,11 +9,12 @@
 #include "report.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GUARD 10000000      /* list walks: a torn image must not loop forever */
 #define MAX_DUMPS 1000      /* dumps kept in the model */
+#define CPU_FLAGS_KNOWN ((SF_CPU_TIMER_FAILED << 1) - 1)
 
 /* --- trace id -> samples --------------------------------------------------- */
 
@@ -60,7 +61,7 @@ static int tmap_add(struct tmap *m, uint32_t trace, uint64_t samples)
 		m->v[i].trace = trace;
 		m->n++;
 	}
-	m->v[i].samples += samples;
+	m->v[i].samples = session_add(m->v[i].samples, samples);
 	return 0;
 }
 
@@ -261,18 +262,18 @@ static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t 
 		if (fi == SIZE_MAX)
 			return -ENOMEM;
 		if (k == 0)
-			a->fns[fi].f.self += samples;
+			a->fns[fi].f.self = session_add(a->fns[fi].f.self, samples);
 		if (a->fns[fi].stamp != stamp) {
 			a->fns[fi].stamp = stamp;
-			a->fns[fi].f.total += samples;
+			a->fns[fi].f.total = session_add(a->fns[fi].f.total, samples);
 		}
 		if (!(l = line_of(a, fi, f)))
 			return -ENOMEM;
 		if (k == 0)
-			l->self += samples;
+			l->self = session_add(l->self, samples);
 		if (l->stamp != stamp) {
 			l->stamp = stamp;
-			l->total += samples;
+			l->total = session_add(l->total, samples);
 		}
 		h = frame_hash(h, f);
 	}
@@ -287,7 +288,7 @@ static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t 
 		a->stacks[i].stack = *st;
 		a->nstacks++;
 	} else {
-		a->stacks[i].samples += samples;
+		a->stacks[i].samples = session_add(a->stacks[i].samples, samples);
 		free(st->frames);
 	}
 	st->frames = NULL;
@@ -372,15 +373,15 @@ static int agg_finish(struct agg *a, struct rcpu *c)
 		}
 	}
 	c->nfns = a->nfns;
-	qsort(c->fns, c->nfns, sizeof(*c->fns), by_self);
+	report_qsort(c->fns, c->nfns, sizeof(*c->fns), by_self);
 	for (size_t i = 0; i < c->nfns; i++)
 		c->by_total[i] = &c->fns[i];
-	qsort(c->by_total, c->nfns, sizeof(*c->by_total), by_total);
+	report_qsort(c->by_total, c->nfns, sizeof(*c->by_total), by_total);
 	c->stacks = a->stacks;
 	c->nstacks = a->nstacks;
 	a->stacks = NULL;
 	a->nstacks = 0;
-	qsort(c->stacks, c->nstacks, sizeof(*c->stacks), by_samples);
+	report_qsort(c->stacks, c->nstacks, sizeof(*c->stacks), by_samples);
 	return 0;
 }
 
@@ -408,8 +409,8 @@ static int add_thread(struct rcpu *c, size_t *cap, int tid, const char *name, co
 		return -ENOMEM;
 	t = &c->threads[c->nthreads++];
 	t->tid = tid;
-	memcpy(t->name, name && name[0] ? name : alt, SF_NAME_LEN);
-	t->name[SF_NAME_LEN - 1] = 0;
+	/* Both may be image bytes: copied, bounded, terminated. */
+	session_str(t->name, SF_NAME_LEN, name && name[0] ? name : alt, SF_NAME_LEN);
 	t->samples = samples;
 	return 0;
 }
@@ -466,11 +467,12 @@ static int build_dumps(struct report *r, struct rprocess *rp, const struct sessi
 		       const struct sf_cpu_proc *cp, struct report_modmap *mm)
 {
 	unsigned n = cp->dumps < MAX_DUMPS ? cp->dumps : MAX_DUMPS;
+	sf_off head = __atomic_load_n(&cp->stacks, __ATOMIC_ACQUIRE);
+	uint64_t left;
 	size_t *caps;
-	int guard = 0;
 
-	if (!n)
-		return 0;
+	if (!n || cp->dump_signal < 1 || cp->dump_signal > 64)
+		return 0; /* without a dump signal, a dump count is garbage */
 	rp->dumps = calloc(n, sizeof(*rp->dumps));
 	caps = calloc(n, sizeof(*caps));
 	if (!rp->dumps || !caps) {
@@ -482,23 +484,27 @@ static int build_dumps(struct report *r, struct rprocess *rp, const struct sessi
 		rp->dumps[i].seq = i + 1;
 		rp->dumps[i].time_ns = UINT64_MAX;
 	}
-	for (const struct sf_cpu_stack *st = session_at(s, cp->stacks, sizeof(*st)); st && guard < GUARD;
-	     st = session_at(s, st->next, sizeof(*st)), guard++) {
+	left = session_list_len(s, p, SP_DUMPS, head, sizeof(struct sf_cpu_stack), offsetof(struct sf_cpu_stack, next));
+	for (const struct sf_cpu_stack *st = session_at(s, head, sizeof(*st)); st && left;
+	     st = session_at(s, __atomic_load_n(&st->next, __ATOMIC_ACQUIRE), sizeof(*st)), left--) {
+		uint32_t seq = st->seq;
 		struct rdump *d;
 		struct rdump_thread *t;
 
-		if (st->seq < 1 || st->seq > n)
+		if (seq < 1 || seq > n) {
+			if (seq < 1 || seq > cp->dumps)
+				session_corrupt(s, p, SP_DUMPS);
 			continue;
-		d = &rp->dumps[st->seq - 1];
-		if (grow((void **)&d->threads, &caps[st->seq - 1], d->nthreads, sizeof(*d->threads))) {
+		}
+		d = &rp->dumps[seq - 1];
+		if (grow((void **)&d->threads, &caps[seq - 1], d->nthreads, sizeof(*d->threads))) {
 			free(caps);
 			return -ENOMEM;
 		}
 		t = &d->threads[d->nthreads++];
 		memset(t, 0, sizeof(*t));
 		t->tid = st->tid;
-		memcpy(t->name, st->name, SF_NAME_LEN);
-		t->name[SF_NAME_LEN - 1] = 0;
+		session_str(t->name, SF_NAME_LEN, st->name, SF_NAME_LEN);
 		t->requester = !!(st->flags & SF_STACK_REQUESTER);
 		t->pc_only = !!(st->flags & SF_STACK_PC_ONLY);
 		if (t->requester)
@@ -516,7 +522,7 @@ static int build_dumps(struct report *r, struct rprocess *rp, const struct sessi
 
 		if (d->time_ns == UINT64_MAX)
 			d->time_ns = 0;
-		qsort(d->threads, d->nthreads, sizeof(*d->threads), dump_thread_cmp);
+		report_qsort(d->threads, d->nthreads, sizeof(*d->threads), dump_thread_cmp);
 		/* The main thread first. */
 		for (size_t k = 0; k < d->nthreads; k++)
 			if (d->threads[k].tid == rp->pid && k > 0) {
@@ -538,37 +544,66 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 	struct tmap tm = {0};
 	struct agg a = {0};
 	size_t tcap = 0, stamp = 0;
-	int guard = 0, err = -ENOMEM;
+	int err = -ENOMEM;
+	sf_off head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
+	uint64_t n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
 
-	for (const struct sf_thread *t = session_at(s, p->threads, sizeof(*t)); t && guard < GUARD;
-	     t = session_at(s, t->next, sizeof(*t)), guard++) {
-		const struct sf_cpu_thread *ct = session_at(s, t->cpu, sizeof(*ct));
+	for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
+	     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {
+		const struct sf_cpu_thread *ct = session_get(s, p, SP_CPU, t->cpu, sizeof(*ct));
 		const struct sf_cpu_table *tab;
+		uint64_t samples, base;
+		uint32_t cap;
 
 		if (!ct)
 			continue;
-		c->samples += ct->samples;
-		c->signals += ct->signals;
-		c->nostack += ct->nostack;
+		samples = ct->samples;
+		base = ct->base;
+		if (samples > SESSION_MAX_COUNT || ct->signals > SESSION_MAX_COUNT || ct->nostack > SESSION_MAX_COUNT ||
+		    ct->max_weight > SESSION_MAX_COUNT || base > samples) {
+			session_corrupt(s, p, SP_CPU);
+			continue;
+		}
+		c->samples = session_add(c->samples, samples);
+		c->signals = session_add(c->signals, ct->signals);
+		c->nostack = session_add(c->nostack, ct->nostack);
 		if (ct->max_weight > c->max_weight)
 			c->max_weight = ct->max_weight;
-		if (add_thread(c, &tcap, t->tid, t->name, ct->owner_name,
-			       ct->samples >= ct->base ? ct->samples - ct->base : 0))
+		if (add_thread(c, &tcap, t->tid, t->name, ct->owner_name, samples - base))
 			goto out;
-		tab = session_at(s, ct->table, sizeof(*tab));
-		if (!tab || !session_at(s, ct->table, sizeof(*tab) + (size_t)tab->cap * sizeof(tab->slots[0])))
+		tab = session_get(s, p, SP_CPU, __atomic_load_n(&ct->table, __ATOMIC_ACQUIRE), sizeof(*tab));
+		if (!tab)
 			continue;
-		for (uint32_t i = 0; i < tab->cap; i++)
-			if (tab->slots[i].trace && tab->slots[i].samples &&
-			    tmap_add(&tm, tab->slots[i].trace, tab->slots[i].samples))
+		cap = tab->cap; /* read once: the program may be writing it */
+		if (!session_get(s, p, SP_CPU, (sf_off)((const char *)tab - (const char *)s->base),
+				 sizeof(*tab) + (size_t)cap * sizeof(tab->slots[0])))
+			continue;
+		cap = (uint32_t)session_charge(s, p, cap);
+		for (uint32_t i = 0; i < cap; i++) {
+			struct sf_cpu_site x = tab->slots[i];
+
+			if (!x.trace || !x.samples)
+				continue;
+			if (x.samples > SESSION_MAX_COUNT) {
+				session_corrupt(s, p, SP_CPU);
+				continue;
+			}
+			if (tmap_add(&tm, x.trace, x.samples))
 				goto out;
+		}
 	}
-	guard = 0;
-	for (const struct sf_cpu_owner *o = session_at(s, cp->owners, sizeof(*o)); o && guard < GUARD;
-	     o = session_at(s, o->next, sizeof(*o)), guard++)
+	head = __atomic_load_n(&cp->owners, __ATOMIC_ACQUIRE);
+	n = session_list_len(s, p, SP_CPU, head, sizeof(struct sf_cpu_owner), offsetof(struct sf_cpu_owner, next));
+	for (const struct sf_cpu_owner *o = session_at(s, head, sizeof(*o)); o && n;
+	     o = session_at(s, __atomic_load_n(&o->next, __ATOMIC_ACQUIRE), sizeof(*o)), n--) {
+		if (o->samples > SESSION_MAX_COUNT) {
+			session_corrupt(s, p, SP_CPU);
+			continue;
+		}
 		if (add_thread(c, &tcap, o->tid, o->name, "", o->samples))
 			goto out;
-	qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
+	}
+	report_qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
 
 	for (size_t i = 0; i < tm.cap; i++) {
 		struct rstack st = {0};
@@ -580,7 +615,7 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 		if (!st.n) {
 			/* An unreadable trace: its samples are without a stack. */
 			free(st.frames);
-			c->nostack += tm.v[i].samples;
+			c->nostack = session_add(c->nostack, tm.v[i].samples);
 			continue;
 		}
 		if (agg_stack(&a, &st, tm.v[i].samples, ++stamp)) {
@@ -597,7 +632,7 @@ out:
 
 int report_cpu_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p)
 {
-	const struct sf_cpu_proc *cp = session_at(s, p->cpu, sizeof(*cp));
+	const struct sf_cpu_proc *cp = session_get(s, p, SP_CPU, __atomic_load_n(&p->cpu, __ATOMIC_ACQUIRE), sizeof(*cp));
 	const struct sf_crash *k;
 	struct report_modmap *mm = NULL;
 	int err;
@@ -610,14 +645,27 @@ int report_cpu_build(struct report *r, struct rprocess *rp, const struct session
 	rp->cpu.signal = cp->signal > 0 && cp->signal < 65 ? cp->signal : 0;
 	rp->cpu.perf_threads = cp->perf_threads;
 	rp->cpu.timer_threads = cp->timer_threads;
+	if (rp->cpu.hz > SF_MAX_CPU_HZ || (rp->cpu.flags & ~CPU_FLAGS_KNOWN) || rp->cpu.timer_failures > SESSION_MAX_COUNT) {
+		/* Not figures the agent writes: no CPU profile from them. */
+		session_corrupt(s, p, SP_CPU);
+		rp->cpu.hz = 0;
+		rp->cpu.flags &= CPU_FLAGS_KNOWN & ~SF_CPU_SAMPLING;
+		rp->cpu.timer_failures = 0;
+	}
 	if (cp->aside_ns)
 		rp->cpu.aside_ns = cp->aside_ns > p->start_ns ? cp->aside_ns - p->start_ns : 0;
-	k = session_at(s, cp->crash, sizeof(*k));
-	if (!cp->hz && !k && !cp->dumps)
+	k = session_get(s, p, SP_CRASH, __atomic_load_n(&cp->crash, __ATOMIC_ACQUIRE), sizeof(*k));
+	if (k && (k->signal < 1 || k->signal > 64)) {
+		session_corrupt(s, p, SP_CRASH);
+		k = NULL;
+	}
+	if (cp->dumps && (cp->dump_signal < 1 || cp->dump_signal > 64))
+		session_corrupt(s, p, SP_DUMPS); /* dumps without a signal: read with care */
+	if (!rp->cpu.hz && !k && !cp->dumps)
 		return 0;
 	if ((err = report_modmap_new(r, s, p, &mm)))
 		return err;
-	if (cp->hz && (err = build_samples(r, rp, s, p, cp, mm)))
+	if (rp->cpu.hz && (err = build_samples(r, rp, s, p, cp, mm)))
 		goto out;
 	if (k) {
 		struct rstack all = {0};
@@ -631,8 +679,7 @@ int report_cpu_build(struct report *r, struct rprocess *rp, const struct session
 		c->address = k->address;
 		c->pc_only = !!(k->flags & SF_CRASH_PC_ONLY);
 		c->time_ns = k->ns > p->start_ns ? k->ns - p->start_ns : 0;
-		memcpy(c->thread, k->name, SF_NAME_LEN);
-		c->thread[SF_NAME_LEN - 1] = 0;
+		session_str(c->thread, SF_NAME_LEN, k->name, SF_NAME_LEN);
 		if (k->trace && ((err = report_modmap_stack(r, mm, s, k->trace, &all)) || (err = split_crash(c, &all)))) {
 			free(all.frames);
 			goto out;

@@ -12,13 +12,18 @@
  * callees hang from there), as if it had not been instrumented; derive
  * callers and callees from the folded tree.
  *
- * Everything read from the image is bounds-checked (session_at): a run
- * killed in the middle of an update must not crash the report.
+ * Everything read from the image is checked (session.h): offsets are
+ * bounds-checked, each list is counted once (session_list_len: no loop)
+ * and walked that many nodes, figures that no run can produce mark the
+ * record corrupt and leave it out. A run killed in the middle of an
+ * update, or a program that wrote over the image, must not crash the
+ * report nor fill it with garbage.
  */
 #include "report.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +32,7 @@
 #include "symbolize.h"
 
 #define RF_MAX_SYM_FRAMES 8
-#define RF_GUARD 100000000	    /* longest list walked: a torn image may loop */
+#define RF_MAX_NS_PER_TICK 1e6    /* a clock tick longer than 1 ms is not one */
 #define RF_SLOWEST 20u		    /* slowest calls overall */
 #define RF_RECALIBRATE_NS 50000000u /* use the exit calibration over runs this long */
 
@@ -270,6 +275,8 @@ struct fbuild {
 	double ratio; /* ns per tick */
 	const struct sf_fthread **th;
 	const struct sf_thread **rec;
+	uint64_t *nfe;       /* per thread: entries of th->funcs to walk */
+	uint64_t *nchunks;   /* per thread: chunks of th->nodes to walk */
 	size_t nth;
 	struct fraw *raw; /* distinct (address, generation) pairs */
 	size_t nraw;
@@ -294,9 +301,33 @@ static uint64_t tick_ns(const struct fbuild *b, uint64_t t)
 
 static int64_t start_ns(const struct fbuild *b, uint64_t start)
 {
-	double rel = ((double)start - (double)b->fp->tick0) * b->ratio;
+	double rel = ((double)start - (double)b->fp->tick0) * b->ratio +
+		     ((double)b->fp->mono0 - (double)b->p->start_ns);
 
-	return (int64_t)llround(rel) + (int64_t)b->fp->mono0 - (int64_t)b->p->start_ns;
+	/* Clamped: the image's figures may be anything. */
+	if (!(rel > -9.2e18))
+		return INT64_MIN;
+	if (rel > 9.2e18)
+		return INT64_MAX;
+	return (int64_t)llround(rel);
+}
+
+/* A figure in ns as a double the views can format and turn into u64:
+ * finite, in [0, 1e19]. */
+static double ns_double(double v)
+{
+	if (!(v > 0))
+		return 0;
+	return v < 1e19 ? v : 1e19;
+}
+
+/* Can fe be what the agent wrote? */
+static int fe_ok(const struct sf_func *fe)
+{
+	return fe->calls <= SESSION_MAX_COUNT && fe->recursive <= fe->calls && fe->unwound <= SESSION_MAX_COUNT &&
+	       isfinite(fe->sumsq) && fe->sumsq >= 0 && fe->incl_allocs <= SESSION_MAX_COUNT &&
+	       fe->self_allocs <= SESSION_MAX_COUNT && fe->incl_bytes <= SESSION_MAX_BYTES &&
+	       fe->self_bytes <= SESSION_MAX_BYTES && fe->hist_shift < 64;
 }
 
 static uint64_t raw_hash(uint64_t addr, uint32_t gen)
@@ -347,14 +378,19 @@ static int raw_reserve(struct fbuild *b)
 	return 0;
 }
 
+/* The thread records with function timing, and how far each of their
+ * lists can be walked (counted once here for every later pass). */
 static int collect_threads(struct fbuild *b)
 {
+	const struct session *s = b->s;
 	size_t cap = 0;
-	int guard = 0;
+	sf_off head = __atomic_load_n(&b->p->threads, __ATOMIC_ACQUIRE);
+	uint64_t n = session_list_len(s, b->p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
 
-	for (const struct sf_thread *t = session_at(b->s, b->p->threads, sizeof(*t)); t && guard < 10000000;
-	     t = session_at(b->s, t->next, sizeof(*t)), guard++) {
-		const struct sf_fthread *th = session_at(b->s, t->func, sizeof(*th));
+	for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
+	     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {
+		const struct sf_fthread *th = session_get(s, b->p, SP_FUNC, __atomic_load_n(&t->func, __ATOMIC_ACQUIRE),
+							  sizeof(*th));
 
 		if (!th)
 			continue;
@@ -362,17 +398,57 @@ static int collect_threads(struct fbuild *b)
 			cap = cap ? cap * 2 : 16;
 			const struct sf_fthread **nt = realloc(b->th, cap * sizeof(*nt));
 			const struct sf_thread **nr = realloc(b->rec, cap * sizeof(*nr));
+			uint64_t *nf = realloc(b->nfe, cap * sizeof(*nf));
+			uint64_t *nc = realloc(b->nchunks, cap * sizeof(*nc));
 			if (nt)
 				b->th = nt;
 			if (nr)
 				b->rec = nr;
-			if (!nt || !nr)
+			if (nf)
+				b->nfe = nf;
+			if (nc)
+				b->nchunks = nc;
+			if (!nt || !nr || !nf || !nc)
 				return -ENOMEM;
 		}
+		b->nfe[b->nth] = session_list_len(s, b->p, SP_FUNC, __atomic_load_n(&th->funcs, __ATOMIC_ACQUIRE),
+						  sizeof(struct sf_func), offsetof(struct sf_func, next));
+		b->nchunks[b->nth] = session_list_len(s, b->p, SP_CALL_TREE, th->nodes, sizeof(struct sf_fchunk),
+						      offsetof(struct sf_fchunk, next));
 		b->th[b->nth] = th;
 		b->rec[b->nth++] = t;
 	}
 	return 0;
+}
+
+/* The next function entry of a thread's list. */
+static const struct sf_func *fe_next(const struct fbuild *b, const struct sf_func *fe)
+{
+	return session_at(b->s, __atomic_load_n(&fe->next, __ATOMIC_ACQUIRE), sizeof(*fe));
+}
+
+static const struct sf_func *fe_first(const struct fbuild *b, size_t t)
+{
+	return session_at(b->s, __atomic_load_n(&b->th[t]->funcs, __ATOMIC_ACQUIRE), sizeof(struct sf_func));
+}
+
+/* Chunk c of a thread's tree, with its nodes in bounds; *used gets how
+ * many are written (read once). NULL when it is not a whole chunk. */
+static const struct sf_fchunk *chunk_at(const struct fbuild *b, sf_off off, uint32_t *used)
+{
+	const struct sf_fchunk *c = session_at(b->s, off, sizeof(*c));
+	uint32_t u, cap;
+
+	if (!c)
+		return NULL;
+	u = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+	cap = c->cap;
+	if (u > cap || !session_at(b->s, off, sizeof(*c) + (size_t)cap * sizeof(c->nodes[0]))) {
+		session_corrupt(b->s, b->p, SP_CALL_TREE);
+		return NULL;
+	}
+	*used = u;
+	return c;
 }
 
 /* Every function entry of every thread: distinct addresses, symbolized,
@@ -385,10 +461,13 @@ static int collect_funcs(struct fbuild *b)
 	int err = 0;
 
 	for (size_t t = 0; t < b->nth; t++) {
-		size_t guard = 0;
+		uint64_t left = b->nfe[t];
 
-		for (const struct sf_func *fe = session_at(b->s, b->th[t]->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
-		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++) {
+		for (const struct sf_func *fe = fe_first(b, t); fe && left; fe = fe_next(b, fe), left--) {
+			if (!fe_ok(fe)) {
+				session_corrupt(b->s, b->p, SP_FUNC);
+				continue;
+			}
 			if (raw_find(b, fe->addr, fe->gen) != SIZE_MAX)
 				continue;
 			if (raw_reserve(b))
@@ -418,7 +497,7 @@ static int collect_funcs(struct fbuild *b)
 	}
 	for (size_t i = 0; i < b->nraw; i++)
 		order[i] = &b->raw[i];
-	qsort(order, b->nraw, sizeof(*order), fraw_cmp);
+	report_qsort(order, b->nraw, sizeof(*order), fraw_cmp);
 	b->first = calloc(b->nraw ? b->nraw : 1, sizeof(*b->first));
 	if (!b->first) {
 		err = -ENOMEM;
@@ -444,16 +523,15 @@ out:
 static int sum_funcs(struct fbuild *b)
 {
 	for (size_t t = 0; t < b->nth; t++) {
-		size_t guard = 0;
+		uint64_t left = b->nfe[t];
 
-		for (const struct sf_func *fe = session_at(b->s, b->th[t]->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
-		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++) {
-			size_t ri = raw_find(b, fe->addr, fe->gen), id, *o;
+		for (const struct sf_func *fe = fe_first(b, t); fe && left; fe = fe_next(b, fe), left--) {
+			size_t ri, id, *o;
 			struct fagg *a;
 			unsigned shift = fe->hist_shift < 32 ? fe->hist_shift : 31;
 
-			if (ri == SIZE_MAX)
-				continue; /* changed since collect_funcs: a live image */
+			if (!fe_ok(fe) || (ri = raw_find(b, fe->addr, fe->gen)) == SIZE_MAX)
+				continue; /* corrupt, or changed since collect_funcs: a live image */
 			id = b->raw[ri].id;
 			a = &b->agg[id];
 
@@ -461,22 +539,22 @@ static int sum_funcs(struct fbuild *b)
 			if (!o)
 				return -ENOMEM;
 			*o = id;
-			a->calls += fe->calls;
-			a->recursive += fe->recursive;
-			a->unwound += fe->unwound;
-			a->total += fe->total;
-			a->self += fe->self;
+			a->calls = session_add(a->calls, fe->calls);
+			a->recursive = session_add(a->recursive, fe->recursive);
+			a->unwound = session_add(a->unwound, fe->unwound);
+			a->total = session_add(a->total, fe->total);
+			a->self = session_add(a->self, fe->self);
 			if (fe->min < a->min)
 				a->min = fe->min;
 			if (fe->max > a->max)
 				a->max = fe->max;
 			a->sumsq += fe->sumsq;
-			a->allocs += fe->incl_allocs;
-			a->bytes += fe->incl_bytes;
-			a->sallocs += fe->self_allocs;
-			a->sbytes += fe->self_bytes;
+			a->allocs = session_add(a->allocs, fe->incl_allocs);
+			a->bytes = session_add(a->bytes, fe->incl_bytes);
+			a->sallocs = session_add(a->sallocs, fe->self_allocs);
+			a->sbytes = session_add(a->sbytes, fe->self_bytes);
 			for (unsigned k = 0; k < SF_FH_BUCKETS; k++)
-				a->hist[k] += (uint64_t)fe->hist[k] << shift;
+				a->hist[k] = session_add(a->hist[k], (uint64_t)fe->hist[k] << shift);
 			for (uint32_t k = 0; k < fe->nslow && k < SF_FSLOW_FUNC; k++)
 				slow_keep(a->slow, &a->nslow, SF_FSLOW_FUNC, &fe->slow[k]);
 		}
@@ -514,14 +592,12 @@ static int merge_trees(struct fbuild *b)
 	if (tree_node(b, SIZE_MAX, RF_ROOT) != 0)
 		return -ENOMEM;
 	for (size_t t = 0; t < b->nth; t++) {
-		size_t guard = 0;
+		uint64_t left = b->nchunks[t];
 		sf_off coff = b->th[t]->nodes;
+		uint32_t used;
 
-		for (const struct sf_fchunk *c = session_at(b->s, coff, sizeof(*c)); c && guard < RF_GUARD; guard++) {
-			uint32_t used = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
-
-			if (used > c->cap || !session_at(b->s, coff, sizeof(*c) + (size_t)c->cap * sizeof(c->nodes[0])))
-				break;
+		for (const struct sf_fchunk *c = chunk_at(b, coff, &used); c && left; left--) {
+			used = (uint32_t)session_charge(b->s, b->p, used);
 			for (uint32_t i = 0; i < used; i++) {
 				const struct sf_fnode *n = &c->nodes[i];
 				uint64_t off = coff + sizeof(*c) + (uint64_t)i * sizeof(*n);
@@ -541,14 +617,14 @@ static int merge_trees(struct fbuild *b)
 				if (m == SIZE_MAX)
 					return -ENOMEM;
 				*slot = m;
-				b->tree[m].calls += n->calls;
-				b->tree[m].total_ns += n->total; /* ticks until converted */
-				b->tree[m].self_ns += n->self;
-				b->tree[m].allocs += n->allocs;
-				b->tree[m].bytes += n->bytes;
+				b->tree[m].calls = session_add(b->tree[m].calls, n->calls);
+				b->tree[m].total_ns = session_add(b->tree[m].total_ns, n->total); /* ticks until converted */
+				b->tree[m].self_ns = session_add(b->tree[m].self_ns, n->self);
+				b->tree[m].allocs = session_add(b->tree[m].allocs, n->allocs);
+				b->tree[m].bytes = session_add(b->tree[m].bytes, n->bytes);
 			}
 			coff = __atomic_load_n(&c->next, __ATOMIC_ACQUIRE);
-			c = session_at(b->s, coff, sizeof(*c));
+			c = chunk_at(b, coff, &used);
 		}
 	}
 	return 0;
@@ -658,8 +734,8 @@ static int make_funcs(struct fbuild *b)
 
 			f->min_ns = tick_ns(b, a->min);
 			f->max_ns = tick_ns(b, a->max);
-			f->mean_ns = mean * b->ratio;
-			f->stddev_ns = var > 0 ? sqrt(var) * b->ratio : 0;
+			f->mean_ns = ns_double(mean * b->ratio);
+			f->stddev_ns = var > 0 && isfinite(var) ? ns_double(sqrt(var) * b->ratio) : 0;
 			f->p50_ns = tick_ns(b, report_func_quantile(a->hist, 0.50, a->min, a->max));
 			f->p95_ns = tick_ns(b, report_func_quantile(a->hist, 0.95, a->min, a->max));
 			f->p99_ns = tick_ns(b, report_func_quantile(a->hist, 0.99, a->min, a->max));
@@ -675,7 +751,7 @@ static int make_funcs(struct fbuild *b)
 		order[i] = i;
 	G = F;
 	F->funcs = tmp; /* for the comparator */
-	qsort(order, n, sizeof(*order), by_self_idx);
+	report_qsort(order, n, sizeof(*order), by_self_idx);
 	F->funcs = calloc(n ? n : 1, sizeof(*F->funcs));
 	F->by_total = calloc(n ? n : 1, sizeof(*F->by_total));
 	if (!F->funcs || !F->by_total)
@@ -692,7 +768,7 @@ static int make_funcs(struct fbuild *b)
 			b->agg[id].out = fix[b->agg[id].out];
 	for (size_t i = 0; i < n; i++)
 		F->by_total[i] = i;
-	qsort(F->by_total, n, sizeof(*F->by_total), by_total_idx);
+	report_qsort(F->by_total, n, sizeof(*F->by_total), by_total_idx);
 	free(tmp);
 	free(order);
 	free(fix);
@@ -804,7 +880,7 @@ static int finish_tree(struct fbuild *b)
 	}
 	G = F;
 	for (size_t v = 0; v < F->nnodes; v++) {
-		qsort(F->nodes[v].kids, F->nodes[v].nkids, sizeof(size_t), kid_cmp);
+		report_qsort(F->nodes[v].kids, F->nodes[v].nkids, sizeof(size_t), kid_cmp);
 		if (v)
 			continue;
 		for (size_t k = 0; k < F->nodes[0].nkids; k++)
@@ -927,8 +1003,8 @@ static int make_edges(struct rfuncs *F)
 		}
 	}
 	for (size_t f = 0; f < F->nfuncs; f++) {
-		qsort(F->funcs[f].callers, F->funcs[f].ncallers, sizeof(struct rfedge), edge_cmp);
-		qsort(F->funcs[f].callees, F->funcs[f].ncallees, sizeof(struct rfedge), edge_cmp);
+		report_qsort(F->funcs[f].callers, F->funcs[f].ncallers, sizeof(struct rfedge), edge_cmp);
+		report_qsort(F->funcs[f].callees, F->funcs[f].ncallees, sizeof(struct rfedge), edge_cmp);
 	}
 	err = 0;
 out_from:
@@ -984,7 +1060,7 @@ static int make_slowest(struct fbuild *b)
 						.ns = tick_ns(b, top[k].ticks)};
 	}
 	F->nslowest = ntop;
-	qsort(F->slowest, F->nslowest, sizeof(*F->slowest), call_cmp);
+	report_qsort(F->slowest, F->nslowest, sizeof(*F->slowest), call_cmp);
 	return 0;
 }
 
@@ -1020,34 +1096,38 @@ static int make_threads(struct fbuild *b)
 		uint64_t calls = 0, ticks = 0, ocalls = 0, oticks = 0;
 		sf_off root = th->nodes + sizeof(*c);
 		struct rfthread *rt;
-		size_t guard = 0, latest = SIZE_MAX;
+		size_t latest = SIZE_MAX;
+		uint64_t left = b->nfe[t];
+		sf_off head = __atomic_load_n(&th->owners, __ATOMIC_ACQUIRE);
+		uint32_t used;
 
-		for (const struct sf_func *fe = session_at(b->s, th->funcs, sizeof(*fe)); fe && guard < RF_GUARD;
-		     fe = session_at(b->s, fe->next, sizeof(*fe)), guard++)
-			calls += fe->calls;
-		/* Top-level time: the root's children, in whatever chunk. */
-		for (sf_off coff = th->nodes; (c = session_at(b->s, coff, sizeof(*c))) && guard < RF_GUARD;
-		     coff = c->next, guard++) {
-			if (c->used > c->cap ||
-			    !session_at(b->s, coff, sizeof(*c) + (size_t)c->cap * sizeof(c->nodes[0])))
-				break;
-			for (uint32_t i = 0; i < c->used; i++)
+		for (const struct sf_func *fe = fe_first(b, t); fe && left; fe = fe_next(b, fe), left--)
+			if (fe_ok(fe))
+				calls = session_add(calls, fe->calls);
+		/* Top-level time: the root's children, in whatever chunk. The
+		 * nodes were charged by merge_trees. */
+		left = b->nchunks[t];
+		for (sf_off coff = th->nodes; (c = chunk_at(b, coff, &used)) && left; coff = c->next, left--)
+			for (uint32_t i = 0; i < used; i++)
 				if (c->nodes[i].parent == root)
-					ticks += c->nodes[i].total;
-		}
-		for (const struct sf_fowner *o = session_at(b->s, th->owners, sizeof(*o)); o && guard < RF_GUARD;
-		     o = session_at(b->s, o->next, sizeof(*o)), guard++) {
+					ticks = session_add(ticks, c->nodes[i].total);
+		left = session_list_len(b->s, b->p, SP_FUNC, head, sizeof(struct sf_fowner), offsetof(struct sf_fowner, next));
+		for (const struct sf_fowner *o = session_at(b->s, head, sizeof(*o)); o && left;
+		     o = session_at(b->s, __atomic_load_n(&o->next, __ATOMIC_ACQUIRE), sizeof(*o)), left--) {
+			if (o->calls > SESSION_MAX_COUNT) {
+				session_corrupt(b->s, b->p, SP_FUNC);
+				continue;
+			}
 			if (!(rt = thread_add(F, &cap)))
 				return -ENOMEM;
 			if (latest == SIZE_MAX)
 				latest = F->nthreads - 1;
 			rt->tid = o->tid;
-			memcpy(rt->name, o->name, SF_NAME_LEN);
-			rt->name[SF_NAME_LEN - 1] = 0;
+			session_str(rt->name, SF_NAME_LEN, o->name, SF_NAME_LEN);
 			rt->calls = o->calls;
 			rt->total_ns = tick_ns(b, o->ticks);
-			ocalls += o->calls;
-			oticks += o->ticks;
+			ocalls = session_add(ocalls, o->calls);
+			oticks = session_add(oticks, o->ticks);
 		}
 		if (calls <= ocalls)
 			continue;
@@ -1061,8 +1141,7 @@ static int make_threads(struct fbuild *b)
 		if (!(rt = thread_add(F, &cap)))
 			return -ENOMEM;
 		rt->tid = b->rec[t]->tid;
-		memcpy(rt->name, b->rec[t]->name, SF_NAME_LEN);
-		rt->name[SF_NAME_LEN - 1] = 0;
+		session_str(rt->name, SF_NAME_LEN, b->rec[t]->name, SF_NAME_LEN);
 		rt->calls = calls - ocalls;
 		rt->total_ns = tick_ns(b, ticks > oticks ? ticks - oticks : 0);
 	}
@@ -1099,6 +1178,8 @@ static void build_free(struct fbuild *b)
 {
 	free(b->th);
 	free(b->rec);
+	free(b->nfe);
+	free(b->nchunks);
 	free(b->raw);
 	free(b->agg);
 	free(b->first);
@@ -1111,7 +1192,8 @@ static void build_free(struct fbuild *b)
 
 int report_func_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p)
 {
-	const struct sf_fproc *fp = s ? session_at(s, __atomic_load_n(&p->func, __ATOMIC_ACQUIRE), sizeof(*fp)) : NULL;
+	const struct sf_fproc *fp =
+		s ? session_get(s, p, SP_FUNC, __atomic_load_n(&p->func, __ATOMIC_ACQUIRE), sizeof(*fp)) : NULL;
 	struct fbuild b = {.r = r, .s = s, .p = p, .fp = fp};
 	struct rfuncs *F;
 	size_t *vmap = NULL;
@@ -1120,19 +1202,30 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	rp->func = NULL;
 	if (!fp)
 		return 0;
+	/* Without a clock there is no time to show. */
+	if ((fp->clock != SF_FCLOCK_TSC && fp->clock != SF_FCLOCK_MONOTONIC) || !(fp->ns_per_tick > 0) ||
+	    !(fp->ns_per_tick < RF_MAX_NS_PER_TICK) || fp->max_call_depth > SF_FMAX_CALL_DEPTH) {
+		session_corrupt(s, p, SP_FUNC);
+		return 0;
+	}
 	F = b.F = calloc(1, sizeof(*F));
 	if (!F)
 		return -ENOMEM;
 	rp->func = F;
-	b.ratio = fp->ns_per_tick > 0 ? fp->ns_per_tick : 1.0;
+	b.ratio = fp->ns_per_tick;
 	/* A ratio over the whole run beats the 2 ms one taken at start. */
-	if (fp->clock == SF_FCLOCK_TSC && fp->mono1 > fp->mono0 + RF_RECALIBRATE_NS && fp->tick1 > fp->tick0)
-		b.ratio = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
+	if (fp->clock == SF_FCLOCK_TSC && fp->mono0 < UINT64_MAX - RF_RECALIBRATE_NS &&
+	    fp->mono1 > fp->mono0 + RF_RECALIBRATE_NS && fp->tick1 > fp->tick0) {
+		double ratio = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
+
+		if (ratio > 0 && ratio < RF_MAX_NS_PER_TICK)
+			b.ratio = ratio;
+	}
 	F->clock = fp->clock == SF_FCLOCK_TSC ? "tsc" : "monotonic";
 	F->ns_per_tick = b.ratio;
-	F->hook_ns = (double)fp->hook_ticks * b.ratio;
-	F->inner_ns = (double)fp->inner_ticks * b.ratio;
-	F->clock_ns = (double)fp->clock_ticks * b.ratio;
+	F->hook_ns = ns_double((double)fp->hook_ticks * b.ratio);
+	F->inner_ns = ns_double((double)fp->inner_ticks * b.ratio);
+	F->clock_ns = ns_double((double)fp->clock_ticks * b.ratio);
 	F->corrected = !!fp->corrected;
 	F->max_call_depth = fp->max_call_depth;
 	F->min_duration_ns = fp->min_duration_ns;
@@ -1144,11 +1237,11 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	for (size_t t = 0; t < b.nth; t++) {
 		const struct sf_fthread *th = b.th[t];
 
-		F->unmatched_exits += th->unmatched_exits;
-		F->unwound += th->unwound;
-		F->beyond_depth += th->beyond_depth;
-		F->in_hooks += th->in_hooks;
-		F->dropped += th->dropped;
+		F->unmatched_exits = session_add(F->unmatched_exits, th->unmatched_exits);
+		F->unwound = session_add(F->unwound, th->unwound);
+		F->beyond_depth = session_add(F->beyond_depth, th->beyond_depth);
+		F->in_hooks = session_add(F->in_hooks, th->in_hooks);
+		F->dropped = session_add(F->dropped, th->dropped);
 		if (th->max_depth > F->max_depth)
 			F->max_depth = th->max_depth;
 	}
@@ -1160,11 +1253,18 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	}
 	for (size_t m = 1; m < b.ntree; m++)
 		if (b.tree[m].parent == 0)
-			F->total_ns += b.tree[m].total_ns;
+			F->total_ns = session_add(F->total_ns, b.tree[m].total_ns);
 	F->total_ns = tick_ns(&b, F->total_ns);
 	if ((err = fold_tree(&b, &vmap)) || (err = make_funcs(&b)) || (err = finish_tree(&b)) ||
 	    (err = make_edges(F)) || (err = make_slowest(&b)) || (err = make_threads(&b)))
 		goto out;
+	/* No function takes more than the time inside all of them (the views
+	 * draw shares of it); only an image written over breaks that. */
+	for (size_t i = 0; i < F->nfuncs; i++)
+		if (F->funcs[i].total_ns > F->total_ns || F->funcs[i].self_ns > F->total_ns) {
+			session_corrupt(s, p, SP_FUNC);
+			F->total_ns = F->funcs[i].total_ns > F->funcs[i].self_ns ? F->funcs[i].total_ns : F->funcs[i].self_ns;
+		}
 	/* Nothing ran after all (the hooks were called, no call completed). */
 	if (!F->calls && !F->unmatched_exits && !F->beyond_depth && !F->in_hooks && !F->nthreads) {
 		rfuncs_free(F);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Frames kept per address. Real inline nesting is a handful deep; the cap
@@ -294,16 +295,101 @@ static struct sym_module *symbolize_module_at(struct symbolizer *s, uint64_t pc)
 	return NULL;
 }
 
+/*
+ * Module paths come from the session image, which the profiled program
+ * can write: a path may name a FIFO (an open for reading would wait for a
+ * writer forever), a terminal or a device (opening some has effects). So
+ * only a regular file is opened, checked before (stat, which never
+ * blocks) and after (the descriptor is the file that was checked), and
+ * opened without blocking and without becoming a controlling terminal.
+ * A descriptor or -errno (-EINVAL: not a regular file).
+ */
+static int symbolize_open_regular(const char *path)
+{
+	struct stat st, fst;
+	int fd;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+/* 1 when path is absent or a regular file: what libdwfl may open. */
+static int symbolize_path_safe(const char *dir, const char *sub, const char *name)
+{
+	char buf[4096];
+	struct stat st;
+
+	if (snprintf(buf, sizeof(buf), "%s%s/%s", dir, sub, name) >= (int)sizeof(buf))
+		return 0;
+	return stat(buf, &st) < 0 || S_ISREG(st.st_mode);
+}
+
+/*
+ * libdwfl's standard search opens separate debug files by name with a
+ * blocking open: by build-id under /usr/lib/debug/.build-id, and by
+ * .gnu_debuglink next to the module, in its .debug/ and under
+ * /usr/lib/debug (the default ":.debug:/usr/lib/debug" path). A module
+ * the program planted can name a FIFO there. Look first: when one of
+ * those candidates exists and is not a regular file, the module goes
+ * without separate debug info.
+ */
+static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+				    const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+				    char **debuginfo_file_name)
+{
+	const unsigned char *id = NULL;
+	GElf_Addr id_vaddr;
+	int n = dwfl_module_build_id(mod, &id, &id_vaddr);
+	char dir[4096], name[1024];
+	const char *slash, *base_name;
+
+	if (n > 1 && n < 128) {
+		char hex[260];
+		int k = 0;
+
+		for (int i = 1; i < n; i++)
+			k += snprintf(hex + k, sizeof(hex) - (size_t)k, "%02x", id[i]);
+		snprintf(name, sizeof(name), "%s.debug", hex);
+		snprintf(dir, sizeof(dir), "/usr/lib/debug/.build-id/%02x", id[0]);
+		if (!symbolize_path_safe(dir, "", name))
+			return -1;
+	}
+	if (file_name && (slash = strrchr(file_name, '/'))) {
+		base_name = slash + 1;
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
+		if (debuglink_file)
+			snprintf(name, sizeof(name), "%s", debuglink_file);
+		else
+			snprintf(name, sizeof(name), "%s.debug", base_name);
+		if (!symbolize_path_safe(dir, "", name) || !symbolize_path_safe(dir, "/.debug", name) ||
+		    !symbolize_path_safe("/usr/lib/debug", dir, name))
+			return -1;
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+					    debuginfo_file_name);
+}
+
 /* Hand m's file to libdwfl at m's bias; 0 or -errno. */
 static int symbolize_report(struct symbolizer *s, struct sym_module *m)
 {
 	int fd;
 
 	/* Opened here rather than by libdwfl so a missing or unreadable file
-	 * gives the caller its real errno. */
-	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	 * gives the caller its real errno, and so that only a regular file
+	 * is ever opened. */
+	fd = symbolize_open_regular(m->path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	dwfl_report_begin_add(s->dwfl);
 	/* add_p_vaddr=true: `base` is then the load bias (dlpi_addr) and
 	 * libdwfl adds the segments' p_vaddr itself, for PIE, non-PIE and
@@ -831,7 +917,7 @@ int symbolizer_new(struct symbolizer **out)
 	 * libdwfl expects one; debug files come by build-id first, then
 	 * .gnu_debuglink in the default path. */
 	s->callbacks.find_elf = dwfl_build_id_find_elf;
-	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->callbacks.find_debuginfo = symbolize_find_debuginfo;
 	s->callbacks.section_address = dwfl_offline_section_address;
 	s->callbacks.debuginfo_path = &s->debuginfo_path;
 	s->dwfl = dwfl_begin(&s->callbacks);

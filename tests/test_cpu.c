@@ -317,6 +317,7 @@ Test(cpu, report_splits_the_crash_stack_and_groups_dumps, .init = setup, .fini =
 	cp->crash = image_off(k);
 	/* Dump 1: the main thread (300) asked, 200 answered; pushed 300 first,
 	 * so the list holds 200 before it. */
+	cp->dump_signal = 12; /* dumps only happen with a dump signal (SIGUSR2) */
 	cp->dumps = 1;
 	x->seq = 1;
 	x->tid = 300;

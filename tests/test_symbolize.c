@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifdef __SANITIZE_ADDRESS__
@@ -431,9 +432,26 @@ Test(symbolize, missing_file_keeps_module_and_offset)
 	cr_assert(eq(ptr, (void *)f[0].function, NULL), "no function without the file");
 	n = symbolizer_lookup(s, bias + 0x5000, 0, f, MAX_FRAMES);
 	cr_assert(eq(ptr, (void *)f[0].module, NULL), "end of the range is exclusive");
-	cr_assert(eq(int, symbolizer_add_module(s, "/tmp", 0, 0x1000, 0x2000), -ENOEXEC),
-		  "a directory is no ELF file: -ENOEXEC");
+	cr_assert(eq(int, symbolizer_add_module(s, "/tmp", 0, 0x1000, 0x2000), -EINVAL),
+		  "a directory is not a regular file: -EINVAL, not opened");
 	cr_assert(eq(int, symbolizer_add_module(s, "/x", 0, 0x2000, 0x2000), -EINVAL), "an empty range is -EINVAL");
+	free_checked(s);
+}
+
+/* Module paths come from an image the program can write: a FIFO there
+ * must not be opened (an open for reading would wait for a writer). */
+Test(symbolize, a_fifo_is_not_opened, .timeout = 10)
+{
+	struct symbolizer *s = NULL;
+	char fifo[64];
+
+	snprintf(fifo, sizeof(fifo), "/tmp/ptrace-symbolize-fifo-%d", (int)getpid());
+	unlink(fifo);
+	cr_assert(eq(int, mkfifo(fifo, 0600), 0), "mkfifo %s", fifo);
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new succeeds");
+	cr_assert(eq(int, symbolizer_add_module(s, fifo, 0, 0x1000, 0x2000), -EINVAL), "a FIFO: -EINVAL at once");
+	cr_assert(eq(int, symbolizer_add_module(s, "/dev/null", 0, 0x3000, 0x4000), -EINVAL), "a device: -EINVAL");
+	unlink(fifo);
 	free_checked(s);
 }
 
