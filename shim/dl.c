@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <string.h>
 
 #include "agent.h"
 #include "deepbind.h"
@@ -67,14 +68,49 @@ EXPORT int dlclose(void *handle)
 }
 
 /*
- * dl_iterate_phdr, counted per thread (ts.in_dl): while a thread is inside
- * it, it holds the loader's lock, and neither a CPU sample nor an
- * allocation made by the callback may unwind it (agent_can_unwind):
- * libunwind would wait for its own lock, held by another thread that
- * waits for the loader's. Whoever calls it, the program, libgcc's
- * exception unwinder or libunwind, comes through here.
+ * libunwind finds a frame's unwind tables with dl_iterate_phdr, which
+ * takes the loader's lock. Inside a signal handler (a CPU sample, a crash
+ * or dump) that can deadlock: the thread the signal interrupted may hold a
+ * lock (a malloc arena, mid-fork; a mutex of the program) that a thread
+ * inside dlopen or dlclose, holding the loader's lock, waits for. So while
+ * the agent unwinds (ts.in_unwind), the lookup goes through
+ * _dl_find_object instead, which glibc makes lock-free and async-signal-
+ * safe for unwinders: the one object holding the address, described as
+ * dl_iterate_phdr would (its program headers read from its own mapping).
+ * The address is the first field of libunwind's callback data (its
+ * dwarf_callback_data: ip, then the rest); a callback that looks for
+ * something else finds nothing in the one object offered, and the stack
+ * ends there, never worse.
+ *
+ * Outside our unwinding, the call is counted per thread (ts.in_dl): a
+ * thread inside it holds the loader's lock, and is not unwound at all.
  */
 typedef int (*iterate_fn)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
+
+NI static int dl_find_one(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	struct dl_find_object fo;
+	struct dl_phdr_info info;
+	const ElfW(Ehdr) *eh;
+	uintptr_t lo, hi, ph;
+
+	if (!data || _dl_find_object((void *)*(const uintptr_t *)data, &fo) != 0 || !fo.dlfo_link_map)
+		return 0;
+	lo = (uintptr_t)fo.dlfo_map_start;
+	hi = (uintptr_t)fo.dlfo_map_end;
+	eh = (const ElfW(Ehdr) *)lo;
+	if (hi - lo < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(ElfW(Phdr)))
+		return 0;
+	ph = lo + eh->e_phoff;
+	if (eh->e_phoff >= hi - lo || (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) > hi - ph)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.dlpi_addr = fo.dlfo_link_map->l_addr;
+	info.dlpi_name = fo.dlfo_link_map->l_name;
+	info.dlpi_phdr = (const ElfW(Phdr) *)ph;
+	info.dlpi_phnum = eh->e_phnum;
+	return cb(&info, sizeof(info), data);
+}
 
 EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
 {
@@ -82,6 +118,8 @@ EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), voi
 	iterate_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
 	int ret;
 
+	if (ts.in_unwind)
+		return dl_find_one(cb, data);
 	if (unlikely(!r)) {
 		r = (iterate_fn)dlsym(RTLD_NEXT, "dl_iterate_phdr");
 		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
