@@ -455,8 +455,10 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 		c->max_weight = w;
 	/* Allocations made from here (libunwind) are not the program's. */
 	ts.state = TS_BUSY;
-	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)) && !ts.in_unwind)
-		modules_scan_maps(0); /* a signal handler: no loader lock */
+	/* A signal handler: no loader lock; and the scan's frame is big,
+	 * so only where unwinding would have room too. */
+	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)) && !ts.in_unwind && agent_can_unwind(&ts))
+		modules_scan_maps(0);
 	n = cpu_capture(uc, ips, agent.set.max_depth, &pc_only);
 	if (n)
 		id = trace_intern(&ct.slab, ips, n); /* a failure counts in dropped_traces */

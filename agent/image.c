@@ -128,6 +128,7 @@ NI static int image_grow(size_t need)
 {
 	size_t cur, want;
 	int me = 0, owner;
+	unsigned waits = 0;
 
 	if (need > image_size)
 		return -ENOSPC;
@@ -145,6 +146,11 @@ NI static int image_grow(size_t need)
 		 * must not wait for it; another thread is one mremap away. */
 		if (owner == me)
 			return -EDEADLK;
+		/* The owner is one mremap away, unless it never comes back (a
+		 * program's handler siglongjmp'd out of it, a cancellation):
+		 * then this is a soft failure, not a hang. */
+		if (++waits > 1000)
+			return -EAGAIN;
 		sched_yield();
 	}
 	cur = __atomic_load_n(&image_mapped, __ATOMIC_RELAXED);

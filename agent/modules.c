@@ -26,8 +26,11 @@ NI static int module_known(uint64_t bias, uint64_t start)
 
 		if (!p)
 			break;
-		for (struct sf_module *m = image_ptr(__atomic_load_n(&p->modules, __ATOMIC_ACQUIRE)); m;
-		     m = image_ptr(m->next))
+		/* An ancestor's records may lie past what this process has
+		 * mapped (it went on growing the image after the fork):
+		 * reached, never just dereferenced. */
+		for (struct sf_module *m = image_reach(__atomic_load_n(&p->modules, __ATOMIC_ACQUIRE), sizeof(*m)); m;
+		     m = image_reach(m->next, sizeof(*m)))
 			if (m->bias == bias && m->start == start &&
 			    !__atomic_load_n(&m->unloaded, __ATOMIC_RELAXED))
 				return 1;

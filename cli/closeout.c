@@ -191,7 +191,12 @@ void closeout_session(struct session *s, uint64_t end_ns)
 	for (uint32_t i = 0; i < n; i++) {
 		struct sf_process *p = (struct sf_process *)session_process(s, i);
 
-		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) >= SF_PROC_RUNNING)
+		uint32_t st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+
+		/* Only processes that are over: one the launcher stopped
+		 * waiting for (SIGINT after the program's end) still runs and
+		 * still writes its frames. */
+		if (st == SF_PROC_DONE || (st >= SF_PROC_RUNNING && p->end_ns))
 			closeout_process(s, p, end_ns);
 	}
 }

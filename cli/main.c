@@ -325,7 +325,7 @@ int main(int argc, char **argv)
 	warm_finish(&warm);
 	if (res.main_end_ns)
 		closeout_reaped(&s, (int)pid, res.main_end_ns);
-	closeout_session(&s, s.start_ns + res.duration_ns); /* not the header's: the program can write it */
+	closeout_session(&s, res.start_ns + res.duration_ns); /* not the header's: the program can write it */
 	dump_timer_stop(&dumper);
 	if (rc)
 		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));
@@ -361,10 +361,8 @@ int main(int argc, char **argv)
 		lost = 1;
 	}
 	if (text == stderr && text_rc && text_rc != -ENOMEM) {
-		int e = errno;
-
 		/* Most likely lost as well; the exit code says it anyway. */
-		fprintf(stderr, "ptrace-run: the text report could not be written to stderr: %s\n", strerror(e));
+		fprintf(stderr, "ptrace-run: the text report could not be written to stderr: %s\n", strerror(-text_rc));
 		lost = 1;
 	}
 	if (text_out.f)

@@ -569,13 +569,15 @@ static void symbolize_load_cus(struct sym_module *m)
 			if (m->ncus == cap) {
 				struct sym_curange *t = realloc(m->cus, (cap = cap ? cap * 2 : 64) * sizeof(*t));
 				if (!t)
-					return;
+					goto sort; /* what was found, still sorted */
 				m->cus = t;
 			}
 			m->cus[m->ncus++] = (struct sym_curange){.lo = lo, .hi = hi, .cu = cu};
 		}
 	}
-	qsort(m->cus, m->ncus, sizeof(*m->cus), symbolize_curange_cmp);
+sort:
+	if (m->ncus)
+		qsort(m->cus, m->ncus, sizeof(*m->cus), symbolize_curange_cmp);
 }
 
 /*

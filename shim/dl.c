@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "agent.h"
@@ -109,7 +110,9 @@ NI static int dl_find_one(int (*cb)(struct dl_phdr_info *, size_t, void *), void
 	info.dlpi_name = fo.dlfo_link_map->l_name;
 	info.dlpi_phdr = (const ElfW(Phdr) *)ph;
 	info.dlpi_phnum = eh->e_phnum;
-	return cb(&info, sizeof(info), data);
+	/* Without dlpi_adds and dlpi_subs: a caller caching by them (as
+	 * libgcc's does) must not take these zeros for a generation. */
+	return cb(&info, offsetof(struct dl_phdr_info, dlpi_adds), data);
 }
 
 EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)

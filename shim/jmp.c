@@ -26,10 +26,50 @@
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 
-enum jmp_which { JMP_SETJMP, JMP_USETJMP, JMP_SIGSETJMP, JMP_GETCONTEXT, JMP_NSET };
+/* libc's own functions, by index: the first four are the trampolines'
+ * (their index is in the assembly below). */
+enum jmp_which {
+	JMP_SETJMP,
+	JMP_USETJMP,
+	JMP_SIGSETJMP,
+	JMP_GETCONTEXT,
+	JMP_LONGJMP,
+	JMP_ULONGJMP,
+	JMP_SIGLONGJMP,
+	JMP_LONGJMP_CHK,
+	JMP_SWAPCONTEXT,
+	JMP_SETCONTEXT,
+	JMP_NREAL
+};
 
-static const char *const jmp_set_names[JMP_NSET] = {"setjmp", "_setjmp", "__sigsetjmp", "getcontext"};
-static void *jmp_set_real[JMP_NSET];
+static const char *const jmp_names[JMP_NREAL] = {
+    "setjmp",  "_setjmp",	 "__sigsetjmp",	  "getcontext", "longjmp",
+    "_longjmp", "siglongjmp", "__longjmp_chk", "swapcontext", "setcontext",
+};
+static void *jmp_real_fns[JMP_NREAL];
+
+/*
+ * The real function. Looked up at load time (jmp_resolve): dlsym takes the
+ * loader's lock, and a first sigsetjmp or siglongjmp may come from a
+ * signal handler or a fork child; the lookup here is for calls made by
+ * constructors that ran before ours.
+ */
+static inline void *jmp_real(unsigned which)
+{
+	void *f = __atomic_load_n(&jmp_real_fns[which], __ATOMIC_RELAXED);
+
+	if (unlikely(!f)) {
+		f = dlsym(RTLD_NEXT, jmp_names[which]);
+		__atomic_store_n(&jmp_real_fns[which], f, __ATOMIC_RELAXED);
+	}
+	return f;
+}
+
+__attribute__((constructor)) NI static void jmp_resolve(void)
+{
+	for (unsigned i = 0; i < JMP_NREAL; i++)
+		(void)jmp_real(i);
+}
 
 /* Called by the trampolines below with the caller's stack pointer (what
  * the real function saves): the real function to jump to. */
@@ -37,12 +77,8 @@ NI void *jmp_setjmp_note(void *env, unsigned which, uintptr_t sp);
 
 NI void *jmp_setjmp_note(void *env, unsigned which, uintptr_t sp)
 {
-	void *real = __atomic_load_n(&jmp_set_real[which], __ATOMIC_RELAXED);
+	void *real = jmp_real(which);
 
-	if (unlikely(!real)) {
-		real = dlsym(RTLD_NEXT, jmp_set_names[which]);
-		__atomic_store_n(&jmp_set_real[which], real, __ATOMIC_RELAXED);
-	}
 	if (which == JMP_GETCONTEXT)
 		fctx_get(env, sp);
 	else
@@ -82,40 +118,30 @@ JMP_TRAMPOLINE(getcontext, 3);
 
 typedef void (*longjmp_fn)(void *, int);
 
-#define JMP_LONGJMP(cname, sym)                                                                                        \
+#define JMP_LONGJMP(cname, sym, which)                                                                                 \
 	EXPORT __attribute__((noreturn)) void cname(void *env, int val) __asm__(sym);                                 \
 	EXPORT __attribute__((noreturn)) void cname(void *env, int val)                                               \
 	{                                                                                                              \
-		static longjmp_fn real;                                                                                \
-		longjmp_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);                                               \
+		longjmp_fn r = (longjmp_fn)jmp_real(which);                                                            \
                                                                                                                        \
-		if (unlikely(!r)) {                                                                                    \
-			r = (longjmp_fn)dlsym(RTLD_NEXT, sym);                                                         \
-			__atomic_store_n(&real, r, __ATOMIC_RELAXED);                                                  \
-		}                                                                                                      \
 		func_jmp_take(env);                                                                                    \
 		r(env, val);                                                                                           \
 		__builtin_unreachable();                                                                               \
 	}
 
-JMP_LONGJMP(jmp_longjmp, "longjmp")
-JMP_LONGJMP(jmp_ulongjmp, "_longjmp")
-JMP_LONGJMP(jmp_siglongjmp, "siglongjmp")
-JMP_LONGJMP(jmp_longjmp_chk, "__longjmp_chk")
+JMP_LONGJMP(jmp_longjmp, "longjmp", JMP_LONGJMP)
+JMP_LONGJMP(jmp_ulongjmp, "_longjmp", JMP_ULONGJMP)
+JMP_LONGJMP(jmp_siglongjmp, "siglongjmp", JMP_SIGLONGJMP)
+JMP_LONGJMP(jmp_longjmp_chk, "__longjmp_chk", JMP_LONGJMP_CHK)
 
 typedef int (*swapcontext_fn)(ucontext_t *, const ucontext_t *);
 typedef int (*setcontext_fn)(const ucontext_t *);
 
 EXPORT int swapcontext(ucontext_t *save, const ucontext_t *to)
 {
-	static swapcontext_fn real;
-	swapcontext_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
+	swapcontext_fn r = (swapcontext_fn)jmp_real(JMP_SWAPCONTEXT);
 	int ret;
 
-	if (unlikely(!r)) {
-		r = (swapcontext_fn)dlsym(RTLD_NEXT, "swapcontext");
-		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
-	}
 	fctx_swap(save, to);
 	ret = r(save, to);
 	/* Here when save is resumed (or the switch failed). */
@@ -125,13 +151,8 @@ EXPORT int swapcontext(ucontext_t *save, const ucontext_t *to)
 
 EXPORT int setcontext(const ucontext_t *to)
 {
-	static setcontext_fn real;
-	setcontext_fn r = __atomic_load_n(&real, __ATOMIC_RELAXED);
+	setcontext_fn r = (setcontext_fn)jmp_real(JMP_SETCONTEXT);
 
-	if (unlikely(!r)) {
-		r = (setcontext_fn)dlsym(RTLD_NEXT, "setcontext");
-		__atomic_store_n(&real, r, __ATOMIC_RELAXED);
-	}
 	fctx_set(to);
 	return r(to);
 }
