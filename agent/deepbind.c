@@ -112,7 +112,11 @@ NI static void db_patch(void **slot, void *fn, uintptr_t relro_lo, uintptr_t rel
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uintptr_t p = (uintptr_t)slot & ~(uintptr_t)(page - 1);
-	int ro = (uintptr_t)slot >= relro_lo && (uintptr_t)slot < relro_hi;
+	/* The loader protects whole pages only: the RELRO range rounded
+	 * down at its end (a linker that does not pad it leaves its last
+	 * page writable, shared with .data). That page stays as it is. */
+	uintptr_t ro_hi = relro_hi & ~(uintptr_t)(page - 1);
+	int ro = (uintptr_t)slot >= relro_lo && (uintptr_t)slot < ro_hi;
 
 	if (*slot == fn)
 		return;

@@ -199,8 +199,9 @@ NI static int with_env(char *const *envp, env_call fn, void *ctx)
 	if (!follow_env_need(envp, &nptrs, &nbytes))
 		return fn(ctx, envp);
 	need = nptrs * sizeof(char *) + nbytes;
-	/* The thread's own stack, with room to spare for the call itself. */
-	room = ts.stack_hi && sp > ts.stack_lo && sp < ts.stack_hi ? sp - ts.stack_lo : 32 * 1024;
+	/* The thread's own stack, with room to spare for the call itself;
+	 * any other (a coroutine's, a signal stack) may be small: mapped. */
+	room = ts.stack_hi && sp > ts.stack_lo && sp < ts.stack_hi ? sp - ts.stack_lo : 0;
 	if (need <= EXEC_STACK_MAX && need + 24 * 1024 <= room) {
 		char *area[(need + sizeof(char *) - 1) / sizeof(char *)];
 
