@@ -19,6 +19,8 @@
  */
 #include "closeout.h"
 
+#include "report.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -56,12 +58,11 @@ static uint64_t co_u64(double v)
 /* CLOCK_MONOTONIC ns as the process's clock ticks. */
 static uint64_t co_ticks(const struct sf_fproc *fp, uint64_t ns)
 {
-	double npt = fp->ns_per_tick;
+	/* The ratio the report reads the ticks back with. */
+	double npt = report_func_ns_per_tick(fp);
 
 	if (fp->clock != SF_FCLOCK_TSC)
 		return ns;
-	if (fp->tick1 > fp->tick0 && fp->mono1 > fp->mono0)
-		npt = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
 	if (!(npt > 0) || ns <= fp->mono0)
 		return fp->tick0;
 	return fp->tick0 + co_u64((double)(ns - fp->mono0) / npt);

@@ -359,6 +359,10 @@ struct rfuncs {
 
 /* Function timing of process p into rp->func, left NULL when no
  * instrumented call ran. 0 or -ENOMEM. */
+/* ns per clock tick of process timing fp, as every figure of the report
+ * uses it (the whole run's ratio when it is long enough and sane). */
+double report_func_ns_per_tick(const struct sf_fproc *fp);
+
 int report_func_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p);
 
 /* Free what report_func_build made, for every process of r. */

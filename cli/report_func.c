@@ -1190,6 +1190,20 @@ static void build_free(struct fbuild *b)
 	umap_free(&b->node_map);
 }
 
+double report_func_ns_per_tick(const struct sf_fproc *fp)
+{
+	double ratio;
+
+	/* A ratio over the whole run beats the 2 ms one taken at start. */
+	if (fp->clock == SF_FCLOCK_TSC && fp->mono0 < UINT64_MAX - RF_RECALIBRATE_NS &&
+	    fp->mono1 > fp->mono0 + RF_RECALIBRATE_NS && fp->tick1 > fp->tick0) {
+		ratio = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
+		if (ratio > 0 && ratio < RF_MAX_NS_PER_TICK)
+			return ratio;
+	}
+	return fp->ns_per_tick;
+}
+
 int report_func_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p)
 {
 	const struct sf_fproc *fp =
@@ -1212,15 +1226,7 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	if (!F)
 		return -ENOMEM;
 	rp->func = F;
-	b.ratio = fp->ns_per_tick;
-	/* A ratio over the whole run beats the 2 ms one taken at start. */
-	if (fp->clock == SF_FCLOCK_TSC && fp->mono0 < UINT64_MAX - RF_RECALIBRATE_NS &&
-	    fp->mono1 > fp->mono0 + RF_RECALIBRATE_NS && fp->tick1 > fp->tick0) {
-		double ratio = (double)(fp->mono1 - fp->mono0) / (double)(fp->tick1 - fp->tick0);
-
-		if (ratio > 0 && ratio < RF_MAX_NS_PER_TICK)
-			b.ratio = ratio;
-	}
+	b.ratio = report_func_ns_per_tick(fp);
 	F->clock = fp->clock == SF_FCLOCK_TSC ? "tsc" : "monotonic";
 	F->ns_per_tick = b.ratio;
 	F->hook_ns = ns_double((double)fp->hook_ticks * b.ratio);
