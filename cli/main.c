@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dump_timer.h"
@@ -192,6 +193,19 @@ static int open_outputs(const struct options *o, struct output *text, struct out
 		output_discard(text);
 		output_discard(json);
 		return 2;
+	}
+	/* The text report's default place, stderr, by the same rule. */
+	if (!text->f && !o->quiet && json->f) {
+		struct stat st;
+
+		if (fstat(2, &st) == 0 && st.st_dev == json->dev && st.st_ino == json->ino &&
+		    (st.st_mode & S_IFMT) != S_IFCHR) {
+			fprintf(stderr,
+				"ptrace-run: --json %s is where stderr goes, the text report's place: give -o FILE or -q\n",
+				o->json);
+			output_discard(json);
+			return 2;
+		}
 	}
 	if (text->f && (rc = output_ready(text)))
 		fprintf(stderr, "ptrace-run: -o %s: %s\n", o->output, strerror(-rc));

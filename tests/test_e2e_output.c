@@ -282,6 +282,30 @@ Test(e2e_output, one_file_for_both_reports_is_refused)
 	free(dir);
 }
 
+/* stderr, where the text report goes without -o, is the --json file. */
+Test(e2e_output, json_to_where_stderr_goes_is_refused)
+{
+	char *dir = tmp_dir(), *x = join(dir, "x"), *cmd = NULL, *got;
+	size_t len = 0;
+	struct tu_run t;
+
+	cr_assert(asprintf(&cmd, "exec %s --json %s -- %s 0 2>%s", TU_LAUNCHER, x, TU_PROG("exit_code"), x) > 0,
+		  "asprintf");
+	run(&t, NULL, NULL, TU_LIST("/bin/sh", "-c", cmd));
+	cr_assert(eq(int, t.exit_code, 2), "rc 2; stdout: %s", t.out);
+	cr_assert(eq(sz, t.out_len, 0), "the program did not run: %s", t.out);
+	got = tu_read_file(x, &len);
+	cr_assert(got && one_line(got), "one line in the file stderr went to: %s", got ? got : "(none)");
+	cr_assert(strstr(got, "stderr") != NULL, "it says why: %s", got);
+	free(got);
+	unlink(x);
+	tu_run_free(&t);
+	rmdir(dir);
+	free(cmd);
+	free(x);
+	free(dir);
+}
+
 Test(e2e_output, text_report_to_a_full_device_fails_a_successful_run)
 {
 	struct tu_run t;
