@@ -152,6 +152,14 @@ NI static struct fctx_ent *fctx_entry(struct fctx_state *st, uintptr_t uc)
 
 /* --- segments ----------------------------------------------------------- */
 
+/* The root frame's level for a coroutine on u's stack: its top, so that
+ * the hooks' level check passes for calls on it. Unknown: every first
+ * call goes to the slow path, which is right too. */
+static uintptr_t fctx_stack_top(const ucontext_t *u)
+{
+	return u->uc_stack.ss_size ? (uintptr_t)u->uc_stack.ss_sp + u->uc_stack.ss_size : UINTPTR_MAX;
+}
+
 /* A new coroutine stack for the context u; NULL when memory is short. */
 NI static struct fseg *fctx_seg_new(struct fctx_state *st, const ucontext_t *u)
 {
@@ -178,10 +186,7 @@ NI static struct fseg *fctx_seg_new(struct fctx_state *st, const ucontext_t *u)
 	memset(s, 0, sizeof(*s));
 	s->rec = rec;
 	f = image_ptr(rec->frames);
-	/* Calls on the coroutine's stack are below its top: the hooks'
-	 * level check passes for them. Unknown: every first call goes to
-	 * the slow path, which is right too. */
-	f[0].csp = u->uc_stack.ss_size ? (uintptr_t)u->uc_stack.ss_sp + u->uc_stack.ss_size : UINTPTR_MAX;
+	f[0].csp = fctx_stack_top(u);
 	image_list_push(&ft.th->stacks, off, &rec->next);
 	return s;
 }
@@ -212,7 +217,7 @@ NI static void fctx_seg_reset(struct fctx_state *st, struct fseg *s, const ucont
 	s->depth_base = 0;
 	s->t_out = 0;
 	s->rec->suspended = 0;
-	f[0].csp = u->uc_stack.ss_size ? (uintptr_t)u->uc_stack.ss_sp + u->uc_stack.ss_size : UINTPTR_MAX;
+	f[0].csp = fctx_stack_top(u);
 	f[0].adj = f[0].sub = f[0].allocs = f[0].bytes = 0;
 }
 

@@ -96,6 +96,26 @@ static int high_fd(int fd)
 	return nfd;
 }
 
+/* Keep fd (ours, -1: its errno says why) as o's descriptor, with what it
+ * is in *st and o: 0, or -errno with one line in err and fd closed. */
+static int output_keep(struct output *o, int fd, struct stat *st, char *err, size_t errlen)
+{
+	int e;
+
+	if (fd < 0 || fstat(fd, st)) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		say(err, errlen, strerror(e));
+		return -e;
+	}
+	o->fd = fd;
+	o->dev = st->st_dev;
+	o->ino = st->st_ino;
+	o->type = st->st_mode & S_IFMT;
+	return 0;
+}
+
 static int open_named(struct output *o, const char *name, unsigned mode, char *err, size_t errlen)
 {
 	const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
@@ -124,30 +144,21 @@ static int open_named(struct output *o, const char *name, unsigned mode, char *e
 			say(err, errlen, strerror(e));
 		return -e;
 	}
-	fd = high_fd(fd);
-	if (fd < 0 || fstat(fd, &st)) {
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		say(err, errlen, strerror(e));
-		return -e;
-	}
+	if ((e = output_keep(o, high_fd(fd), &st, err, errlen)))
+		return e;
 	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		close(fd);
+		close(o->fd);
+		o->fd = -1;
 		say(err, errlen, "not a regular file, character device or FIFO: refused");
 		return -EINVAL;
 	}
-	o->fd = fd;
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
-	o->type = st.st_mode & S_IFMT;
 	return 0;
 }
 
 static int open_dup(struct output *o, int n, char *err, size_t errlen)
 {
 	struct stat st;
-	int fl = fcntl(n, F_GETFL), fd, e;
+	int fl = fcntl(n, F_GETFL), e;
 
 	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
 		say(err, errlen, fl < 0 ? "names a descriptor that is not open" :
@@ -155,19 +166,9 @@ static int open_dup(struct output *o, int n, char *err, size_t errlen)
 		return -EBADF;
 	}
 	/* Our own copy: closing it at the end leaves the program's alone. */
-	fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0 || fstat(fd, &st)) {
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		say(err, errlen, strerror(e));
-		return -e;
-	}
-	o->fd = fd;
+	if ((e = output_keep(o, fcntl(n, F_DUPFD_CLOEXEC, 3), &st, err, errlen)))
+		return e;
 	o->dup = 1;
-	o->dev = st.st_dev;
-	o->ino = st.st_ino;
-	o->type = st.st_mode & S_IFMT;
 	return 0;
 }
 
