@@ -5,6 +5,7 @@
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <ucontext.h>
@@ -34,6 +35,8 @@ static struct {
 	int aside;           /* atomic: stepped aside for good */
 	uint32_t flags;      /* atomic: SF_CPU_* so far; a fork child inherits them */
 	int warm;            /* libunwind used once (see cpu_thread_init) */
+	int live_pid;        /* the process live_timers counts for */
+	int live_timers;     /* atomic: POSIX timers of ours alive in it */
 } cpu;
 
 /* Per thread, for the handler. pid tells a fork child's copy from ours. */
@@ -41,6 +44,7 @@ struct cpu_tls {
 	int pid;
 	struct sf_cpu_thread *c;  /* NULL: not sampled */
 	uint64_t base_ns;         /* thread CPU time accounted for (perf events) */
+	int stay;                 /* keep the POSIX timer: a perf event failed */
 	struct tstate slab;       /* trace slab of the handler (never the hooks') */
 };
 
@@ -118,19 +122,44 @@ NI static uint64_t thread_cpu_ns(void)
 
 /* --- timers ------------------------------------------------------------- */
 
-/* Delete c's timer or perf event, once: whoever swaps it out of the
- * record deletes it, so an id the kernel has handed out again (or an
- * address mapped again) is never touched. */
-NI static void timer_drop(struct sf_cpu_thread *c)
+/* The POSIX timers of ours alive in this process (a fork child starts
+ * with none: timers are not inherited). */
+NI static int *live_timers(void)
+{
+	if (__atomic_load_n(&cpu.live_pid, __ATOMIC_RELAXED) != agent.pid) {
+		__atomic_store_n(&cpu.live_timers, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&cpu.live_pid, agent.pid, __ATOMIC_RELAXED);
+	}
+	return &cpu.live_timers;
+}
+
+/* Delete c's POSIX timer, once: whoever swaps it out of the record
+ * deletes it, so an id the kernel has handed out again is never touched. */
+NI static void timer_drop_posix(struct sf_cpu_thread *c)
 {
 	int t = __atomic_exchange_n(&c->timer, 0, __ATOMIC_SEQ_CST);
+
+	if (t) {
+		syscall(SYS_timer_delete, t - 1);
+		__atomic_fetch_sub(live_timers(), 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Delete c's perf event, once, likewise (no address mapped again is
+ * unmapped). The mapping holds the event's last reference: this frees it. */
+NI static void timer_drop_perf(struct sf_cpu_thread *c)
+{
 	uint64_t page = __atomic_exchange_n(&c->perf_page, 0, __ATOMIC_SEQ_CST);
 
-	if (t)
-		syscall(SYS_timer_delete, t - 1);
-	/* The mapping holds the event's last reference: this frees it. */
 	if (page)
 		syscall(SYS_munmap, (uintptr_t)page, CPU_PAGE);
+}
+
+/* Delete c's timer or perf event. */
+NI static void timer_drop(struct sf_cpu_thread *c)
+{
+	timer_drop_posix(c);
+	timer_drop_perf(c);
 }
 
 NI static void count_thread(int perf)
@@ -141,19 +170,30 @@ NI static void count_thread(int perf)
 		__atomic_fetch_add(perf ? &cp->perf_threads : &cp->timer_threads, 1, __ATOMIC_RELAXED);
 }
 
+/* A thread counted under its POSIX timer moved to a perf event. */
+NI static void count_upgrade(void)
+{
+	struct sf_cpu_proc *cp = cpu_proc();
+
+	if (cp) {
+		__atomic_fetch_sub(&cp->timer_threads, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&cp->perf_threads, 1, __ATOMIC_RELAXED);
+	}
+}
+
 /*
- * A software task-clock perf event of the calling thread, sampling every
- * period of its CPU time, its overflow signalled with cpu.sig to this
- * thread (fasync: F_SETSIG, F_SETOWN_EX). Nothing is charged to the
- * program's RLIMIT_SIGPENDING while no signal is pending, unlike a POSIX
- * timer's preallocated signal (see docs/architecture.md). The descriptor
- * is closed at once: a one-page mapping of the event keeps it alive, so
- * the program has no descriptor of ours. User time only (exclude_kernel,
- * what perf_event_paranoid 2 allows): the signal is raised while the
- * thread runs in user mode, so it never interrupts a system call.
- * 0, or -errno.
+ * A software task-clock perf event of thread tid (of this process),
+ * sampling every period of its CPU time, its overflow signalled with
+ * cpu.sig to that thread (fasync: F_SETSIG, F_SETOWN_EX). Nothing is
+ * charged to the program's RLIMIT_SIGPENDING while no signal is pending,
+ * unlike a POSIX timer's preallocated signal (see docs/architecture.md).
+ * The descriptor is closed at once: a one-page mapping of the event keeps
+ * it alive, so the program has no descriptor of ours. User time only
+ * (exclude_kernel, what perf_event_paranoid 2 allows): the signal is
+ * raised while the thread runs in user mode, so it never interrupts a
+ * system call. The mapping's address, or -errno.
  */
-NI static int perf_arm(struct sf_cpu_thread *c, int tid)
+NI static long perf_open(int tid)
 {
 	struct perf_event_attr a;
 	struct f_owner_ex own = {F_OWNER_TID, tid};
@@ -167,7 +207,7 @@ NI static int perf_arm(struct sf_cpu_thread *c, int tid)
 	a.sample_period = cpu.period;
 	a.exclude_kernel = 1;
 	a.exclude_hv = 1;
-	fd = syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	/* Owner and signal before O_ASYNC: the first overflow must not be
@@ -179,9 +219,22 @@ NI static int perf_arm(struct sf_cpu_thread *c, int tid)
 	if (!err && page == -1)
 		err = -errno;
 	syscall(SYS_close, fd);
-	if (err)
-		return err;
-	__atomic_store_n(&c->perf_page, (uint64_t)page, __ATOMIC_SEQ_CST);
+	return err ? err : page;
+}
+
+/* perf_open for c's owner, published in c unless c has one already
+ * (the owner's handler and a conversion from another thread may race).
+ * 0, or -errno. */
+NI static int perf_arm(struct sf_cpu_thread *c, int tid)
+{
+	long page = perf_open(tid);
+	uint64_t none = 0;
+
+	if (page < 0)
+		return (int)page;
+	if (!__atomic_compare_exchange_n(&c->perf_page, &none, (uint64_t)page, 0, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		syscall(SYS_munmap, (uintptr_t)page, CPU_PAGE);
 	return 0;
 }
 
@@ -206,8 +259,32 @@ NI static int posix_arm(struct sf_cpu_thread *c, int tid)
 	it.it_interval.tv_nsec = (long)(cpu.period % 1000000000u);
 	it.it_value = it.it_interval;
 	syscall(SYS_timer_settime, kid, 0, &it, NULL);
+	__atomic_fetch_add(live_timers(), 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->timer, kid + 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+/*
+ * Room for one more POSIX timer in the user's RLIMIT_SIGPENDING: a timer
+ * holds one queued signal of it for its life, so timers are used only
+ * while the limit is large (Debian's default is about 4 per MiB of RAM:
+ * 96k here) and ours take a small share of it (1/64); otherwise perf
+ * events, which hold none. Read at each thread's set-up: the program may
+ * lower it (and setrlimit is interposed: cpu_sigpending_changed).
+ */
+#define CPU_SIGPENDING_ROOMY 8192u
+#define CPU_SIGPENDING_SHARE 64u
+
+NI static int sigpending_roomy(int more)
+{
+	struct rlimit lim;
+	int live = __atomic_load_n(live_timers(), __ATOMIC_RELAXED) + more;
+
+	if (syscall(SYS_prlimit64, 0, RLIMIT_SIGPENDING, NULL, &lim))
+		return 0;
+	if (lim.rlim_cur == RLIM_INFINITY)
+		return 1;
+	return lim.rlim_cur >= CPU_SIGPENDING_ROOMY && (rlim_t)live <= lim.rlim_cur / CPU_SIGPENDING_SHARE;
 }
 
 /* perf_event_open refused for what it is, not for a passing shortage:
@@ -218,17 +295,29 @@ NI static int perf_refused(int err)
 	       err == -E2BIG || err == -ENODEV;
 }
 
+/*
+ * A new thread starts on a POSIX timer where RLIMIT_SIGPENDING has room
+ * (~4 us of set-up, against ~35-70 us for a perf event: most short
+ * threads never run a period of CPU), and moves to a perf event at its
+ * first sample (cpu_upgrade); without room, a perf event at once. A
+ * perf event refused for good means POSIX timers for every thread.
+ */
 NI static void timer_arm(struct sf_cpu_thread *c)
 {
-	int tid = agent_gettid(), err = -ENOSYS;
+	int tid = agent_gettid(), err = -ENOSYS, perf = __atomic_load_n(&cpu.perf, __ATOMIC_RELAXED);
+	int first = perf && !sigpending_roomy(1); /* perf event first */
 
 	ct.base_ns = thread_cpu_ns();
-	if (__atomic_load_n(&cpu.perf, __ATOMIC_RELAXED)) {
-		err = perf_arm(c, tid);
-		if (perf_refused(err))
-			__atomic_store_n(&cpu.perf, 0, __ATOMIC_RELAXED);
+	for (int i = 0; i < 2 && err; i++) {
+		if (i == first) {
+			err = posix_arm(c, tid);
+		} else if (perf) {
+			err = perf_arm(c, tid);
+			if (perf_refused(err))
+				__atomic_store_n(&cpu.perf, 0, __ATOMIC_RELAXED);
+		}
 	}
-	if (err && (err = posix_arm(c, tid))) {
+	if (err) {
 		struct sf_cpu_proc *cp = cpu_proc();
 		if (cp)
 			__atomic_fetch_add(&cp->timer_failures, 1, __ATOMIC_RELAXED);
@@ -240,6 +329,41 @@ NI static void timer_arm(struct sf_cpu_thread *c)
 	 * that it ran (both sides seq_cst). */
 	if (__atomic_load_n(&cpu.aside, __ATOMIC_SEQ_CST))
 		timer_drop(c);
+}
+
+/*
+ * c's thread (tid) from its POSIX timer to a perf event, by the thread
+ * itself at a sample or by another (cpu_sigpending_changed). The timer
+ * goes only once the event is in place, so no CPU time goes unsampled;
+ * the event's first signal carries the time since the timer's last one
+ * (ct.base_ns, kept by the handler). 0, or -errno (the timer stays).
+ */
+NI static int cpu_upgrade(struct sf_cpu_thread *c, int tid)
+{
+	int err, t;
+
+	if (!__atomic_load_n(&c->timer, __ATOMIC_SEQ_CST))
+		return -ESRCH;
+	err = perf_arm(c, tid);
+	if (err) {
+		if (perf_refused(err))
+			__atomic_store_n(&cpu.perf, 0, __ATOMIC_RELAXED);
+		return err;
+	}
+	t = __atomic_exchange_n(&c->timer, 0, __ATOMIC_SEQ_CST);
+	if (t) {
+		syscall(SYS_timer_delete, t - 1);
+		__atomic_fetch_sub(live_timers(), 1, __ATOMIC_RELAXED);
+		count_upgrade();
+	} else {
+		/* The owner's exit or a step-aside dropped the timer meanwhile
+		 * (a conversion from another thread): the event goes too. (A
+		 * new owner of the record arms only after its own drop, so
+		 * this is the event just made, unless this thread slept
+		 * through a whole thread's life in between.) */
+		timer_drop_perf(c);
+	}
+	return 0;
 }
 
 NI void cpu_step_aside(uint32_t why)
@@ -260,6 +384,24 @@ NI void cpu_step_aside(uint32_t why)
 		if (c)
 			timer_drop(c);
 	}
+}
+
+NI void cpu_sigpending_changed(void)
+{
+	struct sf_process *p = agent.proc;
+	int saved = errno;
+
+	if (!cpu_sampling() || !__atomic_load_n(&cpu.perf, __ATOMIC_RELAXED) || sigpending_roomy(0) || !p)
+		goto out;
+	for (struct sf_thread *r = image_ptr(__atomic_load_n(&p->threads, __ATOMIC_ACQUIRE)); r;
+	     r = image_ptr(r->next)) {
+		struct sf_cpu_thread *c = image_ptr(__atomic_load_n(&r->cpu, __ATOMIC_ACQUIRE));
+
+		if (c && __atomic_load_n(&c->timer, __ATOMIC_SEQ_CST))
+			cpu_upgrade(c, __atomic_load_n(&c->owner_tid, __ATOMIC_RELAXED));
+	}
+out:
+	errno = saved;
 }
 
 /* --- sample tables ------------------------------------------------------- */
@@ -445,9 +587,14 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 	/* A late signal: thread exiting, stepped aside, or a fork child. */
 	if (!c || ct.pid != agent.pid || __atomic_load_n(&cpu.aside, __ATOMIC_RELAXED))
 		goto out;
-	if (si->si_code == SI_TIMER)
+	if (si->si_code == SI_TIMER) {
 		w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
-	else if (!(w = perf_weight()))
+		/* Where a perf event, if one replaces the timer, starts. */
+		ct.base_ns = thread_cpu_ns();
+		/* This thread runs long enough to pay for a perf event. */
+		if (!ct.stay && __atomic_load_n(&cpu.perf, __ATOMIC_RELAXED) && cpu_upgrade(c, agent_gettid()))
+			ct.stay = 1;
+	} else if (!(w = perf_weight()))
 		goto out;
 	c->samples += w;
 	c->signals++;

@@ -61,6 +61,10 @@ int cpu_sampling(void);
  * flag. Async-signal-safe. */
 void cpu_step_aside(uint32_t why);
 
+/* The program set its RLIMIT_SIGPENDING (shim/process.c): without room
+ * for our POSIX timers, every thread on one moves to a perf event. */
+void cpu_sigpending_changed(void);
+
 /* Is si a signal of our own timers (to be hidden from sigwait)? */
 int cpu_own_signal(const siginfo_t *si);
 

@@ -14,12 +14,18 @@
  * from the one say "empty", a write from the other validates the address
  * with process_vm_readv on ourselves, which fails with EFAULT instead of
  * faulting, and close of either does nothing. No descriptor, same answer.
+ *
+ * Two more of libunwind's imports are redirected the same way, for what
+ * they cost or risk inside a signal handler: dl_iterate_phdr and
+ * sigprocmask (see unwfd_dl_iterate_phdr and unwfd_sigprocmask).
  */
 #include "unwfd.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,7 +44,7 @@ NI static ssize_t unwfd_probe(const void *addr, size_t n)
 	char buf[64];
 	struct iovec local = {buf, n < sizeof(buf) ? n : sizeof(buf)};
 	struct iovec remote = {(void *)addr, local.iov_len};
-	ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	ssize_t r = process_vm_readv(agent.pid ? agent.pid : getpid(), &local, 1, &remote, 1, 0);
 
 	if (r > 0)
 		return r;
@@ -98,6 +104,80 @@ NI static long unwfd_syscall(long nr, ...)
 	return syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/*
+ * libunwind finds a frame's unwind tables with dl_iterate_phdr, which
+ * takes the loader's lock. Inside a signal handler (a CPU sample, a crash
+ * or dump) that can deadlock: the thread the signal interrupted may hold a
+ * lock (a malloc arena, mid-fork; a mutex of the program) that a thread
+ * inside dlopen or dlclose, holding the loader's lock, waits for. So while
+ * the agent unwinds (ts.in_unwind), the lookup goes through
+ * _dl_find_object instead, which glibc makes lock-free and async-signal-
+ * safe for unwinders: the one object holding the address, described as
+ * dl_iterate_phdr would (its program headers read from its own mapping).
+ * The address is the first field of libunwind's callback data (its
+ * dwarf_callback_data: ip, then the rest); a callback that looks for
+ * something else finds nothing in the one object offered, and the stack
+ * ends there, never worse.
+ *
+ * libunwind's GOT entry for dl_iterate_phdr points here, so only its own
+ * calls are answered this way; outside our unwinding (a program that
+ * uses libunwind itself) they go to the real one. A handler of the
+ * program's that interrupts our unwinding and calls dl_iterate_phdr gets
+ * the real one too.
+ */
+NI static int dl_find_one(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	struct dl_find_object fo;
+	struct dl_phdr_info info;
+	const ElfW(Ehdr) *eh;
+	uintptr_t lo, hi, ph;
+
+	if (!data || _dl_find_object((void *)*(const uintptr_t *)data, &fo) != 0 || !fo.dlfo_link_map)
+		return 0;
+	lo = (uintptr_t)fo.dlfo_map_start;
+	hi = (uintptr_t)fo.dlfo_map_end;
+	eh = (const ElfW(Ehdr) *)lo;
+	if (hi - lo < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_phentsize != sizeof(ElfW(Phdr)))
+		return 0;
+	ph = lo + eh->e_phoff;
+	if (eh->e_phoff >= hi - lo || (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) > hi - ph)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.dlpi_addr = fo.dlfo_link_map->l_addr;
+	info.dlpi_name = fo.dlfo_link_map->l_name;
+	info.dlpi_phdr = (const ElfW(Phdr) *)ph;
+	info.dlpi_phnum = eh->e_phnum;
+	/* Without dlpi_adds and dlpi_subs: a caller caching by them (as
+	 * libgcc's does) must not take these zeros for a generation. */
+	return cb(&info, offsetof(struct dl_phdr_info, dlpi_adds), data);
+}
+
+NI static int unwfd_dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	if (ts.in_unwind)
+		return dl_find_one(cb, data);
+	return dl_iterate_phdr(cb, data);
+}
+
+/*
+ * libunwind blocks every signal around each of its dl_iterate_phdr calls
+ * (two sigprocmask system calls per frame it looks up: ~10 for a new
+ * thread's first stack, a third of what the agent cost a short thread).
+ * Inside our unwinding that guards nothing: the lookup is lock-free, and
+ * a signal of ours landing there takes the interrupted PC only
+ * (ts.in_unwind). So while the agent unwinds, its calls do nothing; the
+ * mask asked for is the empty one, which is what the paired call then
+ * "restores" (nothing).
+ */
+NI static int unwfd_sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!ts.in_unwind)
+		return sigprocmask(how, set, old);
+	if (old)
+		sigemptyset(old);
+	return 0;
+}
+
 struct unwfd_find {
 	uintptr_t addr;
 	struct dl_phdr_info info;
@@ -141,6 +221,10 @@ NI static void *unwfd_replacement(const char *name)
 		return (void *)unwfd_close;
 	if (!strcmp(name, "syscall"))
 		return (void *)unwfd_syscall;
+	if (!strcmp(name, "dl_iterate_phdr"))
+		return (void *)unwfd_dl_iterate_phdr;
+	if (!strcmp(name, "sigprocmask"))
+		return (void *)unwfd_sigprocmask;
 	return NULL;
 }
 

@@ -7,10 +7,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "cpu.h"
 #include "session_format.h"
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
@@ -18,6 +20,8 @@
 typedef void (*exit_fn)(int);
 typedef int (*daemon_fn)(int, int);
 typedef int (*setname_fn)(pthread_t, const char *);
+typedef int (*setrlimit_fn)(__rlimit_resource_t, const struct rlimit *);
+typedef int (*prlimit_fn)(pid_t, __rlimit_resource_t, const struct rlimit *, struct rlimit *);
 
 /* Async-signal-safe, as _exit itself (see agent_process_exit). */
 EXPORT void _exit(int code)
@@ -81,5 +85,66 @@ EXPORT int pthread_setname_np(pthread_t thread, const char *name)
 		memset(ts.rec->name, 0, SF_NAME_LEN);
 		memcpy(ts.rec->name, name, n);
 	}
+	return ret;
+}
+
+/*
+ * RLIMIT_SIGPENDING lowered by the program: the sampler's POSIX timers
+ * each hold one queued signal of it, so when it leaves them no room they
+ * move to perf events (agent/cpu.c), before the call returns. Other
+ * limits, and other processes' (prlimit with a pid), pass untouched.
+ */
+NI static void limit_set(int ret, pid_t pid, int resource, const struct rlimit *lim)
+{
+	if (ret == 0 && lim && resource == RLIMIT_SIGPENDING && (pid == 0 || pid == agent.pid) &&
+	    agent.pid == getpid())
+		cpu_sigpending_changed();
+}
+
+EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *lim)
+{
+	static setrlimit_fn real;
+	int ret;
+
+	if (!real)
+		real = (setrlimit_fn)dlsym(RTLD_NEXT, "setrlimit");
+	ret = real(resource, lim);
+	limit_set(ret, 0, (int)resource, lim);
+	return ret;
+}
+
+EXPORT int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *lim)
+{
+	static setrlimit_fn real;
+	int ret;
+
+	if (!real)
+		real = (setrlimit_fn)dlsym(RTLD_NEXT, "setrlimit64");
+	ret = real(resource, (const struct rlimit *)lim);
+	limit_set(ret, 0, (int)resource, (const struct rlimit *)lim);
+	return ret;
+}
+
+EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *lim, struct rlimit *old)
+{
+	static prlimit_fn real;
+	int ret;
+
+	if (!real)
+		real = (prlimit_fn)dlsym(RTLD_NEXT, "prlimit");
+	ret = real(pid, resource, lim, old);
+	limit_set(ret, pid, (int)resource, lim);
+	return ret;
+}
+
+EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *lim, struct rlimit64 *old)
+{
+	static prlimit_fn real;
+	int ret;
+
+	if (!real)
+		real = (prlimit_fn)dlsym(RTLD_NEXT, "prlimit64");
+	ret = real(pid, resource, (const struct rlimit *)lim, (struct rlimit *)old);
+	limit_set(ret, pid, (int)resource, (const struct rlimit *)lim);
 	return ret;
 }
