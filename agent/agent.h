@@ -90,6 +90,8 @@ struct tstate {
 	                             takes its own lock, then the loader's) */
 	uint32_t captures;        /* stacks unwound by this thread (trace.h: the
 	                             first ones take libunwind's slow path) */
+	uint8_t mask_view;        /* the program has the sampling signal blocked in
+	                             this thread; for real it is not (shim/signal.c) */
 };
 
 extern __thread struct tstate ts;

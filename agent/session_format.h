@@ -224,6 +224,7 @@ struct sf_process {
 #define SF_UF_SETUID  (1u << 0)  /* set-user-ID to another user */
 #define SF_UF_SETGID  (1u << 1)  /* set-group-ID to another group */
 #define SF_UF_CAPS    (1u << 2)  /* file capabilities */
+#define SF_UF_ENV     (1u << 3)  /* system()/popen() with our variables gone from environ */
 #define SF_UF_SPAWN   (1u << 29) /* posix_spawn: pid is the spawned child's */
 #define SF_UF_FAILED  (1u << 31) /* the exec failed: nothing was left unprofiled */
 

@@ -54,4 +54,24 @@ void sigown_forget(int sig);
  */
 int sigown_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *ret);
 
+/*
+ * The sampling signal is never blocked for real (shim/signal.c): a thread
+ * that blocks every signal (xz's workers, thread pools that leave signals
+ * to the main thread) is sampled all the same, while the program sees the
+ * mask it set (ts.mask_view). The edges where the real mask escapes:
+ */
+/* The signal the program's masks are kept from blocking; 0 none. */
+int sigmask_kept(void);
+/* Before an exec: the signal blocked for real if the program has it
+ * blocked (the new image inherits the mask), our pending one dropped.
+ * 1 if it did; sigmask_exec_failed undoes it. */
+int sigmask_exec(void);
+void sigmask_exec_failed(int did);
+/* The mask a spawned child must start with when the program's view
+ * differs from the real one (it has the signal blocked): 1 and *out set,
+ * or 0 (the child inherits the real mask, which is right). */
+int sigmask_child(sigset_t *out);
+/* libc's pthread_sigmask, never filtered: the agent's own use. */
+int sigmask_real(int how, const sigset_t *set, sigset_t *old);
+
 #endif

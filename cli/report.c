@@ -782,7 +782,12 @@ static void add_unfollowed(struct report *r, const struct session *s, const stru
 			 u->why & SF_UF_SETGID ? "set-group-ID, " : "", u->why & SF_UF_CAPS ? "file capabilities, " : "");
 		if (strlen(why) >= 2)
 			why[strlen(why) - 2] = 0;
-		if (u->why & SF_UF_SPAWN)
+		if (u->why & SF_UF_ENV)
+			snprintf(line, sizeof(line),
+				 "process %d ran a shell through system() or popen() with LD_PRELOAD or PTRACE_SESSION "
+				 "removed from its environment, while other threads ran: not profiled",
+				 p->pid);
+		else if (u->why & SF_UF_SPAWN)
 			snprintf(line, sizeof(line), "process %d (spawned by %d) runs %s (%s): not profiled", u->pid, p->pid,
 				 u->path, why);
 		else

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,7 +34,9 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "sigown.h"
 #include "follow.h"
+#include "image.h"
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 
@@ -48,6 +51,8 @@ typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
 			char *const[], char *const[]);
+typedef int (*system_fn)(const char *);
+typedef FILE *(*popen_fn)(const char *, const char *);
 
 static struct {
 	execve_fn execve;
@@ -55,6 +60,8 @@ static struct {
 	fexecve_fn fexecve;
 	execveat_fn execveat;
 	spawn_fn posix_spawn, posix_spawnp;
+	system_fn system;
+	popen_fn popen;
 } real;
 
 /* At load: dlsym takes the loader's lock, which a vfork child must not. */
@@ -66,6 +73,8 @@ __attribute__((constructor)) NI static void exec_resolve(void)
 	real.execveat = (execveat_fn)dlsym(RTLD_NEXT, "execveat");
 	real.posix_spawn = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
 	real.posix_spawnp = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawnp");
+	real.system = (system_fn)dlsym(RTLD_NEXT, "system");
+	real.popen = (popen_fn)dlsym(RTLD_NEXT, "popen");
 }
 
 #define REAL(name) (real.name ? real.name : (exec_resolve(), real.name))
@@ -275,14 +284,20 @@ NI static int call_spawnp(void *c, char *const *envp)
 NI static int do_exec(struct exec_args *a, char *const *envp, env_call fn, int search)
 {
 	struct sf_unfollowed *u;
-	int ret, saved;
+	int ret, saved, masked = sigmask_exec(); /* the new image gets the program's mask */
 
-	if (!following())
-		return fn(a, envp);
+	if (!following()) {
+		ret = fn(a, envp);
+		saved = errno;
+		sigmask_exec_failed(masked);
+		errno = saved;
+		return ret;
+	}
 	u = note_secure(a->dirfd, a->path, a->fd, a->flags & AT_SYMLINK_NOFOLLOW, search, 0);
 	ret = u ? fn(a, envp) : with_env(envp, fn, a);
 	saved = errno;
 	follow_note_failed(u);
+	sigmask_exec_failed(masked);
 	errno = saved;
 	return ret;
 }
@@ -290,8 +305,24 @@ NI static int do_exec(struct exec_args *a, char *const *envp, env_call fn, int s
 NI static int do_spawn(struct exec_args *a, char *const *envp, env_call fn, int search)
 {
 	struct sf_unfollowed *u;
+	posix_spawnattr_t masked;
+	sigset_t mask;
+	short flags = 0;
 	int ret;
 
+	/* The child starts with the program's mask, not the real one, which
+	 * lacks the sampling signal (sigown.h); a mask the program gave
+	 * (POSIX_SPAWN_SETSIGMASK) is the child's already. */
+	if ((!a->attr || (posix_spawnattr_getflags(a->attr, &flags) == 0 && !(flags & POSIX_SPAWN_SETSIGMASK))) &&
+	    sigmask_child(&mask)) {
+		if (a->attr)
+			masked = *a->attr;
+		else
+			posix_spawnattr_init(&masked);
+		posix_spawnattr_setsigmask(&masked, &mask);
+		posix_spawnattr_setflags(&masked, (short)(flags | POSIX_SPAWN_SETSIGMASK));
+		a->attr = &masked;
+	}
 	if (!following())
 		return fn(a, envp);
 	u = note_secure(AT_FDCWD, a->path, -1, 0, search, SF_UF_SPAWN);
@@ -410,4 +441,92 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 			      .attr = attr};
 
 	return do_spawn(&a, envp, call_spawnp, 1);
+}
+
+/*
+ * system() and popen() spawn `sh -c` with glibc's internal posix_spawn,
+ * the program's environ and the thread's real signal mask. So:
+ * - the mask: the sampling signal is blocked for real around the call
+ *   when the program has it blocked (sigown.h), so the shell inherits the
+ *   program's mask (this thread waits in system() meanwhile; popen
+ *   returns at once);
+ * - the environment: when environ lacks our variables (the program
+ *   removed them) and the process has one thread, environ points to a
+ *   completed copy for the call; with other threads running that would
+ *   race with their getenv/setenv, so the child is not followed and the
+ *   report says so.
+ */
+struct shell_args {
+	const char *cmd, *mode;
+	int ret;
+	FILE *f;
+	int is_popen;
+};
+
+NI static void call_shell_plain(struct shell_args *a)
+{
+	if (a->is_popen)
+		a->f = REAL(popen)(a->cmd, a->mode);
+	else
+		a->ret = REAL(system)(a->cmd);
+}
+
+NI static int call_shell(void *c, char *const *envp)
+{
+	struct shell_args *a = c;
+	char **saved = environ;
+
+	environ = (char **)envp;
+	call_shell_plain(a);
+	environ = saved;
+	return 0;
+}
+
+/* 1 when this process has no thread but the caller (/proc/self/status). */
+NI static int single_threaded(void)
+{
+	char buf[2048];
+	size_t n = image_read_file("/proc/self/status", buf, sizeof(buf) - 1);
+	const char *t;
+
+	buf[n] = 0;
+	t = strstr(buf, "\nThreads:\t");
+	return t && t[10] == '1' && t[11] == '\n';
+}
+
+NI static void run_shell(struct shell_args *a)
+{
+	size_t nptrs, nbytes;
+	int masked = a->cmd ? sigmask_exec() : 0, saved;
+
+	if (!a->cmd || !following() || !follow_env_need(environ, &nptrs, &nbytes)) {
+		call_shell_plain(a);
+	} else if (single_threaded()) {
+		with_env(environ, call_shell, a);
+	} else {
+		struct sf_unfollowed *u = follow_note("/bin/sh", SF_UF_ENV | SF_UF_SPAWN, 0);
+
+		call_shell_plain(a);
+		if (u && (a->is_popen ? !a->f : a->ret == -1))
+			follow_note_failed(u);
+	}
+	saved = errno;
+	sigmask_exec_failed(masked);
+	errno = saved;
+}
+
+EXPORT int system(const char *cmd)
+{
+	struct shell_args a = {.cmd = cmd};
+
+	run_shell(&a);
+	return a.ret;
+}
+
+EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	struct shell_args a = {.cmd = cmd, .mode = mode, .is_popen = 1};
+
+	run_shell(&a);
+	return a.f;
 }

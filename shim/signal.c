@@ -16,6 +16,12 @@
  *   samples would show up in the program's reads), or the sampler steps
  *   aside when it is all the program asks for.
  *
+ * - pthread_sigmask/sigprocmask never block the sampling signal for
+ *   real: the program sees the mask it set (old masks say the signal is
+ *   blocked where it blocked it), and a thread that blocks every signal
+ *   is still sampled. Where the real mask would leak out, an exec and a
+ *   posix_spawn child, the program's mask is put in place (shim/exec.c).
+ *
  * Anything else goes to libc unchanged. Raw system calls (syscall(SYS_
  * rt_sigaction, ...)) are not seen.
  */
@@ -23,7 +29,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "cpu.h"
@@ -37,6 +45,7 @@ typedef int (*timer_create_fn)(clockid_t, struct sigevent *, timer_t *);
 typedef int (*sigwaitinfo_fn)(const sigset_t *, siginfo_t *);
 typedef int (*sigtimedwait_fn)(const sigset_t *, siginfo_t *, const struct timespec *);
 typedef int (*signalfd_fn)(int, const sigset_t *, int);
+typedef int (*mask_fn)(int, const sigset_t *, sigset_t *);
 
 /* libc's name, resolved on first use (a benign race: same answer). */
 NI static void *real(void **slot, const char *name)
@@ -213,4 +222,113 @@ EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 		cpu_step_aside(SF_CPU_ASIDE_WAIT);
 	}
 	return f(fd, mask, flags);
+}
+
+/* --- masks ---------------------------------------------------------------- */
+
+NI int sigmask_kept(void)
+{
+	int sig = cpu_signal();
+
+	return sig && cpu_sampling() ? sig : 0;
+}
+
+NI int sigmask_real(int how, const sigset_t *set, sigset_t *old)
+{
+	return REAL(mask_fn, "pthread_sigmask")(how, set, old);
+}
+
+/* set without sig, in copy, when the call would block it. */
+NI static const sigset_t *mask_without(int sig, int how, const sigset_t *set, sigset_t *copy)
+{
+	if (!set || (how != SIG_BLOCK && how != SIG_SETMASK) || !sigismember(set, sig))
+		return set;
+	*copy = *set;
+	sigdelset(copy, sig);
+	return copy;
+}
+
+/* After a successful call: old as the program's view, the view updated
+ * (in_set: sig was in set, read before the call: set and old may be the
+ * same). */
+NI static void mask_after(int sig, int how, const sigset_t *set, int in_set, sigset_t *old, int view)
+{
+	if (old && view)
+		sigaddset(old, sig);
+	if (!set)
+		return;
+	if (how == SIG_BLOCK && in_set)
+		ts.mask_view = 1;
+	else if (how == SIG_UNBLOCK && in_set)
+		ts.mask_view = 0;
+	else if (how == SIG_SETMASK)
+		ts.mask_view = (uint8_t)in_set;
+}
+
+EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int sig = sigmask_kept(), view = ts.mask_view, in_set, ret;
+	sigset_t copy;
+
+	if (!sig)
+		return sigmask_real(how, set, old);
+	in_set = set && sigismember(set, sig) == 1;
+	ret = sigmask_real(how, mask_without(sig, how, set, &copy), old);
+	if (ret == 0)
+		mask_after(sig, how, set, in_set, old, view);
+	return ret;
+}
+
+EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int sig = sigmask_kept(), view = ts.mask_view, in_set, ret;
+	sigset_t copy;
+
+	if (!sig)
+		return REAL(mask_fn, "sigprocmask")(how, set, old);
+	in_set = set && sigismember(set, sig) == 1;
+	ret = REAL(mask_fn, "sigprocmask")(how, mask_without(sig, how, set, &copy), old);
+	if (ret == 0)
+		mask_after(sig, how, set, in_set, old, view);
+	return ret;
+}
+
+NI int sigmask_exec(void)
+{
+	int sig = sigmask_kept();
+	struct timespec zero = {0, 0};
+	sigset_t one;
+
+	if (!sig || !ts.mask_view)
+		return 0;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	if (sigmask_real(SIG_BLOCK, &one, NULL))
+		return 0;
+	/* A sample of ours pending now would be the new image's, blocked:
+	 * taken back (raw: sigtimedwait is interposed, and filters ours). */
+	while (syscall(SYS_rt_sigtimedwait, &one, NULL, &zero, _NSIG / 8) == sig)
+		;
+	return 1;
+}
+
+NI void sigmask_exec_failed(int did)
+{
+	sigset_t one;
+
+	if (!did)
+		return;
+	sigemptyset(&one);
+	sigaddset(&one, cpu_signal());
+	sigmask_real(SIG_UNBLOCK, &one, NULL);
+}
+
+NI int sigmask_child(sigset_t *out)
+{
+	int sig = sigmask_kept();
+
+	if (!sig || !ts.mask_view || sigmask_real(SIG_BLOCK, NULL, out))
+		return 0;
+	sigaddset(out, sig);
+	return 1;
 }

@@ -8,9 +8,11 @@
  */
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include "agent.h"
 #include "cpu.h"
+#include "sigown.h"
 
 #define EXPORT __attribute__((visibility("default"), no_instrument_function))
 
@@ -19,6 +21,8 @@ typedef int (*create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
 struct start {
 	void *(*routine)(void *);
 	void *arg;
+	int view;    /* the program's mask has the sampling signal blocked */
+	int unblock; /* and so has the real one: an attribute's mask */
 };
 
 NI static void *thread_start(void *p)
@@ -26,6 +30,15 @@ NI static void *thread_start(void *p)
 	struct start s = *(struct start *)p;
 
 	agent.real.free(p);
+	/* The creator's mask, as the program sees it (sigown.h). */
+	ts.mask_view = (uint8_t)s.view;
+	if (s.unblock) {
+		sigset_t one;
+
+		sigemptyset(&one);
+		sigaddset(&one, s.unblock);
+		sigmask_real(SIG_UNBLOCK, &one, NULL);
+	}
 	if (ts.state == TS_UNINIT)
 		agent_thread_init();
 	return s.routine(s.arg); /* a sibling call: see above */
@@ -49,6 +62,18 @@ EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
 		return f(thread, attr, routine, arg);
 	s->routine = routine;
 	s->arg = arg;
+	s->view = ts.mask_view;
+	s->unblock = 0;
+	if (attr) {
+		/* pthread_attr_setsigmask_np: the thread starts with that mask. */
+		sigset_t m;
+		int sig = sigmask_kept();
+
+		if (sig && pthread_attr_getsigmask_np(attr, &m) == 0) {
+			s->view = sigismember(&m, sig) == 1;
+			s->unblock = s->view ? sig : 0;
+		}
+	}
 	ret = f(thread, attr, thread_start, s);
 	if (ret)
 		agent.real.free(s);

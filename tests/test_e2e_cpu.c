@@ -403,6 +403,29 @@ Test(e2e_cpu, threads_move_to_perf_events_at_their_first_sample)
 	tu_run_free(&r);
 }
 
+/* A thread that blocks every signal is sampled all the same, and the
+ * program sees the masks it set: its own, an exec'd child's, a spawned
+ * child's (the output says how many signals each blocks). */
+Test(e2e_cpu, threads_blocking_every_signal_are_sampled)
+{
+	struct tu_run r, plain;
+	json_t *p;
+	long long n, w;
+
+	tu_run(&plain, NULL, TU_LIST(TU_PROG("cpu_blockall")));
+	cr_assert(eq(int, plain.exit_code, 0), "alone: exit code; stdout: %s", plain.out);
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("cpu_blockall")));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stdout: %s; stderr: %s", r.out, r.err);
+	cr_assert(eq(str, r.out, plain.out), "stdout as alone");
+	p = tu_proc(r.json, 0);
+	w = weight(p);
+	n = tu_int(cpu_thread(p, "blocker"), "samples");
+	cr_assert(n >= 200 - w - 1 && n <= 200 + 5, "blocker: %lld samples for 200 ms", n);
+	assert_near(fn_samples(p, "spin", "total_samples"), 200, 2 * w + 3, "spin, with every signal blocked");
+	tu_run_free(&plain);
+	tu_run_free(&r);
+}
+
 Test(e2e_cpu, sigwait_never_sees_the_samplers_signals)
 {
 	struct tu_run r;

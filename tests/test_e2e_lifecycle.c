@@ -86,6 +86,60 @@ Test(e2e_lifecycle, execveat_with_own_env_is_followed) { followed("execveat"); }
 Test(e2e_lifecycle, posix_spawn_with_own_env_is_followed) { followed("spawn"); }
 Test(e2e_lifecycle, posix_spawnp_with_own_env_is_followed) { followed("spawnp"); }
 
+/* The process whose argv[1] is "child", or NULL. */
+static json_t *child_proc(json_t *json)
+{
+	json_t *procs = tu_arr(json, "processes");
+
+	for (size_t i = 0; i < json_array_size(procs); i++) {
+		const char *a1 = tu_str(json_array_get(procs, i), "command.1");
+		if (a1 && !strcmp(a1, "child"))
+			return json_array_get(procs, i);
+	}
+	return NULL;
+}
+
+/* system() and popen() run a shell with the program's environ, which it
+ * emptied: followed all the same (the shell, then the child it execs). */
+static void shell_followed(const char *mode, const char *want_out)
+{
+	struct tu_run n, r;
+	json_t *c;
+
+	native(&n, TU_LIST(TU_PROG("exec_env"), mode));
+	cr_assert(eq(str, n.out, (char *)want_out), "%s: natively", mode);
+	tu_profile(&r, NULL, TU_LIST("-q", "--cpu-hz=0", "--", TU_PROG("exec_env"), mode));
+	cr_assert(eq(int, r.exit_code, n.exit_code), "%s: exit code as native; stderr: %s", mode, r.err);
+	cr_assert(eq(str, r.out, n.out), "%s: stdout as native", mode);
+	c = child_proc(r.json);
+	cr_assert(c != NULL, "%s: the child is profiled; stderr: %s", mode, r.err);
+	cr_assert(eq(i64, tu_int(c, "memory.allocations"), 8), "%s: the child's allocations", mode);
+	cr_assert(eq(i64, tu_int(c, "memory.frees"), 3), "%s: the child's frees", mode);
+	tu_run_free(&n);
+	tu_run_free(&r);
+}
+
+Test(e2e_lifecycle, system_with_emptied_environ_is_followed) { shell_followed("system", "child FOO=bar\n"); }
+Test(e2e_lifecycle, popen_with_emptied_environ_is_followed) { shell_followed("popen", "popen: child FOO=bar\n"); }
+
+/* With another thread running, environ is not swapped (its getenv and
+ * setenv would race): the child is not followed, and the report says so. */
+Test(e2e_lifecycle, system_with_emptied_environ_and_threads_is_reported)
+{
+	struct tu_run n, r;
+
+	native(&n, TU_LIST(TU_PROG("exec_env"), "system-threaded"));
+	tu_profile(&r, NULL, TU_LIST("--cpu-hz=0", "--", TU_PROG("exec_env"), "system-threaded"));
+	cr_assert(eq(int, r.exit_code, n.exit_code), "exit code as native; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "child FOO=bar\n"), "stdout as native");
+	cr_assert(eq(str, r.out, n.out), "stdout as native");
+	cr_assert(child_proc(r.json) == NULL, "the child is not profiled");
+	cr_assert(strstr(r.err, "through system() or popen() with LD_PRELOAD or PTRACE_SESSION removed") != NULL,
+		  "the report says so: %s", r.err);
+	tu_run_free(&n);
+	tu_run_free(&r);
+}
+
 /* A scratch directory others may enter (for nobody), removed by rm_tree. */
 static char *scratch_dir(void)
 {

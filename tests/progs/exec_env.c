@@ -8,14 +8,55 @@
  *   spawn, spawnp: posix_spawn/posix_spawnp, then waits: exit 0
  *   run PATH: execv PATH (the environment as it is), e.g. a set-user-ID
  *             program that cannot be followed
+ *   system, popen: the program's own environment becomes {"FOO=bar"}
+ *             (clearenv, setenv), then system()/popen() run `exec SELF
+ *             child` (popen: its line read and printed, then pclose);
+ *             exit 0 when the child exited 0
+ *   system-threaded: the same as system with a second thread running
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+static int pipe_fds[2];
+
+static void *waiter(void *arg)
+{
+	char c;
+
+	return read(pipe_fds[0], &c, 1) == 1 ? arg : NULL;
+}
+
+/* system()/popen() with the environment {"FOO=bar"}: 0 if the child exited 0. */
+static int shell(const char *mode, const char *self)
+{
+	char cmd[4200], line[256];
+	pthread_t t;
+	FILE *f;
+	int st, threaded = !strcmp(mode, "system-threaded");
+
+	snprintf(cmd, sizeof(cmd), "exec '%s' child", self);
+	clearenv();
+	setenv("FOO", "bar", 1);
+	if (threaded && (pipe(pipe_fds) || pthread_create(&t, NULL, waiter, NULL)))
+		return 1;
+	if (!strcmp(mode, "popen")) {
+		if (!(f = popen(cmd, "r")) || !fgets(line, sizeof(line), f))
+			return 1;
+		printf("popen: %s", line);
+		st = pclose(f);
+	} else {
+		st = system(cmd);
+	}
+	if (threaded && (write(pipe_fds[1], "x", 1) != 1 || pthread_join(t, NULL)))
+		return 1;
+	return st == 0 ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -44,6 +85,8 @@ int main(int argc, char **argv)
 		return 1;
 	self[n] = 0;
 	fflush(stdout);
+	if (!strncmp(argv[1], "system", 6) || !strcmp(argv[1], "popen"))
+		return shell(argv[1], self);
 	if (!strcmp(argv[1], "execve"))
 		execve(self, cargv, env);
 	else if (!strcmp(argv[1], "execle"))
