@@ -14,6 +14,8 @@
 
 #include "dump_timer.h"
 #include "closeout.h"
+#include "profile.h"
+#include "report_cmd.h"
 #include "launch.h"
 #include "options.h"
 #include "output.h"
@@ -99,6 +101,8 @@ static int warm_start(struct warm *w, const struct session *s)
 	w->stop = 0;
 	if (symctx_new(&w->ctx))
 		return -ENOMEM;
+	/* Every name the report resolves goes into the profile file. */
+	symctx_record(w->ctx);
 	/* Signals are for the main thread's wait loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -220,10 +224,14 @@ static int open_outputs(const struct options *o, struct output *text, struct out
 }
 
 /* Nothing will be written: remove what open_outputs created. */
+static struct output *profile_out; /* discarded with the reports before a run */
+
 static void discard_outputs(struct output *text, struct output *json)
 {
 	output_discard(text);
 	output_discard(json);
+	if (profile_out)
+		output_discard(profile_out);
 }
 
 /* Close a report output; 1 (after saying so) when the report did not
@@ -237,6 +245,63 @@ static int close_output(struct output *out, const char *opt, const char *what, i
 	fprintf(stderr, "ptrace-run: %s %s: the %s report could not be written: %s\n", opt, out->name, what,
 		strerror(rc ? -rc : render_rc < 0 ? -render_rc : EIO));
 	return 1;
+}
+
+/*
+ * The profile file. Named with -p, it is opened before the program starts,
+ * like -o; by default (ptrace-run.<program>.<pid>.ptrace here) it is made
+ * only once the program has exited, so a program that lists its own
+ * directory never sees it. Written after the reports; when it cannot be,
+ * one warning, and the exit status stays what it would have been.
+ */
+static int open_profile(const struct options *o, struct output *prof, const struct output *text,
+			const struct output *json)
+{
+	char err[256];
+
+	if (!o->save_profile || !o->profile)
+		return 0;
+	if (output_open(prof, o->profile, o->report_mode, err, sizeof(err))) {
+		fprintf(stderr, "ptrace-run: --profile %s: %s\n", o->profile, err);
+		return 2;
+	}
+	if (output_same(prof, text) || output_same(prof, json)) {
+		fprintf(stderr, "ptrace-run: --profile %s is also a report file: one would overwrite the other\n",
+			o->profile);
+		output_discard(prof);
+		return 2;
+	}
+	return 0;
+}
+
+static void save_profile(const struct options *o, struct output *prof, const struct session *s,
+			 const struct report_input *in)
+{
+	char name[512], err[256];
+	const char *shown = o->profile;
+	int rc;
+
+	if (!o->save_profile)
+		return;
+	if (!prof->f) {
+		profile_default_name(name, sizeof(name), o->argv[0], in->main_pid);
+		shown = name;
+		if (output_open(prof, name, o->report_mode, err, sizeof(err))) {
+			fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", name, err);
+			return;
+		}
+	}
+	rc = output_ready(prof);
+	if (!rc)
+		rc = profile_write(prof->f, s, in);
+	if (rc) {
+		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", shown, strerror(-rc));
+		output_discard(prof);
+		return;
+	}
+	rc = output_close(prof);
+	if (rc)
+		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", shown, strerror(-rc));
 }
 
 static int fail(int code, const char *fmt, const char *a, const char *b)
@@ -258,12 +323,14 @@ int main(int argc, char **argv)
 	struct warm warm = {0};
 	struct dump_timer dumper = {0};
 	char err[512], path[4096], agent_path[4096], reason[256] = "";
-	struct output text_out = {.fd = -1}, json_out = {.fd = -1};
+	struct output text_out = {.fd = -1}, json_out = {.fd = -1}, prof_out = {.fd = -1};
 	FILE *text;
 	const char *agent_env;
 	pid_t pid;
 	int rc, can_load, lost = 0, text_rc = 0, json_rc = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	/* First, before anything could change the signal state the program
 	 * is to inherit. */
 	if ((rc = launch_init()))
@@ -300,6 +367,11 @@ int main(int argc, char **argv)
 	 * report. */
 	if ((rc = open_outputs(&o, &text_out, &json_out)))
 		return rc;
+	profile_out = &prof_out;
+	if ((rc = open_profile(&o, &prof_out, &text_out, &json_out))) {
+		discard_outputs(&text_out, &json_out);
+		return rc;
+	}
 	text = o.quiet ? NULL : text_out.f ? text_out.f : stderr;
 	agent_env = getenv("PTRACE_AGENT");
 	if ((rc = launch_find_agent(agent_path, sizeof(agent_path)))) {
@@ -363,6 +435,10 @@ int main(int argc, char **argv)
 	in.dump_signal = o.dump_signal;
 	in.func_filter = o.func_filter;
 	in.func_exclude = o.func_exclude;
+	if (!in.symctx && o.save_profile && symctx_new(&warm.ctx) == 0) {
+		symctx_record(warm.ctx);
+		in.symctx = warm.ctx;
+	}
 	if (report_build(&rep, &s, &in) == 0) {
 		if (text)
 			text_rc = render_text(&rep, text);
@@ -383,6 +459,10 @@ int main(int argc, char **argv)
 		lost |= close_output(&text_out, "-o", "text", text_rc);
 	if (json_out.f)
 		lost |= close_output(&json_out, "--json", "JSON", json_rc);
+	if (in.symctx)
+		save_profile(&o, &prof_out, &s, &in);
+	else
+		output_discard(&prof_out);
 	symctx_free(warm.ctx);
 	session_close(&s);
 	free(reaped.pid);

@@ -50,6 +50,8 @@ enum field {
 	F_MIN_DURATION,
 	F_CORRECT_TIMES,
 	F_REPORT_MODE,
+	F_PROFILE,
+	F_SAVE_PROFILE,
 };
 
 struct setting {
@@ -65,6 +67,9 @@ static const struct setting settings[] = {
 	{ "output", 'o', "PTRACE_OUTPUT", K_FILE, F_OUTPUT, 0, 0 },
 	{ "json", 0, "PTRACE_JSON", K_FILE, F_JSON, 0, 0 },
 	{ "report-mode", 0, "PTRACE_REPORT_MODE", K_MODE, F_REPORT_MODE, 0, 0 },
+	{ "profile", 'p', "PTRACE_PROFILE", K_FILE, F_PROFILE, 0, 0 },
+	{ "save-profile", 0, "PTRACE_SAVE_PROFILE", K_BOOL, F_SAVE_PROFILE, 0, 0 },
+	{ "no-profile", 0, NULL, K_FLAG, F_SAVE_PROFILE, 0, 0 },
 	{ "track-memory", 0, "PTRACE_TRACK_MEMORY", K_BOOL, F_TRACK_MEMORY, 0, 0 },
 	{ "no-memory", 0, NULL, K_FLAG, F_TRACK_MEMORY, 0, 0 },
 	{ "sample-rate", 0, "PTRACE_SAMPLE_RATE", K_RATE, F_SAMPLE_RATE, 0, 0 },
@@ -138,7 +143,7 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 }
 
 /* Non-empty globs separated by single commas; a '[' must be closed. */
-static int parse_globs(const char *s)
+int options_check_globs(const char *s)
 {
 	if (!*s)
 		return -EINVAL;
@@ -335,6 +340,7 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 	case K_FLAG:
 		switch (s->field) {
 		case F_TRACK_MEMORY: o->track_memory = 0; break; /* --no-memory */
+		case F_SAVE_PROFILE: o->save_profile = 0; break; /* --no-profile */
 		case F_QUIET: o->quiet = 1; break;
 		case F_HELP: o->help = 1; break;
 		case F_VERSION: o->version = 1; break;
@@ -346,6 +352,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		if (s->field == F_OUTPUT)
 			o->output = val;
+		else if (s->field == F_PROFILE)
+			o->profile = val;
 		else
 			o->json = val;
 		return 0;
@@ -354,6 +362,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		if (s->field == F_CORRECT_TIMES)
 			o->correct_times = b;
+		else if (s->field == F_SAVE_PROFILE)
+			o->save_profile = b;
 		else
 			o->track_memory = b;
 		return 0;
@@ -379,7 +389,7 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 	case K_SECONDS:
 		return parse_seconds(val, &o->dump_after);
 	case K_GLOBS:
-		if (parse_globs(val))
+		if (options_check_globs(val))
 			return -EINVAL;
 		if (s->field == F_FILTER)
 			o->func_filter = val;
@@ -484,6 +494,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->max_call_depth = SF_FDEFAULT_CALL_DEPTH;
 	o->correct_times = 1;
 	o->report_mode = OPTIONS_DEFAULT_REPORT_MODE;
+	o->save_profile = 1;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -526,6 +537,10 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 			return -EINVAL;
 		}
 	}
+	/* -p FILE asks for a profile: an environment that turns them off
+	 * does not undo a flag (--no-profile with it does). */
+	if ((given & (1u << F_PROFILE)) && !(given & (1u << F_SAVE_PROFILE)))
+		o->save_profile = 1;
 	/* --dump-after needs a signal to send: USR2 unless one was given. */
 	if (o->dump_after > 0 && !o->dump_signal)
 		o->dump_signal = 12;
@@ -536,6 +551,7 @@ void options_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: ptrace-run [options] [--] program [args...]\n"
+		"       ptrace-run report [options] PROFILE   (see ptrace-run report --help)\n"
 		"\n"
 		"Runs program with the ptrace-run agent preloaded (LD_PRELOAD) and prints a\n"
 		"profile report once it and every process it started have exited. The exit\n"
@@ -549,6 +565,13 @@ void options_usage(FILE *f)
 		"      --report-mode=MODE  permissions of a report file ptrace-run creates,\n"
 		"                          in octal (default 600; the umask applies too)\n"
 		"                          PTRACE_REPORT_MODE\n"
+		"  -p, --profile=FILE      the profile file, for ptrace-run report (default:\n"
+		"                          ptrace-run.<program>.<pid>.ptrace here, written\n"
+		"                          once the program has exited)\n"
+		"                          PTRACE_PROFILE\n"
+		"      --save-profile=BOOL write the profile file (default 1)\n"
+		"                          PTRACE_SAVE_PROFILE\n"
+		"      --no-profile        same as --save-profile=0\n"
 		"      --track-memory=BOOL record heap allocations (default 1)\n"
 		"                          PTRACE_TRACK_MEMORY\n"
 		"      --no-memory         same as --track-memory=0\n"
@@ -603,7 +626,8 @@ void options_usage(FILE *f)
 		"symbolic link, and only when they are regular files, character devices\n"
 		"(/dev/null) or FIFOs with a reader; -o and --json cannot be one file.\n"
 		"Options end at the first argument that is not an option, or after --:\n"
-		"in 'ptrace-run ls -l' the -l goes to ls.\n",
+		"in 'ptrace-run ls -l' the -l goes to ls. A program named report is run\n"
+		"as 'ptrace-run -- report' or 'ptrace-run ./report'.\n",
 		1u, SF_DEPTH_LIMIT, SF_DEFAULT_DEPTH,
 		OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB, OPTIONS_DEFAULT_SESSION_MB);
 }

@@ -42,6 +42,9 @@ struct options {
 	int correct_times;        /* --correct-times / PTRACE_CORRECT_TIMES; default 1 */
 	unsigned report_mode;     /* --report-mode / PTRACE_REPORT_MODE: permission bits of a
 	                             report file the launcher creates; default 0600 */
+	const char *profile;      /* -p FILE / --profile / PTRACE_PROFILE: the profile file;
+	                             NULL = ptrace-run.<program>.<pid>.ptrace in the current directory */
+	int save_profile;         /* --no-profile / PTRACE_SAVE_PROFILE=0: none; default 1 */
 };
 
 #define OPTIONS_DEFAULT_REPORT_MODE 0600
@@ -66,9 +69,12 @@ void options_usage(FILE *f);
  * setenv the agent's settings (PTRACE_TRACK_MEMORY, PTRACE_SAMPLE_RATE,
  * PTRACE_MAX_DEPTH, PTRACE_SESSION_SIZE, PTRACE_CPU_HZ, PTRACE_DUMP_SIGNAL
  * as a number) to canonical values for the program. PTRACE_OUTPUT,
- * PTRACE_JSON, PTRACE_REPORT_MODE and PTRACE_DUMP_AFTER are the launcher's own and left as
- * they are. 0 or -errno (from setenv).
+ * PTRACE_JSON, PTRACE_REPORT_MODE, PTRACE_PROFILE, PTRACE_SAVE_PROFILE and PTRACE_DUMP_AFTER
+ * are the launcher's own and left as they are. 0 or -errno (from setenv).
  */
 int options_export(const struct options *o);
+
+/* 0 when s is a valid --filter/--exclude value; -EINVAL otherwise. */
+int options_check_globs(const char *s);
 
 #endif

@@ -247,6 +247,35 @@ int symctx_new_offline(struct symctx **out)
 	return symctx_make(out, 1);
 }
 
+int symctx_new_replay(struct symctx **out, const void *syms, size_t len)
+{
+	struct symctx *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	err = symbolizer_load(&c->sym, syms, len);
+	if (err) {
+		free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void symctx_record(struct symctx *c)
+{
+	if (c && c->sym)
+		symbolizer_record(c->sym);
+}
+
+int symctx_save(struct symctx *c, unsigned char **out, size_t *len)
+{
+	if (!c || !c->sym)
+		return -EINVAL;
+	return symbolizer_save(c->sym, out, len);
+}
+
 void symctx_free(struct symctx *c)
 {
 	if (!c)

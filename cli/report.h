@@ -221,6 +221,16 @@ int symctx_new(struct symctx **out);
  * the file system: tests, the fuzzer). -ENOMEM. */
 int symctx_new_offline(struct symctx **out);
 
+/* A context answering from symbols saved by symctx_save (a profile
+ * file's): opens no file. 0, -EPROTO (malformed), -ENOMEM. */
+int symctx_new_replay(struct symctx **out, const void *syms, size_t len);
+
+/* Keep every answer from now on, for symctx_save. */
+void symctx_record(struct symctx *c);
+
+/* The answers kept, as bytes (malloc'd). 0, -EINVAL (offline), -ENOMEM. */
+int symctx_save(struct symctx *c, unsigned char **out, size_t *len);
+
 /* Register and read the debug info of every module recorded so far. */
 void symctx_warm(struct symctx *c, const struct session *s);
 

@@ -17,6 +17,7 @@
  */
 #include "symbolize.h"
 
+#include "bytes.h"
 #include "names.h"
 
 #include <dwarf.h>
@@ -84,6 +85,14 @@ struct symbolizer {
 
 	char **strs; /* string pool; strs_cap is 0 or a power of 2 */
 	size_t strs_cap, strs_used;
+
+	/* Every answer given since symbolizer_record, the last per address
+	 * and key (the cache forgets when a module is added), for
+	 * symbolizer_save; a loaded symbolizer's answers, in the cache. */
+	int recording;
+	int replay;             /* symbolizer_load: no file is ever opened */
+	struct sym_slot *rec;   /* rec_cap is 0 or a power of 2 */
+	size_t rec_cap, rec_used;
 };
 
 /* splitmix64's finalizer: addresses differ mostly in a few low bits, and
@@ -422,7 +431,8 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
 			m->start = start < m->start ? start : m->start;
 			m->end = end > m->end ? end : m->end;
 			qsort(s->mods, s->nmods, sizeof(*s->mods), symbolize_module_cmp);
-			symbolize_cache_clear(s);
+			if (!s->replay)
+				symbolize_cache_clear(s);
 		}
 		return err;
 	}
@@ -443,12 +453,14 @@ int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias,
 	m->bias = bias;
 	m->start = start;
 	m->end = end;
-	err = m->err = symbolize_report(s, m);
+	/* Replaying: a module the recording never saw. */
+	err = m->err = s->replay ? -ENOENT : symbolize_report(s, m);
 	s->nmods++;
 	qsort(s->mods, s->nmods, sizeof(*s->mods), symbolize_module_cmp);
 	/* Addresses looked up before may have been misses that this module
-	 * now covers. */
-	symbolize_cache_clear(s);
+	 * now covers (a replay's cache holds the final answers). */
+	if (!s->replay)
+		symbolize_cache_clear(s);
 	return err;
 }
 
@@ -872,6 +884,278 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struc
 	return 1;
 }
 
+/* ---- recording and replay ---- */
+
+/* The record slot of (addr, key), or where it goes; NULL when full. */
+static struct sym_slot *symbolize_rec_slot(struct symbolizer *s, uint64_t addr, int key)
+{
+	size_t i;
+
+	if ((s->rec_used + 1) * 4 > s->rec_cap * 3) {
+		size_t cap = s->rec_cap ? s->rec_cap * 2 : SYMBOLIZE_MIN_TABLE, j;
+		struct sym_slot *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return NULL;
+		for (i = 0; i < s->rec_cap; i++) {
+			if (!s->rec[i].nframes)
+				continue;
+			for (j = symbolize_slot_hash(s->rec[i].addr, s->rec[i].is_return) & (cap - 1); t[j].nframes;
+			     j = (j + 1) & (cap - 1))
+				;
+			t[j] = s->rec[i];
+		}
+		free(s->rec);
+		s->rec = t;
+		s->rec_cap = cap;
+	}
+	for (i = symbolize_slot_hash(addr, key) & (s->rec_cap - 1); s->rec[i].nframes; i = (i + 1) & (s->rec_cap - 1))
+		if (s->rec[i].addr == addr && s->rec[i].is_return == key)
+			break;
+	return &s->rec[i];
+}
+
+static void symbolize_rec_put(struct symbolizer *s, uint64_t addr, int key, const struct sym_frame *f, int n)
+{
+	struct sym_slot *slot = symbolize_rec_slot(s, addr, key);
+	struct sym_frame *copy;
+
+	if (!slot || !(copy = malloc((size_t)n * sizeof(*copy))))
+		return; /* out of memory: that answer is not saved */
+	memcpy(copy, f, (size_t)n * sizeof(*copy));
+	if (slot->nframes)
+		free(slot->frames);
+	else
+		s->rec_used++;
+	slot->frames = copy;
+	slot->addr = addr;
+	slot->is_return = key;
+	slot->nframes = n;
+}
+
+void symbolizer_record(struct symbolizer *s)
+{
+	s->recording = 1;
+}
+
+/* The index of pooled string str (+1), 0 for NULL: its slot in the pool,
+ * counted over the used slots (idx[] maps slot to that count). */
+static uint32_t symbolize_str_id(const struct symbolizer *s, const uint32_t *idx, const char *str)
+{
+	size_t i;
+
+	if (!str || !s->strs_cap)
+		return 0;
+	for (i = symbolize_strhash(str) & (s->strs_cap - 1); s->strs[i]; i = (i + 1) & (s->strs_cap - 1))
+		if (s->strs[i] == str || !strcmp(s->strs[i], str))
+			return idx[i] + 1;
+	return 0;
+}
+
+#define SYMS_MAGIC 0x59535250u /* "PRSY" */
+#define SYMS_VERSION 1u
+
+int symbolizer_save(struct symbolizer *s, unsigned char **out, size_t *len)
+{
+	struct wbuf w = {0};
+	uint32_t *idx, n = 0;
+
+	/* Module paths into the pool too, so one table holds every string. */
+	for (size_t i = 0; i < s->nmods; i++)
+		if (!symbolize_intern(s, s->mods[i].path))
+			return -ENOMEM;
+	idx = calloc(s->strs_cap ? s->strs_cap : 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	wbuf_u32(&w, SYMS_MAGIC);
+	wbuf_u32(&w, SYMS_VERSION);
+	wbuf_u32(&w, (uint32_t)s->strs_used);
+	for (size_t i = 0; i < s->strs_cap; i++) {
+		size_t l;
+
+		if (!s->strs[i])
+			continue;
+		idx[i] = n++;
+		l = strlen(s->strs[i]);
+		wbuf_u32(&w, (uint32_t)l);
+		wbuf_put(&w, s->strs[i], l);
+	}
+	wbuf_u32(&w, (uint32_t)s->nmods);
+	for (size_t i = 0; i < s->nmods; i++) {
+		const struct sym_module *m = &s->mods[i];
+
+		wbuf_u32(&w, symbolize_str_id(s, idx, m->path));
+		wbuf_u32(&w, (uint32_t)m->err);
+		wbuf_u64(&w, m->bias);
+		wbuf_u64(&w, m->start);
+		wbuf_u64(&w, m->end);
+	}
+	wbuf_u32(&w, (uint32_t)s->rec_used);
+	for (size_t i = 0; i < s->rec_cap; i++) {
+		const struct sym_slot *e = &s->rec[i];
+
+		if (!e->nframes)
+			continue;
+		wbuf_u64(&w, e->addr);
+		wbuf_u8(&w, (uint8_t)e->is_return);
+		wbuf_u8(&w, (uint8_t)e->nframes);
+		for (int k = 0; k < e->nframes; k++) {
+			const struct sym_frame *f = &e->frames[k];
+
+			wbuf_u32(&w, symbolize_str_id(s, idx, f->function));
+			wbuf_u32(&w, symbolize_str_id(s, idx, f->file));
+			wbuf_u32(&w, (uint32_t)f->line);
+			wbuf_u32(&w, symbolize_str_id(s, idx, f->module));
+			wbuf_u32(&w, symbolize_str_id(s, idx, f->entity));
+			wbuf_u64(&w, f->address);
+			wbuf_u64(&w, f->offset);
+			wbuf_u8(&w, (uint8_t)(f->inlined != 0));
+		}
+	}
+	free(idx);
+	if (w.err) {
+		wbuf_free(&w);
+		return -ENOMEM;
+	}
+	*out = w.p;
+	*len = w.n;
+	return 0;
+}
+
+/* String id (1-based, 0 NULL) of a saved table: NULL when out of range. */
+static const char *symbolize_saved_str(const char **strs, uint32_t n, uint32_t id, int *bad)
+{
+	if (!id)
+		return NULL;
+	if (id > n) {
+		*bad = 1;
+		return NULL;
+	}
+	return strs[id - 1];
+}
+
+int symbolizer_load(struct symbolizer **out, const void *data, size_t len)
+{
+	struct rbuf r = {.p = data, .n = len};
+	struct symbolizer *s;
+	const char **strs = NULL;
+	uint32_t nstr, nmods, nent;
+	int bad = 0, err = -EPROTO;
+
+	if (rbuf_u32(&r) != SYMS_MAGIC || rbuf_u32(&r) != SYMS_VERSION)
+		return -EPROTO;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->replay = 1;
+	nstr = rbuf_u32(&r);
+	/* Each string takes 4 bytes at least: a count the input cannot hold
+	 * is corrupt, not a reason to allocate. */
+	if (r.err || nstr > (len - r.off) / 4)
+		goto fail;
+	strs = calloc(nstr ? nstr : 1, sizeof(*strs));
+	if (!strs) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < nstr; i++) {
+		uint32_t l = rbuf_u32(&r);
+		const unsigned char *b = rbuf_take(&r, l);
+		char *tmp;
+
+		if (!b || memchr(b, 0, l))
+			goto fail;
+		if (!(tmp = strndup((const char *)b, l))) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		strs[i] = symbolize_intern(s, tmp);
+		free(tmp);
+		if (!strs[i]) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+	nmods = rbuf_u32(&r);
+	if (r.err || nmods > (len - r.off) / 32)
+		goto fail;
+	for (uint32_t i = 0; i < nmods; i++) {
+		const char *path = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
+		int merr = (int)rbuf_u32(&r);
+		uint64_t bias = rbuf_u64(&r), start = rbuf_u64(&r), end = rbuf_u64(&r);
+		struct sym_module *m;
+
+		if (r.err || bad || !path || start >= end || merr > 0)
+			goto fail;
+		if (symbolizer_add_module(s, path, bias, start, end) == -ENOMEM) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		/* What the recording's symbolizer said of the file. */
+		for (size_t k = 0; k < s->nmods; k++) {
+			m = &s->mods[k];
+			if (m->bias == bias && !strcmp(m->path, path))
+				m->err = merr;
+		}
+	}
+	nent = rbuf_u32(&r);
+	if (r.err || nent > (len - r.off) / 10)
+		goto fail;
+	for (uint32_t i = 0; i < nent; i++) {
+		struct sym_frame f[SYMBOLIZE_MAX_FRAMES];
+		uint64_t addr = rbuf_u64(&r);
+		int key = rbuf_u8(&r), n = rbuf_u8(&r);
+		struct sym_slot *slot;
+
+		if (r.err || key > 3 || n < 1 || n > SYMBOLIZE_MAX_FRAMES)
+			goto fail;
+		memset(f, 0, sizeof(f));
+		for (int k = 0; k < n; k++) {
+			f[k].function = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
+			f[k].file = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
+			f[k].line = (int)rbuf_u32(&r);
+			f[k].module = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
+			f[k].entity = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
+			f[k].address = rbuf_u64(&r);
+			f[k].offset = rbuf_u64(&r);
+			f[k].inlined = rbuf_u8(&r) != 0;
+			if (f[k].line < 0)
+				bad = 1;
+		}
+		if (r.err || bad)
+			goto fail;
+		slot = symbolize_cache_slot(s, addr, key);
+		if (!slot) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		if (slot->nframes) /* the same key twice: the last one stands */
+			free(slot->frames);
+		else
+			s->slots_used++;
+		slot->frames = malloc((size_t)n * sizeof(*f));
+		if (!slot->frames) {
+			slot->nframes = 0;
+			s->slots_used--;
+			err = -ENOMEM;
+			goto fail;
+		}
+		memcpy(slot->frames, f, (size_t)n * sizeof(*f));
+		slot->addr = addr;
+		slot->is_return = key;
+		slot->nframes = n;
+	}
+	if (r.off != r.n)
+		goto fail;
+	free(strs);
+	*out = s;
+	return 0;
+fail:
+	free(strs);
+	symbolizer_free(s);
+	return err;
+}
+
 int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, int flags, struct sym_frame *out,
 			    int max)
 {
@@ -889,6 +1173,8 @@ int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, 
 		n = slot->nframes;
 	} else {
 		n = symbolize_resolve(s, addr, key, tmp, SYMBOLIZE_MAX_FRAMES);
+		if (s->recording)
+			symbolize_rec_put(s, addr, key, tmp, n);
 		/* Out of memory: answer anyway, just without caching. */
 		if (slot && (slot->frames = malloc((size_t)n * sizeof(*tmp)))) {
 			memcpy(slot->frames, tmp, (size_t)n * sizeof(*tmp));
@@ -937,9 +1223,13 @@ void symbolizer_free(struct symbolizer *s)
 
 	if (!s)
 		return;
-	dwfl_end(s->dwfl);
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
 	symbolize_cache_clear(s);
 	free(s->slots);
+	for (i = 0; i < s->rec_cap; i++)
+		free(s->rec[i].frames);
+	free(s->rec);
 	for (i = 0; i < s->nmods; i++) {
 		free(s->mods[i].path);
 		free(s->mods[i].syms);
@@ -954,6 +1244,9 @@ void symbolizer_free(struct symbolizer *s)
 
 void symbolizer_warm(struct symbolizer *s, uint64_t dwarf_addr)
 {
+	if (s->replay)
+		return;
+	{
 	struct sym_module *dm = dwarf_addr ? symbolize_module_at(s, dwarf_addr) : NULL;
 	Dwarf_Addr bias;
 
@@ -962,4 +1255,5 @@ void symbolizer_warm(struct symbolizer *s, uint64_t dwarf_addr)
 			dwfl_module_getsymtab(s->mods[i].dwmod);
 	if (dm && dm->dwmod)
 		dwfl_module_getdwarf(dm->dwmod, &bias);
+}
 }

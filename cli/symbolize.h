@@ -17,6 +17,7 @@
 #ifndef PTRACE_SYMBOLIZE_H
 #define PTRACE_SYMBOLIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sym_frame {
@@ -61,5 +62,21 @@ void symbolizer_warm(struct symbolizer *s, uint64_t dwarf_addr);
  * line or inlined frames; no debug info read). */
 int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, int flags, struct sym_frame *out,
 			    int max);
+
+/*
+ * Symbols recorded for a profile file (cli/profile.c), so that it renders
+ * the same names on another machine, or after the binaries changed:
+ * symbolizer_record keeps every answer given from then on (the last one
+ * per address and flags) with every module added; symbolizer_save writes
+ * them as bytes; symbolizer_load makes a symbolizer that opens no file
+ * and gives the recorded answers (an address never recorded gets
+ * module+offset only). The saved bytes are untrusted input to the loader:
+ * every count, length and string index is checked.
+ */
+void symbolizer_record(struct symbolizer *s);
+/* 0 and a malloc'd *out of *len bytes, or -ENOMEM. */
+int symbolizer_save(struct symbolizer *s, unsigned char **out, size_t *len);
+/* 0, -EPROTO for malformed bytes, -ENOMEM. */
+int symbolizer_load(struct symbolizer **out, const void *data, size_t len);
 
 #endif

@@ -3,7 +3,7 @@
 # package registry. Idempotent: installs only what is missing.
 set -eu
 
-BUILD_PKGS="gcc g++ clang libclang-rt-14-dev make pkg-config libunwind-dev libdw-dev libelf-dev libjansson-dev libcriterion-dev"
+BUILD_PKGS="gcc g++ clang libclang-rt-14-dev make pkg-config libunwind-dev libdw-dev libelf-dev libjansson-dev libcriterion-dev libzstd-dev zlib1g-dev"
 # dpkg-dev: dpkg-source, which bench/lua's apt-get source unpacks the Lua source with.
 BENCH_PKGS="heaptrack uftrace google-perftools libgoogle-perftools-dev python3 sqlite3 xz-utils dpkg-dev"
 

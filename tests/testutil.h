@@ -140,13 +140,21 @@ static inline char **tu_make_env(const char *const *extra)
 		n++;
 	for (const char *const *e = extra; e && *e; e++)
 		n++;
-	env = calloc(n + 1, sizeof *env);
+	env = calloc(n + 2, sizeof *env);
 	cr_assert(env != NULL, "harness: out of memory");
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "PTRACE_", 7) && strncmp(*e, "LD_PRELOAD=", 11))
 			env[k++] = *e;
 	for (const char *const *e = extra; e && *e; e++)
 		env[k++] = (char *)*e;
+	/* No profile file from a run unless the test asks (an extra
+	 * PTRACE_SAVE_PROFILE, or -p): runs would leave them in the current
+	 * directory. */
+	env[k] = NULL;
+	for (const char *const *e = extra; e && *e; e++)
+		if (!strncmp(*e, "PTRACE_SAVE_PROFILE=", 20))
+			return env;
+	env[k++] = "PTRACE_SAVE_PROFILE=0";
 	env[k] = NULL;
 	return env;
 }

@@ -1,0 +1,558 @@
+/*
+ * The profile file (profile.h, docs/profile-format.md):
+ *
+ *   magic "\x89PTRPRF\n", u32 version, u32 flags (0), u64 payload length,
+ *   then one zstd frame holding the payload: sections, each a 64-byte
+ *   header (u32 tag, u32 0, u64 length, zeros) and its bytes, padded to
+ *   64 so every section's data is 64-byte aligned (the image is read in
+ *   place): META (JSON: the command, status, resource usage, settings),
+ *   SYMS (symbolizer_save's bytes), IMAGE (the session image).
+ */
+#include "profile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "bytes.h"
+#include "render.h"
+
+static const unsigned char profile_magic[8] = {0x89, 'P', 'T', 'R', 'P', 'R', 'F', '\n'};
+
+#define PROFILE_HEADER 24
+#define SECTION_HEADER 64
+#define TAG_META 0x4154454du  /* "META" */
+#define TAG_SYMS 0x534d5953u  /* "SYMS" */
+#define TAG_IMAGE 0x47414d49u /* "IMAG" */
+
+/* A payload no real run makes: 64 GiB (the image is at most 32 GiB). */
+#define PROFILE_MAX_PAYLOAD (64ull << 30)
+#define RUSAGE_FIELDS 18
+
+static size_t pad64(size_t n)
+{
+	return (n + 63) & ~(size_t)63;
+}
+
+/* --- writing -------------------------------------------------------------- */
+
+struct zout {
+	ZSTD_CCtx *cc;
+	FILE *f;
+	unsigned char buf[1 << 16];
+	int err;
+};
+
+static void zout_feed(struct zout *z, const void *data, size_t len, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = {data, len, 0};
+
+	while (!z->err) {
+		ZSTD_outBuffer out = {z->buf, sizeof(z->buf), 0};
+		size_t left = ZSTD_compressStream2(z->cc, &out, &in, end);
+
+		if (ZSTD_isError(left)) {
+			z->err = -ENOMEM;
+			return;
+		}
+		if (out.pos && fwrite(z->buf, 1, out.pos, z->f) != out.pos) {
+			z->err = -EIO;
+			return;
+		}
+		if (end == ZSTD_e_end ? left == 0 : in.pos == in.size)
+			return;
+	}
+}
+
+static void zout_section(struct zout *z, uint32_t tag, const void *data, size_t len, const void *head,
+			 size_t head_len)
+{
+	unsigned char h[SECTION_HEADER] = {0}, zeros[64] = {0};
+	struct wbuf w = {.p = h, .cap = sizeof(h)};
+
+	wbuf_u32(&w, tag);
+	wbuf_u32(&w, 0);
+	wbuf_u64(&w, len);
+	zout_feed(z, h, sizeof(h), ZSTD_e_continue);
+	/* head replaces the first head_len bytes of data (the image header
+	 * as the launcher made it). */
+	if (head_len)
+		zout_feed(z, head, head_len, ZSTD_e_continue);
+	zout_feed(z, (const char *)data + head_len, len - head_len, ZSTD_e_continue);
+	zout_feed(z, zeros, pad64(len) - len, ZSTD_e_continue);
+}
+
+static json_t *meta_json(const struct report_input *in)
+{
+	json_t *m = json_object(), *argv = json_array(), *ru = json_array(), *reaped = json_array();
+	const struct rusage *r = &in->ru;
+	long long f[RUSAGE_FIELDS] = {
+		r->ru_utime.tv_sec, r->ru_utime.tv_usec, r->ru_stime.tv_sec, r->ru_stime.tv_usec,
+		r->ru_maxrss,       r->ru_ixrss,         r->ru_idrss,        r->ru_isrss,
+		r->ru_minflt,       r->ru_majflt,        r->ru_nswap,        r->ru_inblock,
+		r->ru_oublock,      r->ru_msgsnd,        r->ru_msgrcv,       r->ru_nsignals,
+		r->ru_nvcsw,        r->ru_nivcsw,
+	};
+
+	for (char **a = in->argv; a && *a; a++)
+		json_array_append_new(argv, json_string(*a));
+	for (int i = 0; i < RUSAGE_FIELDS; i++)
+		json_array_append_new(ru, json_integer(f[i]));
+	for (size_t i = 0; i < in->nreaped; i++)
+		json_array_append_new(reaped, json_pack("[ii]", in->reaped_pid[i], in->reaped_status[i]));
+	json_object_set_new(m, "ptrace_run", json_string(PTRACE_VERSION));
+	json_object_set_new(m, "argv", argv);
+	json_object_set_new(m, "status", json_integer(in->status));
+	json_object_set_new(m, "spawned", json_integer(in->spawned));
+	json_object_set_new(m, "rusage", ru);
+	json_object_set_new(m, "duration_ns", json_integer((json_int_t)in->duration_ns));
+	json_object_set_new(m, "not_loaded_reason",
+			    in->not_loaded_reason ? json_string(in->not_loaded_reason) : json_null());
+	json_object_set_new(m, "sample_rate", json_real(in->sample_rate));
+	json_object_set_new(m, "max_depth", json_integer(in->max_depth));
+	json_object_set_new(m, "track_memory", json_integer(in->track_memory));
+	json_object_set_new(m, "main_pid", json_integer(in->main_pid));
+	json_object_set_new(m, "reaped", reaped);
+	json_object_set_new(m, "cpu_hz", json_integer(in->cpu_hz));
+	json_object_set_new(m, "dump_signal", json_integer(in->dump_signal));
+	json_object_set_new(m, "filter", in->func_filter ? json_string(in->func_filter) : json_null());
+	json_object_set_new(m, "exclude", in->func_exclude ? json_string(in->func_exclude) : json_null());
+	return m;
+}
+
+int profile_write(FILE *f, const struct session *s, const struct report_input *in)
+{
+	const struct sf_header *live = s->base;
+	struct sf_header head;
+	unsigned char hdr[PROFILE_HEADER], *syms = NULL;
+	size_t syms_len = 0, used, total;
+	struct wbuf w = {.p = hdr, .cap = sizeof(hdr)};
+	struct zout *z;
+	json_t *meta;
+	char *meta_txt;
+	int err;
+
+	if (!s->base || s->size < sizeof(head))
+		return -EINVAL;
+	err = symctx_save(in->symctx, &syms, &syms_len);
+	if (err)
+		return err;
+	meta = meta_json(in);
+	meta_txt = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+	json_decref(meta);
+	if (!meta_txt) {
+		free(syms);
+		return -ENOMEM;
+	}
+	/* The image in use: the bump pointer, which the program can write,
+	 * clamped to the mapping; the header's layout fields the launcher's. */
+	used = __atomic_load_n(&live->bump, __ATOMIC_ACQUIRE);
+	if (used > s->size || used < s->procs + (size_t)s->nslots * sizeof(struct sf_process))
+		used = s->size;
+	used = pad64(used) <= s->size ? pad64(used) : s->size;
+	memcpy(&head, live, sizeof(head));
+	head.magic = SF_MAGIC;
+	head.version = SF_VERSION;
+	head.header_size = sizeof(head);
+	head.size = used;
+	head.bump = used;
+	head.start_ns = s->start_ns;
+	head.procs = s->procs;
+
+	total = SECTION_HEADER + pad64(strlen(meta_txt)) + SECTION_HEADER + pad64(syms_len) + SECTION_HEADER +
+		pad64(used);
+	memcpy(hdr, profile_magic, sizeof(profile_magic));
+	w.n = sizeof(profile_magic);
+	wbuf_u32(&w, PROFILE_VERSION);
+	wbuf_u32(&w, 0);
+	wbuf_u64(&w, total);
+	z = calloc(1, sizeof(*z));
+	if (!z || !(z->cc = ZSTD_createCCtx())) {
+		free(z);
+		free(syms);
+		free(meta_txt);
+		return -ENOMEM;
+	}
+	z->f = f;
+	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, 3);
+	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_checksumFlag, 1);
+	/* Two threads where the library has them; none is fine too. */
+	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_nbWorkers, 2);
+	ZSTD_CCtx_setPledgedSrcSize(z->cc, total);
+	if (fwrite(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
+		z->err = -EIO;
+	zout_section(z, TAG_META, meta_txt, strlen(meta_txt), NULL, 0);
+	zout_section(z, TAG_SYMS, syms, syms_len, NULL, 0);
+	zout_section(z, TAG_IMAGE, s->base, used, &head, sizeof(head));
+	zout_feed(z, NULL, 0, ZSTD_e_end);
+	err = z->err;
+	if (!err && fflush(f))
+		err = -EIO;
+	ZSTD_freeCCtx(z->cc);
+	free(z);
+	free(syms);
+	free(meta_txt);
+	return err;
+}
+
+void profile_default_name(char *buf, size_t len, const char *argv0, int pid)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+	char prog[65];
+	size_t n = 0;
+
+	base = base ? base + 1 : argv0 ? argv0 : "";
+	for (; *base && n < sizeof(prog) - 1; base++) {
+		char c = *base;
+
+		prog[n++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+					    c == '_' || c == '.'
+				    ? c
+				    : '_';
+	}
+	prog[n] = 0;
+	snprintf(buf, len, "ptrace-run.%s.%d.ptrace", n ? prog : "program", pid);
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+static void say(char *err, size_t errlen, const char *what)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", what);
+}
+
+static int meta_int(json_t *m, const char *key, long long lo, long long hi, long long *out)
+{
+	json_t *v = json_object_get(m, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int meta_str(json_t *m, const char *key, char **out)
+{
+	json_t *v = json_object_get(m, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || !(*out = strdup(json_string_value(v))))
+		return -1;
+	return 0;
+}
+
+static int meta_read(struct profile *p, const char *txt, size_t len)
+{
+	json_error_t jerr;
+	json_t *m = json_loadb(txt, len, JSON_REJECT_DUPLICATES, &jerr), *a, *ru, *reaped;
+	struct report_input *in = &p->in;
+	long long v, f[RUSAGE_FIELDS];
+	int rc = -1;
+
+	if (!json_is_object(m))
+		goto out;
+	a = json_object_get(m, "argv");
+	ru = json_object_get(m, "rusage");
+	reaped = json_object_get(m, "reaped");
+	if (!json_is_array(a) || !json_array_size(a) || json_array_size(a) > (1u << 20) || !json_is_array(ru) ||
+	    json_array_size(ru) != RUSAGE_FIELDS || !json_is_array(reaped) || json_array_size(reaped) > (1u << 24))
+		goto out;
+	if (!(p->argv = calloc(json_array_size(a) + 1, sizeof(char *))))
+		goto out;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *s = json_array_get(a, i);
+
+		if (!json_is_string(s) || !(p->argv[i] = strdup(json_string_value(s))))
+			goto out;
+	}
+	for (int i = 0; i < RUSAGE_FIELDS; i++) {
+		json_t *x = json_array_get(ru, (size_t)i);
+
+		if (!json_is_integer(x))
+			goto out;
+		f[i] = json_integer_value(x);
+	}
+	in->ru.ru_utime.tv_sec = f[0];
+	in->ru.ru_utime.tv_usec = f[1];
+	in->ru.ru_stime.tv_sec = f[2];
+	in->ru.ru_stime.tv_usec = f[3];
+	in->ru.ru_maxrss = f[4];
+	in->ru.ru_ixrss = f[5];
+	in->ru.ru_idrss = f[6];
+	in->ru.ru_isrss = f[7];
+	in->ru.ru_minflt = f[8];
+	in->ru.ru_majflt = f[9];
+	in->ru.ru_nswap = f[10];
+	in->ru.ru_inblock = f[11];
+	in->ru.ru_oublock = f[12];
+	in->ru.ru_msgsnd = f[13];
+	in->ru.ru_msgrcv = f[14];
+	in->ru.ru_nsignals = f[15];
+	in->ru.ru_nvcsw = f[16];
+	in->ru.ru_nivcsw = f[17];
+	p->reaped_pid = calloc(json_array_size(reaped) + 1, sizeof(int));
+	p->reaped_status = calloc(json_array_size(reaped) + 1, sizeof(int));
+	if (!p->reaped_pid || !p->reaped_status)
+		goto out;
+	for (size_t i = 0; i < json_array_size(reaped); i++) {
+		json_t *e = json_array_get(reaped, i), *x = json_array_get(e, 0), *y = json_array_get(e, 1);
+
+		if (json_array_size(e) != 2 || !json_is_integer(x) || !json_is_integer(y) ||
+		    json_integer_value(x) < 0 || json_integer_value(x) > INT32_MAX ||
+		    json_integer_value(y) < INT32_MIN || json_integer_value(y) > INT32_MAX)
+			goto out;
+		p->reaped_pid[i] = (int)json_integer_value(x);
+		p->reaped_status[i] = (int)json_integer_value(y);
+	}
+	in->nreaped = json_array_size(reaped);
+	if (meta_int(m, "status", INT32_MIN, INT32_MAX, &v))
+		goto out;
+	in->status = (int)v;
+	if (meta_int(m, "spawned", 0, 1, &v))
+		goto out;
+	in->spawned = (int)v;
+	if (meta_int(m, "duration_ns", 0, INT64_MAX, &v))
+		goto out;
+	in->duration_ns = (uint64_t)v;
+	if (meta_int(m, "max_depth", 1, SF_DEPTH_LIMIT, &v))
+		goto out;
+	in->max_depth = (unsigned)v;
+	if (meta_int(m, "track_memory", 0, 1, &v))
+		goto out;
+	in->track_memory = (int)v;
+	if (meta_int(m, "main_pid", 0, INT32_MAX, &v))
+		goto out;
+	in->main_pid = (int)v;
+	if (meta_int(m, "cpu_hz", 0, SF_MAX_CPU_HZ, &v))
+		goto out;
+	in->cpu_hz = (unsigned)v;
+	if (meta_int(m, "dump_signal", 0, 64, &v))
+		goto out;
+	in->dump_signal = (int)v;
+	a = json_object_get(m, "sample_rate");
+	if (!json_is_number(a) || !(json_number_value(a) > 0.0 && json_number_value(a) <= 1.0))
+		goto out;
+	in->sample_rate = json_number_value(a);
+	if (meta_str(m, "not_loaded_reason", &p->not_loaded_reason) || meta_str(m, "filter", &p->func_filter) ||
+	    meta_str(m, "exclude", &p->func_exclude) || meta_str(m, "ptrace_run", &p->version))
+		goto out;
+	rc = 0;
+out:
+	json_decref(m);
+	return rc;
+}
+
+int profile_parse(const void *data, size_t len, struct profile *p, char *err, size_t errlen)
+{
+	const unsigned char *d = data;
+	struct rbuf r = {.p = data, .n = len};
+	const void *meta = NULL, *syms = NULL;
+	void *image = NULL;
+	size_t meta_len = 0, syms_len = 0, image_len = 0;
+	uint64_t total, content;
+	uint32_t version;
+	size_t got;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->s.fd = -1;
+	if (len < sizeof(profile_magic) || memcmp(d, profile_magic, sizeof(profile_magic))) {
+		say(err, errlen, "not a ptrace-run profile");
+		return -EPROTO;
+	}
+	if (len < PROFILE_HEADER) {
+		say(err, errlen, "truncated");
+		return -EPROTO;
+	}
+	rbuf_take(&r, sizeof(profile_magic));
+	version = rbuf_u32(&r);
+	rbuf_u32(&r);
+	total = rbuf_u64(&r);
+	if (version != PROFILE_VERSION) {
+		if (err && errlen)
+			snprintf(err, errlen, "a profile of format version %u (this ptrace-run reads %u)", version,
+				 PROFILE_VERSION);
+		return -EPROTO;
+	}
+	content = ZSTD_getFrameContentSize(d + PROFILE_HEADER, len - PROFILE_HEADER);
+	if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
+		say(err, errlen, len == PROFILE_HEADER ? "truncated" : "corrupt: not a zstd frame");
+		return -EPROTO;
+	}
+	if (content != total || total > PROFILE_MAX_PAYLOAD || total < 3 * SECTION_HEADER) {
+		say(err, errlen, "corrupt: sizes disagree");
+		return -EPROTO;
+	}
+	p->payload = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p->payload == MAP_FAILED) {
+		p->payload = NULL;
+		say(err, errlen, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	p->payload_len = total;
+	got = ZSTD_findFrameCompressedSize(d + PROFILE_HEADER, len - PROFILE_HEADER);
+	if (ZSTD_isError(got)) {
+		say(err, errlen,
+		    ZSTD_getErrorCode(got) == ZSTD_error_srcSize_wrong ? "truncated" : "corrupt: not a zstd frame");
+		rc = -EPROTO;
+		goto fail;
+	}
+	got = ZSTD_decompress(p->payload, total, d + PROFILE_HEADER, len - PROFILE_HEADER);
+	if (ZSTD_isError(got) || got != total) {
+		say(err, errlen,
+		    ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_srcSize_wrong ? "truncated"
+		    : ZSTD_isError(got) ? "corrupt: the compressed data does not decompress"
+					: "corrupt: sizes disagree");
+		rc = -EPROTO;
+		goto fail;
+	}
+	r = (struct rbuf){.p = p->payload, .n = total};
+	while (r.off < r.n) {
+		const unsigned char *h = rbuf_take(&r, SECTION_HEADER), *body;
+		struct rbuf hr = {.p = h, .n = SECTION_HEADER};
+		uint32_t tag;
+		uint64_t slen;
+
+		if (!h)
+			break;
+		tag = rbuf_u32(&hr);
+		rbuf_u32(&hr);
+		slen = rbuf_u64(&hr);
+		if (slen > r.n - r.off || !(body = rbuf_take(&r, pad64(slen) <= r.n - r.off ? pad64(slen) : slen))) {
+			r.err = -EPROTO;
+			break;
+		}
+		if (tag == TAG_META && !meta) {
+			meta = body;
+			meta_len = slen;
+		} else if (tag == TAG_SYMS && !syms) {
+			syms = body;
+			syms_len = slen;
+		} else if (tag == TAG_IMAGE && !image) {
+			image = (void *)body;
+			image_len = slen;
+		}
+		/* Other tags (a later version's): skipped. */
+	}
+	if (r.err || !meta || !syms || !image) {
+		say(err, errlen, "corrupt: a section is missing or cut short");
+		rc = -EPROTO;
+		goto fail;
+	}
+	if (meta_read(p, meta, meta_len)) {
+		say(err, errlen, "corrupt: the run's description (META) is not valid");
+		rc = -EPROTO;
+		goto fail;
+	}
+	rc = symctx_new_replay(&p->in.symctx, syms, syms_len);
+	if (rc) {
+		say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the symbol table (SYMS) is not valid");
+		goto fail;
+	}
+	rc = session_use(&p->s, image, image_len);
+	if (rc) {
+		const struct sf_header *h = image;
+
+		if (rc == -EPROTO && image_len >= sizeof(*h) && h->magic == SF_MAGIC && h->version != SF_VERSION) {
+			if (err && errlen)
+				snprintf(err, errlen, "a profile of image version %u (this ptrace-run reads %u)",
+					 h->version, SF_VERSION);
+		} else {
+			say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the session image is not valid");
+		}
+		goto fail;
+	}
+	p->in.argv = p->argv;
+	p->in.reaped_pid = p->reaped_pid;
+	p->in.reaped_status = p->reaped_status;
+	p->in.not_loaded_reason = p->not_loaded_reason;
+	return 0;
+fail:
+	profile_free(p);
+	return rc;
+}
+
+int profile_read(const char *path, struct profile *p, char *err, size_t errlen)
+{
+	struct stat st;
+	unsigned char *data;
+	size_t got = 0;
+	int fd, rc;
+
+	memset(p, 0, sizeof(*p));
+	p->s.fd = -1;
+	/* O_NONBLOCK: a FIFO is refused below, never waited on. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		rc = -errno;
+		say(err, errlen, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		say(err, errlen, "not a regular file");
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > PROFILE_MAX_PAYLOAD) {
+		close(fd);
+		say(err, errlen, "corrupt: larger than any profile");
+		return -EPROTO;
+	}
+	/* Read, not mapped: a file cut short meanwhile must not SIGBUS us. */
+	data = malloc((size_t)st.st_size + 1);
+	if (!data) {
+		close(fd);
+		say(err, errlen, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			close(fd);
+			free(data);
+			say(err, errlen, strerror(-rc));
+			return rc;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	rc = profile_parse(data, got, p, err, errlen);
+	free(data);
+	return rc;
+}
+
+void profile_free(struct profile *p)
+{
+	session_close(&p->s);
+	symctx_free(p->in.symctx);
+	if (p->payload)
+		munmap(p->payload, p->payload_len);
+	for (char **a = p->argv; a && *a; a++)
+		free(*a);
+	free(p->argv);
+	free(p->reaped_pid);
+	free(p->reaped_status);
+	free(p->not_loaded_reason);
+	free(p->func_filter);
+	free(p->func_exclude);
+	free(p->version);
+	memset(p, 0, sizeof(*p));
+	p->s.fd = -1;
+}
