@@ -191,13 +191,30 @@ $(FUZZ_B)/fuzz_seed: tests/fuzz_seed.c agent/session_format.h
 $(FUZZ_B)/seeds/.made: $(FUZZ_B)/fuzz_seed
 	@mkdir -p $(@D)
 	$(FUZZ_B)/fuzz_seed $(@D) && touch $@
-fuzz: $(FUZZ_B)/fuzz_report $(FUZZ_B)/seeds/.made
-	@mkdir -p $(FUZZ_B)/corpus
+# The profile file reader (tests/fuzz_profile.c), seeded with a real run's
+# symbols and description around the image seeds.
+$(FUZZ_B)/fuzz_profile: tests/fuzz_profile.c $(FUZZ_OBJ)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -Icli -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(CLI_LIBS)
+$(FUZZ_B)/fuzz_profile_seed: tests/fuzz_profile_seed.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_COMMON) -o $@ $< -lzstd
+$(FUZZ_B)/pseeds/.made: $(FUZZ_B)/fuzz_profile_seed $(FUZZ_B)/seeds/.made $(BIN) $(LIB) $(B)/progs/fi_cpu_shares
+	@mkdir -p $(@D)
+	PTRACE_SAVE_PROFILE=1 $(BIN) -q -p $(@D)/run.ptrace -- $(B)/progs/fi_cpu_shares >/dev/null
+	$(FUZZ_B)/fuzz_profile_seed $(@D) $(@D)/run.ptrace $(FUZZ_B)/seeds/*.img && rm -f $(@D)/run.ptrace && touch $@
+fuzz: $(FUZZ_B)/fuzz_report $(FUZZ_B)/seeds/.made $(FUZZ_B)/fuzz_profile $(FUZZ_B)/pseeds/.made
+	@mkdir -p $(FUZZ_B)/corpus $(FUZZ_B)/pcorpus
 	@echo "fuzz: $(FUZZ_RUNS) executions of fuzz_report (seeds in $(FUZZ_B)/seeds)"
 	@$(FUZZ_B)/fuzz_report -runs=$(FUZZ_RUNS) -max_len=32768 -timeout=10 -rss_limit_mb=2048 \
 	    -artifact_prefix=$(FUZZ_B)/ $(FUZZ_B)/corpus $(FUZZ_B)/seeds 2>$(FUZZ_B)/last.log \
 	    || { tail -n 60 $(FUZZ_B)/last.log; echo "fuzz: fuzz_report failed (input saved in $(FUZZ_B)/)" >&2; exit 1; }
 	@grep -E '^Done|exec/s' $(FUZZ_B)/last.log | tail -n 1
+	@echo "fuzz: $(FUZZ_RUNS) executions of fuzz_profile (seeds in $(FUZZ_B)/pseeds)"
+	@$(FUZZ_B)/fuzz_profile -runs=$(FUZZ_RUNS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_B)/ $(FUZZ_B)/pcorpus $(FUZZ_B)/pseeds 2>$(FUZZ_B)/last-profile.log \
+	    || { tail -n 60 $(FUZZ_B)/last-profile.log; echo "fuzz: fuzz_profile failed (input saved in $(FUZZ_B)/)" >&2; exit 1; }
+	@grep -E '^Done|exec/s' $(FUZZ_B)/last-profile.log | tail -n 1
 
 # make test: install what is missing, build, run every test binary, then
 # the short fuzz run. Fails when a test fails, when no test ran at all, or

@@ -1,0 +1,117 @@
+/*
+ * libFuzzer target: the profile file reader (cli/profile.c) and the report
+ * built from what it read. Two kinds of input, by the first byte:
+ *   0xff: the rest is a whole file, given to profile_parse as it is (the
+ *         container: magic, version, sizes, the zstd frame);
+ *   else: u32 META length, META, u32 SYMS length, SYMS, then a session
+ *         image; the harness lays them out as a profile's payload (the
+ *         image's header made valid as tests/fuzz_report.c does), so the
+ *         fuzzer's mutations reach the JSON and symbol readers and the
+ *         report instead of dying at the frame's checksum.
+ * Then report_build and every view. A crash, a sanitizer report, a hang,
+ * or a report the JSON view cannot write is a bug. Seeds: real runs'
+ * META and SYMS with the image seeds of fuzz_seed (fuzz_profile_seed.c).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "bytes.h"
+#include "profile.h"
+#include "render.h"
+
+static FILE *devnull;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void section(struct wbuf *w, uint32_t tag, const void *p, size_t n)
+{
+	static const unsigned char zeros[64];
+
+	wbuf_u32(w, tag);
+	wbuf_u32(w, 0);
+	wbuf_u64(w, n);
+	wbuf_put(w, zeros, 48);
+	wbuf_put(w, p, n);
+	wbuf_put(w, zeros, ((n + 63) & ~(size_t)63) - n);
+}
+
+static void run(const void *file, size_t len)
+{
+	struct profile prof;
+	struct report r;
+	char err[256];
+
+	if (profile_parse(file, len, &prof, err, sizeof(err))) {
+		if (!err[0] || strchr(err, '\n'))
+			abort(); /* every refusal is one line */
+		return;
+	}
+	if (report_build(&r, &prof.s, &prof.in) == 0) {
+		render_text(&r, devnull);
+		if (render_json(&r, devnull))
+			abort();
+	}
+	report_free(&r);
+	profile_free(&prof);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rbuf in = {.p = data, .n = size};
+	struct wbuf payload = {0}, file = {0};
+	const unsigned char *meta, *syms;
+	uint32_t meta_len, syms_len;
+	size_t hdr = (sizeof(struct sf_header) + 63) & ~(size_t)63, img_len;
+	unsigned char *img;
+	struct sf_header *h;
+	size_t bound, csize;
+
+	if (!devnull && !(devnull = fopen("/dev/null", "w")))
+		abort();
+	if (size && data[0] == 0xff) {
+		run(data + 1, size - 1);
+		return 0;
+	}
+	meta_len = rbuf_u32(&in);
+	meta = rbuf_take(&in, meta_len);
+	syms_len = rbuf_u32(&in);
+	syms = rbuf_take(&in, syms_len);
+	if (in.err)
+		return 0;
+	/* The image: the rest, with room for the header and one slot. */
+	img_len = size - in.off;
+	if (img_len < hdr + sizeof(struct sf_process))
+		img_len = hdr + sizeof(struct sf_process);
+	img_len = (img_len + 63) & ~(size_t)63;
+	img = calloc(1, img_len);
+	if (!img)
+		return 0;
+	memcpy(img, data + in.off, size - in.off);
+	h = (struct sf_header *)img;
+	h->magic = SF_MAGIC;
+	h->version = SF_VERSION;
+	h->header_size = sizeof(*h);
+	h->size = img_len;
+	h->procs = hdr;
+	section(&payload, 0x4154454du, meta, meta_len);
+	section(&payload, 0x534d5953u, syms, syms_len);
+	section(&payload, 0x47414d49u, img, img_len);
+	free(img);
+	wbuf_put(&file, "\x89PTRPRF\n", 8);
+	wbuf_u32(&file, PROFILE_VERSION);
+	wbuf_u32(&file, 0);
+	wbuf_u64(&file, payload.n);
+	bound = ZSTD_compressBound(payload.n);
+	wbuf_put(&file, NULL, 0);
+	if (!payload.err && !file.err && (file.p = realloc(file.p, file.n + bound))) {
+		csize = ZSTD_compress(file.p + file.n, bound, payload.p, payload.n, 1);
+		if (!ZSTD_isError(csize))
+			run(file.p, file.n + csize);
+	}
+	wbuf_free(&payload);
+	wbuf_free(&file);
+	return 0;
+}
