@@ -15,14 +15,16 @@
 #include "profile.h"
 #include "render.h"
 #include "report.h"
+#include "view.h"
 
-enum format { FMT_TEXT, FMT_JSON };
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
 
-static const char *const format_names[] = {"text", "json"};
+static const char *const format_names[] = {"text", "json", "folded"};
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
 	enum format format;
+	struct view_opts view;
 	unsigned mode;
 	int help;
 };
@@ -36,7 +38,15 @@ static void report_usage(FILE *f)
 		"ptrace-run.<program>.<pid>.ptrace) again, with the names resolved when\n"
 		"it was recorded: the program's files need not exist any more.\n"
 		"\n"
-		"  -f, --format=FMT        text (default) or json\n"
+		"  -f, --format=FMT        text (default), json, or folded (collapsed\n"
+		"                          stacks for flame graphs: flamegraph.pl,\n"
+		"                          inferno, speedscope)\n"
+		"      --metric=M          what folded stacks count: cpu (samples),\n"
+		"                          alloc_space, alloc_objects (by allocation\n"
+		"                          stack), inuse_space, inuse_objects (live at\n"
+		"                          exit), func_ns, func_calls (instrumented call\n"
+		"                          paths); default: cpu if sampled, else func_ns\n"
+		"                          if timed, else alloc_space\n"
 		"  -o, --output=FILE       write to FILE (default: stdout)\n"
 		"      --report-mode=MODE  permissions of a file it creates (default 600)\n"
 		"      --filter=GLOBS      function timing: only the functions matching\n"
@@ -97,7 +107,8 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				if (!strcmp(v, format_names[k]))
 					o->format = (enum format)k;
 			if ((int)o->format < 0) {
-				fprintf(stderr, "ptrace-run report: --format=%s: expected text or json\n", v ? v : "");
+				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json or folded\n",
+					v ? v : "");
 				return 2;
 			}
 		} else if ((n == 8 && !strncmp(a, "--output", 8)) || (a[1] == 'o' && a[2] != '-')) {
@@ -107,6 +118,13 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				return 2;
 			}
 			o->output = v;
+		} else if (n == 8 && !strncmp(a, "--metric", 8)) {
+			v = opt_value(argc, argv, &i, a, 8);
+			if (!v || view_metric_parse(v, &o->view.metric)) {
+				fprintf(stderr, "ptrace-run report: --metric=%s: expected one of %s\n", v ? v : "",
+					view_metric_names());
+				return 2;
+			}
 		} else if (n == 8 && !strncmp(a, "--filter", 8)) {
 			v = opt_value(argc, argv, &i, a, 8);
 			if (!v || options_check_globs(v)) {
@@ -187,7 +205,16 @@ int report_main(int argc, char **argv)
 		profile_free(&prof);
 		return 2;
 	}
-	rc = o.format == FMT_JSON ? render_json(&rep, f) : render_text(&rep, f);
+	switch (o.format) {
+	case FMT_JSON:
+		rc = render_json(&rep, f);
+		break;
+	case FMT_FOLDED:
+		rc = render_folded(&rep, f, &o.view);
+		break;
+	default:
+		rc = render_text(&rep, f);
+	}
 	report_free(&rep);
 	if (out.f) {
 		int crc = output_close(&out);

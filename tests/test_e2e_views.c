@@ -1,0 +1,153 @@
+/*
+ * End-to-end views of a profile file (issue 9): `ptrace-run report
+ * --format=...` on a saved run, each checked against the JSON report of
+ * the same file, and, where one exists on this machine, opened by its
+ * real consumer.
+ */
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+/* A profile of prog (with extra options) in a fresh file; malloc'ed path. */
+static char *profile_of(const char *prog, const char *extra)
+{
+	char *path = tu_tmpfile("view");
+	struct tu_run r;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", path, extra ? extra : "--cpu-hz=1000", "--", prog));
+	cr_assert(eq(int, r.exit_code, 0), "%s: the run; stderr: %s", prog, r.err);
+	tu_run_free(&r);
+	return path;
+}
+
+/* `report --format=json` of path, parsed. */
+static json_t *json_of(const char *path)
+{
+	struct tu_run r;
+	json_error_t jerr;
+	json_t *j;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=json", path));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=json; stderr: %s", r.err);
+	j = json_loads(r.out, 0, &jerr);
+	cr_assert(j != NULL, "JSON: %s", jerr.text);
+	tu_run_free(&r);
+	return j;
+}
+
+/* `report --format=folded --metric=m` of path: the sum of its values, each
+ * line checked to be "frames VALUE"; *lines gets the line count. The text
+ * goes to *out (malloc'ed) when out is not NULL. */
+static unsigned long long folded_sum(const char *path, const char *metric, size_t *lines, char **out)
+{
+	char *m = NULL;
+	struct tu_run r;
+	unsigned long long sum = 0;
+	size_t n = 0;
+
+	cr_assert(asprintf(&m, "--metric=%s", metric) > 0, "asprintf");
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=folded", m, path));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=folded %s; stderr: %s", m, r.err);
+	for (char *line = r.out, *nl; *line; line = nl + 1) {
+		char *sp, *end;
+		unsigned long long v;
+
+		nl = strchr(line, '\n');
+		cr_assert(nl != NULL, "%s: every line ends", m);
+		*nl = 0;
+		sp = strrchr(line, ' ');
+		cr_assert(sp && sp > line, "%s: frames, then a value: %s", m, line);
+		v = strtoull(sp + 1, &end, 10);
+		cr_assert(end[0] == 0 && v > 0, "%s: a positive count: %s", m, line);
+		sum += v;
+		n++;
+		*nl = '\n';
+	}
+	if (lines)
+		*lines = n;
+	if (out)
+		*out = strdup(r.out);
+	tu_run_free(&r);
+	free(m);
+	return sum;
+}
+
+static long long tree_sum(json_t *node, const char *key)
+{
+	json_t *kids = json_object_get(node, "children");
+	long long s = json_integer_value(json_object_get(node, key));
+
+	for (size_t i = 0; i < json_array_size(kids); i++)
+		s += tree_sum(json_array_get(kids, i), key);
+	return s;
+}
+
+Test(e2e_views, folded_heap_stacks_add_up_to_the_totals)
+{
+	char *prof = profile_of(TU_PROG("demo_leak"), "--cpu-hz=0"), *text = NULL;
+	json_t *j = json_of(prof), *p = tu_proc(j, 0);
+
+	/* demo_leak's figures (tests/progs/demo_leak.c). */
+	cr_assert(eq(u64, folded_sum(prof, "alloc_space", NULL, &text), 515), "bytes allocated");
+	cr_assert(eq(i64, tu_int(p, "memory.bytes_allocated"), 515), "the JSON's");
+	cr_assert(strstr(text, "main;parse_config;parse_line 169\n") != NULL, "parse_line's 169 bytes: %s", text);
+	cr_assert(eq(u64, folded_sum(prof, "alloc_objects", NULL, NULL), 25), "allocations");
+	cr_assert(eq(u64, folded_sum(prof, "inuse_space", NULL, NULL), 115), "bytes live at exit");
+	cr_assert(eq(u64, folded_sum(prof, "inuse_objects", NULL, NULL), 7), "blocks live at exit");
+	json_decref(j);
+	free(text);
+	unlink(prof);
+	free(prof);
+}
+
+Test(e2e_views, folded_cpu_stacks_add_up_to_the_samples)
+{
+	char *prof = profile_of(TU_PROG("fi_cpu_shares"), NULL);
+	json_t *j = json_of(prof), *stacks = tu_arr(tu_proc(j, 0), "cpu.stacks");
+	long long want = 0;
+	size_t lines;
+
+	for (size_t i = 0; i < json_array_size(stacks); i++)
+		want += json_integer_value(json_object_get(json_array_get(stacks, i), "count"));
+	cr_assert(want > 100, "a CPU profile: %lld samples", want);
+	cr_assert(eq(u64, folded_sum(prof, "cpu", &lines, NULL), (unsigned long long)want), "CPU samples");
+	cr_assert(eq(sz, lines, json_array_size(stacks)), "a line per stack");
+	json_decref(j);
+	unlink(prof);
+	free(prof);
+}
+
+Test(e2e_views, folded_call_paths_add_up_to_function_time_and_calls)
+{
+	char *prof = profile_of(TU_PROG("fi_fib"), NULL), *text = NULL;
+	json_t *j = json_of(prof), *p = tu_proc(j, 0);
+
+	cr_assert(eq(u64, folded_sum(prof, "func_ns", NULL, NULL),
+		     (unsigned long long)tree_sum(json_object_get(p, "call_tree"), "self_ns")),
+		  "self time over the call tree");
+	cr_assert(eq(u64, folded_sum(prof, "func_calls", NULL, &text), 121893), "every call (fi_fib.c)");
+	cr_assert(strstr(text, "main;loop;leaf 100000\n") != NULL, "leaf's 100000 calls: %s", text);
+	cr_assert(strstr(text, "main;fib 1\n") != NULL, "fib's outermost call");
+	json_decref(j);
+	free(text);
+	unlink(prof);
+	free(prof);
+}
+
+/* With several processes every stack starts with its process. */
+Test(e2e_views, folded_names_the_process_when_there_are_several)
+{
+	char *prof = profile_of(TU_PROG("fork_exec"), "--cpu-hz=0"), *text = NULL;
+	json_t *j = json_of(prof);
+	size_t n = json_array_size(tu_arr(j, "processes"));
+
+	cr_assert(n >= 2, "fork_exec makes processes: %zu", n);
+	folded_sum(prof, "alloc_objects", NULL, &text);
+	for (char *line = text; *line; line = strchr(line, '\n') + 1)
+		cr_assert(strncmp(line, "fork_exec [pid ", 15) == 0 || strstr(line, " [pid ") < strchr(line, ';'),
+			  "a process first: %.80s", line);
+	json_decref(j);
+	free(text);
+	unlink(prof);
+	free(prof);
+}
