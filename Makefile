@@ -32,7 +32,7 @@ ifeq ($(ASAN),1)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 CLI_CFLAGS := $(CFLAGS_COMMON) $(SAN)
-CLI_LIBS   := -ldw -lelf -ljansson -lzstd -lstdc++ -lpthread -lm
+CLI_LIBS   := -ldw -lelf -ljansson -lzstd -lz -lstdc++ -lpthread -lm
 
 AGENT_SRC := $(wildcard agent/*.c) $(wildcard shim/*.c)
 CLI_SRC   := $(wildcard cli/*.c)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dump_timer.h"
@@ -322,6 +323,7 @@ int main(int argc, char **argv)
 	struct reaped reaped = {0};
 	struct warm warm = {0};
 	struct dump_timer dumper = {0};
+	struct timespec wall_start = {0, 0};
 	char err[512], path[4096], agent_path[4096], reason[256] = "";
 	struct output text_out = {.fd = -1}, json_out = {.fd = -1}, prof_out = {.fd = -1};
 	FILE *text;
@@ -392,6 +394,7 @@ int main(int argc, char **argv)
 		return fail(2, "cannot set up the environment: %s%s", strerror(errno), "");
 	}
 
+	clock_gettime(CLOCK_REALTIME, &wall_start);
 	rc = launch_spawn(path, o.argv, &pid);
 	if (rc) {
 		discard_outputs(&text_out, &json_out);
@@ -433,6 +436,7 @@ int main(int argc, char **argv)
 	in.nreaped = reaped.n;
 	in.cpu_hz = o.cpu_hz;
 	in.dump_signal = o.dump_signal;
+	in.start_time_ns = (uint64_t)wall_start.tv_sec * 1000000000u + (uint64_t)wall_start.tv_nsec;
 	in.func_filter = o.func_filter;
 	in.func_exclude = o.func_exclude;
 	if (!in.symctx && o.save_profile && symctx_new(&warm.ctx) == 0) {

@@ -114,6 +114,7 @@ static json_t *meta_json(const struct report_input *in)
 	json_object_set_new(m, "spawned", json_integer(in->spawned));
 	json_object_set_new(m, "rusage", ru);
 	json_object_set_new(m, "duration_ns", json_integer((json_int_t)in->duration_ns));
+	json_object_set_new(m, "start_time_ns", json_integer((json_int_t)in->start_time_ns));
 	json_object_set_new(m, "not_loaded_reason",
 			    in->not_loaded_reason ? json_string(in->not_loaded_reason) : json_null());
 	json_object_set_new(m, "sample_rate", json_real(in->sample_rate));
@@ -325,6 +326,10 @@ static int meta_read(struct profile *p, const char *txt, size_t len)
 	if (meta_int(m, "duration_ns", 0, INT64_MAX, &v))
 		goto out;
 	in->duration_ns = (uint64_t)v;
+	/* Optional: 0 when unknown. */
+	if (json_object_get(m, "start_time_ns") && meta_int(m, "start_time_ns", 0, INT64_MAX, &v))
+		goto out;
+	in->start_time_ns = json_object_get(m, "start_time_ns") ? (uint64_t)v : 0;
 	if (meta_int(m, "max_depth", 1, SF_DEPTH_LIMIT, &v))
 		goto out;
 	in->max_depth = (unsigned)v;

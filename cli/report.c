@@ -263,6 +263,13 @@ int symctx_new_replay(struct symctx **out, const void *syms, size_t len)
 	return 0;
 }
 
+const char *report_build_id(const struct report *r, const char *module)
+{
+	if (!module || !r->symctx || !r->symctx->sym)
+		return NULL;
+	return symbolizer_build_id(r->symctx->sym, module);
+}
+
 void symctx_record(struct symctx *c)
 {
 	if (c && c->sym)
@@ -839,6 +846,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	if (in->spawned)
 		set_status(in->status, &r->has_exit, &r->exit_code, &r->has_signal, &r->signal);
 	r->duration_ns = in->duration_ns;
+	r->start_time_ns = in->start_time_ns;
 	r->ru = in->ru;
 	r->sample_rate = in->sample_rate;
 	r->max_depth = in->max_depth;

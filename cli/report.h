@@ -166,12 +166,14 @@ struct report_input {
 	const char *func_filter, *func_exclude;
 	unsigned cpu_hz;        /* PTRACE_CPU_HZ given to the agent */
 	int dump_signal;        /* PTRACE_DUMP_SIGNAL given to the agent, 0 none */
+	uint64_t start_time_ns; /* CLOCK_REALTIME when the program started; 0 unknown */
 };
 
 struct report {
 	char **argv;
 	int has_exit, exit_code, has_signal, signal;
 	uint64_t duration_ns;
+	uint64_t start_time_ns; /* wall clock at the start (report_input's) */
 	struct rusage ru;
 	int loaded;
 	char reason[256];
@@ -224,6 +226,9 @@ int symctx_new_offline(struct symctx **out);
 /* A context answering from symbols saved by symctx_save (a profile
  * file's): opens no file. 0, -EPROTO (malformed), -ENOMEM. */
 int symctx_new_replay(struct symctx **out, const void *syms, size_t len);
+
+/* The GNU build id (hex) of module, as the symbolizer read it; NULL. */
+const char *report_build_id(const struct report *r, const char *module);
 
 /* Keep every answer from now on, for symctx_save. */
 void symctx_record(struct symctx *c);

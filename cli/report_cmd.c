@@ -17,9 +17,9 @@
 #include "report.h"
 #include "view.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED };
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF };
 
-static const char *const format_names[] = {"text", "json", "folded"};
+static const char *const format_names[] = {"text", "json", "folded", "pprof"};
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
@@ -40,8 +40,9 @@ static void report_usage(FILE *f)
 		"\n"
 		"  -f, --format=FMT        text (default), json, or folded (collapsed\n"
 		"                          stacks for flame graphs: flamegraph.pl,\n"
-		"                          inferno, speedscope)\n"
-		"      --metric=M          what folded stacks count: cpu (samples),\n"
+		"                          inferno, speedscope), or pprof (gzipped\n"
+		"                          profile.proto: go tool pprof, Pyroscope, Parca)\n"
+		"      --metric=M          what folded and pprof count: cpu (samples),\n"
 		"                          alloc_space, alloc_objects (by allocation\n"
 		"                          stack), inuse_space, inuse_objects (live at\n"
 		"                          exit), func_ns, func_calls (instrumented call\n"
@@ -107,7 +108,7 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				if (!strcmp(v, format_names[k]))
 					o->format = (enum format)k;
 			if ((int)o->format < 0) {
-				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json or folded\n",
+				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, folded or pprof\n",
 					v ? v : "");
 				return 2;
 			}
@@ -211,6 +212,9 @@ int report_main(int argc, char **argv)
 		break;
 	case FMT_FOLDED:
 		rc = render_folded(&rep, f, &o.view);
+		break;
+	case FMT_PPROF:
+		rc = render_pprof(&rep, f, &o.view);
 		break;
 	default:
 		rc = render_text(&rep, f);

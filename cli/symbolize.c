@@ -63,6 +63,7 @@ struct sym_module {
 	uint64_t start, end; /* runtime addresses, [start, end) */
 	Dwfl_Module *dwmod;  /* NULL when the file could not be used */
 	int err;             /* what symbolizer_add_module returned for it */
+	const char *build_id; /* lowercase hex (pooled), NULL when it has none */
 };
 
 struct sym_slot {
@@ -408,7 +409,27 @@ static int symbolize_report(struct symbolizer *s, struct sym_module *m)
 	if (!m->dwmod)
 		close(fd);
 	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (m->dwmod) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int n = dwfl_module_build_id(m->dwmod, &bits, &vaddr);
+		char hex[129];
+
+		if (n > 0 && n <= 64) {
+			for (int i = 0; i < n; i++)
+				snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+			m->build_id = symbolize_intern(s, hex);
+		}
+	}
 	return m->dwmod ? 0 : -ENOEXEC;
+}
+
+const char *symbolizer_build_id(const struct symbolizer *s, const char *path)
+{
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].build_id && !strcmp(s->mods[i].path, path))
+			return s->mods[i].build_id;
+	return NULL;
 }
 
 int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias, uint64_t start, uint64_t end)
@@ -985,6 +1006,7 @@ int symbolizer_save(struct symbolizer *s, unsigned char **out, size_t *len)
 		const struct sym_module *m = &s->mods[i];
 
 		wbuf_u32(&w, symbolize_str_id(s, idx, m->path));
+		wbuf_u32(&w, symbolize_str_id(s, idx, m->build_id));
 		wbuf_u32(&w, (uint32_t)m->err);
 		wbuf_u64(&w, m->bias);
 		wbuf_u64(&w, m->start);
@@ -1077,10 +1099,11 @@ int symbolizer_load(struct symbolizer **out, const void *data, size_t len)
 		}
 	}
 	nmods = rbuf_u32(&r);
-	if (r.err || nmods > (len - r.off) / 32)
+	if (r.err || nmods > (len - r.off) / 36)
 		goto fail;
 	for (uint32_t i = 0; i < nmods; i++) {
 		const char *path = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
+		const char *build_id = symbolize_saved_str(strs, nstr, rbuf_u32(&r), &bad);
 		int merr = (int)rbuf_u32(&r);
 		uint64_t bias = rbuf_u64(&r), start = rbuf_u64(&r), end = rbuf_u64(&r);
 		struct sym_module *m;
@@ -1094,8 +1117,10 @@ int symbolizer_load(struct symbolizer **out, const void *data, size_t len)
 		/* What the recording's symbolizer said of the file. */
 		for (size_t k = 0; k < s->nmods; k++) {
 			m = &s->mods[k];
-			if (m->bias == bias && !strcmp(m->path, path))
+			if (m->bias == bias && !strcmp(m->path, path)) {
 				m->err = merr;
+				m->build_id = build_id;
+			}
 		}
 	}
 	nent = rbuf_u32(&r);

@@ -79,4 +79,8 @@ int symbolizer_save(struct symbolizer *s, unsigned char **out, size_t *len);
 /* 0, -EPROTO for malformed bytes, -ENOMEM. */
 int symbolizer_load(struct symbolizer **out, const void *data, size_t len);
 
+/* The GNU build id of the module file at path (lowercase hex), or NULL
+ * when it has none or was never added. Recorded in the saved bytes too. */
+const char *symbolizer_build_id(const struct symbolizer *s, const char *path);
+
 #endif

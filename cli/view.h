@@ -48,5 +48,6 @@ const char *view_func_name(const struct rfuncs *F, size_t i, char *buf, size_t l
 const char *view_proc_label(const struct rprocess *p, char *buf, size_t len);
 
 int render_folded(const struct report *r, FILE *f, const struct view_opts *o);
+int render_pprof(const struct report *r, FILE *f, const struct view_opts *o);
 
 #endif

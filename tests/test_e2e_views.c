@@ -151,3 +151,152 @@ Test(e2e_views, folded_names_the_process_when_there_are_several)
 	unlink(prof);
 	free(prof);
 }
+
+/* `go tool pprof ARGS... FILE`: its stdout (malloc'ed); the test fails
+ * when go is not there (scripts/install-deps.sh installs golang-go, whose go is /usr/bin/go). */
+static char *go_pprof(const char *const *args, const char *file)
+{
+	const char *argv[16] = {"/usr/bin/go", "tool", "pprof"};
+	size_t n = 3;
+	struct tu_run r;
+	char *out;
+
+	for (const char *const *a = args; *a && n < 14; a++)
+		argv[n++] = *a;
+	argv[n++] = file;
+	argv[n] = NULL;
+	tu_run(&r, NULL, argv);
+	cr_assert(eq(int, r.exit_code, 0), "go tool pprof: rc %d; stderr: %s", r.exit_code, r.err);
+	out = strdup(r.out);
+	tu_run_free(&r);
+	return out;
+}
+
+/* `report --format=pprof --metric=m` of prof into a new file. */
+static char *pprof_of(const char *prof, const char *metric)
+{
+	char *out = tu_tmpfile("pprof"), *m = NULL;
+	struct tu_run r;
+
+	cr_assert(asprintf(&m, "--metric=%s", metric) > 0, "asprintf");
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=pprof", m, "-o", out, prof));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=pprof; stderr: %s", r.err);
+	tu_run_free(&r);
+	free(m);
+	return out;
+}
+
+/* The sums of each value column of `go tool pprof -raw` (up to 4). */
+static void raw_sums(const char *raw, long long sums[4], int *ncols)
+{
+	const char *p = strstr(raw, "Samples:\n");
+
+	memset(sums, 0, 4 * sizeof(sums[0]));
+	cr_assert(p != NULL, "-raw has samples: %s", raw);
+	p = strchr(p + 9, '\n') + 1; /* the column names */
+	*ncols = 0;
+	for (; *p == ' '; p = strchr(p, '\n') + 1) {
+		const char *colon = strchr(p, ':');
+		char *end;
+		int c = 0;
+
+		for (const char *q = p; q < colon && c < 4; q = end, c++) {
+			long long v = strtoll(q, &end, 10);
+			if (end == q)
+				break;
+			sums[c] += v;
+		}
+		*ncols = c;
+	}
+}
+
+Test(e2e_views, pprof_heap_profile_opens_in_go_tool_pprof)
+{
+	char *prof = profile_of(TU_PROG("demo_leak"), "--cpu-hz=0"), *pb = pprof_of(prof, "alloc_space"), *raw, *top;
+	long long sums[4];
+	int ncols;
+
+	raw = go_pprof(TU_LIST("-raw"), pb);
+	cr_assert(strstr(raw, "alloc_objects/count alloc_space/bytes[dflt] inuse_objects/count inuse_space/bytes") !=
+			  NULL,
+		  "Go's heap sample types, alloc_space the default: %s", raw);
+	raw_sums(raw, sums, &ncols);
+	cr_assert(eq(int, ncols, 4), "four values per sample");
+	cr_assert(eq(i64, sums[0], 25), "allocations");
+	cr_assert(eq(i64, sums[1], 515), "bytes");
+	cr_assert(eq(i64, sums[2], 7), "live blocks");
+	cr_assert(eq(i64, sums[3], 115), "live bytes");
+	top = go_pprof(TU_LIST("-top", "-nodefraction=0", "-sample_index=inuse_space"), pb);
+	cr_assert(strstr(top, "115B   100%       115B   100%  parse_line\n") != NULL ||
+			  strstr(top, "115B   100%   100%       115B   100%  parse_line\n") != NULL,
+		  "the leak is parse_line's: %s", top);
+	free(raw);
+	free(top);
+	unlink(pb);
+	unlink(prof);
+	free(pb);
+	free(prof);
+}
+
+Test(e2e_views, pprof_cpu_profile_has_the_reports_function_samples)
+{
+	char *prof = profile_of(TU_PROG("fi_cpu_shares"), NULL), *pb = pprof_of(prof, "cpu"), *top;
+	json_t *j = json_of(prof), *fns = tu_arr(tu_proc(j, 0), "cpu.functions");
+	size_t checked = 0;
+
+	top = go_pprof(TU_LIST("-top", "-nodefraction=0", "-nodecount=100000", "-sample_index=samples"), pb);
+	for (size_t i = 0; i < json_array_size(fns); i++) {
+		json_t *fn = json_array_get(fns, i);
+		const char *name = json_string_value(json_object_get(fn, "name"));
+		long long self = json_integer_value(json_object_get(fn, "self_samples"));
+		char *want = NULL;
+
+		if (!name || !self)
+			continue;
+		/* "  flat flat%   sum%   cum cum%  name": flat first. */
+		cr_assert(asprintf(&want, "%lld ", self) > 0, "asprintf");
+		for (char *line = top; *line; line = strchr(line, '\n') + 1) {
+			char *nl = strchr(line, '\n'), *nm;
+
+			if (!nl)
+				break;
+			*nl = 0;
+			nm = strstr(line, "%  ");
+			if (nm && !strcmp(strrchr(line, '%') + 3, name)) {
+				long long flat = strtoll(line, NULL, 10);
+
+				cr_assert(eq(i64, flat, self), "%s: pprof's flat samples are the report's", name);
+				checked++;
+			}
+			*nl = '\n';
+		}
+		free(want);
+	}
+	cr_assert(checked >= 3, "burn_60, burn_30 and burn_10 at least: %zu functions checked; %s", checked, top);
+	json_decref(j);
+	free(top);
+	unlink(pb);
+	unlink(prof);
+	free(pb);
+	free(prof);
+}
+
+Test(e2e_views, pprof_function_timing_has_every_call)
+{
+	char *prof = profile_of(TU_PROG("fi_fib"), NULL), *pb = pprof_of(prof, "func_calls"), *raw;
+	json_t *j = json_of(prof), *p = tu_proc(j, 0);
+	long long sums[4];
+	int ncols;
+
+	raw = go_pprof(TU_LIST("-raw"), pb);
+	raw_sums(raw, sums, &ncols);
+	cr_assert(eq(int, ncols, 2), "calls and wall time");
+	cr_assert(eq(i64, sums[0], 121893), "every call (fi_fib.c)");
+	cr_assert(eq(i64, sums[1], tree_sum(json_object_get(p, "call_tree"), "self_ns")), "self time of every path");
+	json_decref(j);
+	free(raw);
+	unlink(pb);
+	unlink(prof);
+	free(pb);
+	free(prof);
+}
