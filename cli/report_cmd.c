@@ -17,9 +17,9 @@
 #include "report.h"
 #include "view.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF };
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND };
 
-static const char *const format_names[] = {"text", "json", "folded", "pprof"};
+static const char *const format_names[] = {"text", "json", "folded", "pprof", "callgrind"};
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
@@ -41,7 +41,9 @@ static void report_usage(FILE *f)
 		"  -f, --format=FMT        text (default), json, or folded (collapsed\n"
 		"                          stacks for flame graphs: flamegraph.pl,\n"
 		"                          inferno, speedscope), or pprof (gzipped\n"
-		"                          profile.proto: go tool pprof, Pyroscope, Parca)\n"
+		"                          profile.proto: go tool pprof, Pyroscope, Parca),\n"
+		"                          or callgrind (function timing: KCachegrind,\n"
+		"                          callgrind_annotate)\n"
 		"      --metric=M          what folded and pprof count: cpu (samples),\n"
 		"                          alloc_space, alloc_objects (by allocation\n"
 		"                          stack), inuse_space, inuse_objects (live at\n"
@@ -108,7 +110,7 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				if (!strcmp(v, format_names[k]))
 					o->format = (enum format)k;
 			if ((int)o->format < 0) {
-				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, folded or pprof\n",
+				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, folded, pprof or callgrind\n",
 					v ? v : "");
 				return 2;
 			}
@@ -215,6 +217,9 @@ int report_main(int argc, char **argv)
 		break;
 	case FMT_PPROF:
 		rc = render_pprof(&rep, f, &o.view);
+		break;
+	case FMT_CALLGRIND:
+		rc = render_callgrind(&rep, f, &o.view);
 		break;
 	default:
 		rc = render_text(&rep, f);

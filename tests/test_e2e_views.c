@@ -300,3 +300,61 @@ Test(e2e_views, pprof_function_timing_has_every_call)
 	free(pb);
 	free(prof);
 }
+
+/* A number as callgrind_annotate prints it ("108,451"). */
+static long long commas(const char *s)
+{
+	long long v = 0;
+
+	while (*s == ' ')
+		s++;
+	for (; (*s >= '0' && *s <= '9') || *s == ','; s++)
+		if (*s != ',')
+			v = v * 10 + (*s - '0');
+	return v;
+}
+
+Test(e2e_views, callgrind_file_opens_in_callgrind_annotate)
+{
+	char *prof = profile_of(TU_PROG("fi_fib"), NULL), *cg = tu_tmpfile("callgrind");
+	json_t *j = json_of(prof), *fns = tu_arr(tu_proc(j, 0), "functions");
+	struct tu_run r, a;
+	long long total = 0;
+	const char *t;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=callgrind", "-o", cg, prof));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=callgrind; stderr: %s", r.err);
+	tu_run(&a, NULL, TU_LIST("/usr/bin/callgrind_annotate", "--threshold=100", cg));
+	cr_assert(eq(int, a.exit_code, 0), "callgrind_annotate (valgrind): rc %d; stderr: %s", a.exit_code, a.err);
+	cr_assert(strstr(a.err, "WARNING") == NULL && strstr(a.out, "WARNING") == NULL, "no malformed line: %s",
+		  a.out);
+	for (size_t i = 0; i < json_array_size(fns); i++) {
+		json_t *fn = json_array_get(fns, i);
+		long long self = json_integer_value(json_object_get(fn, "self_ns"));
+		const char *name = json_string_value(json_object_get(fn, "name"));
+		char *key = NULL, *line;
+
+		total += self;
+		if (!self)
+			continue;
+		cr_assert(asprintf(&key, "tests/progs/fi_fib.c:%s\n", name) > 0, "asprintf");
+		line = strstr(a.out, key);
+		cr_assert(line != NULL, "%s is listed: %s", name, a.out);
+		while (line > a.out && line[-1] != '\n')
+			line--;
+		cr_assert(eq(i64, commas(line), self), "%s: its self time", name);
+		free(key);
+	}
+	t = strstr(a.out, "PROGRAM TOTALS");
+	cr_assert(t != NULL, "totals: %s", a.out);
+	while (t > a.out && t[-1] != '\n')
+		t--;
+	cr_assert(eq(i64, commas(t), total), "the total is the report's self time");
+	json_decref(j);
+	tu_run_free(&r);
+	tu_run_free(&a);
+	unlink(cg);
+	unlink(prof);
+	free(cg);
+	free(prof);
+}
