@@ -17,9 +17,9 @@
 #include "report.h"
 #include "view.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND };
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND, FMT_CSV };
 
-static const char *const format_names[] = {"text", "json", "folded", "pprof", "callgrind"};
+static const char *const format_names[] = {"text", "json", "folded", "pprof", "callgrind", "csv"};
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
@@ -38,7 +38,8 @@ static void report_usage(FILE *f)
 		"ptrace-run.<program>.<pid>.ptrace) again, with the names resolved when\n"
 		"it was recorded: the program's files need not exist any more.\n"
 		"\n"
-		"  -f, --format=FMT        text (default), json, or folded (collapsed\n"
+		"  -f, --format=FMT        text (default), json, csv (a row per function,\n"
+		"                          allocation site and CPU function), folded (collapsed\n"
 		"                          stacks for flame graphs: flamegraph.pl,\n"
 		"                          inferno, speedscope), or pprof (gzipped\n"
 		"                          profile.proto: go tool pprof, Pyroscope, Parca),\n"
@@ -110,7 +111,7 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				if (!strcmp(v, format_names[k]))
 					o->format = (enum format)k;
 			if ((int)o->format < 0) {
-				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, folded, pprof or callgrind\n",
+				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, csv, folded, pprof or callgrind\n",
 					v ? v : "");
 				return 2;
 			}
@@ -220,6 +221,9 @@ int report_main(int argc, char **argv)
 		break;
 	case FMT_CALLGRIND:
 		rc = render_callgrind(&rep, f, &o.view);
+		break;
+	case FMT_CSV:
+		rc = render_csv(&rep, f, &o.view);
 		break;
 	default:
 		rc = render_text(&rep, f);

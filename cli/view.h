@@ -50,5 +50,6 @@ const char *view_proc_label(const struct rprocess *p, char *buf, size_t len);
 int render_folded(const struct report *r, FILE *f, const struct view_opts *o);
 int render_pprof(const struct report *r, FILE *f, const struct view_opts *o);
 int render_callgrind(const struct report *r, FILE *f, const struct view_opts *o);
+int render_csv(const struct report *r, FILE *f, const struct view_opts *o);
 
 #endif

@@ -358,3 +358,125 @@ Test(e2e_views, callgrind_file_opens_in_callgrind_annotate)
 	free(cg);
 	free(prof);
 }
+
+/* RFC 4180 rows of text: rows[i][j] (malloc'ed), *nrows, fields per row
+ * in ncols[i]. */
+static char ***csv_parse(const char *text, size_t *nrows, size_t **ncols)
+{
+	char ***rows = NULL;
+	size_t n = 0;
+
+	*ncols = NULL;
+	for (const char *p = text; *p;) {
+		char **fields = NULL;
+		size_t nf = 0;
+
+		for (;;) {
+			char *buf = malloc(strlen(p) + 1);
+			size_t k = 0;
+
+			if (*p == '"') {
+				for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+					if (*p == '"')
+						p++;
+					buf[k++] = *p;
+				}
+				cr_assert(p[0] == '"', "CSV: a quoted field ends");
+				p++;
+			} else {
+				while (*p && *p != ',' && *p != '\n')
+					buf[k++] = *p++;
+			}
+			buf[k] = 0;
+			fields = realloc(fields, (nf + 1) * sizeof(*fields));
+			fields[nf++] = buf;
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			cr_assert(p[0] == '\n', "CSV: a row ends with a newline");
+			p++;
+			break;
+		}
+		rows = realloc(rows, (n + 1) * sizeof(*rows));
+		*ncols = realloc(*ncols, (n + 1) * sizeof(**ncols));
+		rows[n] = fields;
+		(*ncols)[n++] = nf;
+	}
+	*nrows = n;
+	return rows;
+}
+
+static long long num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+/* One process's rows of kind in the CSV, checked against JSON array arr:
+ * the same count, in the same order, with the same figures. */
+static void csv_vs_json(char ***rows, size_t nrows, const char *kind, json_t *arr, const int *cols,
+			const char *const *keys, size_t nkeys)
+{
+	size_t k = 0;
+
+	for (size_t i = 1; i < nrows; i++) {
+		json_t *o;
+
+		if (strcmp(rows[i][0], kind))
+			continue;
+		cr_assert(k < json_array_size(arr), "%s: no more rows than the JSON has", kind);
+		o = json_array_get(arr, k++);
+		for (size_t c = 0; c < nkeys; c++) {
+			json_t *v = json_object_get(o, keys[c]);
+
+			if (json_is_string(v))
+				cr_assert(eq(str, rows[i][cols[c]], (char *)json_string_value(v)), "%s row %zu: %s", kind, k,
+					  keys[c]);
+			else
+				cr_assert(eq(i64, num(rows[i][cols[c]]), json_integer_value(v)), "%s row %zu: %s", kind, k,
+					  keys[c]);
+		}
+	}
+	cr_assert(eq(sz, k, json_array_size(arr)), "%s: a row per JSON entry", kind);
+}
+
+static void csv_check(const char *prog, const char *extra)
+{
+	char *prof = profile_of(prog, extra);
+	json_t *j = json_of(prof), *p = tu_proc(j, 0);
+	struct tu_run r;
+	size_t nrows, *ncols;
+	char ***rows;
+	static const int fcols[] = {2, 6, 7, 8, 9, 12, 16, 17};
+	static const char *const fkeys[] = {"name",   "calls",  "recursive_calls", "total_ns",
+					    "self_ns", "p95_ns", "allocations",     "alloc_bytes"};
+	static const int scols[] = {16, 17, 20, 22, 23, 24};
+	static const char *const skeys[] = {"allocations", "bytes", "frees", "temporary", "live_blocks", "live_bytes"};
+	static const int ccols[] = {25, 26};
+	static const char *const ckeys[] = {"self_samples", "total_samples"};
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=csv", prof));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=csv; stderr: %s", r.err);
+	rows = csv_parse(r.out, &nrows, &ncols);
+	cr_assert(nrows >= 2, "a header and rows");
+	cr_assert(eq(str, rows[0][0], "kind"), "the header");
+	for (size_t i = 0; i < nrows; i++)
+		cr_assert(eq(sz, ncols[i], 28), "row %zu has every column", i);
+	csv_vs_json(rows, nrows, "function", json_object_get(p, "functions") ?: json_array(), fcols, fkeys, 8);
+	csv_vs_json(rows, nrows, "site", tu_arr(p, "memory.sites"), scols, skeys, 6);
+	csv_vs_json(rows, nrows, "cpu_function", tu_arr(p, "cpu.functions"), ccols, ckeys, 2);
+	for (size_t i = 0; i < nrows; i++) {
+		for (size_t c = 0; c < ncols[i]; c++)
+			free(rows[i][c]);
+		free(rows[i]);
+	}
+	free(rows);
+	free(ncols);
+	json_decref(j);
+	tu_run_free(&r);
+	unlink(prof);
+	free(prof);
+}
+
+Test(e2e_views, csv_rows_are_the_jsons_heap_sites) { csv_check(TU_PROG("demo_leak"), "--cpu-hz=0"); }
+Test(e2e_views, csv_rows_are_the_jsons_functions_and_cpu) { csv_check(TU_PROG("fi_cpu_shares"), NULL); }
