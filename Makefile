@@ -97,6 +97,14 @@ $(B)/obj/shim/%.o: shim/%.c
 $(B)/obj/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
+# The HTML view's page (cli/html/*.html) as C string literals.
+HTML_INC := $(B)/gen/html_head.inc $(B)/gen/html_tail.inc
+$(B)/gen/html_%.inc: cli/html/%.html
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+$(B)/obj/cli/render_html_page.o: cli/render_html_page.c $(HTML_INC)
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CFLAGS) -I$(B)/gen -c $< -o $@
 # Agent modules again, for the unit tests (sanitizers allowed there).
 $(B)/tobj/agent/%.o: agent/%.c
 	@mkdir -p $(@D)
@@ -182,6 +190,9 @@ FUZZ_OBJ    := $(patsubst cli/%.c,$(FUZZ_B)/obj/cli/%.o,$(filter-out cli/main.c,
 $(FUZZ_B)/obj/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_B)/obj/cli/render_html_page.o: cli/render_html_page.c $(HTML_INC)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -I$(B)/gen -fsanitize=fuzzer-no-link -c $< -o $@
 $(FUZZ_B)/fuzz_report: tests/fuzz_report.c $(FUZZ_OBJ)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(CLI_LIBS)

@@ -17,9 +17,9 @@
 #include "report.h"
 #include "view.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND, FMT_CSV };
+enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND, FMT_CSV, FMT_HTML };
 
-static const char *const format_names[] = {"text", "json", "folded", "pprof", "callgrind", "csv"};
+static const char *const format_names[] = {"text", "json", "folded", "pprof", "callgrind", "csv", "html"};
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
@@ -44,7 +44,8 @@ static void report_usage(FILE *f)
 		"                          inferno, speedscope), or pprof (gzipped\n"
 		"                          profile.proto: go tool pprof, Pyroscope, Parca),\n"
 		"                          or callgrind (function timing: KCachegrind,\n"
-		"                          callgrind_annotate)\n"
+		"                          callgrind_annotate), or html (one self-contained\n"
+		"                          page: flame graphs, tables, the call tree)\n"
 		"      --metric=M          what folded and pprof count: cpu (samples),\n"
 		"                          alloc_space, alloc_objects (by allocation\n"
 		"                          stack), inuse_space, inuse_objects (live at\n"
@@ -111,7 +112,7 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				if (!strcmp(v, format_names[k]))
 					o->format = (enum format)k;
 			if ((int)o->format < 0) {
-				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, csv, folded, pprof or callgrind\n",
+				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, csv, folded, pprof, callgrind or html\n",
 					v ? v : "");
 				return 2;
 			}
@@ -224,6 +225,9 @@ int report_main(int argc, char **argv)
 		break;
 	case FMT_CSV:
 		rc = render_csv(&rep, f, &o.view);
+		break;
+	case FMT_HTML:
+		rc = render_html(&rep, f, &o.view);
 		break;
 	default:
 		rc = render_text(&rep, f);

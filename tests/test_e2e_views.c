@@ -480,3 +480,133 @@ static void csv_check(const char *prog, const char *extra)
 
 Test(e2e_views, csv_rows_are_the_jsons_heap_sites) { csv_check(TU_PROG("demo_leak"), "--cpu-hz=0"); }
 Test(e2e_views, csv_rows_are_the_jsons_functions_and_cpu) { csv_check(TU_PROG("fi_cpu_shares"), NULL); }
+
+/* Headless Chromium (Debian's chromium) on page: the DOM after its script
+ * ran (malloc'ed); a screenshot goes to build/test-artifacts/NAME.png. */
+static char *chromium_dom(const char *page, const char *name)
+{
+	char *url = NULL, *shot = NULL, *prof_dir = tu_tmpfile("chromium"), *dom;
+	char *udd = NULL;
+	struct tu_run r, s;
+	struct stat st;
+
+	unlink(prof_dir);
+	cr_assert(mkdir(prof_dir, 0700) == 0, "mkdir %s", prof_dir);
+	cr_assert(asprintf(&url, "file://%s", page) > 0 && asprintf(&udd, "--user-data-dir=%s", prof_dir) > 0,
+		  "asprintf");
+	tu_run(&r, NULL,
+	       TU_LIST("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", udd,
+		       "--dump-dom", url));
+	cr_assert(eq(int, r.exit_code, 0), "chromium --dump-dom: rc %d; stderr: %.2000s", r.exit_code, r.err);
+	mkdir("build/test-artifacts", 0755);
+	cr_assert(asprintf(&shot, "--screenshot=build/test-artifacts/%s.png", name) > 0, "asprintf");
+	tu_run(&s, NULL,
+	       TU_LIST("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", udd,
+		       "--hide-scrollbars", "--window-size=1280,800", shot, url));
+	cr_assert(eq(int, s.exit_code, 0), "chromium --screenshot: rc %d", s.exit_code);
+	cr_assert(stat(shot + strlen("--screenshot="), &st) == 0 && st.st_size > 1000, "the screenshot %s",
+		  shot + 13);
+	dom = strdup(r.out);
+	tu_run_free(&r);
+	tu_run_free(&s);
+	tu_run(&s, NULL, TU_LIST("/bin/rm", "-rf", prof_dir));
+	tu_run_free(&s);
+	free(url);
+	free(udd);
+	free(shot);
+	free(prof_dir);
+	return dom;
+}
+
+/* The DOM of panel id (its div, up to the next panel). */
+static char *panel_of(const char *dom, const char *id)
+{
+	char *key = NULL, *start, *end, *out;
+
+	cr_assert(asprintf(&key, "id=\"panel-%s\"", id) > 0, "asprintf");
+	start = strstr(dom, key);
+	cr_assert(start != NULL, "the page has a %s panel", id);
+	end = strstr(start + 1, "<div class=\"panel");
+	out = strndup(start, end ? (size_t)(end - start) : strlen(start));
+	free(key);
+	return out;
+}
+
+/* `report --format=html` of prof into a file; its text in *text. */
+static char *html_of(const char *prof, char **text)
+{
+	char *page = strdup("/tmp/ptrace-e2e-html-XXXXXX.html");
+	struct tu_run r;
+	int fd = mkstemps(page, 5);
+
+	/* .html: Chromium takes a file:// page's type from its name. */
+	cr_assert(fd >= 0, "mkstemps: %s", strerror(errno));
+	close(fd);
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=html", "-o", page, prof));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=html; stderr: %s", r.err);
+	tu_run_free(&r);
+	*text = tu_read_file(page, NULL);
+	cr_assert(text[0] != NULL, "the page");
+	/* Self-contained: nothing it could fetch. */
+	cr_assert(strstr(*text, "http://") == NULL && strstr(*text, "https://") == NULL && strstr(*text, " src=") == NULL,
+		  "no URL, no external script");
+	return page;
+}
+
+static void has_frame(const char *panel, const char *fn, const char *what)
+{
+	char *key = NULL;
+
+	cr_assert(asprintf(&key, "class=\"fg-frame\" data-name=\"%s\"", fn) > 0, "asprintf");
+	cr_assert(strstr(panel, key) != NULL, "%s: a frame of %s", what, fn);
+	free(key);
+}
+
+Test(e2e_views, html_page_draws_cpu_and_function_flame_graphs_in_chromium, .timeout = 90)
+{
+	char *prof = profile_of(TU_PROG("fi_cpu_shares"), NULL), *text, *page = html_of(prof, &text);
+	char *dom = chromium_dom(page, "html-cpu"), *cpu = panel_of(dom, "cpu"), *fn = panel_of(dom, "func_ns");
+
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const burners[] = {"burn_60", "burn_30", "burn_10"};
+
+		has_frame(cpu, burners[i], "CPU flame graph");
+		has_frame(fn, burners[i], "function time flame graph");
+	}
+	cr_assert(strstr(dom, "id=\"panel-functions\"") && strstr(dom, "id=\"panel-calltree\""),
+		  "the functions table and the call tree");
+	cr_assert(strstr(panel_of(dom, "functions"), "<td class=\"name\">burn_60</td>") != NULL,
+		  "burn_60 has a row in the functions table");
+	free(cpu);
+	free(fn);
+	free(dom);
+	free(text);
+	unlink(page);
+	unlink(prof);
+	free(page);
+	free(prof);
+}
+
+Test(e2e_views, html_page_draws_heap_and_leak_flame_graphs_in_chromium, .timeout = 90)
+{
+	char *prof = profile_of(TU_PROG("demo_leak"), "--cpu-hz=0"), *text, *page = html_of(prof, &text);
+	char *dom = chromium_dom(page, "html-heap"), *bytes = panel_of(dom, "alloc_space"),
+	     *count = panel_of(dom, "alloc_objects"), *leak = panel_of(dom, "inuse_space");
+
+	has_frame(bytes, "parse_line", "heap bytes");
+	has_frame(bytes, "dup_range", "heap bytes");
+	has_frame(count, "dup_range", "heap allocations");
+	has_frame(leak, "parse_line", "leaked bytes");
+	cr_assert(strstr(leak, "data-name=\"dup_range\"") == NULL, "dup_range leaks nothing");
+	cr_assert(strstr(dom, "id=\"panel-sites\"") != NULL, "the sites table");
+	free(bytes);
+	free(count);
+	free(leak);
+	free(dom);
+	free(text);
+	unlink(page);
+	unlink(prof);
+	free(page);
+	free(prof);
+}
