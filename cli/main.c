@@ -17,6 +17,7 @@
 #include "closeout.h"
 #include "profile.h"
 #include "report_cmd.h"
+#include "diff.h"
 #include "launch.h"
 #include "options.h"
 #include "output.h"
@@ -333,6 +334,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "report"))
 		return report_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1);
 	/* First, before anything could change the signal state the program
 	 * is to inherit. */
 	if ((rc = launch_init()))

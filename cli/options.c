@@ -552,6 +552,7 @@ void options_usage(FILE *f)
 	fprintf(f,
 		"Usage: ptrace-run [options] [--] program [args...]\n"
 		"       ptrace-run report [options] PROFILE   (see ptrace-run report --help)\n"
+		"       ptrace-run diff [options] BASE NEW    (see ptrace-run diff --help)\n"
 		"\n"
 		"Runs program with the ptrace-run agent preloaded (LD_PRELOAD) and prints a\n"
 		"profile report once it and every process it started have exited. The exit\n"
@@ -626,8 +627,8 @@ void options_usage(FILE *f)
 		"symbolic link, and only when they are regular files, character devices\n"
 		"(/dev/null) or FIFOs with a reader; -o and --json cannot be one file.\n"
 		"Options end at the first argument that is not an option, or after --:\n"
-		"in 'ptrace-run ls -l' the -l goes to ls. A program named report is run\n"
-		"as 'ptrace-run -- report' or 'ptrace-run ./report'.\n",
+		"in 'ptrace-run ls -l' the -l goes to ls. A program named report or diff\n"
+		"is run as 'ptrace-run -- report' or 'ptrace-run ./report'.\n",
 		1u, SF_DEPTH_LIMIT, SF_DEFAULT_DEPTH,
 		OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB, OPTIONS_DEFAULT_SESSION_MB);
 }
