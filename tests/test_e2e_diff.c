@@ -60,15 +60,19 @@ Test(e2e_diff, slower_function_and_bigger_leak_regress, .timeout = 60)
 	char *base = profile_of("base"), *worse = profile_of("worse");
 	struct tu_run r, t;
 
-	/* --threshold=100: work's +200% passes it whatever the machine's
-	 * load does to steady's 17 ms; CPU shares are left out (work's grows
-	 * with its time; that is the same regression). */
+	/* --threshold=100 and --min-share=5 (3.5 ms of the base's 70): work's
+	 * +200% (+100 ms) passes both whatever a loaded machine does to
+	 * steady's 17 ms or main's 0.1 ms (a preemption is a millisecond or
+	 * two); CPU shares are left out (work's grows with its time: the same
+	 * regression). */
 	tu_run(&r, NULL,
-	       TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--fail-on=time,memory", "--format=json", base, worse));
+	       TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--min-share=5", "--fail-on=time,memory", "--format=json",
+		       base, worse));
 	cr_assert(eq(int, r.exit_code, 1), "regressed: exit 1; stderr: %s", r.err);
 	cr_assert(eq(str, (char *)regressions(r.out), "memory:leak_some:bytes\nmemory:leak_some:live_bytes\ntime:work:self_ns"),
 		  "exactly work's time and leak_some's site");
-	tu_run(&t, NULL, TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--fail-on=time,memory", base, worse));
+	tu_run(&t, NULL,
+	       TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--min-share=5", "--fail-on=time,memory", base, worse));
 	cr_assert(eq(int, t.exit_code, 1), "text: exit 1");
 	cr_assert(strstr(t.out, "result: REGRESSED\n") != NULL, "text says so");
 	cr_assert(strstr(t.out, "+900.0%  leak_some <- main") != NULL, "the leak's bytes: %s", t.out);
