@@ -55,22 +55,39 @@ static const char *regressions(const char *json_text)
 	return buf;
 }
 
-Test(e2e_diff, slower_function_and_bigger_leak_regress, .timeout = 60)
+Test(e2e_diff, slower_function_and_bigger_leak_regress, .timeout = 120)
 {
-	char *base = profile_of("base"), *worse = profile_of("worse");
+	static const char want[] = "memory:leak_some:bytes\nmemory:leak_some:live_bytes\ntime:work:self_ns";
+	char *base = NULL, *worse = NULL;
 	struct tu_run r, t;
 
-	/* --threshold=100 and --min-share=5 (3.5 ms of the base's 70): work's
-	 * +200% (+100 ms) passes both whatever a loaded machine does to
-	 * steady's 17 ms or main's 0.1 ms (a preemption is a millisecond or
-	 * two); CPU shares are left out (work's grows with its time: the same
-	 * regression). */
-	tu_run(&r, NULL,
-	       TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--min-share=5", "--fail-on=time,memory", "--format=json",
-		       base, worse));
+	/*
+	 * --threshold=100 and --min-share=5 (3.5 ms of the base's 70): work's
+	 * +200% (+100 ms) passes both, steady's 17 ms and main's 0.1 ms stay
+	 * below; CPU shares are left out (work's grows with its time: the
+	 * same regression). Function times are wall-clock time, and on a
+	 * machine busy with other tests a run's thread may get half a CPU,
+	 * doubling one function's time in one run only: so up to 3 pairs of
+	 * runs, and the last one must show exactly these.
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt) {
+			unlink(base);
+			unlink(worse);
+			free(base);
+			free(worse);
+			tu_run_free(&r);
+		}
+		base = profile_of("base");
+		worse = profile_of("worse");
+		tu_run(&r, NULL,
+		       TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--min-share=5", "--fail-on=time,memory",
+			       "--format=json", base, worse));
+		if (r.exit_code == 1 && !strcmp(regressions(r.out), want))
+			break;
+	}
 	cr_assert(eq(int, r.exit_code, 1), "regressed: exit 1; stderr: %s", r.err);
-	cr_assert(eq(str, (char *)regressions(r.out), "memory:leak_some:bytes\nmemory:leak_some:live_bytes\ntime:work:self_ns"),
-		  "exactly work's time and leak_some's site");
+	cr_assert(eq(str, (char *)regressions(r.out), (char *)want), "exactly work's time and leak_some's site");
 	tu_run(&t, NULL,
 	       TU_LIST(TU_LAUNCHER, "diff", "--threshold=100", "--min-share=5", "--fail-on=time,memory", base, worse));
 	cr_assert(eq(int, t.exit_code, 1), "text: exit 1");
