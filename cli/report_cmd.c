@@ -15,6 +15,7 @@
 #include "profile.h"
 #include "render.h"
 #include "report.h"
+#include "summary.h"
 #include "view.h"
 
 enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND, FMT_CSV, FMT_HTML };
@@ -26,7 +27,10 @@ struct report_opts {
 	enum format format;
 	struct view_opts view;
 	unsigned mode;
-	int help;
+	int help, all;
+	int pids[64];           /* --pid, repeatable or comma-separated */
+	size_t npids;
+	const char *exe;        /* --exe: a process's executable, full path or base name */
 };
 
 static void report_usage(FILE *f)
@@ -54,6 +58,12 @@ static void report_usage(FILE *f)
 		"                          if timed, else alloc_space\n"
 		"  -o, --output=FILE       write to FILE (default: stdout)\n"
 		"      --report-mode=MODE  permissions of a file it creates (default 600)\n"
+		"      --pid=PID[,PID...]  only these processes (repeatable)\n"
+		"      --exe=NAME          only the processes of this executable (its path\n"
+		"                          or base name)\n"
+		"      --all               every process's section even when there are many\n"
+		"                          (with more than 8 processes, text starts as a\n"
+		"                          summary per executable)\n"
 		"      --filter=GLOBS      function timing: only the functions matching\n"
 		"                          these comma-separated globs\n"
 		"      --exclude=GLOBS     function timing: leave these out\n"
@@ -130,6 +140,34 @@ static int parse(struct report_opts *o, int argc, char **argv)
 					view_metric_names());
 				return 2;
 			}
+		} else if (n == 5 && !strncmp(a, "--pid", 5)) {
+			char *end;
+
+			v = opt_value(argc, argv, &i, a, 5);
+			for (const char *p = v; p && *p; p = *end ? end + 1 : end) {
+				long pid = strtol(p, &end, 10);
+
+				if (end == p || (*end && *end != ',') || pid <= 0 || pid > 0x7fffffff ||
+				    o->npids == sizeof(o->pids) / sizeof(o->pids[0])) {
+					fprintf(stderr, "ptrace-run report: --pid=%s: expected process ids, e.g. 1234,1240\n",
+						v);
+					return 2;
+				}
+				o->pids[o->npids++] = (int)pid;
+			}
+			if (!v || !o->npids) {
+				fprintf(stderr, "ptrace-run report: --pid: expected process ids, e.g. 1234,1240\n");
+				return 2;
+			}
+		} else if (n == 5 && !strncmp(a, "--exe", 5)) {
+			v = opt_value(argc, argv, &i, a, 5);
+			if (!v || !*v) {
+				fprintf(stderr, "ptrace-run report: --exe: expected an executable's name\n");
+				return 2;
+			}
+			o->exe = v;
+		} else if (!strcmp(a, "--all")) {
+			o->all = 1;
 		} else if (n == 8 && !strncmp(a, "--filter", 8)) {
 			v = opt_value(argc, argv, &i, a, 8);
 			if (!v || options_check_globs(v)) {
@@ -173,11 +211,44 @@ static int parse(struct report_opts *o, int argc, char **argv)
 	return 0;
 }
 
+static int exe_matches(const struct rprocess *p, const char *want)
+{
+	const char *exe = p->exe && *p->exe ? p->exe : p->argv && p->argv[0] ? p->argv[0] : "";
+	const char *base = strrchr(exe, '/');
+
+	return !strcmp(exe, want) || !strcmp(base ? base + 1 : exe, want);
+}
+
+/* The processes --pid and --exe select, as a shallow view of rep (its
+ * procs array only is the view's own). -ENOENT when none matches. */
+static int select_procs(const struct report_opts *o, const struct report *rep, struct report *view)
+{
+	*view = *rep;
+	if (!o->npids && !o->exe)
+		return 0;
+	view->procs = calloc(rep->nprocs ? rep->nprocs : 1, sizeof(*view->procs));
+	view->nprocs = 0;
+	if (!view->procs)
+		return -ENOMEM;
+	for (size_t i = 0; i < rep->nprocs; i++) {
+		const struct rprocess *p = &rep->procs[i];
+		int ok = !o->npids;
+
+		for (size_t k = 0; k < o->npids && !ok; k++)
+			ok = p->pid == o->pids[k];
+		if (ok && o->exe)
+			ok = exe_matches(p, o->exe);
+		if (ok)
+			view->procs[view->nprocs++] = *p;
+	}
+	return view->nprocs ? 0 : -ENOENT;
+}
+
 int report_main(int argc, char **argv)
 {
 	struct report_opts o;
 	struct profile prof;
-	struct report rep;
+	struct report rep, view;
 	struct output out = {.fd = -1};
 	char err[256];
 	FILE *f = stdout;
@@ -210,28 +281,54 @@ int report_main(int argc, char **argv)
 		profile_free(&prof);
 		return 2;
 	}
+	rc = select_procs(&o, &rep, &view);
+	if (rc) {
+		if (rc == -ENOENT)
+			fprintf(stderr, "ptrace-run report: %s: no process matches --pid/--exe (it has %zu)\n", o.file,
+				rep.nprocs);
+		else
+			fprintf(stderr, "ptrace-run report: out of memory\n");
+		if (view.procs != rep.procs)
+			free(view.procs);
+		report_free(&rep);
+		output_discard(&out);
+		profile_free(&prof);
+		return 2;
+	}
 	switch (o.format) {
+	case FMT_TEXT:
+		if (view.nprocs > SUMMARY_MIN_PROCS && !o.all && !o.npids && !o.exe) {
+			struct summary sum;
+
+			rc = summary_build(&sum, &view);
+			if (!rc)
+				rc = render_summary_text(&sum, &view, f);
+			summary_free(&sum);
+		} else {
+			rc = render_text(&view, f);
+		}
+		break;
 	case FMT_JSON:
-		rc = render_json(&rep, f);
+		rc = render_json(&view, f);
 		break;
 	case FMT_FOLDED:
-		rc = render_folded(&rep, f, &o.view);
+		rc = render_folded(&view, f, &o.view);
 		break;
 	case FMT_PPROF:
-		rc = render_pprof(&rep, f, &o.view);
+		rc = render_pprof(&view, f, &o.view);
 		break;
 	case FMT_CALLGRIND:
-		rc = render_callgrind(&rep, f, &o.view);
+		rc = render_callgrind(&view, f, &o.view);
 		break;
 	case FMT_CSV:
-		rc = render_csv(&rep, f, &o.view);
+		rc = render_csv(&view, f, &o.view);
 		break;
 	case FMT_HTML:
-		rc = render_html(&rep, f, &o.view);
+		rc = render_html(&view, f, &o.view);
 		break;
-	default:
-		rc = render_text(&rep, f);
 	}
+	if (view.procs != rep.procs)
+		free(view.procs);
 	report_free(&rep);
 	if (out.f) {
 		int crc = output_close(&out);

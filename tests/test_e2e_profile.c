@@ -328,3 +328,57 @@ Test(e2e_profile, report_usage_errors)
 		  "unknown option: the line");
 	tu_run_free(&r);
 }
+
+/* Many processes: text starts as a summary per executable; --pid, --exe
+ * and --all pick. short_procs 12 100: the parent and 12 fork children. */
+Test(e2e_profile, many_processes_summary_and_selection, .timeout = 60)
+{
+	char *dir = scratch(), *prof = path_in(dir, "many.ptrace"), *text = path_in(dir, "run.txt"), *want;
+	struct tu_run r, s, all, one, bad;
+	json_error_t jerr;
+	json_t *j;
+	long long pid1;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-o", text, "-p", prof, "--cpu-hz=0", "--", TU_PROG("short_procs"), "12", "100"));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	tu_run(&s, NULL, TU_LIST(TU_LAUNCHER, "report", prof));
+	cr_assert(eq(int, s.exit_code, 0), "report; stderr: %s", s.err);
+	cr_assert(strstr(s.out, "\n13 processes of 1 executables, by CPU samples:\n") != NULL, "the summary: %s", s.out);
+	cr_assert(strstr(s.out, "short_procs: 13 processes, wall ") != NULL, "one line for them: %s", s.out);
+	cr_assert(strstr(s.out, "-- process ") == NULL, "no process section");
+	tu_run(&all, NULL, TU_LIST(TU_LAUNCHER, "report", "--all", prof));
+	want = tu_read_file(text, NULL);
+	cr_assert(eq(str, all.out, want), "--all: the run's own text");
+	tu_run(&one, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=json", "--exe=short_procs", prof));
+	j = json_loads(one.out, 0, &jerr);
+	cr_assert(j != NULL, "--exe: JSON");
+	cr_assert(eq(sz, json_array_size(tu_arr(j, "processes")), 13), "--exe: all 13");
+	pid1 = tu_int(tu_proc(j, 1), "pid");
+	json_decref(j);
+	tu_run_free(&one);
+	{
+		char *sel = NULL;
+
+		cr_assert(asprintf(&sel, "--pid=%lld", pid1) > 0, "asprintf");
+		tu_run(&one, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=json", sel, prof));
+		free(sel);
+	}
+	j = json_loads(one.out, 0, &jerr);
+	cr_assert(j != NULL, "--pid: JSON");
+	cr_assert(eq(sz, json_array_size(tu_arr(j, "processes")), 1), "--pid: one process");
+	cr_assert(eq(i64, tu_int(tu_proc(j, 0), "pid"), pid1), "--pid: that one");
+	json_decref(j);
+	tu_run(&bad, NULL, TU_LIST(TU_LAUNCHER, "report", "--exe=nosuch", prof));
+	cr_assert(eq(int, bad.exit_code, 2), "--exe matching nothing: rc 2");
+	cr_assert(strstr(bad.err, "no process matches --pid/--exe (it has 13)") != NULL, "says so: %s", bad.err);
+	tu_run_free(&r);
+	tu_run_free(&s);
+	tu_run_free(&all);
+	tu_run_free(&one);
+	tu_run_free(&bad);
+	free(want);
+	rm_dir(dir);
+	free(prof);
+	free(text);
+	free(dir);
+}
