@@ -7,7 +7,8 @@
  * sites and CPU functions; the call tree; a process selector and the
  * threads. The flame graph is drawn by the page's own script (a few
  * hundred lines: positioned boxes, no library), so there is nothing to
- * vendor and nothing that could reach the network.
+ * vendor and nothing that could reach the network. The CPU graph can be
+ * narrowed to one thread (each thread's stacks are in the model).
  *
  * The C side only arranges the model's figures: stacks merged into trees
  * (root first; a node's value is the sum of the stacks through it), the
@@ -207,6 +208,32 @@ static json_t *proc_json(const struct rprocess *p)
 			json_object_set_new(g, graphs[i].key, t);
 	}
 	json_object_set_new(o, "graphs", g);
+	/* The CPU flame graph of each thread, when there are several. */
+	if (p->cpu.nthreads > 1) {
+		json_t *tg = json_array();
+
+		for (size_t i = 0; i < p->cpu.nthreads; i++) {
+			const struct rcpu_thread *t = &p->cpu.threads[i];
+			struct tnode root = {.name = "all"};
+			char label[128];
+			int err = 0;
+
+			if (!t->nstacks)
+				continue;
+			for (size_t k = 0; k < t->nstacks && !err; k++) {
+				struct rstack st = {(struct rframe *)t->stacks[k].frames, t->stacks[k].n};
+
+				err = tnode_add(&root, &st, t->stacks[k].samples);
+			}
+			snprintf(label, sizeof(label), "%s [tid %d]%s", t->name[0] ? t->name : "?", t->tid,
+				 t->shared_record ? " (and earlier threads of its record)" : "");
+			if (!err && root.value)
+				json_array_append_new(tg, json_pack("{s:o,s:i,s:o}", "label", render_jstr(label), "tid",
+								    t->tid, "tree", tnode_json(&root)));
+			tnode_free(&root);
+		}
+		json_object_set_new(o, "thread_cpu", tg);
+	}
 	for (size_t i = 0; p->func && i < p->func->nfuncs; i++) {
 		const struct rfunc *fn = &p->func->funcs[i];
 

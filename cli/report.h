@@ -72,10 +72,23 @@ struct rcpu_stack {
 	struct rstack stack;    /* frame 0: the instruction that was running */
 };
 
+/* One stack of one thread's samples: the frames are those of a stack in
+ * rcpu.stacks (the same trace, symbolized once), not owned. */
+struct rcpu_tstack {
+	uint64_t samples;
+	const struct rframe *frames;
+	unsigned n;
+};
+
 struct rcpu_thread {
 	int tid;
 	char name[SF_NAME_LEN];
 	uint64_t samples;
+	/* Its samples by stack (NULL for a thread logged when its record was
+	 * reused: those are in the new owner's). */
+	struct rcpu_tstack *stacks;
+	size_t nstacks;
+	int shared_record;      /* the record had an earlier owner: its stacks are in here too */
 };
 
 struct rcpu {

@@ -249,7 +249,7 @@ static struct line *line_of(struct agg *a, size_t fn, const struct rframe *f)
 
 /* Count one symbolized stack with its samples; the stack is kept (moved
  * into the model) or freed. stamp numbers the stacks from 1. */
-static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t stamp)
+static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t stamp, size_t *where)
 {
 	uint64_t h = 0;
 	size_t i;
@@ -293,6 +293,7 @@ static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t 
 	}
 	st->frames = NULL;
 	st->n = 0;
+	*where = i;
 	return 0;
 }
 
@@ -408,6 +409,7 @@ static int add_thread(struct rcpu *c, size_t *cap, int tid, const char *name, co
 	if (grow((void **)&c->threads, cap, c->nthreads, sizeof(*c->threads)))
 		return -ENOMEM;
 	t = &c->threads[c->nthreads++];
+	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	/* Both may be image bytes: copied, bounded, terminated. */
 	session_str(t->name, SF_NAME_LEN, name && name[0] ? name : alt, SF_NAME_LEN);
@@ -543,7 +545,8 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 	struct rcpu *c = &rp->cpu;
 	struct tmap tm = {0};
 	struct agg a = {0};
-	size_t tcap = 0, stamp = 0;
+	struct pair { size_t thread; uint32_t trace; uint64_t samples; } *pairs = NULL;
+	size_t tcap = 0, stamp = 0, npairs = 0, pcap = 0;
 	int err = -ENOMEM;
 	sf_off head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
 	uint64_t n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
@@ -571,6 +574,8 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 			c->max_weight = ct->max_weight;
 		if (add_thread(c, &tcap, t->tid, t->name, ct->owner_name, samples - base))
 			goto out;
+		if (samples > base)
+			c->threads[c->nthreads - 1].shared_record = base > 0;
 		tab = session_get(s, p, SP_CPU, __atomic_load_n(&ct->table, __ATOMIC_ACQUIRE), sizeof(*tab));
 		if (!tab)
 			continue;
@@ -590,6 +595,12 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 			}
 			if (tmap_add(&tm, x.trace, x.samples))
 				goto out;
+			/* This thread's share, for its own stacks. */
+			if (samples > base) {
+				if (grow((void **)&pairs, &pcap, npairs, sizeof(*pairs)))
+					goto out;
+				pairs[npairs++] = (struct pair){c->nthreads - 1, x.trace, x.samples};
+			}
 		}
 	}
 	head = __atomic_load_n(&cp->owners, __ATOMIC_ACQUIRE);
@@ -603,10 +614,10 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 		if (add_thread(c, &tcap, o->tid, o->name, "", o->samples))
 			goto out;
 	}
-	report_qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
 
 	for (size_t i = 0; i < tm.cap; i++) {
 		struct rstack st = {0};
+		size_t where;
 
 		if (!tm.v[i].trace)
 			continue;
@@ -616,16 +627,46 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 			/* An unreadable trace: its samples are without a stack. */
 			free(st.frames);
 			c->nostack = session_add(c->nostack, tm.v[i].samples);
+			tm.v[i].samples = 0;
 			continue;
 		}
-		if (agg_stack(&a, &st, tm.v[i].samples, ++stamp)) {
+		if (agg_stack(&a, &st, tm.v[i].samples, ++stamp, &where)) {
 			free(st.frames);
 			goto out;
 		}
+		/* Which merged stack this trace became (its index until
+		 * agg_finish sorts them): tm's count is used up, its slot
+		 * keeps that instead. */
+		tm.v[i].samples = where + 1;
 	}
+	/* Each thread's samples by stack, pointing at the merged stacks'
+	 * frames (taken before agg_finish moves the array; the frames
+	 * themselves never move). */
+	for (size_t k = 0; k < npairs; k++) {
+		struct rcpu_thread *th = &c->threads[pairs[k].thread];
+		size_t i, idx;
+
+		for (i = mix(0, pairs[k].trace) & (tm.cap - 1); tm.v[i].trace && tm.v[i].trace != pairs[k].trace;
+		     i = (i + 1) & (tm.cap - 1))
+			;
+		if (tm.v[i].trace != pairs[k].trace || !tm.v[i].samples)
+			continue; /* an unreadable trace */
+		idx = tm.v[i].samples - 1;
+		if (th->nstacks % 16 == 0) {
+			struct rcpu_tstack *ns = realloc(th->stacks, (th->nstacks + 16) * sizeof(*ns));
+
+			if (!ns)
+				goto out;
+			th->stacks = ns;
+		}
+		th->stacks[th->nstacks++] = (struct rcpu_tstack){pairs[k].samples, a.stacks[idx].stack.frames,
+								 a.stacks[idx].stack.n};
+	}
+	report_qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
 	err = agg_finish(&a, c);
 out:
 	free(tm.v);
+	free(pairs);
 	agg_free(&a);
 	return err;
 }
@@ -700,6 +741,8 @@ void report_cpu_free(struct rprocess *rp)
 	free(c->stacks);
 	free(c->fns);
 	free(c->by_total);
+	for (size_t i = 0; i < c->nthreads; i++)
+		free(c->threads[i].stacks);
 	free(c->threads);
 	free(rp->crash.stack.frames);
 	free(rp->crash.runtime.frames);

@@ -610,3 +610,45 @@ Test(e2e_views, html_page_draws_heap_and_leak_flame_graphs_in_chromium, .timeout
 	free(page);
 	free(prof);
 }
+
+/* Each thread's CPU flame graph: the page's data has one per thread,
+ * holding that thread's samples (those with a stack), and a selector. */
+Test(e2e_views, html_page_has_a_cpu_flame_graph_per_thread, .timeout = 90)
+{
+	char *prof = profile_of(TU_PROG("cpu_threads"), NULL), *text, *page = html_of(prof, &text), *dom;
+	json_t *j = json_of(prof), *p = tu_proc(j, 0), *threads = tu_arr(p, "cpu.threads"), *data, *tc;
+	const char *start = strstr(text, "<script id=\"data\" type=\"application/json\">\n"), *end;
+	long long nostack = tu_int(p, "cpu.no_stack_samples");
+	json_error_t jerr;
+
+	cr_assert(start != NULL, "the data block");
+	start += strlen("<script id=\"data\" type=\"application/json\">\n");
+	end = strstr(start, "</script>");
+	data = json_loadb(start, (size_t)(end - start), 0, &jerr);
+	cr_assert(data != NULL, "the page's data: %s", jerr.text);
+	tc = json_object_get(json_array_get(json_object_get(data, "procs"), 0), "thread_cpu");
+	cr_assert(eq(sz, json_array_size(tc), 2), "burn-2x and burn-1x");
+	for (size_t i = 0; i < json_array_size(threads); i++) {
+		json_t *t = json_array_get(threads, i), *g = NULL;
+		long long samples = tu_int(t, "samples"), v;
+
+		for (size_t k = 0; k < json_array_size(tc); k++)
+			if (json_integer_value(json_object_get(json_array_get(tc, k), "tid")) == tu_int(t, "tid"))
+				g = json_object_get(json_array_get(tc, k), "tree");
+		cr_assert(g != NULL, "thread %s has a graph", tu_str(t, "name"));
+		v = json_integer_value(json_object_get(g, "v"));
+		cr_assert(v <= samples && v >= samples - nostack, "%s: %lld of its %lld samples (%lld without a stack)",
+			  tu_str(t, "name"), v, samples, nostack);
+	}
+	dom = chromium_dom(page, "html-threads");
+	cr_assert(strstr(dom, "<select class=\"fg-thread\">") != NULL, "a thread selector");
+	cr_assert(strstr(dom, ">burn-2x [tid ") != NULL && strstr(dom, ">burn-1x [tid ") != NULL, "both threads in it");
+	json_decref(data);
+	json_decref(j);
+	free(dom);
+	free(text);
+	unlink(page);
+	unlink(prof);
+	free(page);
+	free(prof);
+}
