@@ -11,6 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* FNV-1a of a string, its high bits folded in (hash tables mask the low). */
+static inline uint64_t bytes_hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h ^ (h >> 31);
+}
+
 struct wbuf {
 	unsigned char *p;
 	size_t n, cap;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "options.h"
 #include "output.h"
 #include "profile.h"
@@ -20,15 +21,6 @@ struct nmap {
 	size_t *vals;
 	size_t cap, n;
 };
-
-static uint64_t nhash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
 
 /* The index of key, or SIZE_MAX and *slot where it goes (-1: no memory). */
 static size_t nmap_find(struct nmap *m, const char *key, size_t *slot)
@@ -49,7 +41,7 @@ static size_t nmap_find(struct nmap *m, const char *key, size_t *slot)
 		for (size_t k = 0; k < m->cap; k++) {
 			if (!m->keys[k])
 				continue;
-			for (i = nhash(m->keys[k]) & (ncap - 1); nk[i]; i = (i + 1) & (ncap - 1))
+			for (i = bytes_hash_str(m->keys[k]) & (ncap - 1); nk[i]; i = (i + 1) & (ncap - 1))
 				;
 			nk[i] = m->keys[k];
 			nv[i] = m->vals[k];
@@ -60,7 +52,7 @@ static size_t nmap_find(struct nmap *m, const char *key, size_t *slot)
 		m->vals = nv;
 		m->cap = ncap;
 	}
-	for (i = nhash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+	for (i = bytes_hash_str(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
 		if (!strcmp(m->keys[i], key))
 			return m->vals[i];
 	*slot = i;
@@ -106,36 +98,38 @@ struct gather {
 	int err;
 };
 
-static struct dfunc *func_of(struct gather *g, const char *name)
+/* The index of name in an array of n elements of size bytes, each
+ * starting with its name, adding a zeroed one; SIZE_MAX, g->err set, when
+ * out of memory. */
+static size_t named(struct gather *g, struct nmap *m, void **arr, size_t *n, size_t *cap, size_t size,
+		    const char *name)
 {
-	size_t slot, i = nmap_find(&g->fmap, name, &slot);
+	size_t slot, i = nmap_find(m, name, &slot);
 
 	if (i != SIZE_MAX)
-		return &g->d->funcs[i];
-	if (slot == SIZE_MAX || room((void **)&g->d->funcs, g->d->nfuncs, &g->fcap, sizeof(struct dfunc))) {
+		return i;
+	if (slot == SIZE_MAX || room(arr, *n, cap, size)) {
 		g->err = -ENOMEM;
-		return NULL;
+		return SIZE_MAX;
 	}
-	i = g->d->nfuncs++;
-	g->d->funcs[i].name = name;
-	nmap_put(&g->fmap, slot, name, i);
-	return &g->d->funcs[i];
+	i = (*n)++;
+	*(const char **)((char *)*arr + i * size) = name;
+	nmap_put(m, slot, name, i);
+	return i;
+}
+
+static struct dfunc *func_of(struct gather *g, const char *name)
+{
+	size_t i = named(g, &g->fmap, (void **)&g->d->funcs, &g->d->nfuncs, &g->fcap, sizeof(struct dfunc), name);
+
+	return i == SIZE_MAX ? NULL : &g->d->funcs[i];
 }
 
 static struct dcpu *cpu_of(struct gather *g, const char *name)
 {
-	size_t slot, i = nmap_find(&g->cmap, name, &slot);
+	size_t i = named(g, &g->cmap, (void **)&g->d->cpu, &g->d->ncpu, &g->ccap, sizeof(struct dcpu), name);
 
-	if (i != SIZE_MAX)
-		return &g->d->cpu[i];
-	if (slot == SIZE_MAX || room((void **)&g->d->cpu, g->d->ncpu, &g->ccap, sizeof(struct dcpu))) {
-		g->err = -ENOMEM;
-		return NULL;
-	}
-	i = g->d->ncpu++;
-	g->d->cpu[i].name = name;
-	nmap_put(&g->cmap, slot, name, i);
-	return &g->d->cpu[i];
+	return i == SIZE_MAX ? NULL : &g->d->cpu[i];
 }
 
 /* The names along a stack, innermost first (malloc'ed). */

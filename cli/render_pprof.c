@@ -75,15 +75,6 @@ struct strtab {
 	int err;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h ^ (h >> 31);
-}
-
 static int grow(void **keys, uint64_t **vals, size_t *cap, size_t keysz)
 {
 	size_t ncap = *cap ? *cap * 2 : 256;
@@ -120,7 +111,7 @@ static uint64_t str_id(struct strtab *t, const char *s)
 		for (size_t k = 0; k < ocap; k++) {
 			if (!ok[k])
 				continue;
-			for (i = hash_str(ok[k]) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
+			for (i = bytes_hash_str(ok[k]) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
 				;
 			t->keys[i] = ok[k];
 			t->vals[i] = ov[k];
@@ -128,7 +119,7 @@ static uint64_t str_id(struct strtab *t, const char *s)
 		free(ok);
 		free(ov);
 	}
-	for (i = hash_str(s) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
+	for (i = bytes_hash_str(s) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
 		if (!strcmp(t->keys[i], s))
 			return t->vals[i];
 	t->keys[i] = s;
@@ -211,7 +202,7 @@ struct pp {
 
 static uint64_t key_str2(const char *a, const char *b, uint64_t salt)
 {
-	return mix(hash_str(a ? a : "") ^ mix(hash_str(b ? b : "") + salt));
+	return mix(bytes_hash_str(a ? a : "") ^ mix(bytes_hash_str(b ? b : "") + salt));
 }
 
 static uint64_t mapping_id(struct pp *pp, int pid, const char *module, uint64_t addr)

@@ -113,16 +113,11 @@ EXPORT int setrlimit(__rlimit_resource_t resource, const struct rlimit *lim)
 	return ret;
 }
 
+/* On x86-64 struct rlimit64 is struct rlimit, and glibc's *64 calls are
+ * the same functions. */
 EXPORT int setrlimit64(__rlimit_resource_t resource, const struct rlimit64 *lim)
 {
-	static setrlimit_fn real;
-	int ret;
-
-	if (!real)
-		real = (setrlimit_fn)dlsym(RTLD_NEXT, "setrlimit64");
-	ret = real(resource, (const struct rlimit *)lim);
-	limit_set(ret, 0, (int)resource, (const struct rlimit *)lim);
-	return ret;
+	return setrlimit(resource, (const struct rlimit *)lim);
 }
 
 EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit *lim, struct rlimit *old)
@@ -139,12 +134,5 @@ EXPORT int prlimit(pid_t pid, __rlimit_resource_t resource, const struct rlimit 
 
 EXPORT int prlimit64(pid_t pid, __rlimit_resource_t resource, const struct rlimit64 *lim, struct rlimit64 *old)
 {
-	static prlimit_fn real;
-	int ret;
-
-	if (!real)
-		real = (prlimit_fn)dlsym(RTLD_NEXT, "prlimit64");
-	ret = real(pid, resource, (const struct rlimit *)lim, (struct rlimit *)old);
-	limit_set(ret, pid, (int)resource, (const struct rlimit *)lim);
-	return ret;
+	return prlimit(pid, resource, (const struct rlimit *)lim, (struct rlimit *)old);
 }

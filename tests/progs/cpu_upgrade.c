@@ -16,25 +16,9 @@
 #define IDLE 20
 #define BURN 3
 
-static volatile unsigned long sink;
+#include "cpu_spin.h"
 static pthread_barrier_t done;
 
-static long long cpu_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static void spin(long long ns)
-{
-	long long end = cpu_ns() + ns;
-
-	while (cpu_ns() < end)
-		for (int i = 0; i < 100000; i++)
-			sink += (unsigned long)i;
-}
 
 static void *idler(void *arg)
 {
