@@ -224,18 +224,38 @@ NI static long perf_open(int tid)
 
 /* perf_open for c's owner, published in c unless c has one already
  * (the owner's handler and a conversion from another thread may race).
- * 0, or -errno. */
-NI static int perf_arm(struct sf_cpu_thread *c, int tid)
+ * The address installed (*page; 0 when another was there first: that
+ * one stays), or -errno. */
+NI static int perf_arm_page(struct sf_cpu_thread *c, int tid, uint64_t *page)
 {
-	long page = perf_open(tid);
+	long mapped = perf_open(tid);
 	uint64_t none = 0;
 
-	if (page < 0)
-		return (int)page;
-	if (!__atomic_compare_exchange_n(&c->perf_page, &none, (uint64_t)page, 0, __ATOMIC_SEQ_CST,
-					 __ATOMIC_SEQ_CST))
-		syscall(SYS_munmap, (uintptr_t)page, CPU_PAGE);
+	*page = 0;
+	if (mapped < 0)
+		return (int)mapped;
+	if (!__atomic_compare_exchange_n(&c->perf_page, &none, (uint64_t)mapped, 0, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST)) {
+		syscall(SYS_munmap, (uintptr_t)mapped, CPU_PAGE);
+		return 0;
+	}
+	*page = (uint64_t)mapped;
 	return 0;
+}
+
+NI static int perf_arm(struct sf_cpu_thread *c, int tid)
+{
+	uint64_t page;
+
+	return perf_arm_page(c, tid, &page);
+}
+
+/* Take back page from c if it is still there (no other event's page is
+ * ever unmapped). */
+NI static void perf_unarm(struct sf_cpu_thread *c, uint64_t page)
+{
+	if (page && __atomic_compare_exchange_n(&c->perf_page, &page, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		syscall(SYS_munmap, (uintptr_t)page, CPU_PAGE);
 }
 
 /* A POSIX timer on the calling thread's CPU clock, signalling cpu.sig to
@@ -260,6 +280,9 @@ NI static int posix_arm(struct sf_cpu_thread *c, int tid)
 	it.it_value = it.it_interval;
 	syscall(SYS_timer_settime, kid, 0, &it, NULL);
 	__atomic_fetch_add(live_timers(), 1, __ATOMIC_RELAXED);
+	/* Counted before it is published: a move to a perf event (another
+	 * thread's cpu_upgrade) counts from this. */
+	count_thread(0);
 	__atomic_store_n(&c->timer, kid + 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
@@ -315,6 +338,8 @@ NI static void timer_arm(struct sf_cpu_thread *c)
 			err = perf_arm(c, tid);
 			if (perf_refused(err))
 				__atomic_store_n(&cpu.perf, 0, __ATOMIC_RELAXED);
+			if (!err)
+				count_thread(1);
 		}
 	}
 	if (err) {
@@ -324,7 +349,6 @@ NI static void timer_arm(struct sf_cpu_thread *c)
 		cpu_flag(SF_CPU_TIMER_FAILED);
 		return;
 	}
-	count_thread(!c->timer);
 	/* Pairs with cpu_step_aside: either it sees this timer, or we see
 	 * that it ran (both sides seq_cst). */
 	if (__atomic_load_n(&cpu.aside, __ATOMIC_SEQ_CST))
@@ -340,15 +364,26 @@ NI static void timer_arm(struct sf_cpu_thread *c)
  */
 NI static int cpu_upgrade(struct sf_cpu_thread *c, int tid)
 {
+	uint64_t page;
 	int err, t;
 
 	if (!__atomic_load_n(&c->timer, __ATOMIC_SEQ_CST))
 		return -ESRCH;
-	err = perf_arm(c, tid);
+	err = perf_arm_page(c, tid, &page);
 	if (err) {
 		if (perf_refused(err))
 			__atomic_store_n(&cpu.perf, 0, __ATOMIC_RELAXED);
 		return err;
+	}
+	/* Another upgrade of this record installed its event first: the
+	 * timer is its to delete. */
+	if (!page)
+		return 0;
+	/* The record changed hands while the event was made (its owner
+	 * exited, a new thread took it): neither is ours to touch. */
+	if (__atomic_load_n(&c->owner_tid, __ATOMIC_SEQ_CST) != tid) {
+		perf_unarm(c, page);
+		return -ESRCH;
 	}
 	t = __atomic_exchange_n(&c->timer, 0, __ATOMIC_SEQ_CST);
 	if (t) {
@@ -357,11 +392,9 @@ NI static int cpu_upgrade(struct sf_cpu_thread *c, int tid)
 		count_upgrade();
 	} else {
 		/* The owner's exit or a step-aside dropped the timer meanwhile
-		 * (a conversion from another thread): the event goes too. (A
-		 * new owner of the record arms only after its own drop, so
-		 * this is the event just made, unless this thread slept
-		 * through a whole thread's life in between.) */
-		timer_drop_perf(c);
+		 * (a conversion from another thread): our event goes too, and
+		 * only ours. */
+		perf_unarm(c, page);
 	}
 	return 0;
 }

@@ -208,7 +208,7 @@ static void add_stack(struct gather *g, const char *line, size_t len, int side)
 static void gather(struct gather *g, const struct report *r, int side, enum view_metric metric)
 {
 	struct dtotals *t = &g->d->tot;
-	struct view_opts vo = {.metric = metric};
+	struct view_opts vo = {.metric = metric, .no_pid = 1};
 	char *folded = NULL, name[256];
 	size_t flen = 0;
 	FILE *m;
@@ -623,7 +623,7 @@ int diff_main(int argc, char **argv)
 	d.new_name = files[1];
 	if (diff_build(&d, &rep[0], &rep[1], metric)) {
 		fprintf(stderr, "ptrace-run diff: out of memory comparing the reports\n");
-		goto out;
+		goto out_diff;
 	}
 	if (output && strcmp(output, "-")) {
 		if (output_open(&out, output, OUTPUT_DEFAULT_MODE, err, sizeof(err)) || output_ready(&out)) {

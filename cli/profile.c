@@ -399,6 +399,19 @@ int profile_parse(const void *data, size_t len, struct profile *p, char *err, si
 		say(err, errlen, "corrupt: sizes disagree");
 		return -EPROTO;
 	}
+	/* Every byte of it is written: a payload that cannot fit in memory is
+	 * refused (a small file can claim gigabytes of zeros). */
+	{
+		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+		if (pages > 0 && psize > 0 && total / 2 > (uint64_t)pages / 4 * (uint64_t)psize) {
+			if (err && errlen)
+				snprintf(err, errlen, "the profile holds %llu MiB uncompressed, more than half this "
+						      "machine's memory",
+					 (unsigned long long)(total >> 20));
+			return -ENOMEM;
+		}
+	}
 	p->payload = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->payload == MAP_FAILED) {
 		p->payload = NULL;

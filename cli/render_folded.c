@@ -93,7 +93,7 @@ int render_folded(const struct report *r, FILE *f, const struct view_opts *o)
 
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct rprocess *p = &r->procs[i];
-		const char *label = r->nprocs > 1 ? view_proc_label(p, lbuf, sizeof(lbuf)) : NULL;
+		const char *label = r->nprocs > 1 ? view_proc_label_opt(p, o->no_pid, lbuf, sizeof(lbuf)) : NULL;
 
 		switch (m) {
 		case VM_CPU:

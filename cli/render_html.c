@@ -316,7 +316,15 @@ int render_html(const struct report *r, FILE *f, const struct view_opts *o)
 	if (!data)
 		return -12; /* ENOMEM */
 	fputs(render_html_page_head, f);
-	fputs(data, f);
+	/* No '<' at all in the data block ("<!--" and "<script" would change
+	 * how the HTML parser ends it): it can only stand inside a JSON
+	 * string, where \u003c is the same character. */
+	for (const char *c = data; *c; c++) {
+		if (*c == '<')
+			fputs("\\u003c", f);
+		else
+			fputc(*c, f);
+	}
 	fputs(render_html_page_tail, f);
 	free(data);
 	if (fflush(f) || ferror(f))

@@ -122,7 +122,11 @@ static uint64_t str_id(struct strtab *t, const char *s)
 	for (i = bytes_hash_str(s) & (t->cap - 1); t->keys[i]; i = (i + 1) & (t->cap - 1))
 		if (!strcmp(t->keys[i], s))
 			return t->vals[i];
-	t->keys[i] = s;
+	/* A copy: s may be a caller's buffer (a name made up for a frame). */
+	if (!(t->keys[i] = strdup(s))) {
+		t->err = -1;
+		return 0;
+	}
 	t->vals[i] = ++t->n;
 	pb_bytes(t->out, 6, s, strlen(s));
 	return t->vals[i];
@@ -226,8 +230,10 @@ static uint64_t mapping_id(struct pp *pp, int pid, const char *module, uint64_t 
 			pp->mapcap = cap;
 		}
 		id = id_add(&pp->maps, key, slot);
-		if (!id)
+		if (!id) {
+			pp->err = -1;
 			return 0;
+		}
 		pp->mapv[pp->nmap++] = (struct mapping){pid, module, addr, addr + 1};
 	}
 	if (addr < pp->mapv[id - 1].lo)
@@ -246,8 +252,10 @@ static uint64_t function_id(struct pp *pp, const char *name, const char *file, i
 	if (id)
 		return id;
 	id = id_add(&pp->funcs, key, slot);
-	if (!id)
+	if (!id) {
+		pp->err = -1;
 		return 0;
+	}
 	pb_uint(&pp->msg, 1, id);
 	pb_uint(&pp->msg, 2, str_id(&pp->strs, name));
 	pb_uint(&pp->msg, 3, str_id(&pp->strs, name));
@@ -270,8 +278,10 @@ static uint64_t location_id(struct pp *pp, int pid, const struct rframe *f, unsi
 	if (id)
 		return id;
 	id = id_add(&pp->locs, key, slot);
-	if (!id)
+	if (!id) {
+		pp->err = -1;
 		return 0;
+	}
 	map = mapping_id(pp, pid, f[0].module, f[0].address);
 	pb_uint(&pp->sub, 1, id);
 	pb_uint(&pp->sub, 2, map);
@@ -478,6 +488,8 @@ int render_pprof(const struct report *r, FILE *f, const struct view_opts *o)
 	else if (gzip_out(f, pp.prof.p, pp.prof.n) || fflush(f) || ferror(f))
 		rc = -5; /* EIO */
 	free(st.frames);
+	for (size_t i = 0; i < pp.strs.cap; i++)
+		free((char *)pp.strs.keys[i]);
 	free(pp.strs.keys);
 	free(pp.strs.vals);
 	free(pp.locs.keys);

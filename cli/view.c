@@ -81,10 +81,18 @@ const char *view_func_name(const struct rfuncs *F, size_t i, char *buf, size_t l
 	return buf;
 }
 
-const char *view_proc_label(const struct rprocess *p, char *buf, size_t len)
+const char *view_proc_label_opt(const struct rprocess *p, int no_pid, char *buf, size_t len)
 {
 	const char *exe = p->argv && p->argv[0] ? p->argv[0] : p->exe ? p->exe : "?", *base = strrchr(exe, '/');
 
-	snprintf(buf, len, "%s [pid %d]", base ? base + 1 : exe, p->pid);
+	if (no_pid)
+		snprintf(buf, len, "%s", base ? base + 1 : exe);
+	else
+		snprintf(buf, len, "%s [pid %d]", base ? base + 1 : exe, p->pid);
 	return buf;
+}
+
+const char *view_proc_label(const struct rprocess *p, char *buf, size_t len)
+{
+	return view_proc_label_opt(p, 0, buf, len);
 }

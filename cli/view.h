@@ -25,6 +25,7 @@ enum view_metric {
 
 struct view_opts {
 	enum view_metric metric;
+	int no_pid;       /* label processes by executable alone (diff: pids differ between runs) */
 };
 
 /* The metric named s ("cpu", "alloc_space", ...): 0, or -1. */
@@ -44,8 +45,10 @@ const char *view_frame_name(const struct rframe *f, char *buf, size_t len);
  * outside it (a function --filter left out). */
 const char *view_func_name(const struct rfuncs *F, size_t i, char *buf, size_t len);
 
-/* A process's label where a view holds several: "prog [pid 123]". */
+/* A process's label where a view holds several: "prog [pid 123]", or
+ * "prog" alone with no_pid. */
 const char *view_proc_label(const struct rprocess *p, char *buf, size_t len);
+const char *view_proc_label_opt(const struct rprocess *p, int no_pid, char *buf, size_t len);
 
 int render_folded(const struct report *r, FILE *f, const struct view_opts *o);
 int render_pprof(const struct report *r, FILE *f, const struct view_opts *o);

@@ -226,6 +226,9 @@ EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 
 /* --- masks ---------------------------------------------------------------- */
 
+static mask_fn real_pthread_sigmask, real_sigprocmask;
+NI static void mask_resolve(void);
+
 NI int sigmask_kept(void)
 {
 	int sig = cpu_signal();
@@ -235,7 +238,9 @@ NI int sigmask_kept(void)
 
 NI int sigmask_real(int how, const sigset_t *set, sigset_t *old)
 {
-	return REAL(mask_fn, "pthread_sigmask")(how, set, old);
+	if (!real_pthread_sigmask)
+		mask_resolve();
+	return real_pthread_sigmask(how, set, old);
 }
 
 /* set without sig, in copy, when the call would block it. */
@@ -265,45 +270,64 @@ NI static void mask_after(int sig, int how, const sigset_t *set, int in_set, sig
 		ts.mask_view = (uint8_t)in_set;
 }
 
-EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+/* libc's two, resolved at load: a vfork child or a handler must not be
+ * the first to ask dlsym. */
+__attribute__((constructor)) NI static void mask_resolve(void)
 {
-	int sig = sigmask_kept(), view = ts.mask_view, in_set, ret;
+	real_pthread_sigmask = (mask_fn)dlsym(RTLD_NEXT, "pthread_sigmask");
+	real_sigprocmask = (mask_fn)dlsym(RTLD_NEXT, "sigprocmask");
+}
+
+/*
+ * One mask call. While the sampler samples, its signal is kept out of the
+ * real mask; once it stepped aside (the program took the signal over)
+ * the program's masks go through as they are, so each thread's real mask
+ * becomes the program's again at its next call. The view is kept and
+ * reported either way.
+ */
+NI static int mask_call(mask_fn libc, int how, const sigset_t *set, sigset_t *old)
+{
+	int sig = cpu_signal(), view = ts.mask_view, in_set, ret;
 	sigset_t copy;
 
+	if (!libc)
+		mask_resolve();
+	libc = libc ? libc : real_pthread_sigmask;
 	if (!sig)
-		return sigmask_real(how, set, old);
+		return libc(how, set, old);
 	in_set = set && sigismember(set, sig) == 1;
-	ret = sigmask_real(how, mask_without(sig, how, set, &copy), old);
+	ret = libc(how, cpu_sampling() ? mask_without(sig, how, set, &copy) : set, old);
 	if (ret == 0)
 		mask_after(sig, how, set, in_set, old, view);
 	return ret;
+}
+
+EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	if (!real_pthread_sigmask)
+		mask_resolve();
+	return mask_call(real_pthread_sigmask, how, set, old);
 }
 
 EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-	int sig = sigmask_kept(), view = ts.mask_view, in_set, ret;
-	sigset_t copy;
-
-	if (!sig)
-		return REAL(mask_fn, "sigprocmask")(how, set, old);
-	in_set = set && sigismember(set, sig) == 1;
-	ret = REAL(mask_fn, "sigprocmask")(how, mask_without(sig, how, set, &copy), old);
-	if (ret == 0)
-		mask_after(sig, how, set, in_set, old, view);
-	return ret;
+	if (!real_sigprocmask)
+		mask_resolve();
+	return mask_call(real_sigprocmask, how, set, old);
 }
 
 NI int sigmask_exec(void)
 {
-	int sig = sigmask_kept();
+	int sig = cpu_signal();
 	struct timespec zero = {0, 0};
-	sigset_t one;
+	sigset_t one, was;
 
+	/* The view may differ from the real mask after a step-aside too. */
 	if (!sig || !ts.mask_view)
 		return 0;
 	sigemptyset(&one);
 	sigaddset(&one, sig);
-	if (sigmask_real(SIG_BLOCK, &one, NULL))
+	if (sigmask_real(SIG_BLOCK, &one, &was) || sigismember(&was, sig) == 1)
 		return 0;
 	/* A sample of ours pending now would be the new image's, blocked:
 	 * taken back (raw: sigtimedwait is interposed, and filters ours). */
@@ -325,9 +349,9 @@ NI void sigmask_exec_failed(int did)
 
 NI int sigmask_child(sigset_t *out)
 {
-	int sig = sigmask_kept();
+	int sig = cpu_signal();
 
-	if (!sig || !ts.mask_view || sigmask_real(SIG_BLOCK, NULL, out))
+	if (!sig || !ts.mask_view || sigmask_real(SIG_BLOCK, NULL, out) || sigismember(out, sig) == 1)
 		return 0;
 	sigaddset(out, sig);
 	return 1;

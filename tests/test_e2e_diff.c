@@ -160,3 +160,37 @@ Test(e2e_diff, bad_input_gets_one_line)
 	free(junk);
 	free(want);
 }
+
+/* Two runs of a program that forks: the folded diff names processes by
+ * executable, so their stacks line up although the pids differ. */
+Test(e2e_diff, folded_diff_lines_up_processes_across_runs, .timeout = 60)
+{
+	char *a = tu_tmpfile("diffa"), *b = tu_tmpfile("diffb");
+	struct tu_run r, x, y;
+	int both = 0;
+
+	tu_run(&x, NULL, TU_LIST(TU_LAUNCHER, "-q", "--cpu-hz=0", "-p", a, "--", TU_PROG("fork_exec")));
+	tu_run(&y, NULL, TU_LIST(TU_LAUNCHER, "-q", "--cpu-hz=0", "-p", b, "--", TU_PROG("fork_exec")));
+	cr_assert(eq(int, x.exit_code, 0), "the first run");
+	cr_assert(eq(int, y.exit_code, 0), "the second run");
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "diff", "--format=folded", "--metric=alloc_objects", a, b));
+	cr_assert(strstr(r.out, " [pid ") == NULL, "no pid in the stacks: %s", r.out);
+	for (char *line = r.out; *line; line = strchr(line, '\n') + 1) {
+		char *copy = strndup(line, (size_t)(strchr(line, '\n') - line)), *sp2 = strrchr(copy, ' '), *sp1;
+		unsigned long long v0 = 0, v1 = 0;
+
+		*sp2 = 0;
+		sp1 = strrchr(copy, ' ');
+		if (sp1 && sscanf(sp1 + 1, "%llu", &v0) == 1 && sscanf(sp2 + 1, "%llu", &v1) == 1 && v0 && v1)
+			both++;
+		free(copy);
+	}
+	cr_assert(both > 0, "stacks in both runs: %s", r.out);
+	tu_run_free(&r);
+	tu_run_free(&x);
+	tu_run_free(&y);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+}

@@ -652,3 +652,26 @@ Test(e2e_views, html_page_has_a_cpu_flame_graph_per_thread, .timeout = 90)
 	free(page);
 	free(prof);
 }
+
+/* A command line with "<!--<script>" (or any '<') cannot end the page's
+ * data block early: the page still draws. */
+Test(e2e_views, html_page_survives_markup_in_the_command, .timeout = 90)
+{
+	char *prof = tu_tmpfile("viewmarkup"), *text, *page, *dom;
+	struct tu_run r;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "--cpu-hz=0", "-p", prof, "--", TU_PROG("demo_leak"), "<!--<script>"));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	page = html_of(prof, &text);
+	cr_assert(strstr(text, "<!--<script>") == NULL, "no raw markup from the data in the page");
+	dom = chromium_dom(page, "html-markup");
+	cr_assert(strstr(dom, "class=\"fg-frame\" data-name=\"parse_line\"") != NULL, "the flame graph is drawn");
+	cr_assert(strstr(dom, "&lt;!--&lt;script&gt;") != NULL, "the command shown as text");
+	tu_run_free(&r);
+	free(dom);
+	free(text);
+	unlink(page);
+	unlink(prof);
+	free(page);
+	free(prof);
+}
