@@ -24,7 +24,8 @@ measure() { # name, then the command; prints "name wall cpu"
 	: >build/bench/threads.cpu
 	i=0
 	while [ "$i" -lt "$RUNS" ]; do
-		line=$("$@" 2>&1 >/dev/null | grep '^wall_us_per_thread') || { echo "$name: run failed" >&2; exit 1; }
+		out=$("$@" 2>&1 >/dev/null) || { echo "$name: run failed: $out" >&2; exit 1; }
+		line=$(echo "$out" | grep '^wall_us_per_thread') || { echo "$name: no figures: $out" >&2; exit 1; }
 		echo "$line" | awk '{print $2}' >>build/bench/threads.wall
 		echo "$line" | awk '{print $4}' >>build/bench/threads.cpu
 		i=$((i + 1))
@@ -34,8 +35,8 @@ measure() { # name, then the command; prints "name wall cpu"
 
 {
 	measure native build/bench/threads "$N"
-	measure cpu-hz=0 build/ptrace-run -q --cpu-hz=0 -- build/bench/threads "$N"
-	measure default build/ptrace-run -q -- build/bench/threads "$N"
+	measure cpu-hz=0 build/ptrace-run -q --no-profile --cpu-hz=0 -- build/bench/threads "$N"
+	measure default build/ptrace-run -q --no-profile -- build/bench/threads "$N"
 } | awk -v n="$N" -v runs="$RUNS" '
 	BEGIN { printf "thread creation, %d threads, median of %d runs (us per thread)\n", n, runs
 	        printf "%-10s %10s %8s %10s %8s\n", "", "wall", "x", "cpu", "x" }
