@@ -234,8 +234,10 @@ static uint64_t mapping_id(struct pp *pp, int pid, const char *module, uint64_t 
 			pp->err = -1;
 			return 0;
 		}
-		pp->mapv[pp->nmap++] = (struct mapping){pid, module, addr, addr + 1};
+		pp->mapv[pp->nmap++] = (struct mapping){pid, module, UINT64_MAX, 0};
 	}
+	if (!addr)
+		return id; /* registered ahead: the program's own, mapping 1 */
 	if (addr < pp->mapv[id - 1].lo)
 		pp->mapv[id - 1].lo = addr;
 	if (addr >= pp->mapv[id - 1].hi)
@@ -416,6 +418,11 @@ int render_pprof(const struct report *r, FILE *f, const struct view_opts *o)
 		value_type(&pp, 1, "inuse_objects", "count");
 		value_type(&pp, 1, "inuse_space", "bytes");
 	}
+	/* pprof takes the first mapping for the program: the executables
+	 * first, then libraries as their addresses come. */
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (r->procs[i].exe && *r->procs[i].exe)
+			mapping_id(&pp, r->procs[i].pid, r->procs[i].exe, 0);
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct rprocess *p = &r->procs[i];
 
@@ -459,8 +466,8 @@ int render_pprof(const struct report *r, FILE *f, const struct view_opts *o)
 		const struct mapping *mp = &pp.mapv[i];
 
 		pb_uint(&pp.msg, 1, i + 1);
-		pb_uint(&pp.msg, 2, mp->lo);
-		pb_uint(&pp.msg, 3, mp->hi);
+		pb_uint(&pp.msg, 2, mp->lo <= mp->hi ? mp->lo : 0);
+		pb_uint(&pp.msg, 3, mp->lo <= mp->hi ? mp->hi : 0);
 		pb_uint(&pp.msg, 5, str_id(&pp.strs, mp->module));
 		pb_uint(&pp.msg, 6, str_id(&pp.strs, report_build_id(r, mp->module)));
 		pb_uint(&pp.msg, 7, 1);

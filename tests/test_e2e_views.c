@@ -245,6 +245,16 @@ Test(e2e_views, pprof_cpu_profile_has_the_reports_function_samples)
 	size_t checked = 0;
 
 	top = go_pprof(TU_LIST("-top", "-nodefraction=0", "-nodecount=100000", "-sample_index=samples"), pb);
+	/* The first mapping is the program's, with its GNU build id. */
+	{
+		const char *b = strstr(top, "File: fi_cpu_shares\nBuild ID: ");
+		size_t hex = 0;
+
+		cr_assert(b != NULL, "the program is the profile's file: %.300s", top);
+		for (b += strlen("File: fi_cpu_shares\nBuild ID: "); (*b >= '0' && *b <= '9') || (*b >= 'a' && *b <= 'f'); b++)
+			hex++;
+		cr_assert(eq(sz, hex, 40), "a 160-bit build id");
+	}
 	for (size_t i = 0; i < json_array_size(fns); i++) {
 		json_t *fn = json_array_get(fns, i);
 		const char *name = json_string_value(json_object_get(fn, "name"));
