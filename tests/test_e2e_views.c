@@ -564,6 +564,17 @@ static char *html_of(const char *prof, char **text)
 	return page;
 }
 
+/* The end of an HTML test: its profile and page removed, their texts freed. */
+static void page_done(char *prof, char *page, char *text, char *dom)
+{
+	free(dom);
+	free(text);
+	unlink(page);
+	unlink(prof);
+	free(page);
+	free(prof);
+}
+
 static void has_frame(const char *panel, const char *fn, const char *what)
 {
 	char *key = NULL;
@@ -586,16 +597,12 @@ Test(e2e_views, html_page_draws_cpu_and_function_flame_graphs_in_chromium, .time
 	}
 	cr_assert(strstr(dom, "id=\"panel-functions\"") && strstr(dom, "id=\"panel-calltree\""),
 		  "the functions table and the call tree");
-	cr_assert(strstr(panel_of(dom, "functions"), "<td class=\"name\">burn_60</td>") != NULL,
-		  "burn_60 has a row in the functions table");
+	free(cpu);
+	cpu = panel_of(dom, "functions");
+	cr_assert(strstr(cpu, "<td class=\"name\">burn_60</td>") != NULL, "burn_60 has a row in the functions table");
 	free(cpu);
 	free(fn);
-	free(dom);
-	free(text);
-	unlink(page);
-	unlink(prof);
-	free(page);
-	free(prof);
+	page_done(prof, page, text, dom);
 }
 
 Test(e2e_views, html_page_draws_heap_and_leak_flame_graphs_in_chromium, .timeout = 90)
@@ -613,12 +620,7 @@ Test(e2e_views, html_page_draws_heap_and_leak_flame_graphs_in_chromium, .timeout
 	free(bytes);
 	free(count);
 	free(leak);
-	free(dom);
-	free(text);
-	unlink(page);
-	unlink(prof);
-	free(page);
-	free(prof);
+	page_done(prof, page, text, dom);
 }
 
 /* Each thread's CPU flame graph: the page's data has one per thread,
@@ -655,12 +657,7 @@ Test(e2e_views, html_page_has_a_cpu_flame_graph_per_thread, .timeout = 90)
 	cr_assert(strstr(dom, ">burn-2x [tid ") != NULL && strstr(dom, ">burn-1x [tid ") != NULL, "both threads in it");
 	json_decref(data);
 	json_decref(j);
-	free(dom);
-	free(text);
-	unlink(page);
-	unlink(prof);
-	free(page);
-	free(prof);
+	page_done(prof, page, text, dom);
 }
 
 /* A command line with "<!--<script>" (or any '<') cannot end the page's
@@ -678,10 +675,5 @@ Test(e2e_views, html_page_survives_markup_in_the_command, .timeout = 90)
 	cr_assert(strstr(dom, "class=\"fg-frame\" data-name=\"parse_line\"") != NULL, "the flame graph is drawn");
 	cr_assert(strstr(dom, "&lt;!--&lt;script&gt;") != NULL, "the command shown as text");
 	tu_run_free(&r);
-	free(dom);
-	free(text);
-	unlink(page);
-	unlink(prof);
-	free(page);
-	free(prof);
+	page_done(prof, page, text, dom);
 }
