@@ -709,6 +709,17 @@ static void forward(pid_t pid, const struct sig_msg *m)
 	}
 }
 
+static int kept_sig;
+static void (*kept_fn)(void *);
+static void *kept_arg;
+
+void launch_keep_signal(int sig, void (*fn)(void *), void *arg)
+{
+	kept_sig = sig;
+	kept_fn = fn;
+	kept_arg = arg;
+}
+
 int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void *arg)
 {
 	uint64_t start = (pid == spawned_pid) ? spawned_ns : now_ns();
@@ -806,7 +817,9 @@ int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void 
 						main_stopped = mirror = 0;
 					}
 				} else if (!main_done) {
-					if (sent)
+					if (sent && kept_sig && sig == kept_sig && kept_fn)
+						kept_fn(kept_arg);
+					else if (sent)
 						forward(pid, &m[i]);
 				} else if (ends_wait(sig) && m[i].ns >= main_ns && !stop_at) {
 					/* Only a signal that came after the main child

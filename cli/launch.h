@@ -122,6 +122,11 @@ typedef void (*launch_reap_fn)(pid_t pid, int status, void *arg);
  */
 int launch_wait(pid_t pid, struct launch_result *res, launch_reap_fn reap, void *arg);
 
+/* Until the program exits, sig sent to the launcher by another process
+ * calls fn(arg) (from launch_wait's thread) instead of going to the
+ * program. sig 0: none. */
+void launch_keep_signal(int sig, void (*fn)(void *), void *arg);
+
 /* Exit code for the launcher: WEXITSTATUS, or 128+N for signal N. */
 int launch_exit_code(int status);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dump_timer.h"
+#include "sampler.h"
 #include "closeout.h"
 #include "profile.h"
 #include "report_cmd.h"
@@ -58,72 +59,6 @@ static void on_reap(pid_t pid, int status, void *arg)
 	}
 	r->pid[r->n] = (int)pid;
 	r->status[r->n++] = status;
-}
-
-/*
- * While the program runs, a thread reads the debug info of the modules it
- * loaded (libc's DWARF alone takes ~0.1 s to decompress), so the report is
- * ready sooner after the program ends. It only ever runs alongside the
- * program, never after it: the main thread joins it before reporting.
- */
-struct warm {
-	pthread_t thread;
-	struct symctx *ctx;
-	const struct session *s;
-	int stop; /* atomic */
-};
-
-static void *warm_main(void *arg)
-{
-	struct warm *w = arg;
-
-	for (int i = 0; i < 200 && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE); i++) {
-		const struct sf_process *p;
-
-		/* Give the agent time to register and record its modules. */
-		usleep(10000);
-		if (!session_nprocs(w->s))
-			continue;
-		p = session_process(w->s, 0);
-		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING ||
-		    !__atomic_load_n(&p->modules, __ATOMIC_ACQUIRE))
-			continue;
-		symctx_warm(w->ctx, w->s);
-		break;
-	}
-	return NULL;
-}
-
-static int warm_start(struct warm *w, const struct session *s)
-{
-	sigset_t all, old;
-	int err;
-
-	w->s = s;
-	w->stop = 0;
-	if (symctx_new(&w->ctx))
-		return -ENOMEM;
-	/* Every name the report resolves goes into the profile file. */
-	symctx_record(w->ctx);
-	/* Signals are for the main thread's wait loop. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&w->thread, NULL, warm_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		symctx_free(w->ctx);
-		w->ctx = NULL;
-		return -err;
-	}
-	return 0;
-}
-
-static void warm_finish(struct warm *w)
-{
-	if (!w->ctx)
-		return;
-	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(w->thread, NULL);
 }
 
 /*
@@ -276,34 +211,88 @@ static int open_profile(const struct options *o, struct output *prof, const stru
 	return 0;
 }
 
-static void save_profile(const struct options *o, struct output *prof, const struct session *s,
-			 const struct report_input *in)
+/* Where the snapshots and the run's end go (the sampler's thread opens
+ * it at the first snapshot; the main thread only after that thread
+ * ended). */
+struct prof_state {
+	const struct options *o;
+	struct output *out;
+	int main_pid;
+	int begun;      /* the file's header is written: append records */
+	int snapshots;  /* it was begun for a snapshot */
+	int failed;     /* said once: no more tries */
+	char name[512];
+	const char *shown;
+};
+
+static int prof_ready(struct prof_state *ps)
 {
-	char name[512], err[256];
-	const char *shown = o->profile;
+	char err[256];
 	int rc;
 
-	if (!o->save_profile)
-		return;
-	if (!prof->f) {
-		profile_default_name(name, sizeof(name), o->argv[0], in->main_pid);
-		shown = name;
-		if (output_open(prof, name, o->report_mode, err, sizeof(err))) {
-			fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", name, err);
-			return;
+	if (ps->begun)
+		return 0;
+	ps->shown = ps->o->profile;
+	if (!ps->out->f) {
+		profile_default_name(ps->name, sizeof(ps->name), ps->o->argv[0], ps->main_pid);
+		ps->shown = ps->name;
+		if (output_open(ps->out, ps->name, ps->o->report_mode, err, sizeof(err))) {
+			fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", ps->name, err);
+			return -EIO;
 		}
 	}
-	rc = output_ready(prof);
+	rc = output_ready(ps->out);
 	if (!rc)
-		rc = profile_write(prof->f, s, in);
+		rc = profile_begin(ps->out->f);
 	if (rc) {
-		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", shown, strerror(-rc));
-		output_discard(prof);
+		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", ps->shown, strerror(-rc));
+		output_discard(ps->out);
+		return rc;
+	}
+	ps->begun = 1;
+	return 0;
+}
+
+static FILE *prof_open(void *arg)
+{
+	struct prof_state *ps = arg;
+
+	if (ps->failed)
+		return NULL;
+	if (!ps->o->save_profile) {
+		fprintf(stderr, "ptrace-run: a snapshot was asked for, but no profile file is written (--no-profile)\n");
+		ps->failed = 1;
+		return NULL;
+	}
+	if (prof_ready(ps)) {
+		ps->failed = 1;
+		return NULL;
+	}
+	ps->snapshots = 1;
+	return ps->out->f;
+}
+
+static void save_profile(struct prof_state *ps, const struct session *s, const struct report_input *in)
+{
+	int rc;
+
+	if (!ps->o->save_profile || (ps->failed && !ps->begun))
+		return;
+	if (prof_ready(ps))
+		return;
+	rc = profile_record(ps->out->f, s, in);
+	if (rc) {
+		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", ps->shown, strerror(-rc));
+		/* Snapshots already there stay: the file reads without its end. */
+		if (ps->snapshots)
+			output_close(ps->out);
+		else
+			output_discard(ps->out);
 		return;
 	}
-	rc = output_close(prof);
+	rc = output_close(ps->out);
 	if (rc)
-		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", shown, strerror(-rc));
+		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", ps->shown, strerror(-rc));
 }
 
 static int fail(int code, const char *fmt, const char *a, const char *b)
@@ -322,7 +311,9 @@ int main(int argc, char **argv)
 	struct report_input in;
 	struct report rep;
 	struct reaped reaped = {0};
-	struct warm warm = {0};
+	struct sampler sm = {0};
+	struct symctx *ctx = NULL;
+	struct prof_state ps = {0};
 	struct dump_timer dumper = {0};
 	struct timespec wall_start = {0, 0};
 	char err[512], path[4096], agent_path[4096], reason[256] = "";
@@ -404,7 +395,28 @@ int main(int argc, char **argv)
 		return fail(rc == -ENOENT ? 127 : 126, "%s: %s", o.argv[0], strerror(-rc));
 	}
 	memset(&res, 0, sizeof(res));
-	warm_start(&warm, &s);
+	memset(&in, 0, sizeof(in));
+	in.argv = o.argv;
+	in.spawned = 1;
+	in.not_loaded_reason = can_load ? NULL : reason;
+	in.sample_rate = o.sample_rate;
+	in.max_depth = o.max_depth;
+	in.track_memory = o.track_memory;
+	in.main_pid = (int)pid;
+	in.cpu_hz = o.cpu_hz;
+	in.dump_signal = o.dump_signal;
+	in.start_time_ns = (uint64_t)wall_start.tv_sec * 1000000000u + (uint64_t)wall_start.tv_nsec;
+	in.func_filter = o.func_filter;
+	in.func_exclude = o.func_exclude;
+	ps.o = &o;
+	ps.out = &prof_out;
+	ps.main_pid = (int)pid;
+	/* Every name the report resolves goes into the profile file. */
+	if (symctx_new(&ctx) == 0) {
+		symctx_record(ctx);
+		if (sampler_start(&sm, &s, ctx, o.interval_ns, o.snapshot_every_ns, mono_ns(), &in, prof_open, &ps) == 0)
+			launch_keep_signal(o.snapshot_signal, sampler_ask, &sm);
+	}
 	if (o.dump_after > 0 && (rc = dump_timer_start(&dumper, pid, o.dump_signal, o.dump_after)))
 		fprintf(stderr, "ptrace-run: --dump-after: %s\n", strerror(-rc));
 	reaped.s = &s;
@@ -414,7 +426,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (res.continued && res.duration_ns)
 		res.duration_ns = run_end(&s, pid, &res) - res.start_ns;
-	warm_finish(&warm);
+	launch_keep_signal(0, NULL, NULL);
+	sampler_stop(&sm);
 	if (res.main_end_ns)
 		closeout_reaped(&s, (int)pid, res.main_end_ns);
 	closeout_session(&s, res.start_ns + res.duration_ns); /* not the header's: the program can write it */
@@ -422,30 +435,14 @@ int main(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));
 
-	memset(&in, 0, sizeof(in));
-	in.argv = o.argv;
 	in.status = res.status;
-	in.spawned = 1;
 	in.ru = res.ru;
 	in.duration_ns = res.duration_ns;
-	in.not_loaded_reason = can_load ? NULL : reason;
-	in.sample_rate = o.sample_rate;
-	in.max_depth = o.max_depth;
-	in.track_memory = o.track_memory;
-	in.main_pid = (int)pid;
-	in.symctx = warm.ctx;
+	in.symctx = ctx;
 	in.reaped_pid = reaped.pid;
 	in.reaped_status = reaped.status;
 	in.nreaped = reaped.n;
-	in.cpu_hz = o.cpu_hz;
-	in.dump_signal = o.dump_signal;
-	in.start_time_ns = (uint64_t)wall_start.tv_sec * 1000000000u + (uint64_t)wall_start.tv_nsec;
-	in.func_filter = o.func_filter;
-	in.func_exclude = o.func_exclude;
-	if (!in.symctx && o.save_profile && symctx_new(&warm.ctx) == 0) {
-		symctx_record(warm.ctx);
-		in.symctx = warm.ctx;
-	}
+	in.series = sampler_series(&sm);
 	if (report_build(&rep, &s, &in) == 0) {
 		if (text)
 			text_rc = render_text(&rep, text);
@@ -467,10 +464,11 @@ int main(int argc, char **argv)
 	if (json_out.f)
 		lost |= close_output(&json_out, "--json", "JSON", json_rc);
 	if (in.symctx)
-		save_profile(&o, &prof_out, &s, &in);
+		save_profile(&ps, &s, &in);
 	else
 		output_discard(&prof_out);
-	symctx_free(warm.ctx);
+	sampler_free(&sm);
+	symctx_free(ctx);
 	session_close(&s);
 	free(reaped.pid);
 	free(reaped.status);

@@ -52,6 +52,9 @@ enum field {
 	F_REPORT_MODE,
 	F_PROFILE,
 	F_SAVE_PROFILE,
+	F_INTERVAL,
+	F_SNAPSHOT_EVERY,
+	F_SNAPSHOT_SIGNAL,
 };
 
 struct setting {
@@ -84,6 +87,9 @@ static const struct setting settings[] = {
 	{ "max-call-depth", 0, "PTRACE_MAX_CALL_DEPTH", K_UINT, F_MAX_CALL_DEPTH, 1, SF_FMAX_CALL_DEPTH },
 	{ "min-duration", 0, "PTRACE_MIN_DURATION", K_DURATION, F_MIN_DURATION, 0, 0 },
 	{ "correct-times", 0, "PTRACE_CORRECT_TIMES", K_BOOL, F_CORRECT_TIMES, 0, 0 },
+	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
+	{ "snapshot-every", 0, "PTRACE_SNAPSHOT_EVERY", K_DURATION, F_SNAPSHOT_EVERY, 0, 0 },
+	{ "snapshot-signal", 0, "PTRACE_SNAPSHOT_SIGNAL", K_SIGNAL, F_SNAPSHOT_SIGNAL, 0, 0 },
 	{ "quiet", 'q', NULL, K_FLAG, F_QUIET, 0, 0 },
 	{ "help", 'h', NULL, K_FLAG, F_HELP, 0, 0 },
 	{ "version", 0, NULL, K_FLAG, F_VERSION, 0, 0 },
@@ -385,7 +391,7 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			o->session_mb = u;
 		return 0;
 	case K_SIGNAL:
-		return parse_signal(val, &o->dump_signal);
+		return parse_signal(val, s->field == F_SNAPSHOT_SIGNAL ? &o->snapshot_signal : &o->dump_signal);
 	case K_SECONDS:
 		return parse_seconds(val, &o->dump_after);
 	case K_GLOBS:
@@ -397,7 +403,9 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			o->func_exclude = val;
 		return 0;
 	case K_DURATION:
-		return parse_duration(val, &o->min_duration_ns);
+		return parse_duration(val, s->field == F_INTERVAL	   ? &o->interval_ns
+					   : s->field == F_SNAPSHOT_EVERY ? &o->snapshot_every_ns
+									  : &o->min_duration_ns);
 	case K_MODE:
 		return parse_mode(val, &o->report_mode);
 	}
@@ -495,6 +503,8 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->correct_times = 1;
 	o->report_mode = OPTIONS_DEFAULT_REPORT_MODE;
 	o->save_profile = 1;
+	o->interval_ns = 10000000ull;
+	o->snapshot_signal = 12;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -613,6 +623,18 @@ void options_usage(FILE *f)
 		"      --correct-times=BOOL subtract the measured cost of the hooks from\n"
 		"                          every time (default 1)\n"
 		"                          PTRACE_CORRECT_TIMES\n"
+		"\n"
+		"  Over time (long-running programs):\n"
+		"      --interval=D        read the heap, RSS and CPU figures every D while\n"
+		"                          the program runs, e.g. 10ms (default), 1s; 0: never\n"
+		"                          PTRACE_INTERVAL\n"
+		"      --snapshot-every=D  add a snapshot of every figure to the profile file\n"
+		"                          every D, e.g. 60s (default: none)\n"
+		"                          PTRACE_SNAPSHOT_EVERY\n"
+		"      --snapshot-signal=SIG  a snapshot when SIG reaches the launcher, which\n"
+		"                          then does not pass it on (default USR2; 0: none,\n"
+		"                          every signal goes to the program)\n"
+		"                          PTRACE_SNAPSHOT_SIGNAL\n"
 		"\n"
 		"  -q, --quiet             no text report\n"
 		"  -h, --help              this help\n"

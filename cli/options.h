@@ -45,6 +45,11 @@ struct options {
 	const char *profile;      /* -p FILE / --profile / PTRACE_PROFILE: the profile file;
 	                             NULL = ptrace-run.<program>.<pid>.ptrace in the current directory */
 	int save_profile;         /* --no-profile / PTRACE_SAVE_PROFILE=0: none; default 1 */
+	unsigned long long interval_ns;       /* --interval / PTRACE_INTERVAL: figures over time
+	                                         read this often; 0 = never; default 10 ms */
+	unsigned long long snapshot_every_ns; /* --snapshot-every / PTRACE_SNAPSHOT_EVERY; 0 = none */
+	int snapshot_signal;      /* --snapshot-signal / PTRACE_SNAPSHOT_SIGNAL: a snapshot when it
+	                             reaches the launcher; 0 = none; default SIGUSR2 */
 };
 
 #define OPTIONS_DEFAULT_REPORT_MODE 0600

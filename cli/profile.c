@@ -1,12 +1,17 @@
 /*
  * The profile file (profile.h, docs/profile-format.md):
  *
- *   magic "\x89PTRPRF\n", u32 version, u32 flags (0), u64 payload length,
- *   then one zstd frame holding the payload: sections, each a 64-byte
- *   header (u32 tag, u32 0, u64 length, zeros) and its bytes, padded to
- *   64 so every section's data is 64-byte aligned (the image is read in
- *   place): META (JSON: the command, status, resource usage, settings),
- *   SYMS (symbolizer_save's bytes), IMAGE (the session image).
+ *   magic "\x89PTRPRF\n", u32 version (2), u32 flags (0), u64 0, then
+ *   records, each a 32-byte header (u32 "PRRC", u32 kind: snapshot or
+ *   end, u64 payload length, u64 frame length, u64 0) and one zstd frame
+ *   holding its payload: sections, each a 64-byte header (u32 tag, u32 0,
+ *   u64 length, zeros) and its bytes, padded to 64 so every section's
+ *   data is 64-byte aligned (the image is read in place): META (JSON: the
+ *   command, status, resource usage, settings, the snapshot), SYMS
+ *   (symbolizer_save's bytes), IMAGE (the session image), TIME (the
+ *   series, when read). Records are appended and each is written whole
+ *   with one write, so the file is valid after each. Version 1 was the
+ *   file header with a payload length and one frame, no records.
  */
 #include "profile.h"
 
@@ -24,14 +29,18 @@
 
 #include "bytes.h"
 #include "render.h"
+#include "series.h"
 
 static const unsigned char profile_magic[8] = {0x89, 'P', 'T', 'R', 'P', 'R', 'F', '\n'};
 
 #define PROFILE_HEADER 24
+#define RECORD_HEADER 32
+#define RECORD_MAGIC 0x43525250u /* "PRRC" */
 #define SECTION_HEADER 64
 #define TAG_META 0x4154454du  /* "META" */
 #define TAG_SYMS 0x534d5953u  /* "SYMS" */
 #define TAG_IMAGE 0x47414d49u /* "IMAG" */
+#define TAG_TIME 0x454d4954u  /* "TIME" */
 
 /* A payload no real run makes: 64 GiB (the image is at most 32 GiB). */
 #define PROFILE_MAX_PAYLOAD (64ull << 30)
@@ -126,19 +135,77 @@ static json_t *meta_json(const struct report_input *in)
 	json_object_set_new(m, "dump_signal", json_integer(in->dump_signal));
 	json_object_set_new(m, "filter", in->func_filter ? json_string(in->func_filter) : json_null());
 	json_object_set_new(m, "exclude", in->func_exclude ? json_string(in->func_exclude) : json_null());
+	if (in->snapshot)
+		json_object_set_new(m, "snapshot",
+				    json_pack("{s:i,s:s,s:I}", "seq", (int)in->snapshot, "label",
+					      in->snapshot_label ? in->snapshot_label : "", "t_ns",
+					      (json_int_t)in->snapshot_ns));
 	return m;
 }
 
-int profile_write(FILE *f, const struct session *s, const struct report_input *in)
+int profile_begin(FILE *f)
+{
+	unsigned char hdr[PROFILE_HEADER];
+	struct wbuf w = {.p = hdr, .cap = sizeof(hdr)};
+
+	memcpy(hdr, profile_magic, sizeof(profile_magic));
+	w.n = sizeof(profile_magic);
+	wbuf_u32(&w, PROFILE_VERSION);
+	wbuf_u32(&w, 0);
+	wbuf_u64(&w, 0);
+	if (fwrite(hdr, 1, sizeof(hdr), f) != sizeof(hdr) || fflush(f))
+		return -EIO;
+	return 0;
+}
+
+/* The image in use: the bump pointer, which the program can write,
+ * clamped to the mapping; the header's layout fields the launcher's. */
+static size_t image_head(const struct session *s, struct sf_header *head)
 {
 	const struct sf_header *live = s->base;
+	size_t used = __atomic_load_n(&live->bump, __ATOMIC_ACQUIRE);
+
+	if (used > s->size || used < s->procs + (size_t)s->nslots * sizeof(struct sf_process))
+		used = s->size;
+	used = pad64(used) <= s->size ? pad64(used) : s->size;
+	memcpy(head, live, sizeof(*head));
+	head->magic = SF_MAGIC;
+	head->version = SF_VERSION;
+	head->header_size = sizeof(*head);
+	head->size = used;
+	head->bump = used;
+	head->start_ns = s->start_ns;
+	head->procs = s->procs;
+	return used;
+}
+
+int profile_image_copy(const struct session *s, void **out, size_t *len)
+{
 	struct sf_header head;
-	unsigned char hdr[PROFILE_HEADER], *syms = NULL;
-	size_t syms_len = 0, used, total;
-	struct wbuf w = {.p = hdr, .cap = sizeof(hdr)};
+	size_t used;
+	void *buf;
+
+	if (!s->base || s->size < sizeof(head))
+		return -EINVAL;
+	used = image_head(s, &head);
+	if (posix_memalign(&buf, 64, used))
+		return -ENOMEM;
+	memcpy(buf, s->base, used);
+	memcpy(buf, &head, sizeof(head));
+	*out = buf;
+	*len = used;
+	return 0;
+}
+
+int profile_record(FILE *f, const struct session *s, const struct report_input *in)
+{
+	struct sf_header head;
+	unsigned char rh[RECORD_HEADER], *syms = NULL, *series = NULL;
+	size_t syms_len = 0, series_len = 0, used, total, frame_len = 0;
+	struct wbuf w = {.p = rh, .cap = sizeof(rh)};
 	struct zout *z;
 	json_t *meta;
-	char *meta_txt;
+	char *meta_txt, *frame = NULL;
 	int err;
 
 	if (!s->base || s->size < sizeof(head))
@@ -146,62 +213,71 @@ int profile_write(FILE *f, const struct session *s, const struct report_input *i
 	err = symctx_save(in->symctx, &syms, &syms_len);
 	if (err)
 		return err;
+	if (in->series && (err = series_save(in->series, &series, &series_len))) {
+		free(syms);
+		return err;
+	}
 	meta = meta_json(in);
 	meta_txt = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	if (!meta_txt) {
 		free(syms);
+		free(series);
 		return -ENOMEM;
 	}
-	/* The image in use: the bump pointer, which the program can write,
-	 * clamped to the mapping; the header's layout fields the launcher's. */
-	used = __atomic_load_n(&live->bump, __ATOMIC_ACQUIRE);
-	if (used > s->size || used < s->procs + (size_t)s->nslots * sizeof(struct sf_process))
-		used = s->size;
-	used = pad64(used) <= s->size ? pad64(used) : s->size;
-	memcpy(&head, live, sizeof(head));
-	head.magic = SF_MAGIC;
-	head.version = SF_VERSION;
-	head.header_size = sizeof(head);
-	head.size = used;
-	head.bump = used;
-	head.start_ns = s->start_ns;
-	head.procs = s->procs;
-
+	used = image_head(s, &head);
 	total = SECTION_HEADER + pad64(strlen(meta_txt)) + SECTION_HEADER + pad64(syms_len) + SECTION_HEADER +
-		pad64(used);
-	memcpy(hdr, profile_magic, sizeof(profile_magic));
-	w.n = sizeof(profile_magic);
-	wbuf_u32(&w, PROFILE_VERSION);
-	wbuf_u32(&w, 0);
-	wbuf_u64(&w, total);
+		pad64(used) + (series ? SECTION_HEADER + pad64(series_len) : 0);
 	z = calloc(1, sizeof(*z));
-	if (!z || !(z->cc = ZSTD_createCCtx())) {
+	if (!z || !(z->cc = ZSTD_createCCtx()) || !(z->f = open_memstream(&frame, &frame_len))) {
+		if (z)
+			ZSTD_freeCCtx(z->cc);
 		free(z);
 		free(syms);
+		free(series);
 		free(meta_txt);
 		return -ENOMEM;
 	}
-	z->f = f;
 	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, 3);
 	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_checksumFlag, 1);
 	/* Two threads where the library has them; none is fine too. */
 	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_nbWorkers, 2);
 	ZSTD_CCtx_setPledgedSrcSize(z->cc, total);
-	if (fwrite(hdr, 1, sizeof(hdr), f) != sizeof(hdr))
-		z->err = -EIO;
 	zout_section(z, TAG_META, meta_txt, strlen(meta_txt), NULL, 0);
 	zout_section(z, TAG_SYMS, syms, syms_len, NULL, 0);
 	zout_section(z, TAG_IMAGE, s->base, used, &head, sizeof(head));
+	if (series)
+		zout_section(z, TAG_TIME, series, series_len, NULL, 0);
 	zout_feed(z, NULL, 0, ZSTD_e_end);
 	err = z->err;
-	if (!err && fflush(f))
-		err = -EIO;
+	if (fclose(z->f) && !err)
+		err = -ENOMEM;
 	ZSTD_freeCCtx(z->cc);
 	free(z);
 	free(syms);
+	free(series);
 	free(meta_txt);
+	/* The record whole, in one write: a reader (or a SIGKILL) sees it
+	 * all or not at all but for its last bytes. */
+	if (!err) {
+		wbuf_u32(&w, RECORD_MAGIC);
+		wbuf_u32(&w, in->snapshot ? PROFILE_SNAPSHOT : PROFILE_END);
+		wbuf_u64(&w, total);
+		wbuf_u64(&w, frame_len);
+		wbuf_u64(&w, 0);
+		if (fwrite(rh, 1, sizeof(rh), f) != sizeof(rh) || fwrite(frame, 1, frame_len, f) != frame_len ||
+		    fflush(f))
+			err = -EIO;
+	}
+	free(frame);
 	return err;
+}
+
+int profile_write(FILE *f, const struct session *s, const struct report_input *in)
+{
+	int err = profile_begin(f);
+
+	return err ? err : profile_record(f, s, in);
 }
 
 void profile_default_name(char *buf, size_t len, const char *argv0, int pid)
@@ -349,6 +425,18 @@ static int meta_read(struct profile *p, const char *txt, size_t len)
 	if (!json_is_number(a) || !(json_number_value(a) > 0.0 && json_number_value(a) <= 1.0))
 		goto out;
 	in->sample_rate = json_number_value(a);
+	a = json_object_get(m, "snapshot");
+	if (a) {
+		json_t *seq = json_object_get(a, "seq"), *label = json_object_get(a, "label"),
+		       *t = json_object_get(a, "t_ns");
+
+		if (!json_is_integer(seq) || json_integer_value(seq) < 1 || json_integer_value(seq) > (1 << 24) ||
+		    !json_is_string(label) || !json_is_integer(t) || json_integer_value(t) < 0 ||
+		    !(p->snapshot_label = strdup(json_string_value(label))))
+			goto out;
+		in->snapshot = (unsigned)json_integer_value(seq);
+		in->snapshot_ns = (uint64_t)json_integer_value(t);
+	}
 	if (meta_str(m, "not_loaded_reason", &p->not_loaded_reason) || meta_str(m, "filter", &p->func_filter) ||
 	    meta_str(m, "exclude", &p->func_exclude) || meta_str(m, "ptrace_run", &p->version))
 		goto out;
@@ -358,41 +446,97 @@ out:
 	return rc;
 }
 
-int profile_parse(const void *data, size_t len, struct profile *p, char *err, size_t errlen)
+/* The payload's sections into p. 0, or -errno with err said. */
+static int parse_payload(struct profile *p, char *err, size_t errlen)
 {
-	const unsigned char *d = data;
-	struct rbuf r = {.p = data, .n = len};
-	const void *meta = NULL, *syms = NULL;
+	struct rbuf r = {.p = p->payload, .n = p->payload_len};
+	const void *meta = NULL, *syms = NULL, *time = NULL;
 	void *image = NULL;
-	size_t meta_len = 0, syms_len = 0, image_len = 0;
-	uint64_t total, content;
-	uint32_t version;
-	size_t got;
+	size_t meta_len = 0, syms_len = 0, image_len = 0, time_len = 0;
 	int rc;
 
-	memset(p, 0, sizeof(*p));
-	p->s.fd = -1;
-	if (len < sizeof(profile_magic) || memcmp(d, profile_magic, sizeof(profile_magic))) {
-		say(err, errlen, "not a ptrace-run profile");
+	while (r.off < r.n) {
+		const unsigned char *h = rbuf_take(&r, SECTION_HEADER), *body;
+		struct rbuf hr = {.p = h, .n = SECTION_HEADER};
+		uint32_t tag;
+		uint64_t slen;
+
+		if (!h)
+			break;
+		tag = rbuf_u32(&hr);
+		rbuf_u32(&hr);
+		slen = rbuf_u64(&hr);
+		if (slen > r.n - r.off || !(body = rbuf_take(&r, pad64(slen) <= r.n - r.off ? pad64(slen) : slen))) {
+			r.err = -EPROTO;
+			break;
+		}
+		if (tag == TAG_META && !meta) {
+			meta = body;
+			meta_len = slen;
+		} else if (tag == TAG_SYMS && !syms) {
+			syms = body;
+			syms_len = slen;
+		} else if (tag == TAG_IMAGE && !image) {
+			image = (void *)body;
+			image_len = slen;
+		} else if (tag == TAG_TIME && !time) {
+			time = body;
+			time_len = slen;
+		}
+		/* Other tags (a later version's): skipped. */
+	}
+	if (r.err || !meta || !syms || !image) {
+		say(err, errlen, "corrupt: a section is missing or cut short");
 		return -EPROTO;
 	}
-	if (len < PROFILE_HEADER) {
-		say(err, errlen, "truncated");
+	if (meta_read(p, meta, meta_len)) {
+		say(err, errlen, "corrupt: the run's description (META) is not valid");
 		return -EPROTO;
 	}
-	rbuf_take(&r, sizeof(profile_magic));
-	version = rbuf_u32(&r);
-	rbuf_u32(&r);
-	total = rbuf_u64(&r);
-	if (version != PROFILE_VERSION) {
-		if (err && errlen)
-			snprintf(err, errlen, "a profile of format version %u (this ptrace-run reads %u)", version,
-				 PROFILE_VERSION);
-		return -EPROTO;
+	rc = symctx_new_replay(&p->in.symctx, syms, syms_len);
+	if (rc) {
+		say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the symbol table (SYMS) is not valid");
+		return rc;
 	}
-	content = ZSTD_getFrameContentSize(d + PROFILE_HEADER, len - PROFILE_HEADER);
+	if (time) {
+		rc = series_parse(&p->series, time, time_len);
+		if (rc) {
+			say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the figures over time (TIME) are not valid");
+			return rc;
+		}
+		p->has_series = 1;
+		p->in.series = &p->series;
+	}
+	rc = session_use(&p->s, image, image_len);
+	if (rc) {
+		const struct sf_header *h = image;
+
+		if (rc == -EPROTO && image_len >= sizeof(*h) && h->magic == SF_MAGIC && h->version != SF_VERSION) {
+			if (err && errlen)
+				snprintf(err, errlen, "a profile of image version %u (this ptrace-run reads %u)",
+					 h->version, SF_VERSION);
+		} else {
+			say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the session image is not valid");
+		}
+		return rc;
+	}
+	p->in.argv = p->argv;
+	p->in.reaped_pid = p->reaped_pid;
+	p->in.reaped_status = p->reaped_status;
+	p->in.not_loaded_reason = p->not_loaded_reason;
+	p->in.snapshot_label = p->snapshot_label;
+	return 0;
+}
+
+/* Decompress the frame at d (len bytes available) holding total bytes
+ * into p->payload. 0, or -errno with err said. */
+static int unpack(struct profile *p, const unsigned char *d, size_t len, uint64_t total, char *err, size_t errlen)
+{
+	uint64_t content = ZSTD_getFrameContentSize(d, len);
+	size_t got;
+
 	if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN) {
-		say(err, errlen, len == PROFILE_HEADER ? "truncated" : "corrupt: not a zstd frame");
+		say(err, errlen, len == 0 ? "truncated" : "corrupt: not a zstd frame");
 		return -EPROTO;
 	}
 	if (content != total || total > PROFILE_MAX_PAYLOAD || total < 3 * SECTION_HEADER) {
@@ -419,89 +563,136 @@ int profile_parse(const void *data, size_t len, struct profile *p, char *err, si
 		return -ENOMEM;
 	}
 	p->payload_len = total;
-	got = ZSTD_findFrameCompressedSize(d + PROFILE_HEADER, len - PROFILE_HEADER);
+	got = ZSTD_findFrameCompressedSize(d, len);
 	if (ZSTD_isError(got)) {
 		say(err, errlen,
 		    ZSTD_getErrorCode(got) == ZSTD_error_srcSize_wrong ? "truncated" : "corrupt: not a zstd frame");
-		rc = -EPROTO;
-		goto fail;
+		return -EPROTO;
 	}
-	got = ZSTD_decompress(p->payload, total, d + PROFILE_HEADER, len - PROFILE_HEADER);
+	got = ZSTD_decompress(p->payload, total, d, len);
 	if (ZSTD_isError(got) || got != total) {
 		say(err, errlen,
 		    ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_srcSize_wrong ? "truncated"
 		    : ZSTD_isError(got) ? "corrupt: the compressed data does not decompress"
 					: "corrupt: sizes disagree");
-		rc = -EPROTO;
-		goto fail;
+		return -EPROTO;
 	}
-	r = (struct rbuf){.p = p->payload, .n = total};
-	while (r.off < r.n) {
-		const unsigned char *h = rbuf_take(&r, SECTION_HEADER), *body;
-		struct rbuf hr = {.p = h, .n = SECTION_HEADER};
-		uint32_t tag;
-		uint64_t slen;
-
-		if (!h)
-			break;
-		tag = rbuf_u32(&hr);
-		rbuf_u32(&hr);
-		slen = rbuf_u64(&hr);
-		if (slen > r.n - r.off || !(body = rbuf_take(&r, pad64(slen) <= r.n - r.off ? pad64(slen) : slen))) {
-			r.err = -EPROTO;
-			break;
-		}
-		if (tag == TAG_META && !meta) {
-			meta = body;
-			meta_len = slen;
-		} else if (tag == TAG_SYMS && !syms) {
-			syms = body;
-			syms_len = slen;
-		} else if (tag == TAG_IMAGE && !image) {
-			image = (void *)body;
-			image_len = slen;
-		}
-		/* Other tags (a later version's): skipped. */
-	}
-	if (r.err || !meta || !syms || !image) {
-		say(err, errlen, "corrupt: a section is missing or cut short");
-		rc = -EPROTO;
-		goto fail;
-	}
-	if (meta_read(p, meta, meta_len)) {
-		say(err, errlen, "corrupt: the run's description (META) is not valid");
-		rc = -EPROTO;
-		goto fail;
-	}
-	rc = symctx_new_replay(&p->in.symctx, syms, syms_len);
-	if (rc) {
-		say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the symbol table (SYMS) is not valid");
-		goto fail;
-	}
-	rc = session_use(&p->s, image, image_len);
-	if (rc) {
-		const struct sf_header *h = image;
-
-		if (rc == -EPROTO && image_len >= sizeof(*h) && h->magic == SF_MAGIC && h->version != SF_VERSION) {
-			if (err && errlen)
-				snprintf(err, errlen, "a profile of image version %u (this ptrace-run reads %u)",
-					 h->version, SF_VERSION);
-		} else {
-			say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the session image is not valid");
-		}
-		goto fail;
-	}
-	p->in.argv = p->argv;
-	p->in.reaped_pid = p->reaped_pid;
-	p->in.reaped_status = p->reaped_status;
-	p->in.not_loaded_reason = p->not_loaded_reason;
 	return 0;
-fail:
-	profile_free(p);
+}
+
+int profile_parse_at(const void *data, size_t len, unsigned which, struct profile *p, char *err, size_t errlen)
+{
+	const unsigned char *d = data;
+	struct rbuf r = {.p = data, .n = len};
+	uint64_t total;
+	uint32_t version;
+	size_t pick = 0, pick_len = 0, off;
+	uint64_t pick_total = 0;
+	unsigned snaps = 0;
+	int rc, found = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->s.fd = -1;
+	if (len < sizeof(profile_magic) || memcmp(d, profile_magic, sizeof(profile_magic))) {
+		say(err, errlen, "not a ptrace-run profile");
+		return -EPROTO;
+	}
+	if (len < PROFILE_HEADER) {
+		say(err, errlen, "truncated");
+		return -EPROTO;
+	}
+	rbuf_take(&r, sizeof(profile_magic));
+	version = rbuf_u32(&r);
+	rbuf_u32(&r);
+	total = rbuf_u64(&r);
+	if (version == 1) {
+		/* One frame, no records: the run's end. */
+		if (which) {
+			if (err && errlen)
+				snprintf(err, errlen, "no snapshot %u: the profile holds none", which);
+			return -ENOENT;
+		}
+		p->has_end = 1;
+		rc = unpack(p, d + PROFILE_HEADER, len - PROFILE_HEADER, total, err, errlen);
+		goto payload;
+	}
+	if (version != PROFILE_VERSION) {
+		if (err && errlen)
+			snprintf(err, errlen, "a profile of format version %u (this ptrace-run reads 1 and %u)", version,
+				 PROFILE_VERSION);
+		return -EPROTO;
+	}
+	/* The records: a last one cut short (the launcher was killed while
+	 * writing it) is left out, and said. */
+	for (off = PROFILE_HEADER; off < len;) {
+		struct rbuf h = {.p = d + off, .n = len - off};
+		uint32_t magic, kind;
+		uint64_t rtotal, flen;
+
+		if (len - off < RECORD_HEADER) {
+			p->cut_bytes = len - off;
+			break;
+		}
+		magic = rbuf_u32(&h);
+		kind = rbuf_u32(&h);
+		rtotal = rbuf_u64(&h);
+		flen = rbuf_u64(&h);
+		if (magic != RECORD_MAGIC || (kind != PROFILE_SNAPSHOT && kind != PROFILE_END)) {
+			say(err, errlen, "corrupt: not a record where one should start");
+			return -EPROTO;
+		}
+		if (flen > len - off - RECORD_HEADER) {
+			p->cut_bytes = len - off;
+			break;
+		}
+		if (kind == PROFILE_SNAPSHOT)
+			snaps++;
+		else
+			p->has_end = 1;
+		if ((which && kind == PROFILE_SNAPSHOT && snaps == which) || (!which && (kind == PROFILE_END || !p->has_end))) {
+			pick = off + RECORD_HEADER;
+			pick_len = (size_t)flen;
+			pick_total = rtotal;
+			found = 1;
+			p->chosen = kind == PROFILE_SNAPSHOT ? snaps : 0;
+		}
+		off += RECORD_HEADER + (size_t)flen;
+	}
+	p->nsnapshots = snaps;
+	if (!found) {
+		if (err && errlen) {
+			if (which)
+				snprintf(err, errlen, "no snapshot %u: the profile holds %u", which, snaps);
+			else
+				snprintf(err, errlen, "truncated");
+		}
+		return which ? -ENOENT : -EPROTO;
+	}
+	rc = unpack(p, d + pick, pick_len, pick_total, err, errlen);
+payload:
+	if (!rc)
+		rc = parse_payload(p, err, errlen);
+	if (!rc && p->in.snapshot != p->chosen && version != 1) {
+		say(err, errlen, "corrupt: a record's number disagrees with its place");
+		rc = -EPROTO;
+	}
+	if (rc) {
+		unsigned n = p->nsnapshots;
+		int end = p->has_end;
+
+		profile_free(p);
+		p->nsnapshots = n;
+		p->has_end = end;
+	}
 	return rc;
 }
 
-int profile_read(const char *path, struct profile *p, char *err, size_t errlen)
+int profile_parse(const void *data, size_t len, struct profile *p, char *err, size_t errlen)
+{
+	return profile_parse_at(data, len, 0, p, err, errlen);
+}
+
+int profile_read_at(const char *path, unsigned which, struct profile *p, char *err, size_t errlen)
 {
 	struct stat st;
 	unsigned char *data;
@@ -551,9 +742,14 @@ int profile_read(const char *path, struct profile *p, char *err, size_t errlen)
 		got += (size_t)n;
 	}
 	close(fd);
-	rc = profile_parse(data, got, p, err, errlen);
+	rc = profile_parse_at(data, got, which, p, err, errlen);
 	free(data);
 	return rc;
+}
+
+int profile_read(const char *path, struct profile *p, char *err, size_t errlen)
+{
+	return profile_read_at(path, 0, p, err, errlen);
 }
 
 void profile_free(struct profile *p)
@@ -571,6 +767,8 @@ void profile_free(struct profile *p)
 	free(p->func_filter);
 	free(p->func_exclude);
 	free(p->version);
+	free(p->snapshot_label);
+	series_free(&p->series);
 	memset(p, 0, sizeof(*p));
 	p->s.fd = -1;
 }

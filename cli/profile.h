@@ -19,14 +19,31 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "series.h"
 #include "session.h"
 
-#define PROFILE_VERSION 1u
+#define PROFILE_VERSION 2u
 
-/* Write the profile of a run to f: the image of s, the symbols of
- * in->symctx (recording since before the report was built), and in's
- * other fields. 0, or -errno (-EIO: a write failed). */
+/* Record kinds. */
+#define PROFILE_SNAPSHOT 1u  /* taken while the program ran */
+#define PROFILE_END 2u       /* the run's end */
+
+/* Start a profile file: its header. 0 or -EIO. */
+int profile_begin(FILE *f);
+
+/* Append one record: the image of s, the symbols of in->symctx
+ * (recording since before the report was built), in->series, and in's
+ * other fields; a snapshot when in->snapshot, else the run's end.
+ * Compressed in memory first, then written with one fwrite and flushed.
+ * 0, or -errno (-EIO: a write failed). */
+int profile_record(FILE *f, const struct session *s, const struct report_input *in);
+
+/* profile_begin and one record. */
 int profile_write(FILE *f, const struct session *s, const struct report_input *in);
+
+/* A copy of the image of s in use (64-byte aligned, malloc'd), its
+ * header the launcher's layout: for session_use. 0, -EINVAL, -ENOMEM. */
+int profile_image_copy(const struct session *s, void **out, size_t *len);
 
 /* A profile file read back. */
 struct profile {
@@ -39,6 +56,14 @@ struct profile {
 	char *not_loaded_reason;
 	char *func_filter, *func_exclude; /* the run's, for reference */
 	char *version;            /* ptrace-run version that wrote it */
+	char *snapshot_label;
+	struct series series;     /* in.series points here when has_series */
+	int has_series;
+	/* The file's records: */
+	unsigned nsnapshots;      /* snapshots in the file */
+	int has_end;              /* it holds the run's end */
+	unsigned chosen;          /* the record read: snapshot number, 0 the end */
+	size_t cut_bytes;         /* bytes of a last record cut short, left out */
 };
 
 /* Read path into p. 0; -errno with one line in err (no newline): "not a
@@ -46,8 +71,15 @@ struct profile {
  * reads 1)", "truncated", "corrupt: ...", or strerror. */
 int profile_read(const char *path, struct profile *p, char *err, size_t errlen);
 
+/* Read one record: which = 0 the run's end (the last snapshot when the
+ * run never ended: the launcher was killed), N >= 1 snapshot N. -ENOENT
+ * with "no snapshot N: the profile holds K" when there is none; the
+ * record counts stay in p then. */
+int profile_read_at(const char *path, unsigned which, struct profile *p, char *err, size_t errlen);
+
 /* Same, from bytes in memory (the fuzzer). */
 int profile_parse(const void *data, size_t len, struct profile *p, char *err, size_t errlen);
+int profile_parse_at(const void *data, size_t len, unsigned which, struct profile *p, char *err, size_t errlen);
 
 void profile_free(struct profile *p);
 

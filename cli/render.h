@@ -32,6 +32,11 @@ const char *render_text_esc(const char *str);
 /* For the other renderers: a stack as render_text prints one (at most a
  * few frames, down to main), and as render_json writes one. */
 void render_text_stack(FILE *f, const struct rstack *st, const char *indent);
+/* A site in one line: its frame 0 and that frame's caller. */
+void render_text_site_line(FILE *f, const struct rstack *st);
+
+/* cli/render_time.c: figures over time, after the heap. */
+void render_time_text(const struct report *r, const struct rprocess *p, FILE *f);
 struct json_t;
 struct json_t *render_json_stack(const struct rstack *st);
 /* A JSON string (valid UTF-8 whatever s holds), or null for NULL. */
@@ -43,5 +48,6 @@ void render_crash_text(const struct rprocess *p, FILE *f);    /* before the heap
 void render_cpu_text(const struct rprocess *p, FILE *f);      /* after the heap */
 void render_cpu_agent_json(const struct report *r, struct json_t *agent);
 void render_cpu_json(const struct rprocess *p, struct json_t *proc); /* cpu, crash, dumps */
+void render_time_json(const struct report *r, const struct rprocess *p, struct json_t *proc); /* "time" */
 
 #endif

@@ -116,7 +116,7 @@ static json_t *j_memory(const struct rmemory *m)
 			 m->sampled, "size_histogram", hist, "leaks", leaks, "sites", sites);
 }
 
-static json_t *j_process(const struct rprocess *p)
+static json_t *j_process(const struct report *r, const struct rprocess *p)
 {
 	json_t *threads = json_array();
 	json_t *o;
@@ -139,6 +139,8 @@ static json_t *j_process(const struct rprocess *p)
 		render_cpu_json(p, o);
 	if (o)
 		render_func_json(p, o);
+	if (o)
+		render_time_json(r, p, o);
 	return o;
 }
 
@@ -168,7 +170,7 @@ int render_json(const struct report *r, FILE *f)
 	int err = 0;
 
 	for (size_t i = 0; i < r->nprocs; i++)
-		json_array_append_new(procs, j_process(&r->procs[i]));
+		json_array_append_new(procs, j_process(r, &r->procs[i]));
 	for (size_t i = 0; i < r->nwarnings; i++)
 		json_array_append_new(warnings, render_jstr(r->warnings[i]));
 	root = json_pack(
@@ -188,6 +190,11 @@ int render_json(const struct report *r, FILE *f)
 		warnings, "processes", procs);
 	if (!root)
 		return -ENOMEM;
+	json_object_set_new(root, "snapshot",
+			    r->snapshot ? json_pack("{s:i,s:o,s:I}", "number", (int)r->snapshot, "label",
+						    render_jstr(r->snapshot_label ? r->snapshot_label : ""), "t_ns",
+						    (json_int_t)r->snapshot_ns)
+					: json_null());
 	render_cpu_agent_json(r, json_object_get(root, "agent"));
 	render_func_agent_json(r, json_object_get(root, "agent"));
 	err = json_write(root, f);

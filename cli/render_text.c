@@ -173,6 +173,25 @@ void render_text_stack(FILE *f, const struct rstack *st, const char *indent)
 	print_stack(f, st, indent);
 }
 
+void render_text_site_line(FILE *f, const struct rstack *st)
+{
+	if (st->n > 1 && !st->frames[0].inlined && st->frames[0].function && strcmp(st->frames[0].function, "main")) {
+		/* Frame 0 and its caller: sites differ by caller often. */
+		const struct rframe *c = &st->frames[1];
+		const struct rframe *f0 = &st->frames[0];
+		fprintf(f, "%s", E(f0->function));
+		if (f0->file && f0->line)
+			fprintf(f, " (%s:%d)", E(base_name(f0->file)), f0->line);
+		fprintf(f, " <- %s", c->function ? E(c->function) : "??");
+		if (c->file && c->line)
+			fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
+		fputc('\n', f);
+	} else if (st->n)
+		print_frame(f, &st->frames[0]);
+	else
+		fprintf(f, "<no stack>\n");
+}
+
 static void print_status(FILE *f, int has_exit, int code, int has_sig, int sig)
 {
 	if (has_exit)
@@ -241,22 +260,7 @@ static void print_memory(FILE *f, const struct rmemory *m)
 			const struct rsite *x = top[i];
 			fprintf(f, "   #%zu %" PRIu64 " allocations, %s: ", i + 1, x->allocs,
 				report_bytes(x->bytes, b1, sizeof(b1)));
-			if (x->stack.n > 1 && !x->stack.frames[0].inlined && x->stack.frames[0].function &&
-			    strcmp(x->stack.frames[0].function, "main")) {
-				/* Frame 0 and its caller: sites differ by caller often. */
-				const struct rframe *c = &x->stack.frames[1];
-				const struct rframe *f0 = &x->stack.frames[0];
-				fprintf(f, "%s", E(f0->function));
-				if (f0->file && f0->line)
-					fprintf(f, " (%s:%d)", E(base_name(f0->file)), f0->line);
-				fprintf(f, " <- %s", c->function ? E(c->function) : "??");
-				if (c->file && c->line)
-					fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
-				fputc('\n', f);
-			} else if (x->stack.n)
-				print_frame(f, &x->stack.frames[0]);
-			else
-				fprintf(f, "<no stack>\n");
+			render_text_site_line(f, &x->stack);
 		}
 	}
 
@@ -314,8 +318,14 @@ int render_text(const struct report *r, FILE *f)
 	fprintf(f, "\n== ptrace-run report: ");
 	print_argv(f, r->argv);
 	fprintf(f, " ==\n");
+	if (r->snapshot)
+		fprintf(f, "snapshot %u (%s) at %.3f s: the program was still running\n", r->snapshot,
+			E(r->snapshot_label ? r->snapshot_label : ""), r->snapshot_ns / 1e9);
 	fprintf(f, "result: ");
-	print_status(f, r->has_exit, r->exit_code, r->has_signal, r->signal);
+	if (r->snapshot)
+		fprintf(f, "running");
+	else
+		print_status(f, r->has_exit, r->exit_code, r->has_signal, r->signal);
 	fprintf(f, ", wall %.3f s, user %.3f s, sys %.3f s, max RSS %s\n", r->duration_ns / 1e9,
 		r->ru.ru_utime.tv_sec + r->ru.ru_utime.tv_usec / 1e6, r->ru.ru_stime.tv_sec + r->ru.ru_stime.tv_usec / 1e6,
 		report_bytes((uint64_t)r->ru.ru_maxrss * 1024, b1, sizeof(b1)));
@@ -347,12 +357,15 @@ int render_text(const struct report *r, FILE *f)
 		fprintf(f, " -- ");
 		if (p->execed)
 			fprintf(f, "replaced by exec");
+		else if (r->snapshot && !p->has_exit && !p->has_signal)
+			fprintf(f, "running");
 		else
 			print_status(f, p->has_exit, p->exit_code, p->has_signal, p->signal);
 		fprintf(f, ", %.3f s\n", p->duration_ns / 1e9);
 		render_crash_text(p, f);
 		if (p->track_memory)
 			print_memory(f, &p->mem);
+		render_time_text(r, p, f);
 		if (p->nthreads > 1) {
 			fprintf(f, "\n  threads (%zu):\n", p->nthreads);
 			for (size_t k = 0; k < p->nthreads && k < TEXT_MAX_THREADS; k++) {

@@ -1,4 +1,5 @@
 #include "report.h"
+#include "series.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -843,10 +844,19 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	memset(r, 0, sizeof(*r));
 	r->argv = dup_argv(in->argv);
 	r->symctx = in->symctx;
-	if (in->spawned)
+	/* A snapshot's program was still running: no status yet. */
+	if (in->spawned && !in->snapshot)
 		set_status(in->status, &r->has_exit, &r->exit_code, &r->has_signal, &r->signal);
 	r->duration_ns = in->duration_ns;
 	r->start_time_ns = in->start_time_ns;
+	r->snapshot = in->snapshot;
+	r->snapshot_ns = in->snapshot_ns;
+	if (in->snapshot_label && !(r->snapshot_label = strdup(in->snapshot_label)))
+		return -ENOMEM;
+	if (in->series) {
+		r->interval_ns = in->series->interval_ns;
+		r->interval_max_ns = in->series->longest_ns;
+	}
 	r->ru = in->ru;
 	r->sample_rate = in->sample_rate;
 	r->max_depth = in->max_depth;
@@ -897,7 +907,9 @@ int report_build(struct report *r, const struct session *s, const struct report_
 		rp->execed = !!(p->flags & SF_PF_EXECED);
 		rp->track_memory = !!p->track_memory;
 		if (!rp->execed) {
-			if (in->spawned && p->pid == in->main_pid)
+			if (in->snapshot)
+				;
+			else if (in->spawned && p->pid == in->main_pid)
 				set_status(in->status, &rp->has_exit, &rp->exit_code, &rp->has_signal, &rp->signal);
 			else if (find_reaped(in, p->pid, &status))
 				set_status(status, &rp->has_exit, &rp->exit_code, &rp->has_signal, &rp->signal);
@@ -934,6 +946,8 @@ int report_build(struct report *r, const struct session *s, const struct report_
 			return err;
 		if ((err = report_func_build(r, rp, s, p)))
 			return err;
+		if ((err = report_time_build(r, rp, s, p, i, in->series)))
+			return err;
 	}
 	r->loaded = r->nprocs > 0;
 	report_cpu_coverage(r);
@@ -964,8 +978,10 @@ void report_free(struct report *r)
 		free(p->mem.leaks);
 		free(p->threads);
 		report_cpu_free(p);
+		report_time_free(p);
 	}
 	report_func_free(r);
+	free(r->snapshot_label);
 	free(r->procs);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		free(r->warnings[i]);

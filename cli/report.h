@@ -12,6 +12,7 @@
 
 struct symbolizer;
 struct sym_frame;
+struct series;
 
 #include "session.h"
 #include "session_format.h"
@@ -157,6 +158,7 @@ struct rprocess {
 	struct rdump *dumps;    /* by dump number */
 	size_t ndumps;
 	struct rfuncs *func;    /* function timing (report_func.c); NULL: no instrumented call ran */
+	struct rtime *time;     /* figures over time (report_time.c); NULL: none were read */
 };
 
 struct report_input {
@@ -180,6 +182,12 @@ struct report_input {
 	unsigned cpu_hz;        /* PTRACE_CPU_HZ given to the agent */
 	int dump_signal;        /* PTRACE_DUMP_SIGNAL given to the agent, 0 none */
 	uint64_t start_time_ns; /* CLOCK_REALTIME when the program started; 0 unknown */
+	/* Figures over time (cli/series.h), or NULL. */
+	const struct series *series;
+	/* A snapshot taken while the program ran (0: the run's end). */
+	unsigned snapshot;      /* its number in the profile file, 1 on */
+	const char *snapshot_label; /* what asked for it: "every 60s", "signal", or the program's label */
+	uint64_t snapshot_ns;   /* since the session started */
 };
 
 struct report {
@@ -206,6 +214,11 @@ struct report {
 	unsigned cpu_hz;           /* as in report_input */
 	int dump_signal;
 	uint64_t dropped_samples;  /* CPU samples whose stack was lost (in events_dropped) */
+	unsigned snapshot;         /* as in report_input: 0 the run's end */
+	char *snapshot_label;
+	uint64_t snapshot_ns;
+	uint64_t interval_ns;      /* the series' interval asked for; 0: no series */
+	uint64_t interval_max_ns;  /* the longest wait between reads the 1% budget imposed */
 };
 
 /* qsort, for n possibly 0 with base NULL (qsort's base must not be NULL). */
@@ -294,6 +307,50 @@ const char *report_bytes(uint64_t n, char *buf, size_t len);
 
 /* Lower and upper bound of histogram bucket b. */
 void report_bucket_range(unsigned b, uint64_t *lo, uint64_t *hi);
+
+/* ---- Figures over time (cli/report_time.c) ----------------------------- */
+
+/* One read of the process by the launcher (cli/series.h). */
+struct rtime_point {
+	uint64_t t_ns;          /* since the process started */
+	uint64_t live_bytes, live_blocks;
+	uint64_t rss_bytes;     /* 0: unknown */
+	uint64_t allocs, alloc_bytes; /* since the previous point */
+	uint64_t cpu_samples;   /* since the previous point */
+	uint64_t other_bytes;   /* live bytes of sites that are no layer */
+};
+
+/* A site of the heap-over-time chart: its live bytes at every point. */
+struct rtime_layer {
+	uint32_t trace;
+	struct rstack stack;
+	uint64_t *live;         /* [rtime.n]: 0 where it was not among a point's top sites */
+	uint64_t max;           /* its highest */
+};
+
+#define RTIME_LAYERS 10u
+
+struct rtime {
+	struct rtime_point *pts;
+	size_t n;
+	uint64_t interval_ns;   /* asked for */
+	uint64_t step_ns;       /* the kept points' spacing, at least (grows for long runs) */
+	uint64_t peak_t_ns, peak_live;   /* the highest point */
+	/* What was live per site, read at comp_t_ns (the read nearest the
+	 * peak: exact as of then), comp_live bytes in all; by live bytes. */
+	uint64_t comp_t_ns, comp_live;
+	struct rsite *comp;
+	size_t ncomp;
+	struct rtime_layer *layers; /* the sites with the most live bytes at any point, by max */
+	size_t nlayers;
+};
+
+/* rp->time from the series of process slot (NULL series: left NULL).
+ * 0 or -ENOMEM. */
+int report_time_build(struct report *r, struct rprocess *rp, const struct session *s, const struct sf_process *p,
+		      uint32_t slot, const struct series *sr);
+
+void report_time_free(struct rprocess *rp);
 
 /* ---- Function timing (cli/report_func.c) ------------------------------ */
 

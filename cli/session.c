@@ -152,6 +152,18 @@ int session_use(struct session *s, void *buf, size_t size)
 	return 0;
 }
 
+int session_reader(struct session *dst, const struct session *src)
+{
+	*dst = *src;
+	dst->fd = -1;
+	dst->mapped = 0;
+	dst->rd = calloc(1, sizeof(*dst->rd));
+	if (!dst->rd)
+		return -ENOMEM;
+	session_read_begin(dst);
+	return 0;
+}
+
 void session_close(struct session *s)
 {
 	if (s->base && s->mapped)

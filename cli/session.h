@@ -78,6 +78,11 @@ int session_create(struct session *s, size_t size);
  * -ENOMEM. The buffer stays the caller's. */
 int session_use(struct session *s, void *buf, size_t size);
 
+/* A second reader of src's image (another thread's: the checks keep
+ * per-reader state), sharing its mapping; session_close releases only
+ * the reader. 0 or -ENOMEM. */
+int session_reader(struct session *dst, const struct session *src);
+
 /* Unmap and close. */
 void session_close(struct session *s);
 

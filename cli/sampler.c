@@ -1,0 +1,252 @@
+/*
+ * The launcher's reader of the live image (sampler.h).
+ */
+#include "sampler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+/* The reader's share of one CPU: a read that took w waits 100 w. */
+#define BUDGET_FACTOR 100u
+/* Warming the symbolizer waits for the program's modules this long. */
+#define WARM_WINDOW_NS 2000000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int modules_known(const struct session *s)
+{
+	const struct sf_process *p;
+
+	if (!session_nprocs(s))
+		return 0;
+	p = session_process(s, 0);
+	return __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) >= SF_PROC_RUNNING &&
+	       __atomic_load_n(&p->modules, __ATOMIC_ACQUIRE);
+}
+
+/* Dump requests so far, over every process: each one is a snapshot. */
+static uint64_t dumps_of(const struct session *s)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < session_nprocs(s); i++) {
+		const struct sf_process *p = session_process(s, i);
+		const struct sf_cpu_proc *c;
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
+			continue;
+		c = session_at(s, __atomic_load_n(&p->cpu, __ATOMIC_ACQUIRE), sizeof(*c));
+		if (c)
+			n += __atomic_load_n(&c->dumps, __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+static void snapshot(struct sampler *sm, const char *label)
+{
+	struct session cs;
+	struct series copy = {0};
+	struct report_input in = sm->base;
+	struct report rep;
+	uint64_t now = mono_ns();
+	size_t len;
+	void *img;
+	FILE *f;
+	int rc;
+
+	if (profile_image_copy(sm->live, &img, &len)) {
+		sm->failed++;
+		return;
+	}
+	if (session_use(&cs, img, len)) {
+		free(img);
+		sm->failed++;
+		return;
+	}
+	if (sm->interval_ns && series_copy(&copy, &sm->sr) == 0)
+		in.series = &copy;
+	in.snapshot = sm->snapshots + 1;
+	in.snapshot_label = label;
+	in.snapshot_ns = now - sm->live->start_ns;
+	in.duration_ns = now > sm->spawn_ns ? now - sm->spawn_ns : 0;
+	in.symctx = sm->ctx;
+	/* The report of the copy resolves every name the snapshot needs: the
+	 * recording symbolizer keeps them for the record. */
+	rc = report_build(&rep, &cs, &in);
+	if (rc == 0)
+		report_free(&rep);
+	f = rc == 0 ? sm->open_profile(sm->open_arg) : NULL;
+	if (f && profile_record(f, &cs, &in) == 0)
+		sm->snapshots++;
+	else
+		sm->failed++;
+	session_close(&cs);
+	free(img);
+	series_free(&copy);
+}
+
+static void *sampler_main(void *arg)
+{
+	struct sampler *sm = arg;
+	uint64_t start = mono_ns(), next_read = start, next_snap = sm->every_ns ? start + sm->every_ns : 0;
+	uint64_t dumps = 0;
+
+	for (;;) {
+		uint64_t now = mono_ns(), due = UINT64_MAX;
+		struct pollfd pfd = {.fd = sm->wake[0], .events = POLLIN};
+		char buf[64];
+		int asked;
+
+		if (__atomic_load_n(&sm->stop, __ATOMIC_ACQUIRE))
+			break;
+		if (!sm->warmed && modules_known(sm->live)) {
+			/* Also records each module's build id for the profile. */
+			symctx_warm(sm->ctx, sm->live);
+			sm->warmed = 1;
+			now = mono_ns();
+		}
+		if (sm->interval_ns && now >= next_read) {
+			uint64_t w = series_read(&sm->sr, &sm->rd, now - sm->live->start_ns, 0);
+			uint64_t wait = w * BUDGET_FACTOR > sm->interval_ns ? w * BUDGET_FACTOR : sm->interval_ns;
+
+			if (wait > sm->sr.longest_ns)
+				sm->sr.longest_ns = wait;
+			next_read = now + wait;
+		}
+		asked = __atomic_exchange_n(&sm->asked, 0, __ATOMIC_ACQ_REL);
+		{
+			uint64_t d = dumps_of(&sm->rd);
+
+			if (d > dumps) {
+				dumps = d;
+				snapshot(sm, "dump signal");
+			}
+		}
+		if (asked)
+			snapshot(sm, "signal");
+		if (next_snap && now >= next_snap) {
+			char label[48];
+
+			snprintf(label, sizeof(label), "every %.3g s", (double)sm->every_ns / 1e9);
+			snapshot(sm, label);
+			while (next_snap <= mono_ns())
+				next_snap += sm->every_ns;
+		}
+		if (sm->interval_ns)
+			due = next_read;
+		if (next_snap && next_snap < due)
+			due = next_snap;
+		/* Dump requests and warming are looked for every 50 ms. */
+		if (!sm->warmed && now - start < WARM_WINDOW_NS && now + 10000000ull < due)
+			due = now + 10000000ull;
+		if (now + 50000000ull < due)
+			due = now + 50000000ull;
+		now = mono_ns();
+		if (poll(&pfd, 1, due > now ? (int)((due - now + 999999) / 1000000) : 0) > 0)
+			while (read(sm->wake[0], buf, sizeof(buf)) > 0)
+				;
+	}
+	return NULL;
+}
+
+int sampler_start(struct sampler *sm, const struct session *live, struct symctx *ctx, uint64_t interval_ns,
+		  uint64_t every_ns, uint64_t spawn_ns, const struct report_input *base, sampler_open_fn open_profile,
+		  void *open_arg)
+{
+	sigset_t all, old;
+	int err;
+
+	memset(sm, 0, sizeof(*sm));
+	sm->wake[0] = sm->wake[1] = -1;
+	sm->live = live;
+	sm->ctx = ctx;
+	sm->interval_ns = interval_ns;
+	sm->every_ns = every_ns;
+	sm->spawn_ns = spawn_ns;
+	sm->base = *base;
+	sm->open_profile = open_profile;
+	sm->open_arg = open_arg;
+	series_init(&sm->sr, interval_ns);
+	/* A reader of its own: the checks keep per-reader state. */
+	if (session_reader(&sm->rd, live))
+		return -ENOMEM;
+	if (pipe2(sm->wake, O_CLOEXEC | O_NONBLOCK)) {
+		err = -errno;
+		session_close(&sm->rd);
+		return err;
+	}
+	/* Signals are for the main thread's wait loop. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&sm->thread, NULL, sampler_main, sm);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		close(sm->wake[0]);
+		close(sm->wake[1]);
+		sm->wake[0] = sm->wake[1] = -1;
+		session_close(&sm->rd);
+		return -err;
+	}
+	sm->started = 1;
+	return 0;
+}
+
+void sampler_ask(void *arg)
+{
+	struct sampler *sm = arg;
+	char c = 1;
+
+	__atomic_store_n(&sm->asked, 1, __ATOMIC_RELEASE);
+	if (sm->wake[1] >= 0 && write(sm->wake[1], &c, 1) < 0) {
+		/* Full: a wake-up is pending anyway. */
+	}
+}
+
+void sampler_stop(struct sampler *sm)
+{
+	char c = 1;
+
+	if (!sm->started)
+		return;
+	__atomic_store_n(&sm->stop, 1, __ATOMIC_RELEASE);
+	if (write(sm->wake[1], &c, 1) < 0) {
+		/* Full: the thread wakes anyway. */
+	}
+	pthread_join(sm->thread, NULL);
+	sm->started = 0;
+	if (sm->interval_ns)
+		series_read(&sm->sr, &sm->rd, mono_ns() - sm->live->start_ns, 1);
+}
+
+const struct series *sampler_series(const struct sampler *sm)
+{
+	return sm->interval_ns ? &sm->sr : NULL;
+}
+
+void sampler_free(struct sampler *sm)
+{
+	if (sm->started)
+		sampler_stop(sm);
+	if (sm->wake[0] >= 0)
+		close(sm->wake[0]);
+	if (sm->wake[1] >= 0)
+		close(sm->wake[1]);
+	sm->wake[0] = sm->wake[1] = -1;
+	if (sm->rd.rd)
+		session_close(&sm->rd);
+	series_free(&sm->sr);
+}
