@@ -453,7 +453,8 @@ static void diff_usage(FILE *f)
 		"Compares two profile files (a run before and after a change) and exits 1\n"
 		"when something regressed beyond the threshold, 0 otherwise, 2 on bad input.\n"
 		"Functions are matched by name, allocation sites by the names along their\n"
-		"stacks, so two builds of a program compare.\n"
+		"stacks, so two builds of a program compare. BASE or NEW written FILE:N is\n"
+		"snapshot N of FILE: what grew between two points of one run.\n"
 		"\n"
 		"  --threshold=PCT         a rise beyond PCT percent regresses (default 10)\n"
 		"  --min-share=PCT         ... when it is also at least PCT percent of the\n"
@@ -602,7 +603,7 @@ int diff_main(int argc, char **argv)
 		return 2;
 	}
 	for (int k = 0; k < 2; k++) {
-		if (profile_read(files[k], &prof[k], err, sizeof(err))) {
+		if (profile_read_spec(files[k], 0, &prof[k], err, sizeof(err))) {
 			fprintf(stderr, "ptrace-run diff: %s: %s\n", files[k], err);
 			if (k)
 				profile_free(&prof[0]);

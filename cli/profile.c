@@ -752,6 +752,33 @@ int profile_read(const char *path, struct profile *p, char *err, size_t errlen)
 	return profile_read_at(path, 0, p, err, errlen);
 }
 
+int profile_read_spec(const char *spec, unsigned which, struct profile *p, char *err, size_t errlen)
+{
+	const char *colon = strrchr(spec, ':');
+	struct stat st;
+
+	if (!which && colon && colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+	    stat(spec, &st) != 0) {
+		char *path = strndup(spec, (size_t)(colon - spec));
+		unsigned long n = strtoul(colon + 1, NULL, 10);
+		int rc;
+
+		if (!path) {
+			say(err, errlen, strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		if (n < 1 || n > (1u << 24)) {
+			free(path);
+			say(err, errlen, "snapshots are numbered from 1");
+			return -EINVAL;
+		}
+		rc = profile_read_at(path, (unsigned)n, p, err, errlen);
+		free(path);
+		return rc;
+	}
+	return profile_read_at(spec, which, p, err, errlen);
+}
+
 void profile_free(struct profile *p)
 {
 	session_close(&p->s);

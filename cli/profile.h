@@ -77,6 +77,10 @@ int profile_read(const char *path, struct profile *p, char *err, size_t errlen);
  * record counts stay in p then. */
 int profile_read_at(const char *path, unsigned which, struct profile *p, char *err, size_t errlen);
 
+/* A file as the user named it: "FILE" (which: 0 or N as above) or
+ * "FILE:N", snapshot N of FILE (when no file is named "FILE:N"). */
+int profile_read_spec(const char *spec, unsigned which, struct profile *p, char *err, size_t errlen);
+
 /* Same, from bytes in memory (the fuzzer). */
 int profile_parse(const void *data, size_t len, struct profile *p, char *err, size_t errlen);
 int profile_parse_at(const void *data, size_t len, unsigned which, struct profile *p, char *err, size_t errlen);

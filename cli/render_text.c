@@ -202,7 +202,7 @@ static void print_status(FILE *f, int has_exit, int code, int has_sig, int sig)
 		fprintf(f, "exit status unknown");
 }
 
-static void print_memory(FILE *f, const struct rmemory *m)
+static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 {
 	char b1[32], b2[32], b3[32];
 	const char *est = m->sampled ? " (estimated from sampled stacks)" : "";
@@ -210,14 +210,18 @@ static void print_memory(FILE *f, const struct rmemory *m)
 	fprintf(f, "  heap: %" PRIu64 " allocations, %" PRIu64 " frees, %s allocated, peak %s\n", m->allocations,
 		m->frees, report_bytes(m->bytes_allocated, b1, sizeof(b1)), report_bytes(m->peak_bytes, b2, sizeof(b2)));
 	fprintf(f, "        %" PRIu64 " temporary allocations, %" PRIu64 " failed\n", m->temporary, m->failed);
-	fprintf(f, "        live at exit: %s in %" PRIu64 " blocks%s\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
-		m->live_blocks, m->live_blocks ? " (leaked)" : "");
+	if (snapshot)
+		fprintf(f, "        live now: %s in %" PRIu64 " blocks\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
+			m->live_blocks);
+	else
+		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks%s\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
+			m->live_blocks, m->live_blocks ? " (leaked)" : "");
 	if (m->inherited_frees)
 		fprintf(f, "        %" PRIu64 " frees of blocks inherited from the parent (not counted)\n",
 			m->inherited_frees);
 
 	if (m->nleaks) {
-		fprintf(f, "\n  leaks, by bytes%s:\n", est);
+		fprintf(f, "\n  %s, by bytes%s:\n", snapshot ? "live now" : "leaks", est);
 		for (size_t i = 0; i < m->nleaks && i < TEXT_MAX_LEAKS; i++) {
 			const struct rsite *x = m->leaks[i];
 			fprintf(f, "   #%zu %s in %" PRIu64 " blocks\n", i + 1, report_bytes(x->live_bytes, b1, sizeof(b1)),
@@ -322,15 +326,18 @@ int render_text(const struct report *r, FILE *f)
 		fprintf(f, "snapshot %u (%s) at %.3f s: the program was still running\n", r->snapshot,
 			E(r->snapshot_label ? r->snapshot_label : ""), r->snapshot_ns / 1e9);
 	fprintf(f, "result: ");
-	if (r->snapshot)
-		fprintf(f, "running");
-	else
+	if (r->snapshot) {
+		fprintf(f, "running, wall %.3f s so far (resource usage comes with the run's end)\n",
+			r->duration_ns / 1e9);
+	} else {
 		print_status(f, r->has_exit, r->exit_code, r->has_signal, r->signal);
-	fprintf(f, ", wall %.3f s, user %.3f s, sys %.3f s, max RSS %s\n", r->duration_ns / 1e9,
-		r->ru.ru_utime.tv_sec + r->ru.ru_utime.tv_usec / 1e6, r->ru.ru_stime.tv_sec + r->ru.ru_stime.tv_usec / 1e6,
-		report_bytes((uint64_t)r->ru.ru_maxrss * 1024, b1, sizeof(b1)));
-	fprintf(f, "        page faults %ld minor / %ld major, context switches %ld voluntary / %ld involuntary\n",
-		r->ru.ru_minflt, r->ru.ru_majflt, r->ru.ru_nvcsw, r->ru.ru_nivcsw);
+		fprintf(f, ", wall %.3f s, user %.3f s, sys %.3f s, max RSS %s\n", r->duration_ns / 1e9,
+			r->ru.ru_utime.tv_sec + r->ru.ru_utime.tv_usec / 1e6,
+			r->ru.ru_stime.tv_sec + r->ru.ru_stime.tv_usec / 1e6,
+			report_bytes((uint64_t)r->ru.ru_maxrss * 1024, b1, sizeof(b1)));
+		fprintf(f, "        page faults %ld minor / %ld major, context switches %ld voluntary / %ld involuntary\n",
+			r->ru.ru_minflt, r->ru.ru_majflt, r->ru.ru_nvcsw, r->ru.ru_nivcsw);
+	}
 	if (!r->loaded) {
 		fprintf(f, "agent: NOT loaded: %s\n", E(r->reason));
 		fprintf(f, "       no profile was recorded; only the resource usage above is known.\n");
@@ -364,7 +371,7 @@ int render_text(const struct report *r, FILE *f)
 		fprintf(f, ", %.3f s\n", p->duration_ns / 1e9);
 		render_crash_text(p, f);
 		if (p->track_memory)
-			print_memory(f, &p->mem);
+			print_memory(f, &p->mem, r->snapshot != 0);
 		render_time_text(r, p, f);
 		if (p->nthreads > 1) {
 			fprintf(f, "\n  threads (%zu):\n", p->nthreads);

@@ -18,19 +18,41 @@
 #include "summary.h"
 #include "view.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_FOLDED, FMT_PPROF, FMT_CALLGRIND, FMT_CSV, FMT_HTML };
+static int view_json(const struct report *r, FILE *f, const struct view_opts *o)
+{
+	(void)o;
+	return render_json(r, f);
+}
 
-static const char *const format_names[] = {"text", "json", "folded", "pprof", "callgrind", "csv", "html"};
+/* Every format but text (which starts as a summary for many processes):
+ * a new exporter is one file and one line here. */
+static const struct {
+	const char *name;
+	int (*render)(const struct report *, FILE *, const struct view_opts *);
+} formats[] = {
+	{"text", NULL},
+	{"json", view_json},
+	{"csv", render_csv},
+	{"folded", render_folded},
+	{"pprof", render_pprof},
+	{"callgrind", render_callgrind},
+	{"massif", render_massif},
+	{"html", render_html},
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+#define FORMAT_LIST "text, json, csv, folded, pprof, callgrind, massif or html"
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
-	enum format format;
+	size_t format;          /* index into formats */
 	struct view_opts view;
 	unsigned mode;
 	int help, all;
 	int pids[64];           /* --pid, repeatable or comma-separated */
 	size_t npids;
 	const char *exe;        /* --exe: a process's executable, full path or base name */
+	unsigned snapshot;      /* --snapshot=N; 0: the run's end */
 };
 
 static void report_usage(FILE *f)
@@ -47,7 +69,9 @@ static void report_usage(FILE *f)
 		"                          (collapsed stacks: flamegraph.pl, inferno,\n"
 		"                          speedscope); pprof (gzipped profile.proto: go tool\n"
 		"                          pprof, Pyroscope, Parca); callgrind (function\n"
-		"                          timing: KCachegrind, callgrind_annotate); html (one\n"
+		"                          timing: KCachegrind, callgrind_annotate); massif\n"
+		"                          (the heap over time: ms_print, massif-visualizer);\n"
+		"                          html (one\n"
 		"                          self-contained page: flame graphs, tables, the\n"
 		"                          call tree)\n"
 		"      --metric=M          what folded and pprof count: cpu (samples),\n"
@@ -61,6 +85,10 @@ static void report_usage(FILE *f)
 		"      --pid=PID[,PID...]  only these processes (repeatable)\n"
 		"      --exe=NAME          only the processes of this executable (its path\n"
 		"                          or base name)\n"
+		"      --snapshot=N        snapshot N of the file instead of the run's end\n"
+		"                          (also written PROFILE:N; snapshots come from\n"
+		"                          --snapshot-every, the snapshot signal, the dump\n"
+		"                          signal and ptrace_snapshot())\n"
 		"      --all               every process's section even when there are many\n"
 		"                          (with more than 8 processes, text starts as a\n"
 		"                          summary per executable)\n"
@@ -117,13 +145,12 @@ static int parse(struct report_opts *o, int argc, char **argv)
 		n = strcspn(a, "=");
 		if ((n == 8 && !strncmp(a, "--format", 8)) || (a[1] == 'f' && (a[2] == 0 || a[2] != '-'))) {
 			v = opt_value(argc, argv, &i, a, a[1] == 'f' ? 2 : 8);
-			o->format = (enum format)-1;
-			for (size_t k = 0; v && k < sizeof(format_names) / sizeof(format_names[0]); k++)
-				if (!strcmp(v, format_names[k]))
-					o->format = (enum format)k;
-			if ((int)o->format < 0) {
-				fprintf(stderr, "ptrace-run report: --format=%s: expected text, json, csv, folded, pprof, callgrind or html\n",
-					v ? v : "");
+			o->format = NFORMATS;
+			for (size_t k = 0; v && k < NFORMATS; k++)
+				if (!strcmp(v, formats[k].name))
+					o->format = k;
+			if (o->format == NFORMATS) {
+				fprintf(stderr, "ptrace-run report: --format=%s: expected " FORMAT_LIST "\n", v ? v : "");
 				return 2;
 			}
 		} else if ((n == 8 && !strncmp(a, "--output", 8)) || (a[1] == 'o' && a[2] != '-')) {
@@ -166,6 +193,18 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				return 2;
 			}
 			o->exe = v;
+		} else if (n == 10 && !strncmp(a, "--snapshot", 10)) {
+			char *end;
+			unsigned long k;
+
+			v = opt_value(argc, argv, &i, a, 10);
+			k = v && *v >= '1' && *v <= '9' ? strtoul(v, &end, 10) : 0;
+			if (!k || *end || k > (1u << 24)) {
+				fprintf(stderr, "ptrace-run report: --snapshot=%s: expected a snapshot's number, 1 on\n",
+					v ? v : "");
+				return 2;
+			}
+			o->snapshot = (unsigned)k;
 		} else if (!strcmp(a, "--all")) {
 			o->all = 1;
 		} else if (n == 8 && !strncmp(a, "--filter", 8)) {
@@ -260,10 +299,13 @@ int report_main(int argc, char **argv)
 			report_usage(stdout);
 		return rc;
 	}
-	if (profile_read(o.file, &prof, err, sizeof(err))) {
+	if (profile_read_spec(o.file, o.snapshot, &prof, err, sizeof(err))) {
 		fprintf(stderr, "ptrace-run report: %s: %s\n", o.file, err);
 		return 2;
 	}
+	if (prof.cut_bytes)
+		fprintf(stderr, "ptrace-run report: %s: its last %zu bytes are a record cut short (the launcher was "
+				"stopped while writing it): left out\n", o.file, prof.cut_bytes);
 	if (o.output && strcmp(o.output, "-")) {
 		if (output_open(&out, o.output, o.mode, err, sizeof(err)) || output_ready(&out)) {
 			fprintf(stderr, "ptrace-run report: -o %s: %s\n", o.output, out.fd < 0 ? err : strerror(EIO));
@@ -295,49 +337,32 @@ int report_main(int argc, char **argv)
 		profile_free(&prof);
 		return 2;
 	}
-	switch (o.format) {
-	case FMT_TEXT:
-		if (view.nprocs > SUMMARY_MIN_PROCS && !o.all && !o.npids && !o.exe) {
-			struct summary sum;
+	if (formats[o.format].render) {
+		rc = formats[o.format].render(&view, f, &o.view);
+	} else if (view.nprocs > SUMMARY_MIN_PROCS && !o.all && !o.npids && !o.exe) {
+		struct summary sum;
 
-			rc = summary_build(&sum, &view);
-			if (!rc)
-				rc = render_summary_text(&sum, &view, f);
-			summary_free(&sum);
-		} else {
-			rc = render_text(&view, f);
-		}
-		break;
-	case FMT_JSON:
-		rc = render_json(&view, f);
-		break;
-	case FMT_FOLDED:
-		rc = render_folded(&view, f, &o.view);
-		break;
-	case FMT_PPROF:
-		rc = render_pprof(&view, f, &o.view);
-		break;
-	case FMT_CALLGRIND:
-		rc = render_callgrind(&view, f, &o.view);
-		break;
-	case FMT_CSV:
-		rc = render_csv(&view, f, &o.view);
-		break;
-	case FMT_HTML:
-		rc = render_html(&view, f, &o.view);
-		break;
+		rc = summary_build(&sum, &view);
+		if (!rc)
+			rc = render_summary_text(&sum, &view, f);
+		summary_free(&sum);
+	} else {
+		rc = render_text(&view, f);
 	}
 	if (view.procs != rep.procs)
 		free(view.procs);
 	report_free(&rep);
-	if (out.f) {
-		int crc = output_close(&out);
-
-		rc = rc ? rc : crc;
+	if (out.f && rc) {
+		output_discard(&out);
+	} else if (out.f) {
+		rc = output_close(&out);
 	} else if (fflush(stdout)) {
 		rc = -EIO;
 	}
-	if (rc)
+	if (rc == -ENODATA)
+		fprintf(stderr, "ptrace-run report: %s: no figures over time in this profile (the run had --interval=0)\n",
+			o.file);
+	else if (rc)
 		fprintf(stderr, "ptrace-run report: writing the report: %s\n", strerror(rc < 0 ? -rc : EIO));
 	profile_free(&prof);
 	return rc ? 2 : 0;

@@ -55,5 +55,6 @@ int render_pprof(const struct report *r, FILE *f, const struct view_opts *o);
 int render_callgrind(const struct report *r, FILE *f, const struct view_opts *o);
 int render_csv(const struct report *r, FILE *f, const struct view_opts *o);
 int render_html(const struct report *r, FILE *f, const struct view_opts *o);
+int render_massif(const struct report *r, FILE *f, const struct view_opts *o);
 
 #endif
