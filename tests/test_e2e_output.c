@@ -8,18 +8,13 @@
  * escaped in the text report.
  *
  * These tests need a working directory, a chosen stdout, or signals sent
- * while the launcher runs, so they start it themselves (run_start /
- * run_finish) rather than through tu_run.
+ * while the launcher runs, so they start it themselves (tu_bg_start /
+ * tu_bg_finish) rather than through tu_run.
  */
 #include "testutil.h"
 
 #include <limits.h>
 #include <sys/stat.h>
-
-struct run {
-	pid_t pid;
-	char out_path[64], err_path[64];
-};
 
 static char *abs_path(const char *p)
 {
@@ -64,76 +59,12 @@ static void wait_for_file(const char *path)
 	cr_assert(eq(int, access(path, F_OK), 0), "%s appeared", path);
 }
 
-/*
- * Start argv with stdout and stderr in temporary files (stdout on out_fd
- * instead when it is >= 0), in cwd when given, in a process group of its
- * own, with the harness's clean environment plus env.
- */
-static void run_start(struct run *r, const char *cwd, const char *const *env, int out_fd, const char *const *argv)
-{
-	char **envp = tu_make_env(env);
-	int fo, fe;
-
-	memset(r, 0, sizeof(*r));
-	strcpy(r->out_path, "/tmp/ptrace-e2e-stdout-XXXXXX");
-	strcpy(r->err_path, "/tmp/ptrace-e2e-stderr-XXXXXX");
-	fo = mkstemp(r->out_path);
-	fe = mkstemp(r->err_path);
-	cr_assert(fo >= 0 && fe >= 0, "mkstemp: %s", strerror(errno));
-	r->pid = fork();
-	cr_assert(r->pid >= 0, "fork: %s", strerror(errno));
-	if (r->pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-
-		if (cwd && chdir(cwd))
-			_exit(125);
-		tu_child_exec((char **)argv, envp, in, out_fd >= 0 ? out_fd : fo, fe);
-	}
-	setpgid(r->pid, r->pid);
-	close(fo);
-	close(fe);
-	free(envp);
-}
-
-/* Wait (at most TU_TIMEOUT_S) and collect into *t as tu_run does. */
-static void run_finish(struct run *r, struct tu_run *t)
-{
-	long long end = tu_now_ms() + TU_TIMEOUT_S * 1000LL;
-
-	memset(t, 0, sizeof(*t));
-	t->exit_code = -1;
-	t->pid = r->pid;
-	for (;;) {
-		pid_t w = waitpid(r->pid, &t->status, WNOHANG);
-
-		if (w == r->pid)
-			break;
-		if (tu_now_ms() >= end && !t->timed_out) {
-			t->timed_out = 1;
-			kill(-r->pid, SIGKILL);
-			kill(r->pid, SIGKILL);
-		}
-		usleep(2000);
-	}
-	kill(-r->pid, SIGKILL); /* whatever it left behind */
-	if (WIFEXITED(t->status))
-		t->exit_code = WEXITSTATUS(t->status);
-	else if (WIFSIGNALED(t->status))
-		t->signal = WTERMSIG(t->status);
-	t->out = tu_read_file(r->out_path, &t->out_len);
-	t->err = tu_read_file(r->err_path, &t->err_len);
-	cr_assert(t->out && t->err, "read the captured output");
-	unlink(r->out_path);
-	unlink(r->err_path);
-	cr_assert(eq(int, t->timed_out, 0), "timed out after %d s; stderr: %s", TU_TIMEOUT_S, t->err);
-}
-
 static void run(struct tu_run *t, const char *cwd, const char *const *env, const char *const *argv)
 {
-	struct run r;
+	struct tu_bg r;
 
-	run_start(&r, cwd, env, -1, argv);
-	run_finish(&r, t);
+	tu_bg_start(&r, cwd, env, -1, argv);
+	tu_bg_finish(&r, t);
 }
 
 static json_t *load_json(const char *path)
@@ -379,14 +310,14 @@ Test(e2e_output, dash_is_stdout_and_creates_no_file)
 Test(e2e_output, report_to_a_closed_pipe_is_an_error_not_a_death)
 {
 	struct tu_run t;
-	struct run r;
+	struct tu_bg r;
 	int p[2];
 
 	cr_assert(eq(int, pipe2(p, O_CLOEXEC), 0), "pipe");
 	close(p[0]);
-	run_start(&r, NULL, NULL, p[1], TU_LIST(TU_LAUNCHER, "-q", "--json=-", "--", TU_PROG("sleep_ms"), "0"));
+	tu_bg_start(&r, NULL, NULL, p[1], TU_LIST(TU_LAUNCHER, "-q", "--json=-", "--", TU_PROG("sleep_ms"), "0"));
 	close(p[1]);
-	run_finish(&r, &t);
+	tu_bg_finish(&r, &t);
 	cr_assert(eq(int, t.signal, 0), "the launcher was not killed (by SIGPIPE); stderr: %s", t.err);
 	cr_assert(eq(int, t.exit_code, 2), "rc 2: the program exited 0, the report was lost; stderr: %s", t.err);
 	cr_assert(strstr(t.err, "--json -: the JSON report could not be written: Broken pipe") != NULL, "said: %s", t.err);
@@ -414,20 +345,20 @@ Test(e2e_output, every_signal_sent_to_the_launcher_reaches_the_program)
 {
 	char *dir = tmp_dir(), *ready = join(dir, "ready"), *json = join(dir, "r.json");
 	struct tu_run alone, prof;
-	struct run r;
+	struct tu_bg r;
 	json_t *j;
 
-	run_start(&r, NULL, NULL, -1, TU_LIST(TU_PROG("sig_count"), ready, "8"));
+	tu_bg_start(&r, NULL, NULL, -1, TU_LIST(TU_PROG("sig_count"), ready, "8"));
 	wait_for_file(ready);
 	send_signals(r.pid);
-	run_finish(&r, &alone);
+	tu_bg_finish(&r, &alone);
 	cr_assert(eq(str, alone.out, (char *)sig_expected), "the program alone counts each signal once");
 	unlink(ready);
 
-	run_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--json", json, "--", TU_PROG("sig_count"), ready, "8"));
+	tu_bg_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--json", json, "--", TU_PROG("sig_count"), ready, "8"));
 	wait_for_file(ready);
 	send_signals(r.pid);
-	run_finish(&r, &prof);
+	tu_bg_finish(&r, &prof);
 	cr_assert(eq(int, prof.signal, 0), "the launcher survived the signals");
 	cr_assert(eq(int, prof.exit_code, 0), "and exited 0; stderr: %s", prof.err);
 	cr_assert(eq(str, prof.out, alone.out), "the program's output equals a run without ptrace-run");
@@ -492,10 +423,10 @@ Test(e2e_output, tstp_and_cont_to_the_launcher_stop_and_continue_the_program)
 {
 	char *dir = tmp_dir(), *ready = join(dir, "ready");
 	struct tu_run t;
-	struct run r;
+	struct tu_bg r;
 	pid_t prog;
 
-	run_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--", TU_PROG("sleep_ms"), "700", ready));
+	tu_bg_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--", TU_PROG("sleep_ms"), "700", ready));
 	wait_for_file(ready);
 	prog = child_of(r.pid);
 	kill(r.pid, SIGTSTP);
@@ -503,7 +434,7 @@ Test(e2e_output, tstp_and_cont_to_the_launcher_stop_and_continue_the_program)
 	cr_assert(wait_state(r.pid, 'T'), "the launcher is stopped too");
 	kill(r.pid, SIGCONT);
 	cr_assert(wait_state(prog, 'S') || proc_state(prog) == 'R' || proc_state(prog) == 0, "the program runs again");
-	run_finish(&r, &t);
+	tu_bg_finish(&r, &t);
 	cr_assert(eq(int, t.exit_code, 0), "both finished; stderr: %s", t.err);
 	tu_run_free(&t);
 	unlink(ready);
@@ -520,17 +451,17 @@ Test(e2e_output, stop_and_cont_of_the_program_alone_leave_the_launcher_running)
 {
 	char *dir = tmp_dir(), *ready = join(dir, "ready");
 	struct tu_run t;
-	struct run r;
+	struct tu_bg r;
 	pid_t prog;
 
-	run_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--", TU_PROG("sleep_ms"), "300", ready));
+	tu_bg_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--", TU_PROG("sleep_ms"), "300", ready));
 	wait_for_file(ready);
 	prog = child_of(r.pid);
 	kill(prog, SIGSTOP);
 	cr_assert(wait_state(prog, 'T'), "the program is stopped");
 	usleep(100000);
 	kill(prog, SIGCONT);
-	run_finish(&r, &t);
+	tu_bg_finish(&r, &t);
 	cr_assert(eq(int, t.exit_code, 0), "the launcher finished with the program; stderr: %s", t.err);
 	tu_run_free(&t);
 	unlink(ready);
@@ -549,15 +480,15 @@ Test(e2e_output, stopping_the_launcher_does_not_inflate_the_wall_time)
 {
 	char *dir = tmp_dir(), *ready = join(dir, "ready"), *json = join(dir, "r.json");
 	struct tu_run t;
-	struct run r;
+	struct tu_bg r;
 	json_t *j;
 
-	run_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--json", json, "--", TU_PROG("sleep_ms"), "200", ready));
+	tu_bg_start(&r, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--json", json, "--", TU_PROG("sleep_ms"), "200", ready));
 	wait_for_file(ready);
 	kill(r.pid, SIGSTOP);
 	usleep(1000000);
 	kill(r.pid, SIGCONT);
-	run_finish(&r, &t);
+	tu_bg_finish(&r, &t);
 	cr_assert(eq(int, t.exit_code, 0), "rc; stderr: %s", t.err);
 	j = load_json(json);
 	cr_assert(ge(i64, tu_int(j, "duration_ns"), 200000000), "the wall time covers the 200 ms sleep");

@@ -330,6 +330,75 @@ static inline void tu_run(struct tu_run *r, const struct tu_opts *opts, const ch
 	}
 }
 
+struct tu_bg {
+	pid_t pid;
+	char out_path[64], err_path[64];
+};
+
+/*
+ * In the background: start argv with stdout and stderr in temporary files (stdout on out_fd
+ * instead when it is >= 0), in cwd when given, in a process group of its
+ * own, with the harness's clean environment plus env.
+ */
+static inline void tu_bg_start(struct tu_bg *r, const char *cwd, const char *const *env, int out_fd, const char *const *argv)
+{
+	char **envp = tu_make_env(env);
+	int fo, fe;
+
+	memset(r, 0, sizeof(*r));
+	strcpy(r->out_path, "/tmp/ptrace-e2e-stdout-XXXXXX");
+	strcpy(r->err_path, "/tmp/ptrace-e2e-stderr-XXXXXX");
+	fo = mkstemp(r->out_path);
+	fe = mkstemp(r->err_path);
+	cr_assert(fo >= 0 && fe >= 0, "mkstemp: %s", strerror(errno));
+	r->pid = fork();
+	cr_assert(r->pid >= 0, "fork: %s", strerror(errno));
+	if (r->pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+
+		if (cwd && chdir(cwd))
+			_exit(125);
+		tu_child_exec((char **)argv, envp, in, out_fd >= 0 ? out_fd : fo, fe);
+	}
+	setpgid(r->pid, r->pid);
+	close(fo);
+	close(fe);
+	free(envp);
+}
+
+/* Wait for a tu_bg_start (at most TU_TIMEOUT_S) and collect into *t as tu_run does. */
+static inline void tu_bg_finish(struct tu_bg *r, struct tu_run *t)
+{
+	long long end = tu_now_ms() + TU_TIMEOUT_S * 1000LL;
+
+	memset(t, 0, sizeof(*t));
+	t->exit_code = -1;
+	t->pid = r->pid;
+	for (;;) {
+		pid_t w = waitpid(r->pid, &t->status, WNOHANG);
+
+		if (w == r->pid)
+			break;
+		if (tu_now_ms() >= end && !t->timed_out) {
+			t->timed_out = 1;
+			kill(-r->pid, SIGKILL);
+			kill(r->pid, SIGKILL);
+		}
+		usleep(2000);
+	}
+	kill(-r->pid, SIGKILL); /* whatever it left behind */
+	if (WIFEXITED(t->status))
+		t->exit_code = WEXITSTATUS(t->status);
+	else if (WIFSIGNALED(t->status))
+		t->signal = WTERMSIG(t->status);
+	t->out = tu_read_file(r->out_path, &t->out_len);
+	t->err = tu_read_file(r->err_path, &t->err_len);
+	cr_assert(t->out && t->err, "read the captured output");
+	unlink(r->out_path);
+	unlink(r->err_path);
+	cr_assert(eq(int, t->timed_out, 0), "timed out after %d s; stderr: %s", TU_TIMEOUT_S, t->err);
+}
+
 static inline void tu_run_free(struct tu_run *r)
 {
 	free(r->out);

@@ -1,0 +1,314 @@
+/*
+ * End-to-end figures over time (issue 10): the heap's steps as the
+ * launcher read them, what was live at the peak, the massif export read
+ * by ms_print, snapshots every second and by signal, and a profile file
+ * that stays readable when everything is killed.
+ */
+#include "testutil.h"
+
+#define MIB (1024ll * 1024)
+
+static char *tmp_profile(void)
+{
+	return tu_tmpfile("time");
+}
+
+/* `report ARGS... --format=json FILE`, parsed. */
+static json_t *report_json(const char *file, const char *opt)
+{
+	struct tu_run r;
+	json_error_t jerr;
+	json_t *j;
+
+	if (opt)
+		tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=json", opt, file));
+	else
+		tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=json", file));
+	cr_assert(eq(int, r.exit_code, 0), "report %s %s; stderr: %s", opt ? opt : "", file, r.err);
+	j = json_loads(r.out, 0, &jerr);
+	cr_assert(j != NULL, "JSON: %s", jerr.text);
+	tu_run_free(&r);
+	return j;
+}
+
+/*
+ * time_steps holds 10 MiB, none, 30 MiB, 10 MiB for 300 ms each: read
+ * every 10 ms, every point is one of those exact values (the program
+ * allocates nothing else, and each step's blocks are allocated back to
+ * back), and the values held for 3 reads or more come in that order.
+ * 3 reads is 30 ms of the 300: a busy machine can stretch a step, never
+ * shorten it.
+ */
+Test(e2e_time, the_heap_over_time_has_the_programs_steps, .timeout = 60)
+{
+	static const long long want[] = {10 * MIB, 0, 30 * MIB, 10 * MIB};
+	char *prof = tmp_profile();
+	struct tu_run r;
+	json_t *proc, *pts, *at_peak, *sites;
+	long long plateaus[16], prev = -1, sum = 0;
+	size_t np = 0, run = 0;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "-p", prof, "--interval=10ms", "--", TU_PROG("time_steps")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	proc = tu_proc(r.json, 0);
+	pts = tu_arr(proc, "time.points");
+	cr_assert(eq(i64, tu_int(proc, "time.interval_ns"), 10000000), "the interval");
+	/* 1.2 s of steps at 10 ms: over 60 reads even when the budget
+	 * stretched some. */
+	cr_assert(json_array_size(pts) > 60, "reads: %zu", json_array_size(pts));
+	for (size_t i = 0; i <= json_array_size(pts); i++) {
+		long long v = i < json_array_size(pts) ? tu_int(json_array_get(pts, i), "live_bytes") : -2;
+
+		if (i < json_array_size(pts))
+			cr_assert(v == 0 || v == 10 * MIB || v == 20 * MIB || v == 30 * MIB,
+				  "point %zu: %lld bytes live", i, v);
+		if (v == prev) {
+			run++;
+			continue;
+		}
+		/* A value held for 3 reads, unless it repeats the last one. */
+		if (run >= 3 && (!np || plateaus[np - 1] != prev) && np < 16)
+			plateaus[np++] = prev;
+		prev = v;
+		run = 1;
+	}
+	/* The start, before the first block, may have been read as 0 too. */
+	size_t first = np && plateaus[0] == 0 ? 1 : 0;
+	cr_assert(eq(sz, np - first, 4), "four steps (%zu plateaus, first %lld)", np, np ? plateaus[0] : -1);
+	for (size_t k = 0; k < 4; k++)
+		cr_assert(eq(i64, plateaus[first + k], want[k]), "step %zu", k);
+
+	/* What was live at the peak: the two blocks of thirty_mib. */
+	cr_assert(eq(i64, tu_int(proc, "memory.peak_bytes"), 30 * MIB), "the agent's peak");
+	cr_assert(eq(i64, tu_int(proc, "time.highest.live_bytes"), 30 * MIB), "the highest read");
+	at_peak = tu_obj(proc, "time.at_peak");
+	cr_assert(eq(i64, tu_int(at_peak, "live_bytes"), 30 * MIB), "the read at the peak");
+	sites = tu_arr(at_peak, "sites");
+	cr_assert(eq(sz, json_array_size(sites), 2), "two sites live at the peak");
+	for (size_t i = 0; i < 2; i++) {
+		json_t *x = json_array_get(sites, i);
+
+		cr_assert(eq(str, (char *)tu_str(json_array_get(tu_arr(x, "stack"), 0), "function"), "thirty_mib"),
+			  "site %zu", i);
+		cr_assert(eq(i64, tu_int(x, "live_blocks"), 1), "site %zu: one block", i);
+		sum += tu_int(x, "live_bytes");
+	}
+	cr_assert(eq(i64, tu_int(json_array_get(sites, 0), "live_bytes"), 20 * MIB), "the bigger first");
+	cr_assert(eq(i64, sum, 30 * MIB), "the sites add up to the peak");
+	tu_run_free(&r);
+
+	/* The text report of the file: the same peak, and the peak's sites. */
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", prof));
+	cr_assert(eq(int, r.exit_code, 0), "report; stderr: %s", r.err);
+	cr_assert(strstr(r.out, "peak 30.0 MiB\n") != NULL, "the heap line: %s", r.out);
+	cr_assert(strstr(r.out, "  heap over time (") != NULL, "the chart: %s", r.out);
+	cr_assert(strstr(r.out, "30.0 MiB live; the exact peak, 30.0 MiB,") != NULL, "the peak's read: %s", r.out);
+	cr_assert(strstr(r.out, "   #1 20.0 MiB in 1 blocks (66.7%): thirty_mib (time_steps.c:") != NULL,
+		  "the peak's first site: %s", r.out);
+	tu_run_free(&r);
+	unlink(prof);
+	free(prof);
+}
+
+/* ms_print (valgrind) reads the massif file: its graph tops at 30 MiB,
+ * and the snapshot it calls the peak holds 31,457,280 bytes. */
+Test(e2e_time, massif_file_opens_in_ms_print, .timeout = 60)
+{
+	char *prof = tmp_profile(), *ms = tu_tmpfile("massif"), *line, want[64];
+	struct tu_run r, m;
+	const char *peak;
+	long snap;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("time_steps")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	tu_run_free(&r);
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=massif", "-o", ms, prof));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=massif; stderr: %s", r.err);
+	tu_run(&m, NULL, TU_LIST("/usr/bin/ms_print", ms));
+	cr_assert(eq(int, m.exit_code, 0), "ms_print: rc %d; stderr: %s", m.exit_code, m.err);
+	cr_assert(eq(str, m.err, ""), "ms_print says nothing on stderr");
+	cr_assert(strstr(m.out, "\n30.00^") != NULL, "the graph's top is 30 MB: %s", m.out);
+	peak = strstr(m.out, " (peak)");
+	cr_assert(peak != NULL, "a peak snapshot: %s", m.out);
+	while (peak[-1] >= '0' && peak[-1] <= '9')
+		peak--;
+	snap = strtol(peak, NULL, 10);
+	/* Its row: "  41   434   31,457,280   31,457,280   0   0". */
+	snprintf(want, sizeof(want), "\n%3ld ", snap);
+	line = strstr(m.out, want);
+	cr_assert(line != NULL, "the row of snapshot %ld: %s", snap, m.out);
+	cr_assert(strstr(line, "31,457,280") != NULL && strstr(line, "31,457,280") < strchr(line + 1, '\n'),
+		  "the peak's total: %.120s", line);
+	cr_assert(strstr(m.out, "thirty_mib (time_steps.c:") != NULL, "its site: %s", m.out);
+	tu_run_free(&r);
+	tu_run_free(&m);
+	unlink(ms);
+	unlink(prof);
+	free(ms);
+	free(prof);
+}
+
+/* live_bytes of the leak_mib site in a report's JSON, -1 when absent. */
+static long long leak_site_live(json_t *j)
+{
+	json_t *sites = tu_arr(tu_proc(j, 0), "memory.sites");
+
+	for (size_t i = 0; i < json_array_size(sites); i++) {
+		json_t *x = json_array_get(sites, i), *st = tu_arr(x, "stack");
+
+		if (json_array_size(st) && !strcmp(tu_str(json_array_get(st, 0), "function"), "leak_mib"))
+			return tu_int(x, "live_bytes");
+	}
+	return -1;
+}
+
+/*
+ * time_leak 3 leaks 1 MiB at 0.5, 1.5 and 2.5 s; a snapshot every second
+ * (at 1, 2, 3 s: 0.5 s from each leak, either way) sees 1, 2, 3 MiB.
+ * diff FILE:1 FILE:3 finds the site 2 MiB bigger and exits 1.
+ */
+Test(e2e_time, snapshots_every_second_and_the_leak_between_two, .timeout = 60)
+{
+	char *prof = tmp_profile(), *s1 = NULL, *s3 = NULL, *cut = tu_tmpfile("cut");
+	struct tu_run r;
+	json_t *j, *regs;
+	int found = 0;
+	unsigned char *data;
+	size_t len;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--snapshot-every=1s", "--", TU_PROG("time_leak"), "3"));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	tu_run_free(&r);
+	for (int k = 1; k <= 3; k++) {
+		char opt[32];
+
+		snprintf(opt, sizeof(opt), "--snapshot=%d", k);
+		j = report_json(prof, opt);
+		cr_assert(eq(int, (int)tu_int(j, "snapshot.number"), k), "snapshot %d", k);
+		cr_assert(eq(str, (char *)tu_str(j, "snapshot.label"), "every 1 s"), "its label");
+		cr_assert(eq(i64, leak_site_live(j), k * MIB), "snapshot %d: %d MiB live", k, k);
+		cr_assert(tu_is_null(j, "exit_code"), "no exit status yet");
+		json_decref(j);
+	}
+	j = report_json(prof, NULL);
+	cr_assert(tu_is_null(j, "snapshot"), "the end");
+	cr_assert(eq(i64, leak_site_live(j), 3 * MIB), "the end: 3 MiB");
+	json_decref(j);
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--snapshot=4", prof));
+	cr_assert(eq(int, r.exit_code, 2), "no snapshot 4: rc 2");
+	cr_assert(asprintf(&s1, "ptrace-run report: %s: no snapshot 4: the profile holds 3\n", prof) > 0, "asprintf");
+	cr_assert(eq(str, r.err, s1), "the line");
+	free(s1);
+	tu_run_free(&r);
+
+	cr_assert(asprintf(&s1, "%s:1", prof) > 0 && asprintf(&s3, "%s:3", prof) > 0, "asprintf");
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "diff", "--format=json", s1, s3));
+	cr_assert(eq(int, r.exit_code, 1), "diff FILE:1 FILE:3 regressed; stderr: %s; out: %s", r.err, r.out);
+	j = json_loads(r.out, 0, NULL);
+	cr_assert(j != NULL, "diff JSON");
+	regs = tu_arr(j, "regressions");
+	for (size_t i = 0; i < json_array_size(regs); i++) {
+		json_t *x = json_array_get(regs, i);
+
+		if (!strcmp(tu_str(x, "metric"), "live_bytes") && !strncmp(tu_str(x, "name"), "leak_mib ", 9)) {
+			cr_assert(eq(i64, (long long)tu_num(x, "base"), MIB), "1 MiB at 1 s");
+			cr_assert(eq(i64, (long long)tu_num(x, "new"), 3 * MIB), "3 MiB at 3 s");
+			found = 1;
+		}
+	}
+	cr_assert(found, "the leak_mib site regressed in live bytes: %s", r.out);
+	json_decref(j);
+	tu_run_free(&r);
+
+	/* The end record cut short (the launcher killed while writing it):
+	 * the last snapshot reads, and stderr says what was left out. */
+	data = (unsigned char *)tu_read_file(prof, &len);
+	cr_assert(data && len > 100, "the profile");
+	{
+		FILE *f = fopen(cut, "w");
+
+		cr_assert(f != NULL, "cut");
+		fwrite(data, 1, len - 40, f);
+		fclose(f);
+	}
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=json", cut));
+	cr_assert(eq(int, r.exit_code, 0), "report of the cut file; stderr: %s", r.err);
+	cr_assert(strstr(r.err, ": left out\n") != NULL && strstr(r.err, "a record cut short") != NULL,
+		  "the line: %s", r.err);
+	j = json_loads(r.out, 0, NULL);
+	cr_assert(j != NULL, "JSON of the cut file");
+	cr_assert(eq(int, (int)tu_int(j, "snapshot.number"), 3), "the last whole record: snapshot 3");
+	json_decref(j);
+	tu_run_free(&r);
+	free(data);
+	unlink(cut);
+	unlink(prof);
+	free(cut);
+	free(prof);
+	free(s1);
+	free(s3);
+}
+
+/* Wait until path holds more than n bytes (a record was appended). */
+static void wait_bigger(const char *path, long long n)
+{
+	long long end = tu_now_ms() + 10000;
+	struct stat st;
+
+	while ((stat(path, &st) || st.st_size <= n) && tu_now_ms() < end)
+		usleep(5000);
+	cr_assert(stat(path, &st) == 0 && st.st_size > n, "%s grew past %lld bytes", path, n);
+}
+
+/*
+ * USR2 to the launcher is a snapshot, not a signal for the program (whose
+ * default action for USR2 is to die): time_leak 1 runs to its end. Then
+ * SIGKILL of everything in a second run: the file keeps its snapshot.
+ */
+Test(e2e_time, the_snapshot_signal_and_a_sigkill_of_everything, .timeout = 60)
+{
+	char *prof = tmp_profile();
+	struct tu_bg bg;
+	struct tu_run r;
+	json_t *j;
+
+	tu_bg_start(&bg, NULL, NULL, -1,
+		    TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("time_leak"), "1"));
+	usleep(1000000); /* after the leak at 0.5 s, before the exit at 1.5 s */
+	kill(bg.pid, SIGUSR2);
+	tu_bg_finish(&bg, &r);
+	cr_assert(eq(int, r.exit_code, 0), "the program ran to its end; stderr: %s", r.err);
+	tu_run_free(&r);
+	j = report_json(prof, "--snapshot=1");
+	cr_assert(eq(str, (char *)tu_str(j, "snapshot.label"), "signal"), "a snapshot by signal");
+	cr_assert(eq(i64, leak_site_live(j), MIB), "1 MiB then");
+	json_decref(j);
+	unlink(prof);
+
+	/* --snapshot-signal=0: USR2 goes to the program, as any signal. */
+	tu_bg_start(&bg, NULL, NULL, -1,
+		    TU_LIST(TU_LAUNCHER, "-q", "--no-profile", "--snapshot-signal=0", "--", TU_PROG("time_leak"), "1"));
+	usleep(1000000);
+	kill(bg.pid, SIGUSR2);
+	tu_bg_finish(&bg, &r);
+	cr_assert(eq(int, r.exit_code, 128 + SIGUSR2), "the program died of USR2; stderr: %s", r.err);
+	tu_run_free(&r);
+
+	/* SIGKILL of the launcher and the program after one snapshot. */
+	tu_bg_start(&bg, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("time_leak"), "5"));
+	wait_bigger(prof, -1);
+	usleep(1000000);
+	kill(bg.pid, SIGUSR2);
+	wait_bigger(prof, 24);
+	kill(-bg.pid, SIGKILL);
+	tu_bg_finish(&bg, &r);
+	cr_assert(eq(int, r.signal, SIGKILL), "killed");
+	tu_run_free(&r);
+	j = report_json(prof, NULL);
+	cr_assert(eq(int, (int)tu_int(j, "snapshot.number"), 1), "the run never ended: its snapshot");
+	cr_assert(eq(i64, leak_site_live(j), MIB), "1 MiB then");
+	json_decref(j);
+	unlink(prof);
+	free(prof);
+}
