@@ -51,7 +51,7 @@ PROG_C   := $(wildcard tests/progs/*.c)
 PROG_CXX := $(wildcard tests/progs/*.cc)
 PROGS    := $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROG_C)) \
             $(patsubst tests/progs/%.cc,$(B)/progs/%,$(PROG_CXX))
-PROG_CFLAGS := -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -D_GNU_SOURCE
+PROG_CFLAGS := -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -D_GNU_SOURCE -Iinclude
 
 # Every -finstrument-functions program (and the instrumented plugin) is
 # built once more per optimizing variant, in build/progs/VARIANT/: inlined
@@ -132,6 +132,17 @@ $(B)/progs/%: tests/progs/%.c
 $(B)/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(PROG_CFLAGS) -o $@ $< -lpthread -ldl
+# <ptrace-run.h> as users build with it: -O2 by gcc, clang and g++ (the
+# header must compile warning-free as C and C++), and instrumented.
+API_VARIANTS := O2 clang cxx fi
+API_PROGS := $(foreach v,$(API_VARIANTS),$(B)/progs/api_$(v)/api_regions)
+API_CC_O2    := $(CC) -O2
+API_CC_clang := $(CLANG) -O2
+API_CC_cxx   := $(CXX) -O2 -x c++
+API_CC_fi    := $(CC) -O2 -finstrument-functions
+$(B)/progs/api_%/api_regions: tests/progs/api_regions.c include/ptrace-run.h
+	@mkdir -p $(@D)
+	$(API_CC_$*) -g -Wall -Wextra -Werror -Iinclude -o $@ $<
 # A plugin for the dlopen tests.
 $(B)/progs/lib%.so: tests/progs/plugin/%.c
 	@mkdir -p $(@D)
@@ -236,7 +247,7 @@ test: deps
 	@scripts/run-tests.sh $(TESTS) $(ASAN_UNITS)
 	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) fuzz
 
-progs: $(PROGS) $(PLUGINS) $(FI_PROGS)
+progs: $(PROGS) $(PLUGINS) $(FI_PROGS) $(API_PROGS)
 tests: $(TESTS)
 
 demo: deps

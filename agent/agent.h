@@ -41,7 +41,8 @@ struct real_alloc {
 struct agent {
 	int state;                /* enum agent_state, atomic */
 	int init_tid;             /* thread running agent_init */
-	int tracking;             /* blocks carry our header (decided once) */
+	int tracking;             /* blocks carry our header (decided once): 1; 2 while
+	                             recording is paused (agent/api.c); 0 never */
 	int pid;
 	uint32_t proc_index;
 	uint32_t ptag;            /* 12-bit tag of this process in block headers */
@@ -67,6 +68,8 @@ enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
 struct tstate {
 	uint8_t state;            /* enum tstate_state */
 	uint8_t saved;            /* state to restore after a nested slow path */
+	uint8_t paused;           /* ptrace_pause(1): this thread's allocations and
+	                             samples are not recorded (agent/api.c) */
 	uint32_t site_mask;       /* site table capacity - 1 */
 	struct sf_thread *rec;    /* this thread's record in the image */
 	struct sf_site *sites;    /* rec->sites, NULL when no table */
@@ -95,6 +98,17 @@ struct tstate {
 };
 
 extern __thread struct tstate ts;
+
+/* Is an allocation of this thread to be counted now? (Not while paused.) */
+static inline int agent_counting(void)
+{
+	return likely(ts.state == TS_READY) && likely(agent.tracking == 1) && likely(!ts.paused);
+}
+
+/* agent/api.c: an allocation of n bytes or w CPU samples not counted
+ * because recording was paused. */
+void api_note_paused_alloc(size_t n);
+void api_note_paused_sample(uint64_t w);
 
 /* Initialise the agent once per process; safe to call from any hook.
  * Returns the resulting enum agent_state. */

@@ -629,6 +629,12 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 			ct.stay = 1;
 	} else if (!(w = perf_weight()))
 		goto out;
+	if (unlikely(ts.paused || agent.tracking == 2 ||
+		     (__atomic_load_n(&func_gen_key, __ATOMIC_RELAXED) & (1ull << 47)))) {
+		/* Recording is paused (agent/api.c). */
+		api_note_paused_sample(w);
+		goto out;
+	}
 	c->samples += w;
 	c->signals++;
 	if (w > c->max_weight)

@@ -63,9 +63,20 @@ struct fjmp {
 };
 
 /* Private per-thread area: mmap'd, never in the image. */
+#define FMETA_DEPTH 8u /* open regions with metadata per thread */
+
+/* A region's metadata, kept while it is open (func_meta_set). */
+struct fmeta {
+	const struct fframe *f;
+	uint64_t start;
+	char text[SF_META_LEN];
+};
+
 struct fpriv {
-	struct sf_func dummy_fe; /* used when the image is full */
+	struct sf_func dummy_fe; /* used when the image is full, and for paused calls */
 	struct sf_fnode dummy_node;
+	struct fmeta meta[FMETA_DEPTH];
+	uint32_t nmeta;
 	struct fjmp jmps[FJMP_SLOTS];
 	struct fcache cache[FCACHE_SIZE];
 };
@@ -86,6 +97,21 @@ __thread struct ftls ft __attribute__((tls_model("initial-exec"))) = {
 };
 
 NI static void func_copy_globals(void);
+
+/* Recording paused for this thread or the whole process (agent/api.c). */
+#define FUNC_PAUSE_BIT (1ull << 47)
+
+static inline int func_paused(void)
+{
+	return ft.paused || (__atomic_load_n(&func_gen_key, __ATOMIC_RELAXED) & FUNC_PAUSE_BIT);
+}
+
+/* The fast path's stack span: 0 (every enter takes the slow path) while
+ * calls beyond the depth cap are open or this thread is paused. */
+static void func_span_set(void)
+{
+	ft.span = ft.overflow || ft.paused ? 0 : ft.hi - ft.lo;
+}
 
 #ifdef PR_UNIT_TEST
 uint64_t func_test_now;
@@ -545,8 +571,8 @@ NI static void func_bind(struct sf_fthread *th, struct fpriv *pv, uintptr_t csp,
 	ft.base = root;
 	ft.sp = root;
 	ft.limit = root + th->frames_cap;
-	ft.span = ft.hi - ft.lo;
 	ft.overflow = 0;
+	func_span_set();
 	ft.tid = agent_gettid();
 	ft.calls_base = reused ? func_record_calls(th) : 0;
 	ft.disabled = 0;
@@ -596,7 +622,84 @@ static inline uint32_t func_hash(uint64_t fn)
 
 NI void func_map_changed(uint32_t gen)
 {
-	__atomic_store_n(&func_gen_key, (uint64_t)gen << 48, __ATOMIC_RELAXED);
+	uint64_t k = __atomic_load_n(&func_gen_key, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&func_gen_key, ((uint64_t)gen << 48) | (k & FUNC_PAUSE_BIT), __ATOMIC_RELAXED);
+}
+
+NI void func_pause_process(int on)
+{
+	/* Every cached key misses while the bit is set: each enter takes
+	 * the slow path, which sees the pause. */
+	if (on)
+		__atomic_fetch_or(&func_gen_key, FUNC_PAUSE_BIT, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&func_gen_key, ~FUNC_PAUSE_BIT, __ATOMIC_RELAXED);
+}
+
+NI void func_pause_thread(int on)
+{
+	ft.paused = (uint8_t)!!on;
+	if (ft.limit)
+		func_span_set();
+}
+
+NI int func_ensure(uintptr_t csp)
+{
+	int rc = 0;
+
+	if (ts.state != TS_READY)
+		return -1;
+	if (ft.limit)
+		return 0;
+	ts.state = TS_BUSY;
+	func_barrier();
+	if (ft.disabled || func_thread_setup(csp))
+		rc = -1;
+	func_barrier();
+	ts.state = TS_READY;
+	return rc;
+}
+
+NI void func_meta_set(const struct fframe *f, const char *meta)
+{
+	struct fpriv *pv = ft.priv;
+	struct fmeta *m;
+	size_t n;
+
+	if (!pv)
+		return;
+	/* Entries of regions no longer open go first. */
+	while (pv->nmeta && (pv->meta[pv->nmeta - 1].f > f || pv->meta[pv->nmeta - 1].f->start !=
+								  pv->meta[pv->nmeta - 1].start ||
+			     !pv->meta[pv->nmeta - 1].f->fn))
+		pv->nmeta--;
+	if (pv->nmeta == FMETA_DEPTH)
+		return;
+	m = &pv->meta[pv->nmeta++];
+	m->f = f;
+	m->start = f->start;
+	n = strnlen(meta, SF_META_LEN - 1);
+	memcpy(m->text, meta, n);
+	m->text[n] = 0;
+}
+
+NI void func_exit_meta(uint64_t fn, uintptr_t csp)
+{
+	struct fpriv *pv = ft.priv;
+	const struct fframe *f = NULL;
+
+	for (const struct fframe *g = ft.sp; g && g != ft.base; g--)
+		if (g->fn == fn) {
+			f = g;
+			break;
+		}
+	if (pv && f && pv->nmeta && pv->meta[pv->nmeta - 1].f == f && pv->meta[pv->nmeta - 1].start == f->start) {
+		ft.pending_meta = pv->meta[pv->nmeta - 1].text;
+		pv->nmeta--;
+	}
+	func_exit(fn, csp);
+	ft.pending_meta = NULL;
 }
 
 static inline uint32_t func_gen(void)
@@ -833,7 +936,7 @@ NI static void func_overflow_start(uintptr_t csp)
 NI void func_overflow_end(void)
 {
 	ft.overflow = 0;
-	ft.span = ft.hi - ft.lo;
+	func_span_set();
 	ft.sp->fn &= ~FN_HIDDEN;
 }
 
@@ -870,8 +973,17 @@ NI void func_enter_locked(uint64_t fn, uintptr_t csp)
 		}
 		top = ft.sp;
 	}
-	fe = func_lookup(fn);
-	n = func_child(top->node, fe);
+	if (unlikely(func_paused())) {
+		/* Recording is paused: the call keeps its place on the stack
+		 * (its exit pops it) but counts nowhere; its time is its
+		 * caller's callee time. */
+		fe = &ft.priv->dummy_fe;
+		n = &ft.priv->dummy_node;
+		ft.th->paused_calls++;
+	} else {
+		fe = func_lookup(fn);
+		n = func_child(top->node, fe);
+	}
 	if (n != &ft.priv->dummy_node) {
 		struct fcache *c = &ft.cache[func_cache_slot(fn, top->node)];
 
@@ -981,6 +1093,22 @@ NI void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t tick
 {
 	struct sf_fthread *th = ft.th;
 	struct sf_fcall rec = {.start = f->start, .ticks = ticks, .tid = ft.tid};
+
+	if (unlikely(ft.pending_meta != NULL) && sf_is_region(fe->addr) && th->meta_bytes < SF_META_BUDGET) {
+		size_t n = strnlen(ft.pending_meta, SF_META_LEN - 1);
+		sf_off off = image_alloc(n + 1);
+
+		if (off) {
+			char *d = image_ptr(off);
+
+			memcpy(d, ft.pending_meta, n);
+			d[n] = 0;
+			rec.meta = off;
+			th->meta_bytes += n + 1;
+		}
+		/* Once: the thread's list and the function's share it. */
+		ft.pending_meta = NULL;
+	}
 
 	if (ticks >= fe->slow_thr)
 		sf_fslow_put(fe->slow, &fe->nslow, SF_FSLOW_FUNC, &fe->slow_thr, &rec, fg.min_ticks);

@@ -81,6 +81,8 @@ struct ftls {
 	uint32_t depth_base;	/* a coroutine's stack: the depth in the tree of its root */
 	int tid;
 	int disabled; /* no room in the image: hooks do nothing */
+	uint8_t paused;           /* ptrace_pause(1): this thread's calls are not recorded */
+	const char *pending_meta; /* the region closing now has this metadata (agent/api.c) */
 };
 
 enum func_gstate { FG_UNINIT = 0, FG_INIT, FG_READY, FG_OFF };
@@ -108,6 +110,20 @@ extern uint64_t func_gen_key;
 
 /* A dlclose unmapped code: new generation gen (modules.c). */
 void func_map_changed(uint32_t gen);
+
+/* <ptrace-run.h> (agent/api.c). Pause recording process-wide or for the
+ * calling thread (on 1) or resume it (on 0): calls made meanwhile keep
+ * their place on the shadow stack but count nowhere. */
+void func_pause_process(int on);
+void func_pause_thread(int on);
+/* Set up the calling thread's timing (csp: a frame address of it): 0,
+ * or -1 when it cannot time calls. */
+int func_ensure(uintptr_t csp);
+/* Keep meta as the metadata of open region frame f (the top). */
+void func_meta_set(const struct fframe *f, const char *meta);
+/* func_exit for a region's fn, its metadata going with it into the
+ * slowest calls when it is one of them. */
+void func_exit_meta(uint64_t fn, uintptr_t csp);
 
 #define func_barrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 

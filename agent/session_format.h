@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 5u
+#define SF_VERSION 6u
 
 #define SF_MAX_PROCS 1024u      /* process slots in the first array (sf_header.procs) */
 #define SF_PROC_CHUNK 256u      /* slots per further chunk (sf_header.proc_chunks) */
@@ -208,7 +208,8 @@ struct sf_process {
 	char exe[SF_PATH_LEN];
 	uint32_t cmd_len;        /* bytes used in cmd: NUL-separated argv */
 	char cmd[SF_CMD_LEN];
-	uint64_t reserved[16];
+	sf_off api;              /* struct sf_api; 0 until the program first called <ptrace-run.h> */
+	uint64_t reserved[15];
 
 	sf_off func;             /* struct sf_fproc; 0 until the first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_proc; 0 when the agent set none up */
@@ -406,7 +407,8 @@ struct sf_fproc {
 	uint64_t inner_ticks;    /* the part of it inside the callee's own interval */
 	uint64_t clock_ticks;    /* one clock read */
 	uint64_t image_base;     /* the image's address in this process (struct sf_fframe) */
-	uint64_t reserved[7];
+	sf_off regions;          /* struct sf_regions; 0 until the first region */
+	uint64_t reserved[6];
 };
 
 /*
@@ -437,6 +439,7 @@ struct sf_fcall {
 	sf_off func;             /* struct sf_func (in sf_fthread.slow only) */
 	int32_t tid;
 	uint32_t pad;
+	sf_off meta;             /* a region's metadata: NUL-terminated text; 0 none */
 };
 
 struct sf_func {
@@ -509,7 +512,10 @@ struct sf_fthread {
 	uint32_t frames_cap;
 	uint32_t pad;
 	sf_off stacks;           /* list head of struct sf_fstack: coroutines' shadow stacks */
-	uint64_t reserved[5];
+	uint64_t paused_calls;   /* calls made while recording was paused: not timed */
+	uint64_t meta_bytes;     /* agent: region metadata copied into the image so far */
+	uint64_t unmatched_region_ends; /* ptrace_region_end() with no region open */
+	uint64_t reserved[2];
 };
 
 /*
@@ -523,6 +529,58 @@ struct sf_fstack {
 	uint32_t cap;
 	uint32_t pad;
 	uint64_t suspended;      /* ticks when last swapped out; 0 while it runs */
+};
+
+/*
+ * Regions (<ptrace-run.h>: ptrace_region_begin/_end): timed as functions
+ * whose address is SF_REGION_FN(id), outside any user address, id the
+ * 1-based slot of the region's name in the process's table. Names are
+ * interned once (the table is open-addressed by hash; a slot is claimed
+ * with a release CAS of the name's record offset).
+ */
+#define SF_REGION_BASE 0xfffffe0000000000ull
+#define SF_REGION_FN(id) (SF_REGION_BASE + ((uint64_t)(id) << 4))
+#define SF_REGION_CAP 4096u      /* distinct region names per process */
+#define SF_REGION_NAME 128u      /* bytes of a name kept, NUL included */
+#define SF_META_LEN 256u         /* bytes of a call's metadata kept, NUL included */
+#define SF_META_BUDGET (1u << 20) /* metadata bytes per thread record */
+
+static inline int sf_is_region(uint64_t fn)
+{
+	return fn >= SF_REGION_BASE && fn < SF_REGION_BASE + ((uint64_t)(SF_REGION_CAP + 1) << 4) && !(fn & 15);
+}
+
+struct sf_region {
+	uint64_t hash;
+	uint32_t len;            /* bytes of name, NUL excluded */
+	uint32_t pad;
+	char name[SF_REGION_NAME];
+};
+
+struct sf_regions {
+	uint32_t cap;            /* SF_REGION_CAP */
+	uint32_t count;          /* atomic: names interned */
+	uint64_t full;           /* atomic: region calls not timed: the table was full */
+	sf_off slots[SF_REGION_CAP]; /* struct sf_region, release-published */
+};
+
+/*
+ * What the program asked through <ptrace-run.h> (agent/api.c), per process.
+ */
+#define SF_API_LABELS 8u
+#define SF_API_LABEL_LEN 64u
+
+struct sf_api {
+	uint32_t paused;         /* atomic: 1 while recording is paused process-wide */
+	uint32_t snapshots;      /* atomic: ptrace_snapshot() calls so far */
+	uint64_t paused_allocs;  /* atomic: allocations not counted: recording was paused */
+	uint64_t paused_bytes;   /* atomic */
+	uint64_t paused_samples; /* atomic: CPU samples dropped: recording was paused */
+	uint64_t pauses;         /* atomic: ptrace_pause() calls */
+	uint64_t reserved[4];
+	/* Label of snapshot request k (1 on) at [(k - 1) % SF_API_LABELS],
+	 * written before snapshots is incremented. */
+	char labels[SF_API_LABELS][SF_API_LABEL_LEN];
 };
 
 /*

@@ -40,6 +40,10 @@ static const char *base_name(const char *p)
 /* "name", or "?? (module+0xoff)" when the name is unknown. */
 static const char *fn_label(const struct rfunc *fn, char *buf, size_t len)
 {
+	if (fn->name && fn->region) {
+		snprintf(buf, len, "[%s]", E(fn->name));
+		return buf;
+	}
 	if (fn->name)
 		return E(fn->name);
 	if (fn->module)
@@ -99,6 +103,15 @@ static void print_head(FILE *f, const struct rfuncs *F)
 			F->beyond_depth, F->max_call_depth);
 	if (F->in_hooks)
 		fprintf(f, "        %" PRIu64 " calls made inside a hook (signal handlers) not tracked\n", F->in_hooks);
+	if (F->paused_calls)
+		fprintf(f, "        %" PRIu64 " calls made while recording was paused (ptrace_pause) not timed\n",
+			F->paused_calls);
+	if (F->unmatched_region_ends)
+		fprintf(f, "        %" PRIu64 " ptrace_region_end() calls with no region open: ignored\n",
+			F->unmatched_region_ends);
+	if (F->regions_full)
+		fprintf(f, "        %" PRIu64 " region calls not timed: more than %u region names\n", F->regions_full,
+			SF_REGION_CAP);
 	if (F->dropped)
 		fprintf(f,
 			"        %" PRIu64 " functions or call paths lost: the session image is full "
@@ -302,10 +315,13 @@ static void print_slowest(FILE *f, const struct rfuncs *F)
 		const struct rfcall *c = &F->slowest[i];
 		const char *tn = thread_name(F, c->tid);
 
-		fprintf(f, "   #%-3zu %10s  %-*.*s thread %d%s%s%s at %+.6f s\n", i + 1,
+		fprintf(f, "   #%-3zu %10s  %-*.*s thread %d%s%s%s at %+.6f s", i + 1,
 			report_ns(c->ns, b1, sizeof(b1)), TEXT_NAME, TEXT_NAME,
 			fn_label(&F->funcs[c->func], lb, sizeof(lb)), c->tid, tn ? " (" : "", tn ? E(tn) : "",
 			tn ? ")" : "", c->start_ns / 1e9);
+		if (c->meta && *c->meta)
+			fprintf(f, "  %s", E(c->meta));
+		fputc('\n', f);
 	}
 }
 
@@ -356,6 +372,9 @@ static json_t *j_call(const struct rfuncs *F, const struct rfcall *c, int with_f
 	json_t *o = json_pack("{s:i, s:I, s:I}", "tid", c->tid, "start_ns", (json_int_t)c->start_ns, "duration_ns",
 			      (json_int_t)c->ns);
 
+	if (o && c->meta)
+		json_object_set_new(o, "meta", jstr(c->meta));
+
 	if (o && with_func) {
 		json_object_set_new(o, "function", jstr(F->funcs[c->func].name));
 		json_object_set_new(o, "function_id", json_integer((json_int_t)c->func));
@@ -389,6 +408,7 @@ static json_t *j_function(const struct rfuncs *F, size_t i)
 		      jstr(fn->module), "address", (json_int_t)fn->address, "offset", (json_int_t)fn->offset);
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "region", json_boolean(fn->region));
 	json_object_update_new(
 	    o, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:f}", "calls", (json_int_t)fn->calls,
 			 "recursive_calls", (json_int_t)fn->recursive, "unwound_calls", (json_int_t)fn->unwound,
@@ -466,6 +486,10 @@ void render_func_json(const struct rprocess *p, struct json_t *proc)
 				      (json_int_t)F->in_hooks, "dropped", (json_int_t)F->dropped, "max_depth",
 				      (int)F->max_depth, "max_call_depth", (int)F->max_call_depth, "min_duration_ns",
 				      (json_int_t)F->min_duration_ns, "threads", threads));
+	if (timing)
+		json_object_update_new(timing, json_pack("{s:I, s:I, s:I}", "paused_calls", (json_int_t)F->paused_calls,
+							 "unmatched_region_ends", (json_int_t)F->unmatched_region_ends,
+							 "regions_not_timed", (json_int_t)F->regions_full));
 	json_object_set_new(proc, "function_timing", timing ? timing : json_null());
 	json_object_set_new(proc, "functions", funcs);
 	json_object_set_new(proc, "call_tree", F->nnodes ? j_node(&t, 0, 0) : json_null());

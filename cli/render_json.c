@@ -141,6 +141,15 @@ static json_t *j_process(const struct report *r, const struct rprocess *p)
 		render_func_json(p, o);
 	if (o)
 		render_time_json(r, p, o);
+	if (o)
+		json_object_set_new(o, "api",
+				    p->api.present
+					? json_pack("{s:I,s:b,s:I,s:I,s:I,s:i}", "pauses", (json_int_t)p->api.pauses,
+						    "paused_at_end", p->api.paused_now, "paused_allocations",
+						    (json_int_t)p->api.paused_allocs, "paused_bytes",
+						    (json_int_t)p->api.paused_bytes, "paused_cpu_samples",
+						    (json_int_t)p->api.paused_samples, "snapshots", (int)p->api.snapshots)
+					: json_null());
 	return o;
 }
 

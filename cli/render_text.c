@@ -370,6 +370,12 @@ int render_text(const struct report *r, FILE *f)
 			print_status(f, p->has_exit, p->exit_code, p->has_signal, p->signal);
 		fprintf(f, ", %.3f s\n", p->duration_ns / 1e9);
 		render_crash_text(p, f);
+		if (p->api.pauses)
+			fprintf(f, "  recording paused %" PRIu64 " time%s (ptrace_pause)%s: %" PRIu64
+				   " allocations (%s) and %" PRIu64 " CPU samples not recorded\n",
+				p->api.pauses, p->api.pauses == 1 ? "" : "s", p->api.paused_now ? ", still paused at the end" : "",
+				p->api.paused_allocs, report_bytes(p->api.paused_bytes, b1, sizeof(b1)),
+				p->api.paused_samples);
 		if (p->track_memory)
 			print_memory(f, &p->mem, r->snapshot != 0);
 		render_time_text(r, p, f);

@@ -940,6 +940,23 @@ int report_build(struct report *r, const struct session *s, const struct report_
 			add_warning(r, "a process's address space (its RLIMIT_AS or its mappings) left no room to map more "
 				       "of the session image: some detail of it was not recorded");
 		add_unfollowed(r, s, p);
+		{
+			const struct sf_api *a =
+				session_get(s, p, SP_PROCESS, __atomic_load_n(&p->api, __ATOMIC_ACQUIRE), sizeof(*a));
+
+			if (a && a->paused_allocs <= SESSION_MAX_COUNT && a->paused_bytes <= SESSION_MAX_BYTES &&
+			    a->paused_samples <= SESSION_MAX_COUNT && a->pauses <= SESSION_MAX_COUNT) {
+				rp->api.present = 1;
+				rp->api.paused_now = !!a->paused;
+				rp->api.pauses = a->pauses;
+				rp->api.paused_allocs = a->paused_allocs;
+				rp->api.paused_bytes = a->paused_bytes;
+				rp->api.paused_samples = a->paused_samples;
+				rp->api.snapshots = a->snapshots;
+			} else if (a) {
+				session_corrupt(s, p, SP_PROCESS);
+			}
+		}
 		if (rp->track_memory && (err = build_memory(rp, s, p, r)))
 			return err;
 		if ((err = report_cpu_build(r, rp, s, p)))

@@ -141,6 +141,16 @@ struct rdump {
 	size_t nthreads;
 };
 
+/* What the program asked through <ptrace-run.h>. */
+struct rapi {
+	int present;            /* it called it */
+	int paused_now;         /* recording was paused at the end (or the snapshot) */
+	uint64_t pauses;        /* ptrace_pause() calls */
+	uint64_t paused_allocs, paused_bytes; /* allocations not counted: paused */
+	uint64_t paused_samples; /* CPU samples dropped: paused */
+	unsigned snapshots;     /* ptrace_snapshot() calls */
+};
+
 struct rprocess {
 	int pid, ppid;
 	char **argv;            /* NULL-terminated */
@@ -159,6 +169,7 @@ struct rprocess {
 	size_t ndumps;
 	struct rfuncs *func;    /* function timing (report_func.c); NULL: no instrumented call ran */
 	struct rtime *time;     /* figures over time (report_time.c); NULL: none were read */
+	struct rapi api;
 };
 
 struct report_input {
@@ -362,6 +373,7 @@ struct rfcall {
 	int tid;
 	int64_t start_ns;       /* since the process started (negative: before a fork) */
 	uint64_t ns;            /* duration */
+	const char *meta;       /* a region's metadata ("key=value ..."), or NULL */
 };
 
 /* A caller or callee of a function, summed over the call tree. */
@@ -383,6 +395,7 @@ struct rfunc {
 	const char *module;
 	uint64_t address;       /* in the process (the first seen, when several) */
 	uint64_t offset;        /* address - module load bias */
+	int region;             /* a region of <ptrace-run.h>, named by the program */
 	uint64_t calls;         /* every completed call */
 	uint64_t recursive;     /* calls made while the function was already active */
 	uint64_t unwound;       /* calls closed without their exit hook (longjmp, ...) */
@@ -430,6 +443,9 @@ struct rfuncs {
 	uint64_t hidden_calls;  /* of functions --filter/--exclude leave out */
 	uint64_t total_ns;      /* time inside top-level instrumented calls, all threads */
 	uint64_t unmatched_exits, unwound, beyond_depth, in_hooks, dropped;
+	uint64_t paused_calls;  /* made while recording was paused: not timed */
+	uint64_t unmatched_region_ends; /* ptrace_region_end() with no region open */
+	uint64_t regions_full;  /* region calls not timed: more than SF_REGION_CAP names */
 	unsigned max_depth;     /* deepest stack tracked */
 	struct rfunc *funcs;    /* shown functions, by self time, descending */
 	size_t nfuncs;
@@ -440,6 +456,8 @@ struct rfuncs {
 	size_t nslowest;
 	struct rfthread *threads;
 	size_t nthreads;
+	char **owned;           /* region names and metadata */
+	size_t nowned, owned_cap;
 };
 
 /* Function timing of process p into rp->func, left NULL when no

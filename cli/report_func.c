@@ -219,21 +219,6 @@ static int fraw_cmp(const void *a, const void *b)
 	return x->sym.offset < y->sym.offset ? -1 : x->sym.offset > y->sym.offset;
 }
 
-static void fraw_symbolize(struct report *r, struct fraw *f, const struct report_modmap *mm)
-{
-	struct sym_frame fr[RF_MAX_SYM_FRAMES];
-	/* An entry address, not a return address; the outermost frame is the
-	 * function itself, the others code inlined at its start. */
-	int n = report_modmap_addr(r, mm, f->addr, f->gen, 0, fr, RF_MAX_SYM_FRAMES);
-
-	f->sym = fr[0];
-	f->sym.function = fr[n - 1].function;
-	f->sym.file = fr[n - 1].file;
-	f->sym.line = fr[n - 1].line;
-	f->sym.entity = fr[n - 1].entity;
-	f->sym.inlined = 0;
-}
-
 /* --- aggregation -------------------------------------------------------- */
 
 struct fagg {
@@ -291,6 +276,87 @@ struct fbuild {
 	struct umap tree_map; /* (parent, function) -> tree node */
 	struct umap node_map; /* image offset of a struct sf_fnode -> tree node */
 };
+
+/* Keep s (malloc'd) for the model's lifetime: a string F owns. NULL
+ * when out of memory (s freed). */
+static const char *own(struct rfuncs *F, char *s)
+{
+	if (!s)
+		return NULL;
+	if (F->nowned == F->owned_cap) {
+		size_t cap = F->owned_cap ? F->owned_cap * 2 : 16;
+		char **no = realloc(F->owned, cap * sizeof(*no));
+
+		if (!no) {
+			free(s);
+			return NULL;
+		}
+		F->owned = no;
+		F->owned_cap = cap;
+	}
+	return F->owned[F->nowned++] = s;
+}
+
+/* The name of region fn of the process, read from its table; NULL when
+ * the table does not hold it. */
+static const char *region_name(struct fbuild *b, uint64_t fn)
+{
+	const struct sf_regions *t;
+	const struct sf_region *x;
+	uint64_t id = (fn - SF_REGION_BASE) >> 4;
+	char name[SF_REGION_NAME];
+
+	if (!b->fp || !id || id > SF_REGION_CAP)
+		return NULL;
+	t = session_get(b->s, b->p, SP_FUNC, __atomic_load_n(&b->fp->regions, __ATOMIC_ACQUIRE), sizeof(*t));
+	if (!t)
+		return NULL;
+	x = session_get(b->s, b->p, SP_FUNC, __atomic_load_n(&t->slots[id - 1], __ATOMIC_ACQUIRE), sizeof(*x));
+	if (!x)
+		return NULL;
+	session_str(name, sizeof(name), x->name, sizeof(x->name));
+	return own(b->F, strdup(name));
+}
+
+/* The metadata text at offset off of the image, NULL for none. */
+static const char *meta_text(struct fbuild *b, sf_off off)
+{
+	char text[SF_META_LEN];
+	const char *src;
+	size_t room;
+
+	if (!off || off >= b->s->size)
+		return NULL;
+	room = b->s->size - off < SF_META_LEN ? b->s->size - off : SF_META_LEN;
+	src = session_get(b->s, b->p, SP_FUNC, off & ~(sf_off)7, 8) ? (const char *)b->s->base + off : NULL;
+	if (!src)
+		return NULL;
+	session_str(text, sizeof(text), src, room);
+	return own(b->F, strdup(text));
+}
+
+static void fraw_symbolize(struct fbuild *b, struct report *r, struct fraw *f, const struct report_modmap *mm)
+{
+	struct sym_frame fr[RF_MAX_SYM_FRAMES];
+	/* An entry address, not a return address; the outermost frame is the
+	 * function itself, the others code inlined at its start. */
+	int n;
+
+	if (sf_is_region(f->addr)) {
+		memset(&f->sym, 0, sizeof(f->sym));
+		f->sym.function = region_name(b, f->addr);
+		f->sym.offset = f->addr;
+		return;
+	}
+	n = report_modmap_addr(r, mm, f->addr, f->gen, 0, fr, RF_MAX_SYM_FRAMES);
+	f->sym = fr[0];
+	f->sym.function = fr[n - 1].function;
+	f->sym.file = fr[n - 1].file;
+	f->sym.line = fr[n - 1].line;
+	f->sym.entity = fr[n - 1].entity;
+	f->sym.inlined = 0;
+}
+
 
 static uint64_t tick_ns(const struct fbuild *b, uint64_t t)
 {
@@ -485,7 +551,7 @@ static int collect_funcs(struct fbuild *b)
 	if ((err = report_modmap_new(b->r, b->s, b->p, &mm)))
 		goto out;
 	for (size_t i = 0; i < b->nraw; i++)
-		fraw_symbolize(b->r, &b->raw[i], mm);
+		fraw_symbolize(b, b->r, &b->raw[i], mm);
 
 	/* The same module file and offset is one function, and so are the
 	 * variants of one constructor (fraw_cmp). */
@@ -719,6 +785,7 @@ static int make_funcs(struct fbuild *b)
 		f->module = rw->sym.module;
 		f->address = rw->addr;
 		f->offset = rw->sym.offset;
+		f->region = sf_is_region(rw->addr);
 		f->calls = a->calls;
 		f->recursive = a->recursive;
 		f->unwound = a->unwound;
@@ -745,6 +812,7 @@ static int make_funcs(struct fbuild *b)
 			    .tid = a->slow[k].tid,
 			    .start_ns = start_ns(b, a->slow[k].start),
 			    .ns = tick_ns(b, a->slow[k].ticks),
+			    .meta = meta_text(b, a->slow[k].meta),
 			};
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1057,7 +1125,8 @@ static int make_slowest(struct fbuild *b)
 		F->slowest[k] = (struct rfcall){.func = fidx[k],
 						.tid = top[k].tid,
 						.start_ns = start_ns(b, top[k].start),
-						.ns = tick_ns(b, top[k].ticks)};
+						.ns = tick_ns(b, top[k].ticks),
+						.meta = meta_text(b, top[k].meta)};
 	}
 	F->nslowest = ntop;
 	report_qsort(F->slowest, F->nslowest, sizeof(*F->slowest), call_cmp);
@@ -1163,6 +1232,9 @@ static void rfuncs_free(struct rfuncs *F)
 	free(F->nodes);
 	free(F->slowest);
 	free(F->threads);
+	for (size_t i = 0; i < F->nowned; i++)
+		free(F->owned[i]);
+	free(F->owned);
 	free(F);
 }
 
@@ -1237,6 +1309,13 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 	F->min_duration_ns = fp->min_duration_ns;
 	F->flags = fp->flags;
 
+	{
+		const struct sf_regions *t = session_get(s, p, SP_FUNC, __atomic_load_n(&fp->regions, __ATOMIC_ACQUIRE),
+							 sizeof(*t));
+
+		if (t)
+			F->regions_full = t->full;
+	}
 	if ((err = collect_threads(&b)) || (err = collect_funcs(&b)) || (err = sum_funcs(&b)) ||
 	    (err = merge_trees(&b)))
 		goto out;
@@ -1248,6 +1327,8 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 		F->beyond_depth = session_add(F->beyond_depth, th->beyond_depth);
 		F->in_hooks = session_add(F->in_hooks, th->in_hooks);
 		F->dropped = session_add(F->dropped, th->dropped);
+		F->paused_calls = session_add(F->paused_calls, th->paused_calls);
+		F->unmatched_region_ends = session_add(F->unmatched_region_ends, th->unmatched_region_ends);
 		if (th->max_depth > F->max_depth)
 			F->max_depth = th->max_depth;
 	}

@@ -56,6 +56,51 @@ static uint64_t dumps_of(const struct session *s)
 	return n;
 }
 
+static void snapshot(struct sampler *sm, const char *label);
+
+/* ptrace_snapshot() calls not yet taken, one snapshot each, labelled as
+ * the program asked (printable ASCII kept, the rest '?'). */
+static void api_snapshots(struct sampler *sm)
+{
+	const struct session *s = &sm->rd;
+
+	for (uint32_t i = 0; i < session_nprocs(s); i++) {
+		const struct sf_process *p = session_process(s, i);
+		const struct sf_api *a;
+		uint32_t n;
+
+		if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) < SF_PROC_RUNNING)
+			continue;
+		a = session_at(s, __atomic_load_n(&p->api, __ATOMIC_ACQUIRE), sizeof(*a));
+		if (!a)
+			continue;
+		if (i >= sm->napi_seen) {
+			size_t ncap = i + 64;
+			uint32_t *nv = realloc(sm->api_seen, ncap * sizeof(*nv));
+
+			if (!nv)
+				return;
+			memset(nv + sm->napi_seen, 0, (ncap - sm->napi_seen) * sizeof(*nv));
+			sm->api_seen = nv;
+			sm->napi_seen = ncap;
+		}
+		n = __atomic_load_n(&a->snapshots, __ATOMIC_ACQUIRE);
+		/* A burst beyond the labels kept: the last ones. */
+		if (n - sm->api_seen[i] > SF_API_LABELS)
+			sm->api_seen[i] = n - SF_API_LABELS;
+		while (sm->api_seen[i] < n) {
+			char label[SF_API_LABEL_LEN];
+
+			session_str(label, sizeof(label), a->labels[sm->api_seen[i] % SF_API_LABELS], SF_API_LABEL_LEN);
+			for (char *c = label; *c; c++)
+				if (*c < 0x20 || *c > 0x7e)
+					*c = '?';
+			sm->api_seen[i]++;
+			snapshot(sm, label[0] ? label : "ptrace_snapshot");
+		}
+	}
+}
+
 static void snapshot(struct sampler *sm, const char *label)
 {
 	struct session cs;
@@ -138,6 +183,7 @@ static void *sampler_main(void *arg)
 		}
 		if (asked)
 			snapshot(sm, "signal");
+		api_snapshots(sm);
 		if (next_snap && now >= next_snap) {
 			char label[48];
 
@@ -249,4 +295,6 @@ void sampler_free(struct sampler *sm)
 	if (sm->rd.rd)
 		session_close(&sm->rd);
 	series_free(&sm->sr);
+	free(sm->api_seen);
+	sm->api_seen = NULL;
 }

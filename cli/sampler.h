@@ -46,6 +46,8 @@ struct sampler {
 	unsigned snapshots;       /* written so far */
 	unsigned failed;          /* could not be written */
 	int warmed;
+	uint32_t *api_seen;       /* per process slot: ptrace_snapshot() calls taken */
+	size_t napi_seen;
 };
 
 /* Start the thread. ctx: the recording symbolizer (owned by the caller;

@@ -205,10 +205,20 @@ NI static void *do_alloc_counted(size_t n, size_t count, size_t align, int zero)
 	unsigned shift = 4;
 	void *p;
 
-	if (unlikely(!tracked())) {
+	if (unlikely(!agent_counting())) {
 		ensure_init();
 		if (!slow_ready() || !agent.tracking)
 			return raw_alloc(n, align, zero, &h);
+		if (agent.tracking == 2 || ts.paused) {
+			/* Paused: an uncounted header, like a block of before
+			 * the agent started. */
+			ts.state = TS_BUSY;
+			p = raw_alloc(n, align, zero, &h);
+			if (p)
+				api_note_paused_alloc(count);
+			ts.state = TS_READY;
+			return p;
+		}
 	}
 	ts.state = TS_BUSY;
 	if (likely(!align && !zero && n <= PTRDIFF_MAX - 65536)) {
@@ -345,7 +355,13 @@ EXPORT void *realloc(void *p, size_t n)
 	}
 	user = (char *)nb + HDR_SIZE;
 	heap_on_free(&ts, p, &saved, 0);
-	heap_on_alloc(&ts, user, n, 4);
+	if (unlikely(agent.tracking == 2 || ts.paused)) {
+		/* Paused: the old block's free counts, the new one does not. */
+		heap_hdr_write(user, n, 4, 0, agent.ptag, 0);
+		api_note_paused_alloc(n);
+	} else {
+		heap_on_alloc(&ts, user, n, 4);
+	}
 	ts.state = TS_READY;
 	return user;
 }
