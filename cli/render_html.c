@@ -241,14 +241,14 @@ static json_t *time_json(const struct rtime *t)
 			snprintf(label, sizeof(label), "%s (%s:%d)", view_frame_name(top, buf, sizeof(buf)),
 				 base ? base + 1 : top->file, top->line);
 		} else {
-			snprintf(label, sizeof(label), "%s", top ? view_frame_name(top, buf, sizeof(buf)) : "[no stack]");
+			snprintf(label, sizeof(label), "%s",
+				 top ? view_frame_name(top, buf, sizeof(buf)) : "[no stack]");
 		}
 		for (size_t i = 0; i < t->n; i++)
 			json_array_append_new(lv, json_integer((json_int_t)l->live[i]));
-		json_array_append_new(layers,
-				      json_pack("{s:o,s:o,s:o,s:I,s:o}", "name",
-						render_jstr(label), "frames", frames_json(&l->stack), "stack", stack_str(&l->stack), "max",
-						(json_int_t)l->max, "live", lv));
+		json_array_append_new(layers, json_pack("{s:o,s:o,s:o,s:I,s:o}", "name", render_jstr(label), "frames",
+							frames_json(&l->stack), "stack", stack_str(&l->stack), "max",
+							(json_int_t)l->max, "live", lv));
 	}
 	for (size_t k = 0; k < t->ncomp && !err; k++)
 		err = tnode_add(&root, &t->comp[k].stack, t->comp[k].live_bytes);
@@ -256,8 +256,8 @@ static json_t *time_json(const struct rtime *t)
 		tree = tnode_json(&root);
 	tnode_free(&root);
 	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,s:I},s:{s:I,s:I,s:o},s:o}", "interval_ns",
-			 (json_int_t)t->interval_ns, "step_ns", (json_int_t)t->step_ns, "t", ts, "live", live, "rss", rss,
-			 "other", other, "highest", "t_ns", (json_int_t)t->peak_t_ns, "live_bytes",
+			 (json_int_t)t->interval_ns, "step_ns", (json_int_t)t->step_ns, "t", ts, "live", live, "rss",
+			 rss, "other", other, "highest", "t_ns", (json_int_t)t->peak_t_ns, "live_bytes",
 			 (json_int_t)t->peak_live, "at_peak", "t_ns", (json_int_t)t->comp_t_ns, "live_bytes",
 			 (json_int_t)t->comp_live, "tree", tree ? tree : json_null(), "layers", layers);
 }

@@ -696,7 +696,8 @@ static void has_frame_of(const char *panel, const char *fn, const char *value, c
 {
 	char *key = NULL;
 
-	cr_assert(asprintf(&key, "class=\"fg-frame\" data-name=\"%s\" title=\"%s\n%s (", fn, fn, value) > 0, "asprintf");
+	cr_assert(asprintf(&key, "class=\"fg-frame\" data-name=\"%s\" title=\"%s\n%s (", fn, fn, value) > 0,
+		  "asprintf");
 	cr_assert(strstr(panel, key) != NULL, "%s: %s with %s", what, fn, value);
 	free(key);
 }
