@@ -9,6 +9,11 @@
  * hundred lines: positioned boxes, no library), so there is nothing to
  * vendor and nothing that could reach the network. The CPU graph can be
  * narrowed to one thread (each thread's stacks are in the model).
+ * The heap over time (when the run read figures over time) is a stacked
+ * area chart drawn as SVG by the same script, one band per layer of the
+ * model, with the flame graph of what was live at the peak or in a range
+ * picked on the chart (the layers' stacks merged by the script as the C
+ * side merges the others).
  *
  * The C side only arranges the model's figures: stacks merged into trees
  * (root first; a node's value is the sum of the stacks through it), the
@@ -193,6 +198,70 @@ static json_t *stack_str(const struct rstack *st)
 	return s;
 }
 
+/* A stack's frame names, outermost first (the order of tnode_add). */
+static json_t *frames_json(const struct rstack *st)
+{
+	json_t *a = json_array();
+	char buf[256];
+
+	if (!st->n)
+		json_array_append_new(a, render_jstr("[no stack]"));
+	for (unsigned i = st->n; i-- > 0;)
+		json_array_append_new(a, render_jstr(view_frame_name(&st->frames[i], buf, sizeof(buf))));
+	return a;
+}
+
+/* The figures over time as the chart draws them: the points' columns,
+ * the highest point, the peak's composition as a tree, and the layers
+ * (each with its stack, for the page to merge the layers of a range). */
+static json_t *time_json(const struct rtime *t)
+{
+	json_t *ts = json_array(), *live = json_array(), *rss = json_array(), *other = json_array(),
+	       *layers = json_array(), *tree = NULL;
+	struct tnode root = {.name = "all"};
+	char buf[256];
+	int err = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		json_array_append_new(ts, json_integer((json_int_t)t->pts[i].t_ns));
+		json_array_append_new(live, json_integer((json_int_t)t->pts[i].live_bytes));
+		json_array_append_new(rss, json_integer((json_int_t)t->pts[i].rss_bytes));
+		json_array_append_new(other, json_integer((json_int_t)t->pts[i].other_bytes));
+	}
+	for (size_t j = 0; j < t->nlayers; j++) {
+		const struct rtime_layer *l = &t->layers[j];
+		const struct rframe *top = l->stack.n ? &l->stack.frames[0] : NULL;
+		json_t *lv = json_array();
+		char label[512];
+
+		/* Two layers can share a function: the line tells them apart. */
+		if (top && top->file && top->line > 0) {
+			const char *base = strrchr(top->file, '/');
+
+			snprintf(label, sizeof(label), "%s (%s:%d)", view_frame_name(top, buf, sizeof(buf)),
+				 base ? base + 1 : top->file, top->line);
+		} else {
+			snprintf(label, sizeof(label), "%s",
+				 top ? view_frame_name(top, buf, sizeof(buf)) : "[no stack]");
+		}
+		for (size_t i = 0; i < t->n; i++)
+			json_array_append_new(lv, json_integer((json_int_t)l->live[i]));
+		json_array_append_new(layers, json_pack("{s:o,s:o,s:o,s:I,s:o}", "name", render_jstr(label), "frames",
+							frames_json(&l->stack), "stack", stack_str(&l->stack), "max",
+							(json_int_t)l->max, "live", lv));
+	}
+	for (size_t k = 0; k < t->ncomp && !err; k++)
+		err = tnode_add(&root, &t->comp[k].stack, t->comp[k].live_bytes);
+	if (!err && root.value)
+		tree = tnode_json(&root);
+	tnode_free(&root);
+	return json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:{s:I,s:I},s:{s:I,s:I,s:o},s:o}", "interval_ns",
+			 (json_int_t)t->interval_ns, "step_ns", (json_int_t)t->step_ns, "t", ts, "live", live, "rss",
+			 rss, "other", other, "highest", "t_ns", (json_int_t)t->peak_t_ns, "live_bytes",
+			 (json_int_t)t->peak_live, "at_peak", "t_ns", (json_int_t)t->comp_t_ns, "live_bytes",
+			 (json_int_t)t->comp_live, "tree", tree ? tree : json_null(), "layers", layers);
+}
+
 static json_t *proc_json(const struct rprocess *p)
 {
 	json_t *o = json_object(), *g = json_object(), *fns = json_array(), *sites = json_array(),
@@ -208,6 +277,8 @@ static json_t *proc_json(const struct rprocess *p)
 			json_object_set_new(g, graphs[i].key, t);
 	}
 	json_object_set_new(o, "graphs", g);
+	if (p->time)
+		json_object_set_new(o, "time", time_json(p->time));
 	/* The CPU flame graph of each thread, when there are several. */
 	if (p->cpu.nthreads > 1) {
 		json_t *tg = json_array();
@@ -306,6 +377,8 @@ int render_html(const struct report *r, FILE *f, const struct view_opts *o)
 	json_object_set_new(doc, "command", render_jstr(cmd ? cmd : ""));
 	json_object_set_new(doc, "version", json_string(PTRACE_VERSION));
 	json_object_set_new(doc, "graphs", gs);
+	/* 0: the run read no figures over time (--interval=0). */
+	json_object_set_new(doc, "interval_ns", json_integer((json_int_t)r->interval_ns));
 	for (size_t i = 0; i < r->nprocs; i++)
 		json_array_append_new(procs, proc_json(&r->procs[i]));
 	json_object_set_new(doc, "procs", procs);

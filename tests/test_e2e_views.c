@@ -677,3 +677,88 @@ Test(e2e_views, html_page_survives_markup_in_the_command, .timeout = 90)
 	tu_run_free(&r);
 	page_done(prof, page, text, dom);
 }
+
+/* The DOM of the page at url fragment frag (the page honours #panel=ID
+ * and #range=A-B, seconds: --dump-dom cannot drag), its screenshot as
+ * NAME.png. */
+static char *chromium_dom_at(const char *page, const char *frag, const char *name)
+{
+	char *url = NULL, *dom;
+
+	cr_assert(asprintf(&url, "%s#%s", page, frag) > 0, "asprintf");
+	dom = chromium_dom(url, name);
+	free(url);
+	return dom;
+}
+
+/* The flame graph frame of fn, hovered: "fn\nVALUE (100.00% of all)". */
+static void has_frame_of(const char *panel, const char *fn, const char *value, const char *what)
+{
+	char *key = NULL;
+
+	cr_assert(asprintf(&key, "class=\"fg-frame\" data-name=\"%s\" title=\"%s\n%s (", fn, fn, value) > 0,
+		  "asprintf");
+	cr_assert(strstr(panel, key) != NULL, "%s: %s with %s", what, fn, value);
+	free(key);
+}
+
+static void has_text(const char *dom, const char *text, const char *what)
+{
+	cr_assert(strstr(dom, text) != NULL, "%s: %s", what, text);
+}
+
+/*
+ * The heap over time (issue 10) of time_steps (10 MiB from ten_mib, none,
+ * 30 MiB from thirty_mib, 10 MiB, 300 ms each): a chart with a point per
+ * read that tops at the peak, and under it the flame graph of the peak's
+ * sites; #range=0.05-0.25 (inside the first step: thirty_mib allocates
+ * after 0.6 s at the earliest) shows ten_mib's 10 MiB instead.
+ */
+Test(e2e_views, html_page_charts_the_heap_over_time_in_chromium, .timeout = 120)
+{
+	char *prof = profile_of(TU_PROG("time_steps"), "--interval=10ms"), *text, *page = html_of(prof, &text);
+	json_t *j = json_of(prof), *p = tu_proc(j, 0);
+	char *dom = chromium_dom_at(page, "panel=time", "html-time"), *panel = panel_of(dom, "time"), *want = NULL;
+	size_t n = json_array_size(tu_arr(p, "time.points"));
+
+	cr_assert(n > 60, "1.2 s read every 10 ms: %zu reads", n);
+	cr_assert(eq(i64, tu_int(p, "memory.peak_bytes"), 30 * 1024 * 1024), "the peak");
+	has_text(dom, "<button data-panel=\"time\" class=\"active\">Heap over time</button>", "#panel=time opens it");
+	cr_assert(asprintf(&want, " data-points=\"%zu\" ", n) > 0, "asprintf");
+	has_text(panel, "<svg class=\"tm-chart\" ", "the chart");
+	has_text(panel, want, "a point per read");
+	has_text(panel, " data-live-max=\"30.0 MiB\" ", "the chart's highest");
+	has_text(panel, ">peak 30.0 MiB at ", "the peak's marker");
+	cr_assert(strstr(panel, "class=\"tm-band\"") != NULL && strstr(panel, "class=\"tm-rss\"") != NULL,
+		  "the layers' bands and RSS");
+	has_text(panel, " data-shown=\"peak\"", "no range: the peak");
+	has_text(panel, ">at the peak, read at ", "says what it shows");
+	has_frame_of(panel, "thirty_mib", "30.0 MiB", "the peak's sites");
+	cr_assert(strstr(panel, "data-name=\"ten_mib\"") == NULL, "ten_mib's block was freed before the peak");
+	free(panel);
+	free(dom);
+
+	dom = chromium_dom_at(page, "range=0.05-0.25", "html-time-range");
+	panel = panel_of(dom, "time");
+	has_text(panel, " data-range=\"0.05-0.25\"", "the fragment's range");
+	has_text(panel, ">live from 0.05 s to 0.25 s (the top sites of each read", "says what it shows");
+	has_frame_of(panel, "ten_mib", "10.0 MiB", "the first step");
+	cr_assert(strstr(panel, "data-name=\"thirty_mib\"") == NULL, "nothing of thirty_mib in the first step");
+	free(panel);
+	free(want);
+	json_decref(j);
+	page_done(prof, page, text, dom);
+}
+
+/* A run without figures over time says so where the chart would be. */
+Test(e2e_views, html_page_without_figures_over_time_says_why, .timeout = 90)
+{
+	char *prof = profile_of(TU_PROG("demo_leak"), "--interval=0"), *text, *page = html_of(prof, &text);
+	char *dom = chromium_dom_at(page, "panel=time", "html-no-time"), *panel = panel_of(dom, "time");
+
+	has_text(panel, ">no figures over time: the run had --interval=0<", "the reason");
+	cr_assert(strstr(panel, "tm-chart") == NULL, "no chart");
+	has_frame(dom, "parse_line", "the other flame graphs are drawn");
+	free(panel);
+	page_done(prof, page, text, dom);
+}
