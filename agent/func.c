@@ -94,6 +94,7 @@ static int fg_init_pid;
 static const struct fframe func_sentinel;
 __thread struct ftls ft __attribute__((tls_model("initial-exec"))) = {
     .sp = (struct fframe *)&func_sentinel,
+    .tl_min = UINT64_MAX,
 };
 
 NI static void func_copy_globals(void);
@@ -179,6 +180,24 @@ NI static uint32_t func_settings(uint64_t *min_ns)
 		*min_ns = 0;
 		bad |= SF_FF_BAD_MIN_DURATION;
 		log_warn("PTRACE_MIN_DURATION=", v, ": expected a duration like 500, 20us, 5ms; using 0");
+	}
+	fg.tl_min_ns = 100000; /* 100 us */
+	v = getenv("PTRACE_TIMELINE_MIN");
+	if (v && *v && func_parse_duration(v, &fg.tl_min_ns)) {
+		fg.tl_min_ns = 100000;
+		bad |= SF_FF_BAD_TIMELINE;
+		log_warn("PTRACE_TIMELINE_MIN=", v, ": expected a duration like 500, 20us, 5ms; using 100us");
+	}
+	v = getenv("PTRACE_TIMELINE");
+	if (v && *v) {
+		int on = 1;
+
+		if (settings_parse_bool(v, &on)) {
+			bad |= SF_FF_BAD_TIMELINE;
+			log_warn("PTRACE_TIMELINE=", v, ": expected 0 or 1; using 1");
+		} else if (!on) {
+			fg.tl_min_ns = UINT64_MAX;
+		}
 	}
 	v = getenv("PTRACE_CORRECT_TIMES");
 	if (v && *v && settings_parse_bool(v, &correct)) {
@@ -379,6 +398,12 @@ NI static int func_init_process(void)
 #ifndef PR_UNIT_TEST
 	func_calibrate(fp);
 	fg.min_ticks = (uint64_t)((double)min_ns / fp->ns_per_tick + 0.999);
+	fp->timeline_min_ns = fg.tl_min_ns;
+	/* 0 ticks would put every call in (--timeline-min=0 asks for it):
+	 * 1 does too, and 0 stays "not set" for func_copy_globals. */
+	fg.tl_min_ticks = fg.tl_min_ns == UINT64_MAX ? UINT64_MAX
+			: (uint64_t)((double)fg.tl_min_ns / fp->ns_per_tick) ? (uint64_t)((double)fg.tl_min_ns / fp->ns_per_tick)
+									       : 1;
 	fg.outer_ticks = fg.inner_ticks = 0;
 	func_measure(fp);
 	if (fg.correct) {
@@ -533,6 +558,7 @@ NI static void func_copy_globals(void)
 	ft.outer_ticks = fg.outer_ticks;
 	ft.inner_ticks = fg.inner_ticks;
 	ft.slow_thr = ft.th ? ft.th->slow_thr : 0;
+	ft.tl_min = fg.tl_min_ticks ? fg.tl_min_ticks : UINT64_MAX;
 }
 
 /* Completed calls in the thread record (every owner so far). */
@@ -1087,6 +1113,55 @@ NI void func_hist_halve(struct sf_func *fe)
 	for (unsigned b = 0; b < SF_FH_BUCKETS; b++)
 		fe->hist[b] >>= 1;
 	fe->hist_shift++;
+}
+
+NI void func_timeline_put(const struct fframe *f, uint64_t ticks)
+{
+	struct sf_fthread *th = ft.th;
+	struct sf_ring *r;
+	struct sf_tevent ev;
+	const char *meta = NULL;
+	uint64_t head, tail, size;
+	size_t mlen = 0;
+	char *data;
+
+	if (!th || !ft.priv || f->fe == &ft.priv->dummy_fe)
+		return;
+	r = image_ptr(th->ring);
+	if (!r) {
+		sf_off off = image_alloc(sizeof(*r) + SF_RING_BYTES);
+
+		if (!off) {
+			/* No room: no timeline for this thread. */
+			ft.tl_min = UINT64_MAX;
+			return;
+		}
+		r = image_ptr(off);
+		r->cap = SF_RING_BYTES;
+		__atomic_store_n(&th->ring, off, __ATOMIC_RELEASE);
+	}
+	if (ft.pending_meta && sf_is_region(f->fe->addr)) {
+		meta = ft.pending_meta;
+		mlen = strnlen(meta, SF_META_LEN - 1);
+	}
+	size = sizeof(ev) + ((mlen + 7) & ~(size_t)7);
+	head = r->head;
+	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (head - tail + size > r->cap) {
+		r->dropped++;
+		return;
+	}
+	ev = (struct sf_tevent){.start = f->start, .ticks = ticks, .func = image_off(f->fe), .tid = ft.tid,
+				.meta_len = (uint16_t)mlen, .size = (uint16_t)size};
+	data = (char *)(r + 1);
+	/* Records are 8-byte multiples and cap a power of two: the header
+	 * never wraps (8-byte pieces), the text may. */
+	for (size_t k = 0; k < sizeof(ev); k += 8)
+		memcpy(data + ((head + k) & (r->cap - 1)), (const char *)&ev + k, 8);
+	for (size_t k = 0; k < mlen; k++)
+		data[(head + sizeof(ev) + k) & (r->cap - 1)] = meta[k];
+	r->events++;
+	__atomic_store_n(&r->head, head + size, __ATOMIC_RELEASE);
 }
 
 NI void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t ticks)

@@ -68,6 +68,7 @@ struct ftls {
 	/* Copies of process-wide values, next to the rest (no GOT loads). */
 	uint64_t outer_ticks, inner_ticks; /* fg's */
 	uint64_t slow_thr;		   /* th->slow_thr */
+	uint64_t tl_min;		   /* fg.tl_min_ticks: calls this long go to the timeline */
 	int tsc;			   /* fg.tsc */
 	/* Slow path only. */
 	struct fframe *base;	 /* the root frame: never popped */
@@ -96,6 +97,8 @@ struct func_global {
 	uint64_t outer_ticks; /* hook cost outside a callee's interval (0: no correction) */
 	uint64_t inner_ticks; /* hook cost inside every call's interval (0: no correction) */
 	uint64_t min_ticks;   /* PTRACE_MIN_DURATION in ticks */
+	uint64_t tl_min_ticks; /* PTRACE_TIMELINE_MIN in ticks; UINT64_MAX: no timeline */
+	uint64_t tl_min_ns;
 	uint32_t max_depth;   /* frames per thread, root excluded */
 	int correct;	      /* PTRACE_CORRECT_TIMES */
 	struct sf_fproc *proc;
@@ -171,6 +174,9 @@ void func_overflow_end(void);
  * The caller copies the open frames. */
 int func_frames_alloc(sf_off *frames, uint32_t *frames_cap, uint64_t need);
 
+/* Put a call of ticks into the thread's timeline ring (f: its frame). */
+void func_timeline_put(const struct fframe *f, uint64_t ticks);
+
 /* Keep a call among the slowest of its function and of its thread. */
 void func_slow_note(struct sf_func *fe, const struct fframe *f, uint64_t ticks);
 /* Halve every bucket: a count was about to overflow. */
@@ -220,6 +226,8 @@ static inline void func_pop(struct fframe *f, uint64_t now)
 	ft.sp = f - 1;
 	f[-1].adj += (uint64_t)raw + ft.outer_ticks;
 	f[-1].sub += dc;
+	if (unlikely(dc >= ft.tl_min))
+		func_timeline_put(f, dc);
 	fe->calls++;
 	fe->self += self;
 	n->calls++;

@@ -390,6 +390,7 @@ enum sf_fclock { SF_FCLOCK_TSC = 1, SF_FCLOCK_MONOTONIC = 2 };
 #define SF_FF_BAD_CALL_DEPTH   (1u << 0)
 #define SF_FF_BAD_MIN_DURATION (1u << 1)
 #define SF_FF_BAD_CORRECT      (1u << 2)
+#define SF_FF_BAD_TIMELINE     (1u << 3)
 
 struct sf_fproc {
 	uint32_t clock;          /* enum sf_fclock; MONOTONIC ticks are ns */
@@ -408,7 +409,8 @@ struct sf_fproc {
 	uint64_t clock_ticks;    /* one clock read */
 	uint64_t image_base;     /* the image's address in this process (struct sf_fframe) */
 	sf_off regions;          /* struct sf_regions; 0 until the first region */
-	uint64_t reserved[6];
+	uint64_t timeline_min_ns; /* calls this long go into the timeline; UINT64_MAX: none */
+	uint64_t reserved[5];
 };
 
 /*
@@ -515,7 +517,42 @@ struct sf_fthread {
 	uint64_t paused_calls;   /* calls made while recording was paused: not timed */
 	uint64_t meta_bytes;     /* agent: region metadata copied into the image so far */
 	uint64_t unmatched_region_ends; /* ptrace_region_end() with no region open */
-	uint64_t reserved[2];
+	sf_off ring;             /* struct sf_ring: the timeline's calls; 0 until the first */
+	uint64_t reserved[1];
+};
+
+/*
+ * The timeline: every call of at least sf_fproc.timeline_min_ns goes into
+ * its thread record's ring, one producer (the thread), one consumer (the
+ * launcher, which drains it while the program runs). head and tail count
+ * bytes ever written and consumed; a record is at head % cap and may wrap
+ * around the end. The producer publishes head with a release store after
+ * the record's bytes; the launcher publishes tail likewise once it copied
+ * them. A record that does not fit is dropped and counted: the program
+ * never waits.
+ */
+#define SF_RING_BYTES (256u << 10)
+
+struct sf_tevent {
+	uint64_t start;          /* ticks */
+	uint64_t ticks;          /* duration, as the call's (corrected) time */
+	sf_off func;             /* struct sf_func */
+	int32_t tid;
+	uint16_t meta_len;       /* bytes of metadata text following (no NUL) */
+	uint16_t size;           /* bytes of the whole record, a multiple of 8 */
+};
+
+struct sf_ring {
+	uint64_t head;           /* producer */
+	uint64_t pad0[7];
+	uint64_t tail;           /* consumer (the launcher) */
+	uint64_t pad1[7];
+	uint32_t cap;            /* bytes of data, a power of two */
+	uint32_t pad2;
+	uint64_t events;         /* producer: records written */
+	uint64_t dropped;        /* producer: records that did not fit */
+	uint64_t pad3[5];
+	/* cap bytes of data follow */
 };
 
 /*

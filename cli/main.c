@@ -443,6 +443,7 @@ int main(int argc, char **argv)
 	in.reaped_status = reaped.status;
 	in.nreaped = reaped.n;
 	in.series = sampler_series(&sm);
+	in.timeline = sampler_timeline(&sm);
 	if (report_build(&rep, &s, &in) == 0) {
 		if (text)
 			text_rc = render_text(&rep, text);

@@ -55,6 +55,8 @@ enum field {
 	F_INTERVAL,
 	F_SNAPSHOT_EVERY,
 	F_SNAPSHOT_SIGNAL,
+	F_TIMELINE,
+	F_TIMELINE_MIN,
 };
 
 struct setting {
@@ -87,6 +89,8 @@ static const struct setting settings[] = {
 	{ "max-call-depth", 0, "PTRACE_MAX_CALL_DEPTH", K_UINT, F_MAX_CALL_DEPTH, 1, SF_FMAX_CALL_DEPTH },
 	{ "min-duration", 0, "PTRACE_MIN_DURATION", K_DURATION, F_MIN_DURATION, 0, 0 },
 	{ "correct-times", 0, "PTRACE_CORRECT_TIMES", K_BOOL, F_CORRECT_TIMES, 0, 0 },
+	{ "timeline", 0, "PTRACE_TIMELINE", K_BOOL, F_TIMELINE, 0, 0 },
+	{ "timeline-min", 0, "PTRACE_TIMELINE_MIN", K_DURATION, F_TIMELINE_MIN, 0, 0 },
 	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
 	{ "snapshot-every", 0, "PTRACE_SNAPSHOT_EVERY", K_DURATION, F_SNAPSHOT_EVERY, 0, 0 },
 	{ "snapshot-signal", 0, "PTRACE_SNAPSHOT_SIGNAL", K_SIGNAL, F_SNAPSHOT_SIGNAL, 0, 0 },
@@ -368,6 +372,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		if (s->field == F_CORRECT_TIMES)
 			o->correct_times = b;
+		else if (s->field == F_TIMELINE)
+			o->timeline = b;
 		else if (s->field == F_SAVE_PROFILE)
 			o->save_profile = b;
 		else
@@ -405,6 +411,7 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 	case K_DURATION:
 		return parse_duration(val, s->field == F_INTERVAL	   ? &o->interval_ns
 					   : s->field == F_SNAPSHOT_EVERY ? &o->snapshot_every_ns
+					   : s->field == F_TIMELINE_MIN	  ? &o->timeline_min_ns
 									  : &o->min_duration_ns);
 	case K_MODE:
 		return parse_mode(val, &o->report_mode);
@@ -504,6 +511,8 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->report_mode = OPTIONS_DEFAULT_REPORT_MODE;
 	o->save_profile = 1;
 	o->interval_ns = 10000000ull;
+	o->timeline = 1;
+	o->timeline_min_ns = 100000ull;
 	o->snapshot_signal = 12;
 	if (err && errlen)
 		err[0] = '\0';
@@ -623,6 +632,13 @@ void options_usage(FILE *f)
 		"      --correct-times=BOOL subtract the measured cost of the hooks from\n"
 		"                          every time (default 1)\n"
 		"                          PTRACE_CORRECT_TIMES\n"
+		"      --timeline=BOOL     keep the individual calls of at least\n"
+		"                          --timeline-min for the timeline (report\n"
+		"                          --format=chrome; default 1)\n"
+		"                          PTRACE_TIMELINE\n"
+		"      --timeline-min=D    the shortest call the timeline keeps, e.g. 1ms;\n"
+		"                          0: every call (default 100us)\n"
+		"                          PTRACE_TIMELINE_MIN\n"
 		"\n"
 		"  Over time (long-running programs):\n"
 		"      --interval=D        read the heap, RSS and CPU figures every D while\n"
@@ -693,6 +709,11 @@ int options_export(const struct options *o)
 	if (setenv("PTRACE_MIN_DURATION", buf, 1))
 		return -errno;
 	if (setenv("PTRACE_CORRECT_TIMES", o->correct_times ? "1" : "0", 1))
+		return -errno;
+	if (setenv("PTRACE_TIMELINE", o->timeline ? "1" : "0", 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%llu", o->timeline_min_ns);
+	if (setenv("PTRACE_TIMELINE_MIN", buf, 1))
 		return -errno;
 	return 0;
 }

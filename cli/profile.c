@@ -30,6 +30,7 @@
 #include "bytes.h"
 #include "render.h"
 #include "series.h"
+#include "timeline.h"
 
 static const unsigned char profile_magic[8] = {0x89, 'P', 'T', 'R', 'P', 'R', 'F', '\n'};
 
@@ -41,6 +42,7 @@ static const unsigned char profile_magic[8] = {0x89, 'P', 'T', 'R', 'P', 'R', 'F
 #define TAG_SYMS 0x534d5953u  /* "SYMS" */
 #define TAG_IMAGE 0x47414d49u /* "IMAG" */
 #define TAG_TIME 0x454d4954u  /* "TIME" */
+#define TAG_TIML 0x4c4d4954u  /* "TIML" */
 
 /* A payload no real run makes: 64 GiB (the image is at most 32 GiB). */
 #define PROFILE_MAX_PAYLOAD (64ull << 30)
@@ -200,8 +202,8 @@ int profile_image_copy(const struct session *s, void **out, size_t *len)
 int profile_record(FILE *f, const struct session *s, const struct report_input *in)
 {
 	struct sf_header head;
-	unsigned char rh[RECORD_HEADER], *syms = NULL, *series = NULL;
-	size_t syms_len = 0, series_len = 0, used, total, frame_len = 0;
+	unsigned char rh[RECORD_HEADER], *syms = NULL, *series = NULL, *tl = NULL;
+	size_t syms_len = 0, series_len = 0, tl_len = 0, used, total, frame_len = 0;
 	struct wbuf w = {.p = rh, .cap = sizeof(rh)};
 	struct zout *z;
 	json_t *meta;
@@ -217,17 +219,23 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		free(syms);
 		return err;
 	}
+	if (in->timeline && in->timeline->n && (err = timeline_save(in->timeline, &tl, &tl_len))) {
+		free(syms);
+		free(series);
+		return err;
+	}
 	meta = meta_json(in);
 	meta_txt = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	if (!meta_txt) {
 		free(syms);
 		free(series);
+		free(tl);
 		return -ENOMEM;
 	}
 	used = image_head(s, &head);
 	total = SECTION_HEADER + pad64(strlen(meta_txt)) + SECTION_HEADER + pad64(syms_len) + SECTION_HEADER +
-		pad64(used) + (series ? SECTION_HEADER + pad64(series_len) : 0);
+		pad64(used) + (series ? SECTION_HEADER + pad64(series_len) : 0) + (tl ? SECTION_HEADER + pad64(tl_len) : 0);
 	z = calloc(1, sizeof(*z));
 	if (!z || !(z->cc = ZSTD_createCCtx()) || !(z->f = open_memstream(&frame, &frame_len))) {
 		if (z)
@@ -235,6 +243,7 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		free(z);
 		free(syms);
 		free(series);
+		free(tl);
 		free(meta_txt);
 		return -ENOMEM;
 	}
@@ -248,6 +257,8 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 	zout_section(z, TAG_IMAGE, s->base, used, &head, sizeof(head));
 	if (series)
 		zout_section(z, TAG_TIME, series, series_len, NULL, 0);
+	if (tl)
+		zout_section(z, TAG_TIML, tl, tl_len, NULL, 0);
 	zout_feed(z, NULL, 0, ZSTD_e_end);
 	err = z->err;
 	if (fclose(z->f) && !err)
@@ -256,6 +267,7 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 	free(z);
 	free(syms);
 	free(series);
+	free(tl);
 	free(meta_txt);
 	/* The record whole, in one write: a reader (or a SIGKILL) sees it
 	 * all or not at all but for its last bytes. */
@@ -450,9 +462,9 @@ out:
 static int parse_payload(struct profile *p, char *err, size_t errlen)
 {
 	struct rbuf r = {.p = p->payload, .n = p->payload_len};
-	const void *meta = NULL, *syms = NULL, *time = NULL;
+	const void *meta = NULL, *syms = NULL, *time = NULL, *tl = NULL;
 	void *image = NULL;
-	size_t meta_len = 0, syms_len = 0, image_len = 0, time_len = 0;
+	size_t meta_len = 0, syms_len = 0, image_len = 0, time_len = 0, tl_len = 0;
 	int rc;
 
 	while (r.off < r.n) {
@@ -482,6 +494,9 @@ static int parse_payload(struct profile *p, char *err, size_t errlen)
 		} else if (tag == TAG_TIME && !time) {
 			time = body;
 			time_len = slen;
+		} else if (tag == TAG_TIML && !tl) {
+			tl = body;
+			tl_len = slen;
 		}
 		/* Other tags (a later version's): skipped. */
 	}
@@ -506,6 +521,14 @@ static int parse_payload(struct profile *p, char *err, size_t errlen)
 		}
 		p->has_series = 1;
 		p->in.series = &p->series;
+	}
+	if (tl) {
+		rc = timeline_parse(&p->timeline, tl, tl_len);
+		if (rc) {
+			say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the timeline (TIML) is not valid");
+			return rc;
+		}
+		p->in.timeline = &p->timeline;
 	}
 	rc = session_use(&p->s, image, image_len);
 	if (rc) {
@@ -796,6 +819,7 @@ void profile_free(struct profile *p)
 	free(p->version);
 	free(p->snapshot_label);
 	series_free(&p->series);
+	timeline_free(&p->timeline);
 	memset(p, 0, sizeof(*p));
 	p->s.fd = -1;
 }

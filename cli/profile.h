@@ -20,6 +20,7 @@
 
 #include "report.h"
 #include "series.h"
+#include "timeline.h"
 #include "session.h"
 
 #define PROFILE_VERSION 2u
@@ -59,6 +60,7 @@ struct profile {
 	char *snapshot_label;
 	struct series series;     /* in.series points here when has_series */
 	int has_series;
+	struct timeline timeline; /* in.timeline points here when it has one */
 	/* The file's records: */
 	unsigned nsnapshots;      /* snapshots in the file */
 	int has_end;              /* it holds the run's end */

@@ -1,5 +1,6 @@
 #include "report.h"
 #include "series.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -853,6 +854,9 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	r->snapshot_ns = in->snapshot_ns;
 	if (in->snapshot_label && !(r->snapshot_label = strdup(in->snapshot_label)))
 		return -ENOMEM;
+	r->timeline = in->timeline;
+	if (in->timeline)
+		r->timeline_left_out = in->timeline->left_out;
 	if (in->series) {
 		r->interval_ns = in->series->interval_ns;
 		r->interval_max_ns = in->series->longest_ns;
@@ -899,6 +903,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 		rp = &r->procs[r->nprocs++];
 		rp->pid = p->pid;
 		rp->ppid = p->ppid;
+		rp->start_ns = p->start_ns > s->start_ns ? p->start_ns - s->start_ns : 0;
 		/* One copy of what the program may still be writing. */
 		memcpy(cmd, p->cmd, sizeof(cmd));
 		rp->argv = split_cmd(cmd, p->cmd_len < SF_CMD_LEN ? p->cmd_len : SF_CMD_LEN);

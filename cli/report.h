@@ -13,6 +13,7 @@
 struct symbolizer;
 struct sym_frame;
 struct series;
+struct timeline;
 
 #include "session.h"
 #include "session_format.h"
@@ -153,6 +154,7 @@ struct rapi {
 
 struct rprocess {
 	int pid, ppid;
+	uint64_t start_ns;      /* when it started, since the session started */
 	char **argv;            /* NULL-terminated */
 	char *exe;
 	int has_exit, exit_code;
@@ -195,6 +197,8 @@ struct report_input {
 	uint64_t start_time_ns; /* CLOCK_REALTIME when the program started; 0 unknown */
 	/* Figures over time (cli/series.h), or NULL. */
 	const struct series *series;
+	/* The timeline's calls (cli/timeline.h), or NULL. */
+	const struct timeline *timeline;
 	/* A snapshot taken while the program ran (0: the run's end). */
 	unsigned snapshot;      /* its number in the profile file, 1 on */
 	const char *snapshot_label; /* what asked for it: "every 60s", "signal", or the program's label */
@@ -230,6 +234,8 @@ struct report {
 	uint64_t snapshot_ns;
 	uint64_t interval_ns;      /* the series' interval asked for; 0: no series */
 	uint64_t interval_max_ns;  /* the longest wait between reads the 1% budget imposed */
+	const struct timeline *timeline; /* as in report_input, for report_func.c; not owned */
+	uint64_t timeline_left_out; /* calls the launcher could not keep (its limit) */
 };
 
 /* qsort, for n possibly 0 with base NULL (qsort's base must not be NULL). */
@@ -454,6 +460,11 @@ struct rfuncs {
 	size_t nnodes;
 	struct rfcall *slowest; /* slowest calls overall, longest first */
 	size_t nslowest;
+	/* The timeline: every call of at least timeline_min_ns, by start. */
+	struct rfcall *timeline;
+	size_t ntimeline;
+	uint64_t timeline_min_ns;  /* UINT64_MAX: no timeline was kept */
+	uint64_t timeline_dropped; /* calls the rings had no room for */
 	struct rfthread *threads;
 	size_t nthreads;
 	char **owned;           /* region names and metadata */

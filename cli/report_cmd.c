@@ -37,11 +37,12 @@ static const struct {
 	{"pprof", render_pprof},
 	{"callgrind", render_callgrind},
 	{"massif", render_massif},
+	{"chrome", render_chrome},
 	{"html", render_html},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
-#define FORMAT_LIST "text, json, csv, folded, pprof, callgrind, massif or html"
+#define FORMAT_LIST "text, json, csv, folded, pprof, callgrind, massif, chrome or html"
 
 struct report_opts {
 	const char *file, *output, *filter, *exclude;
@@ -71,6 +72,8 @@ static void report_usage(FILE *f)
 		"                          pprof, Pyroscope, Parca); callgrind (function\n"
 		"                          timing: KCachegrind, callgrind_annotate); massif\n"
 		"                          (the heap over time: ms_print, massif-visualizer);\n"
+		"                          chrome (the timeline of calls and regions, and\n"
+		"                          the heap: Perfetto UI, chrome://tracing);\n"
 		"                          html (one\n"
 		"                          self-contained page: flame graphs, tables, the\n"
 		"                          call tree)\n"

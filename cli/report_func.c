@@ -20,6 +20,7 @@
  * report nor fill it with garbage.
  */
 #include "report.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1133,6 +1134,56 @@ static int make_slowest(struct fbuild *b)
 	return 0;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const struct rfcall *x = a, *y = b;
+
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* The timeline's calls of this process, drained by the launcher. */
+static int make_timeline(struct fbuild *b)
+{
+	const struct timeline *tl = b->r->timeline;
+	struct rfuncs *F = b->F;
+	uint32_t slot = session_slot_of(b->s, b->p);
+	size_t n = 0;
+
+	F->timeline_min_ns = b->fp->timeline_min_ns;
+	for (size_t t = 0; t < b->nth; t++) {
+		const struct sf_ring *r = session_at(b->s, b->th[t]->ring, sizeof(*r));
+
+		if (r)
+			F->timeline_dropped = session_add(F->timeline_dropped, r->dropped);
+	}
+	if (!tl)
+		return 0;
+	for (size_t i = 0; i < tl->n; i++)
+		n += tl->ev[i].slot == slot;
+	F->timeline = calloc(n ? n : 1, sizeof(*F->timeline));
+	if (!F->timeline)
+		return -ENOMEM;
+	for (size_t i = 0; i < tl->n; i++) {
+		const struct tl_event *e = &tl->ev[i];
+		size_t *id;
+		struct rfcall *c;
+
+		if (e->slot != slot || !(id = umap_get(&b->by_off, e->func, 0)) || !b->agg[*id].shown)
+			continue;
+		c = &F->timeline[F->ntimeline++];
+		c->func = b->agg[*id].out;
+		c->tid = e->tid;
+		c->start_ns = start_ns(b, e->start);
+		c->ns = tick_ns(b, e->ticks);
+		if (e->meta_len && !(c->meta = own(F, strndup(tl->text + e->meta, e->meta_len))))
+			return -ENOMEM;
+	}
+	report_qsort(F->timeline, F->ntimeline, sizeof(*F->timeline), by_start);
+	return 0;
+}
+
 static struct rfthread *thread_add(struct rfuncs *F, size_t *cap)
 {
 	if (F->nthreads == *cap) {
@@ -1231,6 +1282,7 @@ static void rfuncs_free(struct rfuncs *F)
 	free(F->by_total);
 	free(F->nodes);
 	free(F->slowest);
+	free(F->timeline);
 	free(F->threads);
 	for (size_t i = 0; i < F->nowned; i++)
 		free(F->owned[i]);
@@ -1343,7 +1395,7 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 			F->total_ns = session_add(F->total_ns, b.tree[m].total_ns);
 	F->total_ns = tick_ns(&b, F->total_ns);
 	if ((err = fold_tree(&b, &vmap)) || (err = make_funcs(&b)) || (err = finish_tree(&b)) ||
-	    (err = make_edges(F)) || (err = make_slowest(&b)) || (err = make_threads(&b)))
+	    (err = make_edges(F)) || (err = make_slowest(&b)) || (err = make_threads(&b)) || (err = make_timeline(&b)))
 		goto out;
 	/* No function takes more than the time inside all of them (the views
 	 * draw shares of it); only an image written over breaks that. */

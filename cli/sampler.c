@@ -105,6 +105,7 @@ static void snapshot(struct sampler *sm, const char *label)
 {
 	struct session cs;
 	struct series copy = {0};
+	struct timeline tcopy = {0};
 	struct report_input in = sm->base;
 	struct report rep;
 	uint64_t now = mono_ns();
@@ -124,6 +125,9 @@ static void snapshot(struct sampler *sm, const char *label)
 	}
 	if (sm->interval_ns && series_copy(&copy, &sm->sr) == 0)
 		in.series = &copy;
+	timeline_drain(&sm->tl, &sm->rd);
+	if (timeline_copy(&tcopy, &sm->tl) == 0)
+		in.timeline = &tcopy;
 	in.snapshot = sm->snapshots + 1;
 	in.snapshot_label = label;
 	in.snapshot_ns = now - sm->live->start_ns;
@@ -142,6 +146,7 @@ static void snapshot(struct sampler *sm, const char *label)
 	session_close(&cs);
 	free(img);
 	series_free(&copy);
+	timeline_free(&tcopy);
 }
 
 static void *sampler_main(void *arg)
@@ -172,6 +177,8 @@ static void *sampler_main(void *arg)
 				sm->sr.longest_ns = wait;
 			next_read = now + wait;
 		}
+		/* The rings every read, and at least every 50 ms. */
+		timeline_drain(&sm->tl, &sm->rd);
 		asked = __atomic_exchange_n(&sm->asked, 0, __ATOMIC_ACQ_REL);
 		{
 			uint64_t d = dumps_of(&sm->rd);
@@ -276,6 +283,12 @@ void sampler_stop(struct sampler *sm)
 	sm->started = 0;
 	if (sm->interval_ns)
 		series_read(&sm->sr, &sm->rd, mono_ns() - sm->live->start_ns, 1);
+	timeline_drain(&sm->tl, &sm->rd);
+}
+
+const struct timeline *sampler_timeline(const struct sampler *sm)
+{
+	return &sm->tl;
 }
 
 const struct series *sampler_series(const struct sampler *sm)
@@ -295,6 +308,7 @@ void sampler_free(struct sampler *sm)
 	if (sm->rd.rd)
 		session_close(&sm->rd);
 	series_free(&sm->sr);
+	timeline_free(&sm->tl);
 	free(sm->api_seen);
 	sm->api_seen = NULL;
 }

@@ -21,6 +21,7 @@
 
 #include "report.h"
 #include "series.h"
+#include "timeline.h"
 #include "session.h"
 
 /* The profile file to append a snapshot to, its header written; NULL
@@ -33,6 +34,7 @@ struct sampler {
 	struct session rd;        /* a reader of its own over the live image */
 	const struct session *live;
 	struct series sr;
+	struct timeline tl;       /* the rings' calls, drained every read */
 	struct symctx *ctx;       /* recording: every name a report resolved */
 	uint64_t interval_ns;
 	uint64_t every_ns;        /* 0: no periodic snapshots */
@@ -67,6 +69,9 @@ void sampler_stop(struct sampler *sm);
 /* The series read so far (after sampler_stop: the whole run); NULL when
  * no interval was set. */
 const struct series *sampler_series(const struct sampler *sm);
+
+/* The timeline drained so far (after sampler_stop: the whole run). */
+const struct timeline *sampler_timeline(const struct sampler *sm);
 
 void sampler_free(struct sampler *sm);
 

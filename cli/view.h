@@ -56,5 +56,6 @@ int render_callgrind(const struct report *r, FILE *f, const struct view_opts *o)
 int render_csv(const struct report *r, FILE *f, const struct view_opts *o);
 int render_html(const struct report *r, FILE *f, const struct view_opts *o);
 int render_massif(const struct report *r, FILE *f, const struct view_opts *o);
+int render_chrome(const struct report *r, FILE *f, const struct view_opts *o);
 
 #endif

@@ -320,7 +320,7 @@ Test(e2e_profile, report_usage_errors)
 	tu_run_free(&r);
 	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=svg", "x.ptrace"));
 	cr_assert(eq(int, r.exit_code, 2), "bad format: rc 2");
-	cr_assert(eq(str, r.err, "ptrace-run report: --format=svg: expected text, json, csv, folded, pprof, callgrind or html\n"), "bad format: the line");
+	cr_assert(eq(str, r.err, "ptrace-run report: --format=svg: expected text, json, csv, folded, pprof, callgrind, massif, chrome or html\n"), "bad format: the line");
 	tu_run_free(&r);
 	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--frobnicate", "x.ptrace"));
 	cr_assert(eq(int, r.exit_code, 2), "unknown option: rc 2");

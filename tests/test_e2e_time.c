@@ -312,3 +312,162 @@ Test(e2e_time, the_snapshot_signal_and_a_sigkill_of_everything, .timeout = 60)
 	unlink(prof);
 	free(prof);
 }
+
+/* `report --format=chrome FILE`, parsed; every event checked against the
+ * trace event format: name, ph, pid, tid; ts for X and C, dur for X, an
+ * args.name for the M events; every thread and process with an X event
+ * named by an M event. */
+static json_t *chrome_of(const char *prof)
+{
+	struct tu_run r;
+	json_error_t jerr;
+	json_t *j, *ev;
+	int named_tid[256] = {0}, used_tid[256] = {0}, npid = 0, ntid = 0, nused = 0;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", "--format=chrome", prof));
+	cr_assert(eq(int, r.exit_code, 0), "report --format=chrome; stderr: %s", r.err);
+	j = json_loads(r.out, 0, &jerr);
+	cr_assert(j != NULL, "Chrome JSON: %s", jerr.text);
+	tu_run_free(&r);
+	ev = tu_arr(j, "traceEvents");
+	cr_assert(eq(str, (char *)tu_str(j, "displayTimeUnit"), "ms"), "displayTimeUnit");
+	for (size_t i = 0; i < json_array_size(ev); i++) {
+		json_t *e = json_array_get(ev, i);
+		const char *ph = tu_str(e, "ph");
+
+		cr_assert(tu_is_string(json_object_get(e, "name")), "event %zu: a name", i);
+		cr_assert(tu_is_integer(json_object_get(e, "pid")) && tu_is_integer(json_object_get(e, "tid")),
+			  "event %zu: pid and tid", i);
+		cr_assert(eq(int, !strcmp(ph, "X") || !strcmp(ph, "M") || !strcmp(ph, "C"), 1), "event %zu: ph %s", i, ph);
+		if (!strcmp(ph, "M")) {
+			cr_assert(tu_is_string(tu_get(e, "args.name")), "event %zu: M names", i);
+			if (!strcmp(tu_str(e, "name"), "process_name"))
+				npid++;
+			if (!strcmp(tu_str(e, "name"), "thread_name") && ntid < 256)
+				named_tid[ntid++] = (int)tu_int(e, "tid");
+			continue;
+		}
+		cr_assert(tu_is_number(json_object_get(e, "ts")) && tu_num(e, "ts") >= 0, "event %zu: ts", i);
+		if (!strcmp(ph, "X")) {
+			int seen = 0;
+
+			cr_assert(tu_is_number(json_object_get(e, "dur")) && tu_num(e, "dur") >= 0, "event %zu: dur", i);
+			for (int k = 0; k < nused; k++)
+				seen |= used_tid[k] == (int)tu_int(e, "tid");
+			if (!seen && nused < 256)
+				used_tid[nused++] = (int)tu_int(e, "tid");
+		}
+	}
+	for (int k = 0; k < nused; k++) {
+		int named = 0;
+
+		for (int m = 0; m < ntid; m++)
+			named |= named_tid[m] == used_tid[k];
+		cr_assert(named, "thread %d has a thread_name event", used_tid[k]);
+	}
+	cr_assert(npid >= 1, "a process_name event");
+	return j;
+}
+
+/* The X events named name, into v (their durations in us), by tid. */
+static size_t events_named(json_t *j, const char *name, double *dur, int *tid, size_t cap)
+{
+	json_t *ev = tu_arr(j, "traceEvents");
+	size_t n = 0;
+
+	for (size_t i = 0; i < json_array_size(ev); i++) {
+		json_t *e = json_array_get(ev, i);
+
+		if (strcmp(tu_str(e, "ph"), "X") || strcmp(tu_str(e, "name"), name))
+			continue;
+		if (n < cap) {
+			dur[n] = tu_num(e, "dur");
+			tid[n] = (int)tu_int(e, "tid");
+		}
+		n++;
+	}
+	return n;
+}
+
+/*
+ * fi_timeline: threads 1..3 each nap k ms once; main naps 0 ms, under the
+ * 100 us default: exactly three nap events, k ms each on three threads
+ * (a sleep is never shorter than asked; 20 ms above it is scheduling on
+ * a busy machine). --timeline-min=0 keeps the short one too; --timeline=0
+ * none.
+ */
+Test(e2e_time, timeline_calls_as_chrome_trace_events, .timeout = 60)
+{
+	char *prof = tmp_profile();
+	struct tu_run r;
+	json_t *j;
+	double dur[8];
+	int tid[8];
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("fi_timeline")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	tu_run_free(&r);
+	j = chrome_of(prof);
+	cr_assert(eq(sz, events_named(j, "nap", dur, tid, 8), 3), "three naps of 100 us or more");
+	cr_assert(tid[0] != tid[1] && tid[1] != tid[2] && tid[0] != tid[2], "on three threads");
+	/* Sorted, the i-th shortest is at least i ms (at most one nap is
+	 * under 2 ms, ...) and at most i + 20 ms. */
+	for (int i = 0; i < 3; i++)
+		for (int k = i + 1; k < 3; k++)
+			if (dur[k] < dur[i]) {
+				double t = dur[i];
+
+				dur[i] = dur[k];
+				dur[k] = t;
+			}
+	for (int i = 0; i < 3; i++)
+		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 20000.0, "nap #%d: %.0f us", i + 1,
+			  dur[i]);
+	json_decref(j);
+	unlink(prof);
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--timeline-min=0", "--", TU_PROG("fi_timeline")));
+	cr_assert(eq(int, r.exit_code, 0), "the run with --timeline-min=0; stderr: %s", r.err);
+	tu_run_free(&r);
+	j = chrome_of(prof);
+	cr_assert(eq(sz, events_named(j, "nap", dur, tid, 8), 4), "every call: the short nap too");
+	json_decref(j);
+	unlink(prof);
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--timeline=0", "--", TU_PROG("fi_timeline")));
+	cr_assert(eq(int, r.exit_code, 0), "the run with --timeline=0; stderr: %s", r.err);
+	tu_run_free(&r);
+	j = chrome_of(prof);
+	cr_assert(eq(sz, events_named(j, "nap", dur, tid, 8), 0), "no timeline");
+	json_decref(j);
+	unlink(prof);
+	free(prof);
+}
+
+/* Regions in the timeline carry their metadata as args. */
+Test(e2e_time, timeline_regions_carry_their_metadata, .timeout = 60)
+{
+	char *prof = tmp_profile();
+	struct tu_run r;
+	json_t *j, *ev;
+	int users = 0;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("api_regions")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	tu_run_free(&r);
+	j = chrome_of(prof);
+	ev = tu_arr(j, "traceEvents");
+	for (size_t i = 0; i < json_array_size(ev); i++) {
+		json_t *e = json_array_get(ev, i);
+
+		if (strcmp(tu_str(e, "ph"), "X") || strcmp(tu_str(e, "name"), "request"))
+			continue;
+		cr_assert(eq(str, (char *)tu_str(e, "cat"), "region"), "a region");
+		cr_assert(eq(str, (char *)tu_str(e, "args.action"), "create"), "its action");
+		users |= 1 << (atoi(tu_str(e, "args.user_id")) - 100);
+	}
+	cr_assert(eq(int, users, 7), "the three requests' user_ids");
+	json_decref(j);
+	unlink(prof);
+	free(prof);
+}
