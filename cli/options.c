@@ -513,7 +513,6 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->interval_ns = 10000000ull;
 	o->timeline = 1;
 	o->timeline_min_ns = 100000ull;
-	o->snapshot_signal = 12;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -648,8 +647,8 @@ void options_usage(FILE *f)
 		"                          every D, e.g. 60s (default: none)\n"
 		"                          PTRACE_SNAPSHOT_EVERY\n"
 		"      --snapshot-signal=SIG  a snapshot when SIG reaches the launcher, which\n"
-		"                          then does not pass it on (default USR2; 0: none,\n"
-		"                          every signal goes to the program)\n"
+		"                          then does not pass it on, e.g. USR2 (default 0:\n"
+		"                          none, every signal goes to the program)\n"
 		"                          PTRACE_SNAPSHOT_SIGNAL\n"
 		"\n"
 		"  -q, --quiet             no text report\n"

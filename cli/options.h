@@ -51,7 +51,8 @@ struct options {
 	int timeline;             /* --timeline / PTRACE_TIMELINE; default 1 */
 	unsigned long long timeline_min_ns; /* --timeline-min / PTRACE_TIMELINE_MIN; default 100 us */
 	int snapshot_signal;      /* --snapshot-signal / PTRACE_SNAPSHOT_SIGNAL: a snapshot when it
-	                             reaches the launcher; 0 = none; default SIGUSR2 */
+	                             reaches the launcher; 0 = none (default: the program
+	                             gets every signal sent to the launcher) */
 };
 
 #define OPTIONS_DEFAULT_REPORT_MODE 0600

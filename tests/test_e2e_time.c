@@ -262,9 +262,11 @@ static void wait_bigger(const char *path, long long n)
 }
 
 /*
- * USR2 to the launcher is a snapshot, not a signal for the program (whose
- * default action for USR2 is to die): time_leak 1 runs to its end. Then
- * SIGKILL of everything in a second run: the file keeps its snapshot.
+ * With --snapshot-signal=USR2, USR2 to the launcher is a snapshot, not a
+ * signal for the program (whose default action for USR2 is to die):
+ * time_leak 1 runs to its end. Without it (the default) USR2 goes to the
+ * program like every signal. Then SIGKILL of everything in a third run:
+ * the file keeps its snapshot.
  */
 Test(e2e_time, the_snapshot_signal_and_a_sigkill_of_everything, .timeout = 60)
 {
@@ -274,7 +276,7 @@ Test(e2e_time, the_snapshot_signal_and_a_sigkill_of_everything, .timeout = 60)
 	json_t *j;
 
 	tu_bg_start(&bg, NULL, NULL, -1,
-		    TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("time_leak"), "1"));
+		    TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--snapshot-signal=USR2", "--", TU_PROG("time_leak"), "1"));
 	usleep(1000000); /* after the leak at 0.5 s, before the exit at 1.5 s */
 	kill(bg.pid, SIGUSR2);
 	tu_bg_finish(&bg, &r);
@@ -286,9 +288,8 @@ Test(e2e_time, the_snapshot_signal_and_a_sigkill_of_everything, .timeout = 60)
 	json_decref(j);
 	unlink(prof);
 
-	/* --snapshot-signal=0: USR2 goes to the program, as any signal. */
-	tu_bg_start(&bg, NULL, NULL, -1,
-		    TU_LIST(TU_LAUNCHER, "-q", "--no-profile", "--snapshot-signal=0", "--", TU_PROG("time_leak"), "1"));
+	/* By default USR2 goes to the program, as any signal. */
+	tu_bg_start(&bg, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "--no-profile", "--", TU_PROG("time_leak"), "1"));
 	usleep(1000000);
 	kill(bg.pid, SIGUSR2);
 	tu_bg_finish(&bg, &r);
@@ -296,7 +297,8 @@ Test(e2e_time, the_snapshot_signal_and_a_sigkill_of_everything, .timeout = 60)
 	tu_run_free(&r);
 
 	/* SIGKILL of the launcher and the program after one snapshot. */
-	tu_bg_start(&bg, NULL, NULL, -1, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("time_leak"), "5"));
+	tu_bg_start(&bg, NULL, NULL, -1,
+		    TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--snapshot-signal=USR2", "--", TU_PROG("time_leak"), "5"));
 	wait_bigger(prof, -1);
 	usleep(1000000);
 	kill(bg.pid, SIGUSR2);
