@@ -52,6 +52,9 @@ enum field {
 	F_REPORT_MODE,
 	F_PROFILE,
 	F_SAVE_PROFILE,
+	F_LIVE,
+	F_LIVE_REMOTE,
+	F_LIVE_INTERVAL,
 };
 
 struct setting {
@@ -84,6 +87,10 @@ static const struct setting settings[] = {
 	{ "max-call-depth", 0, "PTRACE_MAX_CALL_DEPTH", K_UINT, F_MAX_CALL_DEPTH, 1, SF_FMAX_CALL_DEPTH },
 	{ "min-duration", 0, "PTRACE_MIN_DURATION", K_DURATION, F_MIN_DURATION, 0, 0 },
 	{ "correct-times", 0, "PTRACE_CORRECT_TIMES", K_BOOL, F_CORRECT_TIMES, 0, 0 },
+	/* Flags with a variable: the variable takes 0 or 1 (setting_apply). */
+	{ "live", 0, "PTRACE_LIVE", K_FLAG, F_LIVE, 0, 0 },
+	{ "live-remote", 0, "PTRACE_LIVE_REMOTE", K_FLAG, F_LIVE_REMOTE, 0, 0 },
+	{ "live-interval", 0, "PTRACE_LIVE_INTERVAL", K_SECONDS, F_LIVE_INTERVAL, 0, 0 },
 	{ "quiet", 'q', NULL, K_FLAG, F_QUIET, 0, 0 },
 	{ "help", 'h', NULL, K_FLAG, F_HELP, 0, 0 },
 	{ "version", 0, NULL, K_FLAG, F_VERSION, 0, 0 },
@@ -122,13 +129,17 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		snprintf(buf, len, "expected an integer from %u to %u", s->lo, s->hi);
 		break;
 	case K_FLAG:
-		snprintf(buf, len, "takes no value");
+		snprintf(buf, len, s->env ? "takes no value (its variable: 0 or 1)" : "takes no value");
 		break;
 	case K_SIGNAL:
 		snprintf(buf, len, "expected QUIT, USR1, USR2, RTMIN+N, RTMAX-N, 3, 10, 12 or 34 to 64 (0: none)");
 		break;
 	case K_SECONDS:
-		snprintf(buf, len, "expected a number of seconds in (0,%.0f]", OPTIONS_MAX_DUMP_AFTER);
+		if (s->field == F_LIVE_INTERVAL)
+			snprintf(buf, len, "expected a number of seconds from %.1f to %.0f", OPTIONS_MIN_LIVE_INTERVAL,
+				 OPTIONS_MAX_LIVE_INTERVAL);
+		else
+			snprintf(buf, len, "expected a number of seconds in (0,%.0f]", OPTIONS_MAX_DUMP_AFTER);
 		break;
 	case K_GLOBS:
 		snprintf(buf, len, "expected comma-separated globs on function names, e.g. 'parse_*,main'");
@@ -338,7 +349,19 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 
 	switch (s->kind) {
 	case K_FLAG:
+		/* A flag's variable (only the live view's have one) says 0 or 1. */
+		if (val && (s->field == F_LIVE || s->field == F_LIVE_REMOTE)) {
+			if (parse_bool(val, &b))
+				return -EINVAL;
+			if (s->field == F_LIVE)
+				o->live = b;
+			else
+				o->live_remote = b;
+			return 0;
+		}
 		switch (s->field) {
+		case F_LIVE: o->live = 1; break;
+		case F_LIVE_REMOTE: o->live_remote = 1; break;
 		case F_TRACK_MEMORY: o->track_memory = 0; break; /* --no-memory */
 		case F_SAVE_PROFILE: o->save_profile = 0; break; /* --no-profile */
 		case F_QUIET: o->quiet = 1; break;
@@ -387,7 +410,12 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 	case K_SIGNAL:
 		return parse_signal(val, &o->dump_signal);
 	case K_SECONDS:
-		return parse_seconds(val, &o->dump_after);
+		if (s->field != F_LIVE_INTERVAL)
+			return parse_seconds(val, &o->dump_after);
+		if (parse_seconds(val, &d) || d < OPTIONS_MIN_LIVE_INTERVAL || d > OPTIONS_MAX_LIVE_INTERVAL)
+			return -EINVAL;
+		o->live_interval = d;
+		return 0;
 	case K_GLOBS:
 		if (options_check_globs(val))
 			return -EINVAL;
@@ -495,6 +523,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->correct_times = 1;
 	o->report_mode = OPTIONS_DEFAULT_REPORT_MODE;
 	o->save_profile = 1;
+	o->live_interval = 1.0;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -553,6 +582,7 @@ void options_usage(FILE *f)
 		"Usage: ptrace-run [options] [--] program [args...]\n"
 		"       ptrace-run report [options] PROFILE   (see ptrace-run report --help)\n"
 		"       ptrace-run diff [options] BASE NEW    (see ptrace-run diff --help)\n"
+		"       ptrace-run live PID                   (the live view of a profiled run)\n"
 		"\n"
 		"Runs program with the ptrace-run agent preloaded (LD_PRELOAD) and prints a\n"
 		"profile report once it and every process it started have exited. The exit\n"
@@ -613,6 +643,17 @@ void options_usage(FILE *f)
 		"      --correct-times=BOOL subtract the measured cost of the hooks from\n"
 		"                          every time (default 1)\n"
 		"                          PTRACE_CORRECT_TIMES\n"
+		"\n"
+		"  The live view (see docs/live.md):\n"
+		"      --live              show heap, allocation sites, CPU and threads on the\n"
+		"                          terminal while the program runs; the program's\n"
+		"                          stdout and stderr must not be that terminal\n"
+		"                          PTRACE_LIVE\n"
+		"      --live-remote       print how to attach the view from another terminal\n"
+		"                          (ptrace-run live PID)\n"
+		"                          PTRACE_LIVE_REMOTE\n"
+		"      --live-interval=SECS refresh every SECS seconds, 0.1 to 3600 (default 1)\n"
+		"                          PTRACE_LIVE_INTERVAL\n"
 		"\n"
 		"  -q, --quiet             no text report\n"
 		"  -h, --help              this help\n"

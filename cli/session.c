@@ -165,6 +165,18 @@ void session_close(struct session *s)
 	s->fd = -1;
 }
 
+int session_reader(struct session *dst, const struct session *src)
+{
+	*dst = *src;
+	dst->fd = -1;
+	dst->mapped = 0;
+	dst->rd = calloc(1, sizeof(*dst->rd));
+	if (!dst->rd)
+		return -ENOMEM;
+	session_read_begin(dst);
+	return 0;
+}
+
 int session_validate(const void *base, size_t size)
 {
 	const struct sf_header *h = base;

@@ -81,6 +81,11 @@ int session_use(struct session *s, void *buf, size_t size);
 /* Unmap and close. */
 void session_close(struct session *s);
 
+/* A second reader of src's image (the same mapping, the layout copied)
+ * with reader state of its own, for another thread: session_close on it
+ * frees only that state. 0 or -ENOMEM. */
+int session_reader(struct session *dst, const struct session *src);
+
 /* Check an image's header; 0, or -EPROTO when it is not a valid image. */
 int session_validate(const void *base, size_t size);
 
