@@ -428,6 +428,8 @@ static const char *frame_text(const struct rframe *f, char *buf, size_t len)
 		snprintf(buf, len, "<no stack>");
 	else if (f->file && f->line)
 		snprintf(buf, len, "%s (%s:%d)", f->function ? f->function : "??", base_name(f->file), f->line);
+	else if (f->module && !f->address)
+		snprintf(buf, len, "%s (%s)", f->function ? f->function : "??", base_name(f->module));
 	else if (f->module)
 		snprintf(buf, len, "%s (%s+0x%" PRIx64 ")", f->function ? f->function : "??", base_name(f->module),
 			 f->offset);
@@ -467,10 +469,11 @@ static void draw_header(struct live *lv)
 		snprintf(cpu, sizeof(cpu), "-");
 	else
 		snprintf(cpu, sizeof(cpu), "%.0f%%", lv->cpu_pct);
-	put(0, 0, A_REVERSE, 1, "ptrace-run live  %s  pid%s %s  %s  heap now %s (peak %s)  RSS %s  CPU %s%s", cmd,
-	    lv->npids > 1 ? "s" : "", lv->npids ? pids : "-", t, report_bytes(lv->live_bytes, now, sizeof(now)),
+	/* The command last: it is the longest, and what the width cuts. */
+	put(0, 0, A_REVERSE, 1, "ptrace-run live%s  %s  heap now %s (peak %s)  RSS %s  CPU %s  pid%s %s  %s",
+	    lv->paused ? "  PAUSED" : lv->ended ? "  ENDED" : "", t, report_bytes(lv->live_bytes, now, sizeof(now)),
 	    report_bytes(lv->peak_bytes, peak, sizeof(peak)), report_bytes(lv->rss, rss, sizeof(rss)), cpu,
-	    lv->paused ? "  PAUSED" : lv->ended ? "  ENDED" : "");
+	    lv->npids > 1 ? "s" : "", lv->npids ? pids : "-", cmd);
 	put(1, 0, A_NORMAL, 0, "keys: s sort sites (%s)  c sort CPU (%s)  p %s  q quit", site_sort_name[lv->site_sort],
 	    cpu_sort_name[lv->cpu_sort], lv->paused ? "resume" : "pause");
 }
@@ -518,6 +521,25 @@ static int draw_cpu(struct live *lv, int y, int rows)
 	return y;
 }
 
+/* A running thread's name from /proc, for one the image has none for
+ * (the kernel's: the program's name for its main thread). */
+static void thread_comm(int pid, int tid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 static int draw_threads(struct live *lv, int y, int rows)
 {
 	char bytes[32];
@@ -530,6 +552,8 @@ static int draw_threads(struct live *lv, int y, int rows)
 		char name[SF_NAME_LEN];
 
 		session_str(name, sizeof(name), t->name, sizeof(t->name));
+		if (!name[0])
+			thread_comm(lv->threads[i].pid, t->tid, name, sizeof(name));
 		put(y++, 0, A_NORMAL, 0, "%8d  %-16s %9" PRIu64 " %11s %11" PRIu64, t->tid, name[0] ? name : "-", t->allocs,
 		    report_bytes(t->bytes, bytes, sizeof(bytes)), lv->threads[i].samples);
 	}

@@ -29,7 +29,7 @@ static void *many[MANY_BLOCKS];
 static void live_hold_site(void)
 {
 	for (int i = 0; i < HOLD_BLOCKS; i++) {
-		hold[i] = malloc(HOLD_SIZE);
+		hold[i] = malloc(HOLD_SIZE); /* @live:hold */
 		memset(hold[i], 1, HOLD_SIZE);
 	}
 }
@@ -37,12 +37,12 @@ static void live_hold_site(void)
 static void live_many_site(void)
 {
 	for (int i = 0; i < MANY_BLOCKS; i++)
-		many[i] = malloc(MANY_SIZE);
+		many[i] = malloc(MANY_SIZE); /* @live:many */
 }
 
 static void live_spin(void)
 {
-	spin(300 * 1000000LL);
+	spin(300 * 1000000LL); /* 300 ms of CPU time, in spin() */
 }
 
 int main(int argc, char **argv)
