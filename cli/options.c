@@ -129,7 +129,8 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		snprintf(buf, len, "expected an integer from %u to %u", s->lo, s->hi);
 		break;
 	case K_FLAG:
-		snprintf(buf, len, s->env ? "takes no value (its variable: 0 or 1)" : "takes no value");
+		/* Only a flag's variable gets here with a value: a boolean. */
+		snprintf(buf, len, s->env ? "expected 0 or 1 (or yes/no, on/off, true/false)" : "takes no value");
 		break;
 	case K_SIGNAL:
 		snprintf(buf, len, "expected QUIT, USR1, USR2, RTMIN+N, RTMAX-N, 3, 10, 12 or 34 to 64 (0: none)");
