@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <term.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@ static const char *const cpu_sort_name[CPU_N] = {"self", "total"};
 #define LIVE_KEY_WAIT_MS 100     /* longest a key waits to be seen */
 #define LIVE_END_GRACE_NS 300000000ull /* every process ended for this long: the run is over */
 #define LIVE_MAX_PROCS_SHOWN 4   /* pids named in the header */
+#define LIVE_STOPPED_NS 1000000000ull /* a key wait that took this long: we were stopped */
 
 struct live_site {
 	const struct rsite *x;
@@ -599,7 +601,7 @@ static int launcher_gone(int pid)
 static int live_run(struct live *lv)
 {
 	SCREEN *scr;
-	uint64_t next = 0;
+	uint64_t next = 0, last_turn = 0;
 	int dirty = 1, err = 0;
 
 	if (!lv->sym && (err = symctx_new(&lv->sym)))
@@ -615,6 +617,7 @@ static int live_run(struct live *lv)
 	wtimeout(stdscr, LIVE_KEY_WAIT_MS);
 	while (!__atomic_load_n(&lv->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = mono_ns(), t0;
+		struct termios tm;
 		struct winsize ws;
 		int ch;
 
@@ -633,6 +636,16 @@ static int live_run(struct live *lv)
 			break;
 		if (launcher_gone(lv->launcher_pid))
 			break;
+		/* Back from a stop (Ctrl-Z, then fg): the shell had the
+		 * terminal meanwhile, its modes and its screen. */
+		if (last_turn && now - last_turn > LIVE_STOPPED_NS) {
+			reset_prog_mode();
+			clearok(curscr, TRUE);
+			dirty = 1;
+		} else if (tcgetattr(fileno(lv->tty), &tm) == 0 && (tm.c_lflag & (ICANON | ECHO))) {
+			reset_prog_mode();
+			dirty = 1;
+		}
 		/* SIGWINCH goes to the launcher's handler, not to ncurses':
 		 * look at the size instead. */
 		if (ioctl(fileno(lv->tty), TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col &&
@@ -644,7 +657,7 @@ static int live_run(struct live *lv)
 			draw(lv);
 			dirty = 0;
 		}
-		t0 = mono_ns();
+		t0 = last_turn = mono_ns();
 		ch = wgetch(stdscr);
 		switch (ch) {
 		case 'q':
