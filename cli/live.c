@@ -424,13 +424,15 @@ static const struct rframe *own_frame(const struct rstack *st)
 	return st->n ? &st->frames[0] : NULL;
 }
 
-static const char *frame_text(const struct rframe *f, char *buf, size_t len)
+/* "function (file:line)", else "function (module+0xoffset)"; the
+ * offset left out when there is none (a CPU function's: several). */
+static const char *frame_text(const struct rframe *f, int has_offset, char *buf, size_t len)
 {
 	if (!f)
 		snprintf(buf, len, "<no stack>");
 	else if (f->file && f->line)
 		snprintf(buf, len, "%s (%s:%d)", f->function ? f->function : "??", base_name(f->file), f->line);
-	else if (f->module && !f->address)
+	else if (f->module && !has_offset)
 		snprintf(buf, len, "%s (%s)", f->function ? f->function : "??", base_name(f->module));
 	else if (f->module)
 		snprintf(buf, len, "%s (%s+0x%" PRIx64 ")", f->function ? f->function : "??", base_name(f->module),
@@ -457,10 +459,9 @@ static void draw_header(struct live *lv)
 	char **argv = lv->argv ? lv->argv : r->nprocs ? r->procs[0].argv : NULL;
 	size_t off = 0;
 
+	/* snprintf's result may pass the end: the loop stops there. */
 	for (size_t i = 0; argv && argv[i] && off + 1 < sizeof(cmd); i++)
 		off += (size_t)snprintf(cmd + off, sizeof(cmd) - off, "%s%s", i ? " " : "", argv[i]);
-	if (off >= sizeof(cmd))
-		off = sizeof(cmd) - 1;
 	off = 0;
 	for (size_t i = 0; i < lv->npids && i < LIVE_MAX_PROCS_SHOWN; i++)
 		off += (size_t)snprintf(pids + off, sizeof(pids) - off, "%s%d", i ? "," : "", lv->pids[i]);
@@ -495,7 +496,7 @@ static int draw_sites(struct live *lv, int y, int rows)
 
 		put(y++, 0, A_NORMAL, 0, "%11s %9" PRIu64 " %9" PRIu64 " %11s  %s", report_bytes(x->live_bytes, live, sizeof(live)),
 		    x->live_blocks, x->allocs, report_bytes(x->bytes, alloc, sizeof(alloc)),
-		    x->trace ? frame_text(own_frame(&x->stack), where, sizeof(where)) : "<no stack captured>");
+		    x->trace ? frame_text(own_frame(&x->stack), 1, where, sizeof(where)) : "<no stack captured>");
 	}
 	return y;
 }
@@ -518,7 +519,7 @@ static int draw_cpu(struct live *lv, int y, int rows)
 
 		put(y++, 0, A_NORMAL, 0, "%6.1f%% %6.1f%% %9" PRIu64 "  %s", 100.0 * (double)f->self / all,
 		    100.0 * (double)f->total / all, lv->cpu_sort == CPU_SELF ? f->self : f->total,
-		    f->name || f->module ? frame_text(&fr, where, sizeof(where)) : "??");
+		    f->name || f->module ? frame_text(&fr, 0, where, sizeof(where)) : "??");
 	}
 	return y;
 }
