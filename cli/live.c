@@ -44,20 +44,25 @@ static const char *const cpu_sort_name[CPU_N] = {"self", "total"};
 #define LIVE_MAX_PROCS_SHOWN 4   /* pids named in the header */
 #define LIVE_STOPPED_NS 1000000000ull /* a key wait that took this long: we were stopped */
 
+/* A row of the sites table: one stack, summed over the processes that
+ * have it (a fork's children share their parent's traces). */
 struct live_site {
-	const struct rsite *x;
-	int pid;
+	const struct rsite *x;  /* the first process's: its stack */
+	uint64_t allocs, bytes, live_blocks, live_bytes;
 };
 
+/* A row of the CPU table: one function, summed over processes. */
 struct live_fn {
-	const struct rcpu_fn *f;
-	int pid;
+	const struct rcpu_fn *f;  /* the first process's */
+	uint64_t self, total;
 };
 
+/* A thread that allocated, or was sampled, or both. */
 struct live_thread {
-	const struct rthread *t;
-	uint64_t samples;       /* CPU samples of that tid, 0 when none */
-	int pid;
+	int tid, pid;
+	char name[SF_NAME_LEN];
+	uint64_t allocs, bytes;
+	uint64_t samples;       /* CPU samples, 0 when none */
 };
 
 struct live {
@@ -251,6 +256,130 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* The first frame of the program's own code (not libc's and friends'),
+ * else the innermost. */
+static const struct rframe *own_frame(const struct rstack *st)
+{
+	for (unsigned i = 0; i < st->n; i++)
+		if (!report_runtime_module(st->frames[i].module))
+			return &st->frames[i];
+	return st->n ? &st->frames[0] : NULL;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Do two sites of different processes show as one row: the same trace
+ * (0: no stack) at the same place of the program's own code? */
+static int same_site(const struct rsite *a, const struct rsite *b)
+{
+	const struct rframe *fa, *fb;
+
+	if (a->trace != b->trace)
+		return 0;
+	if (!a->trace)
+		return 1;
+	fa = own_frame(&a->stack);
+	fb = own_frame(&b->stack);
+	return fa == fb ||
+	       (fa && fb && str_eq(fa->function, fb->function) && str_eq(fa->file, fb->file) && fa->line == fb->line &&
+		str_eq(fa->module, fb->module));
+}
+
+static int site_trace_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct live_site *)a)->x->trace, y = ((const struct live_site *)b)->x->trace;
+
+	return (x > y) - (x < y);
+}
+
+/* One row per site, merged over processes: equal traces sort together
+ * (the same trace at two different places, from two different programs,
+ * may come out as more rows than two, never as one). */
+static void merge_sites(struct live *lv)
+{
+	size_t k = 0;
+
+	report_qsort(lv->sites, lv->nsites, sizeof(*lv->sites), site_trace_cmp);
+	for (size_t i = 0; i < lv->nsites; i++) {
+		struct live_site *d = k ? &lv->sites[k - 1] : NULL;
+		const struct live_site *x = &lv->sites[i];
+
+		if (d && same_site(d->x, x->x)) {
+			d->allocs = session_add(d->allocs, x->allocs);
+			d->bytes = session_add(d->bytes, x->bytes);
+			d->live_blocks = session_add(d->live_blocks, x->live_blocks);
+			d->live_bytes = session_add(d->live_bytes, x->live_bytes);
+		} else {
+			lv->sites[k++] = *x;
+		}
+	}
+	lv->nsites = k;
+}
+
+static int fn_name_cmp(const void *a, const void *b)
+{
+	const struct rcpu_fn *x = ((const struct live_fn *)a)->f, *y = ((const struct live_fn *)b)->f;
+	int c = strcmp(x->name ? x->name : "", y->name ? y->name : "");
+
+	return c ? c : strcmp(x->module ? x->module : "", y->module ? y->module : "");
+}
+
+/* One row per function (name and module), merged over processes. */
+static void merge_fns(struct live *lv)
+{
+	size_t k = 0;
+
+	report_qsort(lv->fns, lv->nfns, sizeof(*lv->fns), fn_name_cmp);
+	for (size_t i = 0; i < lv->nfns; i++) {
+		struct live_fn *d = k ? &lv->fns[k - 1] : NULL;
+
+		if (d && !fn_name_cmp(d, &lv->fns[i])) {
+			d->self = session_add(d->self, lv->fns[i].self);
+			d->total = session_add(d->total, lv->fns[i].total);
+		} else {
+			lv->fns[k++] = lv->fns[i];
+		}
+	}
+	lv->nfns = k;
+}
+
+/* The threads of rp: those with heap figures, then those only sampled. */
+static void add_threads(struct live *lv, const struct rprocess *rp)
+{
+	for (size_t k = 0; k < rp->nthreads; k++) {
+		struct live_thread *t = &lv->threads[lv->nthreads++];
+
+		t->tid = rp->threads[k].tid;
+		t->pid = rp->pid;
+		session_str(t->name, sizeof(t->name), rp->threads[k].name, sizeof(rp->threads[k].name));
+		t->allocs = rp->threads[k].allocs;
+		t->bytes = rp->threads[k].bytes;
+		t->samples = 0;
+		for (size_t c = 0; c < rp->cpu.nthreads; c++)
+			if (rp->cpu.threads[c].tid == t->tid)
+				t->samples += rp->cpu.threads[c].samples;
+	}
+	for (size_t c = 0; c < rp->cpu.nthreads; c++) {
+		const struct rcpu_thread *ct = &rp->cpu.threads[c];
+		struct live_thread *t;
+		size_t k;
+
+		for (k = 0; k < rp->nthreads && rp->threads[k].tid != ct->tid; k++)
+			;
+		if (k < rp->nthreads)
+			continue;
+		t = &lv->threads[lv->nthreads++];
+		memset(t, 0, sizeof(*t));
+		t->tid = ct->tid;
+		t->pid = rp->pid;
+		session_str(t->name, sizeof(t->name), ct->name, sizeof(ct->name));
+		t->samples = ct->samples;
+	}
+}
+
 /* The tables' rows, over every process of the model. */
 static int collect(struct live *lv)
 {
@@ -260,7 +389,7 @@ static int collect(struct live *lv)
 	for (size_t i = 0; i < r->nprocs; i++) {
 		ns += r->procs[i].mem.nsites;
 		nf += r->procs[i].cpu.nfns;
-		nt += r->procs[i].nthreads;
+		nt += r->procs[i].nthreads + r->procs[i].cpu.nthreads;
 	}
 	if (grow((void **)&lv->sites, &lv->sites_cap, ns, sizeof(*lv->sites)) ||
 	    grow((void **)&lv->fns, &lv->fns_cap, nf, sizeof(*lv->fns)) ||
@@ -274,21 +403,18 @@ static int collect(struct live *lv)
 		lv->live_bytes += rp->mem.live_bytes;
 		lv->peak_bytes += rp->mem.peak_bytes;
 		lv->samples += rp->cpu.samples;
-		for (size_t k = 0; k < rp->mem.nsites; k++)
-			lv->sites[lv->nsites++] = (struct live_site){&rp->mem.sites[k], rp->pid};
-		for (size_t k = 0; k < rp->cpu.nfns; k++)
-			lv->fns[lv->nfns++] = (struct live_fn){&rp->cpu.fns[k], rp->pid};
-		for (size_t k = 0; k < rp->nthreads; k++) {
-			struct live_thread *t = &lv->threads[lv->nthreads++];
+		for (size_t k = 0; k < rp->mem.nsites; k++) {
+			const struct rsite *x = &rp->mem.sites[k];
 
-			t->t = &rp->threads[k];
-			t->pid = rp->pid;
-			t->samples = 0;
-			for (size_t c = 0; c < rp->cpu.nthreads; c++)
-				if (rp->cpu.threads[c].tid == t->t->tid)
-					t->samples += rp->cpu.threads[c].samples;
+			lv->sites[lv->nsites++] =
+				(struct live_site){x, x->allocs, x->bytes, x->live_blocks, x->live_bytes};
 		}
+		for (size_t k = 0; k < rp->cpu.nfns; k++)
+			lv->fns[lv->nfns++] = (struct live_fn){&rp->cpu.fns[k], rp->cpu.fns[k].self, rp->cpu.fns[k].total};
+		add_threads(lv, rp);
 	}
+	merge_sites(lv);
+	merge_fns(lv);
 	return 0;
 }
 
@@ -343,7 +469,7 @@ static int sort_mode; /* qsort has no argument: set just before sorting, one thr
 
 static int site_cmp(const void *a, const void *b)
 {
-	const struct rsite *x = ((const struct live_site *)a)->x, *y = ((const struct live_site *)b)->x;
+	const struct live_site *x = a, *y = b;
 	int c = 0;
 
 	switch (sort_mode) {
@@ -353,17 +479,17 @@ static int site_cmp(const void *a, const void *b)
 	}
 	if (!c)
 		c = cmp_u64(x->bytes, y->bytes);
-	return c ? c : cmp_u64(y->trace, x->trace);
+	return c ? c : cmp_u64(y->x->trace, x->x->trace);
 }
 
 static int fn_cmp(const void *a, const void *b)
 {
-	const struct rcpu_fn *x = ((const struct live_fn *)a)->f, *y = ((const struct live_fn *)b)->f;
+	const struct live_fn *x = a, *y = b;
 	int c = sort_mode == CPU_SELF ? cmp_u64(x->self, y->self) : cmp_u64(x->total, y->total);
 
 	if (!c)
 		c = sort_mode == CPU_SELF ? cmp_u64(x->total, y->total) : cmp_u64(x->self, y->self);
-	return c ? c : strcmp(x->name ? x->name : "", y->name ? y->name : "");
+	return c ? c : fn_name_cmp(a, b);
 }
 
 static int thread_cmp(const void *a, const void *b)
@@ -372,8 +498,10 @@ static int thread_cmp(const void *a, const void *b)
 	int c = cmp_u64(x->samples, y->samples);
 
 	if (!c)
-		c = cmp_u64(x->t->bytes, y->t->bytes);
-	return c ? c : (x->t->tid > y->t->tid) - (x->t->tid < y->t->tid);
+		c = cmp_u64(x->bytes, y->bytes);
+	if (!c)
+		c = (x->pid > y->pid) - (x->pid < y->pid);
+	return c ? c : (x->tid > y->tid) - (x->tid < y->tid);
 }
 
 /* ---- drawing ----------------------------------------------------------- */
@@ -412,16 +540,6 @@ static const char *base_name(const char *p)
 	const char *s = p ? strrchr(p, '/') : NULL;
 
 	return s ? s + 1 : p;
-}
-
-/* The first frame of the program's own code (not libc's and friends'),
- * else the innermost. */
-static const struct rframe *own_frame(const struct rstack *st)
-{
-	for (unsigned i = 0; i < st->n; i++)
-		if (!report_runtime_module(st->frames[i].module))
-			return &st->frames[i];
-	return st->n ? &st->frames[0] : NULL;
 }
 
 /* "function (file:line)", else "function (module+0xoffset)"; the
@@ -487,16 +605,17 @@ static int draw_sites(struct live *lv, int y, int rows)
 
 	sort_mode = lv->site_sort;
 	report_qsort(lv->sites, lv->nsites, sizeof(*lv->sites), site_cmp);
-	put(y++, 0, A_BOLD, 0, "Allocation sites by %s (%zu sites)", site_sort_name[lv->site_sort], lv->nsites);
+	put(y++, 0, A_BOLD, 0, "Allocation sites by %s (%zu site%s)", site_sort_name[lv->site_sort], lv->nsites,
+	    lv->nsites == 1 ? "" : "s");
 	put(y++, 0, A_NORMAL, 0, "%11s %9s %9s %11s  %s", "LIVE BYTES", "BLOCKS", "ALLOCS", "ALLOCATED", "SITE");
 	if (!lv->nsites)
 		put(y++, 0, A_NORMAL, 0, "%11s", "(none yet)");
 	for (size_t i = 0; i < lv->nsites && (int)i < rows; i++) {
-		const struct rsite *x = lv->sites[i].x;
+		const struct live_site *x = &lv->sites[i];
 
 		put(y++, 0, A_NORMAL, 0, "%11s %9" PRIu64 " %9" PRIu64 " %11s  %s", report_bytes(x->live_bytes, live, sizeof(live)),
 		    x->live_blocks, x->allocs, report_bytes(x->bytes, alloc, sizeof(alloc)),
-		    x->trace ? frame_text(own_frame(&x->stack), 1, where, sizeof(where)) : "<no stack captured>");
+		    x->x->trace ? frame_text(own_frame(&x->x->stack), 1, where, sizeof(where)) : "<no stack captured>");
 	}
 	return y;
 }
@@ -514,11 +633,12 @@ static int draw_cpu(struct live *lv, int y, int rows)
 	if (!lv->nfns)
 		put(y++, 0, A_NORMAL, 0, "%7s", "(none yet)");
 	for (size_t i = 0; i < lv->nfns && (int)i < rows; i++) {
-		const struct rcpu_fn *f = lv->fns[i].f;
+		const struct live_fn *x = &lv->fns[i];
+		const struct rcpu_fn *f = x->f;
 		struct rframe fr = {.function = f->name, .file = f->file, .line = f->line, .module = f->module};
 
-		put(y++, 0, A_NORMAL, 0, "%6.1f%% %6.1f%% %9" PRIu64 "  %s", 100.0 * (double)f->self / all,
-		    100.0 * (double)f->total / all, lv->cpu_sort == CPU_SELF ? f->self : f->total,
+		put(y++, 0, A_NORMAL, 0, "%6.1f%% %6.1f%% %9" PRIu64 "  %s", 100.0 * (double)x->self / all,
+		    100.0 * (double)x->total / all, lv->cpu_sort == CPU_SELF ? x->self : x->total,
 		    f->name || f->module ? frame_text(&fr, 0, where, sizeof(where)) : "??");
 	}
 	return y;
@@ -551,14 +671,14 @@ static int draw_threads(struct live *lv, int y, int rows)
 	put(y++, 0, A_BOLD, 0, "Threads (%zu)", lv->nthreads);
 	put(y++, 0, A_NORMAL, 0, "%8s  %-16s %9s %11s %11s", "TID", "NAME", "ALLOCS", "ALLOCATED", "CPU SAMPLES");
 	for (size_t i = 0; i < lv->nthreads && (int)i < rows; i++) {
-		const struct rthread *t = lv->threads[i].t;
+		const struct live_thread *t = &lv->threads[i];
 		char name[SF_NAME_LEN];
 
-		session_str(name, sizeof(name), t->name, sizeof(t->name));
+		memcpy(name, t->name, sizeof(name));
 		if (!name[0])
-			thread_comm(lv->threads[i].pid, t->tid, name, sizeof(name));
+			thread_comm(t->pid, t->tid, name, sizeof(name));
 		put(y++, 0, A_NORMAL, 0, "%8d  %-16s %9" PRIu64 " %11s %11" PRIu64, t->tid, name[0] ? name : "-", t->allocs,
-		    report_bytes(t->bytes, bytes, sizeof(bytes)), lv->threads[i].samples);
+		    report_bytes(t->bytes, bytes, sizeof(bytes)), t->samples);
 	}
 	return y;
 }

@@ -455,6 +455,44 @@ Test(e2e_live, live_pid_attaches_by_the_launchers_or_the_programs_pid, .init = l
 	free(rc2);
 }
 
+/* Three forked children with 1 MiB each from one site: one row, summed
+ * over the processes; the header names the four pids. */
+Test(e2e_live, sums_a_site_over_the_processes_of_the_run, .init = lt_setup, .fini = lt_teardown)
+{
+	char *rc = in_dir("rc"), *script = NULL, *row = NULL;
+
+	need_tmux();
+	cr_assert(asprintf(&script,
+			   TU_LAUNCHER " --no-profile --live " TU_PROG("live_fork") " '%s' '%s' > /dev/null 2>&1\n"
+						    "echo $? > '%s/rc.tmp' && mv '%s/rc.tmp' '%s/rc'",
+			   T.ready, T.stop, T.dir, T.dir, T.dir) > 0,
+		  "asprintf");
+	lt_session("fork", script);
+	free(wait_file(T.ready, READY_MS, "the program's READY"));
+	cr_assert(asprintf(&row, "    3.0 MiB        48        48     3.0 MiB  live_child_site (live_fork.c:%d)",
+			   tu_marker_line(TU_SRC("live_fork.c"), "@live:child")) > 0,
+		  "asprintf");
+	wait_pane("fork", "heap now 3.0 MiB (peak 3.0 MiB)", SITES_HEADER, row, SHOW_MS, "the site of three processes");
+	wait_pane("fork", "Allocation sites by live bytes (1 site)", NULL, NULL, SHOW_MS, "one row");
+	{
+		char *pane = lt_pane("fork"), *p = strstr(pane, "  pids ");
+		int n = 0;
+
+		for (p = p ? p + 7 : NULL; p && *p >= '0' && *p <= '9'; n++) {
+			p += strspn(p, "0123456789");
+			if (*p == ',')
+				p++;
+		}
+		cr_assert(eq(int, n, 4), "the header names the four processes' pids; screen:\n%s", pane);
+		free(pane);
+	}
+	touch(T.stop);
+	cr_assert(eq(int, wait_rc(rc, END_MS, "the launcher's exit"), 0), "the launcher exits 0");
+	free(row);
+	free(script);
+	free(rc);
+}
+
 #define REFUSAL                                                                                                    \
 	"ptrace-run: --live needs a terminal of its own: redirect the program's output (stdout and stderr), or use " \
 	"--live-remote and run `ptrace-run live PID` in another terminal\n"
