@@ -33,6 +33,8 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 endif
 CLI_CFLAGS := $(CFLAGS_COMMON) $(SAN)
 CLI_LIBS   := -ldw -lelf -ljansson -lzstd -lz -lstdc++ -lpthread -lm
+# The live view (cli/live.c): ncurses from Debian's libncurses-dev.
+CLI_LIBS   += $(or $(shell pkg-config --libs ncurses 2>/dev/null),-lncurses -ltinfo)
 
 AGENT_SRC := $(wildcard agent/*.c) $(wildcard shim/*.c)
 CLI_SRC   := $(wildcard cli/*.c)

@@ -20,6 +20,7 @@
 #include "report_cmd.h"
 #include "diff.h"
 #include "launch.h"
+#include "live.h"
 #include "options.h"
 #include "output.h"
 #include "render.h"
@@ -315,6 +316,7 @@ int main(int argc, char **argv)
 	struct symctx *ctx = NULL;
 	struct prof_state ps = {0};
 	struct dump_timer dumper = {0};
+	struct live *live = NULL;
 	struct timespec wall_start = {0, 0};
 	char err[512], path[4096], agent_path[4096], reason[256] = "";
 	struct output text_out = {.fd = -1}, json_out = {.fd = -1}, prof_out = {.fd = -1};
@@ -327,6 +329,8 @@ int main(int argc, char **argv)
 		return report_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "diff"))
 		return diff_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "live"))
+		return live_main(argc - 1, argv + 1);
 	/* First, before anything could change the signal state the program
 	 * is to inherit. */
 	if ((rc = launch_init()))
@@ -388,12 +392,20 @@ int main(int argc, char **argv)
 		return fail(2, "cannot set up the environment: %s%s", strerror(errno), "");
 	}
 
+	/* The live view (cli/live.c): checked before the program starts. */
+	if ((o.live || o.live_remote) && (rc = live_prepare(&live, &o))) {
+		discard_outputs(&text_out, &json_out);
+		return rc;
+	}
+
 	clock_gettime(CLOCK_REALTIME, &wall_start);
 	rc = launch_spawn(path, o.argv, &pid);
 	if (rc) {
+		live_finish(live);
 		discard_outputs(&text_out, &json_out);
 		return fail(rc == -ENOENT ? 127 : 126, "%s: %s", o.argv[0], strerror(-rc));
 	}
+	live_start(live, &s, o.argv);
 	memset(&res, 0, sizeof(res));
 	memset(&in, 0, sizeof(in));
 	in.argv = o.argv;
@@ -421,6 +433,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ptrace-run: --dump-after: %s\n", strerror(-rc));
 	reaped.s = &s;
 	rc = launch_wait(pid, &res, on_reap, &reaped);
+	live_finish(live); /* the terminal restored before any report */
 	/* From here the launcher writes reports: a reader that went away
 	 * (a closed pipe) is an error to report, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);

@@ -57,6 +57,9 @@ enum field {
 	F_SNAPSHOT_SIGNAL,
 	F_TIMELINE,
 	F_TIMELINE_MIN,
+	F_LIVE,
+	F_LIVE_REMOTE,
+	F_LIVE_INTERVAL,
 };
 
 struct setting {
@@ -94,6 +97,10 @@ static const struct setting settings[] = {
 	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
 	{ "snapshot-every", 0, "PTRACE_SNAPSHOT_EVERY", K_DURATION, F_SNAPSHOT_EVERY, 0, 0 },
 	{ "snapshot-signal", 0, "PTRACE_SNAPSHOT_SIGNAL", K_SIGNAL, F_SNAPSHOT_SIGNAL, 0, 0 },
+	/* Flags with a variable: the variable takes 0 or 1 (setting_apply). */
+	{ "live", 0, "PTRACE_LIVE", K_FLAG, F_LIVE, 0, 0 },
+	{ "live-remote", 0, "PTRACE_LIVE_REMOTE", K_FLAG, F_LIVE_REMOTE, 0, 0 },
+	{ "live-interval", 0, "PTRACE_LIVE_INTERVAL", K_SECONDS, F_LIVE_INTERVAL, 0, 0 },
 	{ "quiet", 'q', NULL, K_FLAG, F_QUIET, 0, 0 },
 	{ "help", 'h', NULL, K_FLAG, F_HELP, 0, 0 },
 	{ "version", 0, NULL, K_FLAG, F_VERSION, 0, 0 },
@@ -132,13 +139,18 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		snprintf(buf, len, "expected an integer from %u to %u", s->lo, s->hi);
 		break;
 	case K_FLAG:
-		snprintf(buf, len, "takes no value");
+		/* Only a flag's variable gets here with a value: a boolean. */
+		snprintf(buf, len, s->env ? "expected 0 or 1 (or yes/no, on/off, true/false)" : "takes no value");
 		break;
 	case K_SIGNAL:
 		snprintf(buf, len, "expected QUIT, USR1, USR2, RTMIN+N, RTMAX-N, 3, 10, 12 or 34 to 64 (0: none)");
 		break;
 	case K_SECONDS:
-		snprintf(buf, len, "expected a number of seconds in (0,%.0f]", OPTIONS_MAX_DUMP_AFTER);
+		if (s->field == F_LIVE_INTERVAL)
+			snprintf(buf, len, "expected a number of seconds from %.1f to %.0f", OPTIONS_MIN_LIVE_INTERVAL,
+				 OPTIONS_MAX_LIVE_INTERVAL);
+		else
+			snprintf(buf, len, "expected a number of seconds in (0,%.0f]", OPTIONS_MAX_DUMP_AFTER);
 		break;
 	case K_GLOBS:
 		snprintf(buf, len, "expected comma-separated globs on function names, e.g. 'parse_*,main'");
@@ -348,7 +360,19 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 
 	switch (s->kind) {
 	case K_FLAG:
+		/* A flag's variable (only the live view's have one) says 0 or 1. */
+		if (val && (s->field == F_LIVE || s->field == F_LIVE_REMOTE)) {
+			if (parse_bool(val, &b))
+				return -EINVAL;
+			if (s->field == F_LIVE)
+				o->live = b;
+			else
+				o->live_remote = b;
+			return 0;
+		}
 		switch (s->field) {
+		case F_LIVE: o->live = 1; break;
+		case F_LIVE_REMOTE: o->live_remote = 1; break;
 		case F_TRACK_MEMORY: o->track_memory = 0; break; /* --no-memory */
 		case F_SAVE_PROFILE: o->save_profile = 0; break; /* --no-profile */
 		case F_QUIET: o->quiet = 1; break;
@@ -399,7 +423,12 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 	case K_SIGNAL:
 		return parse_signal(val, s->field == F_SNAPSHOT_SIGNAL ? &o->snapshot_signal : &o->dump_signal);
 	case K_SECONDS:
-		return parse_seconds(val, &o->dump_after);
+		if (s->field != F_LIVE_INTERVAL)
+			return parse_seconds(val, &o->dump_after);
+		if (parse_seconds(val, &d) || d < OPTIONS_MIN_LIVE_INTERVAL || d > OPTIONS_MAX_LIVE_INTERVAL)
+			return -EINVAL;
+		o->live_interval = d;
+		return 0;
 	case K_GLOBS:
 		if (options_check_globs(val))
 			return -EINVAL;
@@ -513,6 +542,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->interval_ns = 10000000ull;
 	o->timeline = 1;
 	o->timeline_min_ns = 100000ull;
+	o->live_interval = 1.0;
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -571,6 +601,7 @@ void options_usage(FILE *f)
 		"Usage: ptrace-run [options] [--] program [args...]\n"
 		"       ptrace-run report [options] PROFILE   (see ptrace-run report --help)\n"
 		"       ptrace-run diff [options] BASE NEW    (see ptrace-run diff --help)\n"
+		"       ptrace-run live PID                   (the live view of a profiled run)\n"
 		"\n"
 		"Runs program with the ptrace-run agent preloaded (LD_PRELOAD) and prints a\n"
 		"profile report once it and every process it started have exited. The exit\n"
@@ -650,6 +681,17 @@ void options_usage(FILE *f)
 		"                          then does not pass it on, e.g. USR2 (default 0:\n"
 		"                          none, every signal goes to the program)\n"
 		"                          PTRACE_SNAPSHOT_SIGNAL\n"
+		"\n"
+		"  The live view (see docs/live.md):\n"
+		"      --live              show heap, allocation sites, CPU and threads on the\n"
+		"                          terminal while the program runs; the program's\n"
+		"                          stdout and stderr must not be that terminal\n"
+		"                          PTRACE_LIVE\n"
+		"      --live-remote       print how to attach the view from another terminal\n"
+		"                          (ptrace-run live PID)\n"
+		"                          PTRACE_LIVE_REMOTE\n"
+		"      --live-interval=SECS refresh every SECS seconds, 0.1 to 3600 (default 1)\n"
+		"                          PTRACE_LIVE_INTERVAL\n"
 		"\n"
 		"  -q, --quiet             no text report\n"
 		"  -h, --help              this help\n"

@@ -53,6 +53,10 @@ struct options {
 	int snapshot_signal;      /* --snapshot-signal / PTRACE_SNAPSHOT_SIGNAL: a snapshot when it
 	                             reaches the launcher; 0 = none (default: the program
 	                             gets every signal sent to the launcher) */
+	/* The live view (cli/live.c). */
+	int live;                 /* --live / PTRACE_LIVE=1: draw it on the terminal */
+	int live_remote;          /* --live-remote / PTRACE_LIVE_REMOTE=1: say how to attach */
+	double live_interval;     /* --live-interval / PTRACE_LIVE_INTERVAL, s; default 1 */
 };
 
 #define OPTIONS_DEFAULT_REPORT_MODE 0600
@@ -60,6 +64,9 @@ struct options {
 #define OPTIONS_MAX_DURATION_NS 1000000000000000ull /* --min-duration: 10^6 s */
 
 #define OPTIONS_MAX_DUMP_AFTER 1000000.0 /* s */
+
+#define OPTIONS_MIN_LIVE_INTERVAL 0.1 /* s */
+#define OPTIONS_MAX_LIVE_INTERVAL 3600.0 /* s */
 
 /*
  * Parse flags, then the environment for every setting no flag gave. 0 on

@@ -3,11 +3,11 @@
 # package registry. Idempotent: installs only what is missing.
 set -eu
 
-BUILD_PKGS="gcc g++ clang libclang-rt-14-dev make pkg-config libunwind-dev libdw-dev libelf-dev libjansson-dev libcriterion-dev libzstd-dev zlib1g-dev"
+BUILD_PKGS="gcc g++ clang libclang-rt-14-dev make pkg-config libunwind-dev libdw-dev libelf-dev libjansson-dev libcriterion-dev libzstd-dev zlib1g-dev libncurses-dev"
 # The real consumers of the report formats, opened by the tests: go tool
 # pprof (golang-go), callgrind_annotate and ms_print (valgrind), the HTML
-# page in headless Chromium (chromium).
-TEST_PKGS="golang-go valgrind chromium"
+# page in headless Chromium (chromium); the live view in a tmux pane (tmux).
+TEST_PKGS="golang-go valgrind chromium tmux"
 # dpkg-dev: dpkg-source, which bench/lua's apt-get source unpacks the Lua source with.
 BENCH_PKGS="heaptrack uftrace google-perftools libgoogle-perftools-dev python3 sqlite3 xz-utils dpkg-dev"
 

@@ -600,3 +600,48 @@ Test(options, report_mode_is_octal_and_private_by_default)
 	cr_assert(eq(uint, o.report_mode, 0600), "the flag wins over the variable");
 	unsetenv("PTRACE_REPORT_MODE");
 }
+
+/* The live view: --live and --live-remote are flags whose variables say
+ * 0 or 1; --live-interval takes seconds from 0.1 to 3600. */
+Test(options, live_view_flags_and_their_variables)
+{
+	struct options o;
+	char err[256];
+
+	unsetenv("PTRACE_LIVE");
+	unsetenv("PTRACE_LIVE_REMOTE");
+	unsetenv("PTRACE_LIVE_INTERVAL");
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "parses");
+	cr_assert(eq(int, o.live, 0), "no live view by default");
+	cr_assert(eq(int, o.live_remote, 0), "no --live-remote by default");
+	cr_assert(eq(dbl, o.live_interval, 1.0), "refresh every second by default");
+	cr_assert(eq(int, PARSE(&o, err, "--live", "--live-remote", "--live-interval=0.5", "prog"), 0), "parses: %s",
+		  err);
+	cr_assert(eq(int, o.live, 1), "--live");
+	cr_assert(eq(int, o.live_remote, 1), "--live-remote");
+	cr_assert(eq(dbl, o.live_interval, 0.5), "--live-interval=0.5");
+	cr_assert(eq(int, PARSE(&o, err, "--live=1", "prog"), -EINVAL), "--live takes no value");
+	cr_assert(eq(str, err, "--live=1: --live takes no value"), "the message");
+	cr_assert(eq(int, PARSE(&o, err, "--live-interval=0.05", "prog"), -EINVAL), "0.05 s is too short");
+	cr_assert(eq(str, err, "--live-interval=0.05: expected a number of seconds from 0.1 to 3600"), "the message");
+	cr_assert(eq(int, PARSE(&o, err, "--live-interval=3601", "prog"), -EINVAL), "3601 s is too long");
+
+	setenv("PTRACE_LIVE", "1", 1);
+	setenv("PTRACE_LIVE_REMOTE", "yes", 1);
+	setenv("PTRACE_LIVE_INTERVAL", "2", 1);
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "the variables parse: %s", err);
+	cr_assert(eq(int, o.live, 1), "PTRACE_LIVE=1");
+	cr_assert(eq(int, o.live_remote, 1), "PTRACE_LIVE_REMOTE=yes");
+	cr_assert(eq(dbl, o.live_interval, 2.0), "PTRACE_LIVE_INTERVAL=2");
+	setenv("PTRACE_LIVE", "0", 1);
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "PTRACE_LIVE=0 parses");
+	cr_assert(eq(int, o.live, 0), "PTRACE_LIVE=0: no view");
+	cr_assert(eq(int, PARSE(&o, err, "--live", "prog"), 0), "parses");
+	cr_assert(eq(int, o.live, 1), "--live wins over PTRACE_LIVE=0");
+	setenv("PTRACE_LIVE", "maybe", 1);
+	cr_assert(eq(int, PARSE(&o, err, "prog"), -EINVAL), "PTRACE_LIVE=maybe is refused");
+	cr_assert(eq(str, err, "PTRACE_LIVE=maybe: expected 0 or 1 (or yes/no, on/off, true/false)"), "the message");
+	unsetenv("PTRACE_LIVE");
+	unsetenv("PTRACE_LIVE_REMOTE");
+	unsetenv("PTRACE_LIVE_INTERVAL");
+}
