@@ -487,9 +487,14 @@ void render_func_json(const struct rprocess *p, struct json_t *proc)
 				      (int)F->max_depth, "max_call_depth", (int)F->max_call_depth, "min_duration_ns",
 				      (json_int_t)F->min_duration_ns, "threads", threads));
 	if (timing)
-		json_object_update_new(timing, json_pack("{s:I, s:I, s:I}", "paused_calls", (json_int_t)F->paused_calls,
-							 "unmatched_region_ends", (json_int_t)F->unmatched_region_ends,
-							 "regions_not_timed", (json_int_t)F->regions_full));
+		json_object_update_new(timing, json_pack("{s:I, s:I, s:I, s:o, s:I, s:I}", "paused_calls",
+							 (json_int_t)F->paused_calls, "unmatched_region_ends",
+							 (json_int_t)F->unmatched_region_ends, "regions_not_timed",
+							 (json_int_t)F->regions_full, "timeline_min_ns",
+							 F->timeline_min_ns == UINT64_MAX ? json_null()
+											  : json_integer((json_int_t)F->timeline_min_ns),
+							 "timeline_calls", (json_int_t)F->ntimeline, "timeline_dropped",
+							 (json_int_t)F->timeline_dropped));
 	json_object_set_new(proc, "function_timing", timing ? timing : json_null());
 	json_object_set_new(proc, "functions", funcs);
 	json_object_set_new(proc, "call_tree", F->nnodes ? j_node(&t, 0, 0) : json_null());
