@@ -46,6 +46,7 @@ struct agent {
 	int pid;
 	uint32_t proc_index;
 	uint32_t ptag;            /* 12-bit tag of this process in block headers */
+	uint32_t epoch;           /* 0 or 1: flipped by each ptrace_reset() (agent/api.c) */
 	struct sf_process *proc;  /* NULL when not registered */
 	struct settings set;
 	uint64_t self_lo, self_hi;  /* our own text: stack frames to skip */

@@ -231,6 +231,40 @@ EXPORT void __ptrace_run_snapshot(const char *label)
 	__atomic_fetch_add(&a->snapshots, 1, __ATOMIC_RELEASE);
 }
 
+EXPORT void __ptrace_run_reset(void)
+{
+	struct sf_api *a;
+	uint64_t used;
+	sf_off off;
+	void *dst;
+
+	if (!ready() || !(a = api_rec()))
+		return;
+	/* New blocks from here carry the other epoch: a free of an older
+	 * one counts as no free of the figures since (heap_on_free_slow). */
+	__atomic_store_n(&agent.epoch, agent.epoch ^ 1u, __ATOMIC_RELAXED);
+	a->reset_tick = func_now_ticks();
+	a->reset_ns = func_clock_mono();
+	/* The baseline: the image as it is now, copied into the image. The
+	 * report subtracts it record by record (cli/baseline.c). Threads
+	 * writing meanwhile land on either side; this thread's figures are
+	 * exact. */
+	used = __atomic_load_n(&image_hdr->bump, __ATOMIC_ACQUIRE);
+	if (used > image_mapped)
+		used = image_mapped;
+	off = image_alloc(used);
+	dst = off ? image_reach(off, used) : NULL;
+	if (!dst) {
+		__atomic_store_n(&a->baseline, 0, __ATOMIC_RELEASE);
+		__atomic_fetch_add(&a->resets, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	memcpy(dst, image_base, used);
+	a->baseline_len = used;
+	__atomic_store_n(&a->baseline, off, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&a->resets, 1, __ATOMIC_RELEASE);
+}
+
 NI void api_note_paused_alloc(size_t n)
 {
 	struct sf_api *a = api_rec();

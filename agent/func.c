@@ -127,6 +127,13 @@ NI uint64_t func_clock_mono(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+NI uint64_t func_now_ticks(void)
+{
+	if (__atomic_load_n(&fg.state, __ATOMIC_ACQUIRE) != FG_READY)
+		return 0;
+	return fg.tsc ? __builtin_ia32_rdtsc() : func_clock_mono();
+}
+
 NI static int func_in_image(const void *p)
 {
 	return image_contains(p); /* what is mapped here, not the whole image */

@@ -135,6 +135,8 @@ extern uint64_t func_test_now; /* the clock, in unit tests */
 #endif
 
 uint64_t func_clock_mono(void);
+/* The process's function clock now; 0 when timing is not set up. */
+uint64_t func_now_ticks(void);
 
 static inline uint64_t func_clock(void)
 {

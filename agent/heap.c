@@ -143,10 +143,21 @@ NI void heap_on_free_slow(struct tstate *t, struct heap_hdr *h)
 {
 	if (!heap_hdr_counted(h))
 		return;
+	if (heap_hdr_ptag(h) == agent.ptag) {
+		/* Allocated before the last ptrace_reset(): not a free of the
+		 * figures since, but the block is no longer live. */
+		uint64_t n = heap_hdr_size(h);
+
+		t->rec->old_frees++;
+		t->rec->old_freed_bytes += n;
+		t->pending -= (int64_t)n;
+		if (t->pending <= -HEAP_FLUSH_BYTES)
+			heap_flush(t);
+		return;
+	}
 	/* Allocated by another process image before fork(): not ours to count. */
 	__atomic_fetch_add(&agent.proc->inherited_frees, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&agent.proc->inherited_bytes, heap_hdr_size(h), __ATOMIC_RELAXED);
-	(void)t;
 }
 
 NI void heap_thread_setup(struct tstate *t)

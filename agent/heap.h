@@ -3,7 +3,7 @@
  * header just below the user pointer:
  *
  *   w0: bits 0-43 requested size, 44-49 log2(user - base), 50 counted,
- *       52-63 process tag
+ *       51 epoch (flipped by ptrace_reset: agent/api.c), 52-63 process tag
  *   w1: bits 0-31 trace id, 32-63 HDR_MAGIC ^ (user >> 4)
  *
  * except blocks aligned to HDR_TAIL_ALIGN or more: those are glibc's own
@@ -59,8 +59,9 @@ static inline struct heap_hdr *heap_tail_of(void *user, size_t usable)
 static inline void heap_hdr_put(struct heap_hdr *h, const void *user, uint64_t size, unsigned shift, int counted,
 				uint32_t ptag, uint32_t trace)
 {
+	/* ptag: the process tag, and the epoch in bit 12 (heap_tag). */
 	h->w0 = (size > HDR_SIZE_MAX ? HDR_SIZE_MAX : size) | ((uint64_t)shift << 44) | ((uint64_t)!!counted << 50) |
-		((uint64_t)(ptag & 0xfff) << 52);
+		((uint64_t)((ptag >> 12) & 1) << 51) | ((uint64_t)(ptag & 0xfff) << 52);
 	h->w1 = trace | ((uint64_t)(shift ? heap_magic(user) : heap_magic_tail(user)) << 32);
 }
 
@@ -86,6 +87,17 @@ static inline unsigned heap_hdr_shift(const struct heap_hdr *h) { return (unsign
 static inline int heap_hdr_counted(const struct heap_hdr *h) { return (int)(h->w0 >> 50) & 1; }
 static inline uint32_t heap_hdr_ptag(const struct heap_hdr *h) { return (uint32_t)(h->w0 >> 52); }
 static inline uint32_t heap_hdr_trace(const struct heap_hdr *h) { return (uint32_t)h->w1; }
+/* Process tag and epoch, as heap_hdr_put takes them. */
+static inline uint32_t heap_hdr_tagep(const struct heap_hdr *h)
+{
+	return heap_hdr_ptag(h) | (uint32_t)((h->w0 >> 51) & 1) << 12;
+}
+
+/* What a counted allocation of this process, this epoch, carries. */
+static inline uint32_t heap_tag(void)
+{
+	return agent.ptag | (uint32_t)agent.epoch << 12;
+}
 
 /* Histogram bucket of a requested size: 0 for 0, b for [2^(b-1), 2^b). */
 static inline unsigned heap_bucket(uint64_t n)
@@ -128,7 +140,7 @@ static inline __attribute__((always_inline)) void heap_on_alloc_at(struct tstate
 
 	if (unlikely(--t->countdown == 0))
 		trace = heap_sample_stack(t);
-	heap_hdr_put(h, user, n, shift, 1, agent.ptag, trace);
+	heap_hdr_put(h, user, n, shift, 1, heap_tag(), trace);
 	r->allocs++;
 	r->bytes += n;
 	r->hist[heap_bucket(n)]++;
@@ -161,7 +173,8 @@ static inline void heap_on_free(struct tstate *t, void *user, struct heap_hdr *h
 	uint64_t n = heap_hdr_size(h);
 	struct sf_site *s;
 
-	if (unlikely(!heap_hdr_counted(h) || heap_hdr_ptag(h) != agent.ptag)) {
+	/* Counted, this process's, this epoch's: one compare. */
+	if (unlikely((h->w0 >> 50) != (1u | (uint64_t)agent.epoch << 1 | (uint64_t)agent.ptag << 2))) {
 		heap_on_free_slow(t, h);
 		return;
 	}

@@ -160,6 +160,8 @@ struct sf_thread {
 	uint64_t freed_bytes;
 	uint64_t temporary;
 	uint64_t failed;         /* allocator returned NULL (not counted) */
+	uint64_t old_frees;      /* frees of blocks allocated before the last ptrace_reset() */
+	uint64_t old_freed_bytes; /* (not in frees/freed_bytes; still no longer live) */
 	uint64_t sampled;        /* allocations whose stack was captured */
 	uint64_t hist[SF_HIST_BUCKETS];
 
@@ -614,7 +616,15 @@ struct sf_api {
 	uint64_t paused_bytes;   /* atomic */
 	uint64_t paused_samples; /* atomic: CPU samples dropped: recording was paused */
 	uint64_t pauses;         /* atomic: ptrace_pause() calls */
-	uint64_t reserved[4];
+	/* The last ptrace_reset(): a copy of the image then, made in the
+	 * image by the calling thread (the baseline the report subtracts). */
+	sf_off baseline;         /* 0: none */
+	uint64_t baseline_len;
+	uint64_t reset_ns;       /* CLOCK_MONOTONIC of the reset */
+	uint64_t reset_tick;     /* the function clock then (sf_fproc's ticks) */
+	uint32_t resets;         /* atomic: ptrace_reset() calls */
+	uint32_t baseline_applied; /* the launcher subtracted it (set in a copy, never live) */
+	uint64_t reserved[3];
 	/* Label of snapshot request k (1 on) at [(k - 1) % SF_API_LABELS],
 	 * written before snapshots is incremented. */
 	char labels[SF_API_LABELS][SF_API_LABEL_LEN];

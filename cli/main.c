@@ -15,6 +15,7 @@
 
 #include "dump_timer.h"
 #include "sampler.h"
+#include "baseline.h"
 #include "closeout.h"
 #include "profile.h"
 #include "report_cmd.h"
@@ -444,6 +445,7 @@ int main(int argc, char **argv)
 	if (res.main_end_ns)
 		closeout_reaped(&s, (int)pid, res.main_end_ns);
 	closeout_session(&s, res.start_ns + res.duration_ns); /* not the header's: the program can write it */
+	baseline_apply(&s); /* ptrace_reset(): the figures since */
 	dump_timer_stop(&dumper);
 	if (rc)
 		fprintf(stderr, "ptrace-run: waiting for the program: %s\n", strerror(-rc));

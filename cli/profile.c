@@ -27,6 +27,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "baseline.h"
 #include "bytes.h"
 #include "render.h"
 #include "series.h"
@@ -543,6 +544,9 @@ static int parse_payload(struct profile *p, char *err, size_t errlen)
 		}
 		return rc;
 	}
+	/* A writer older than the baseline's subtraction, or a file made
+	 * by hand: subtract it now (a no-op once done). */
+	baseline_apply(&p->s);
 	p->in.argv = p->argv;
 	p->in.reaped_pid = p->reaped_pid;
 	p->in.reaped_status = p->reaped_status;

@@ -370,6 +370,9 @@ int render_text(const struct report *r, FILE *f)
 			print_status(f, p->has_exit, p->exit_code, p->has_signal, p->signal);
 		fprintf(f, ", %.3f s\n", p->duration_ns / 1e9);
 		render_crash_text(p, f);
+		if (p->api.resets)
+			fprintf(f, "  figures since ptrace_reset() at %.3f s (%u reset%s): what happened before is not counted\n",
+				p->api.reset_ns / 1e9, p->api.resets, p->api.resets == 1 ? "" : "s");
 		if (p->api.pauses)
 			fprintf(f, "  recording paused %" PRIu64 " time%s (ptrace_pause)%s: %" PRIu64
 				   " allocations (%s) and %" PRIu64 " CPU samples not recorded\n",

@@ -602,6 +602,8 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		m->frees = session_add(m->frees, t->frees);
 		m->bytes_allocated = session_add(m->bytes_allocated, t->bytes);
 		m->bytes_freed = session_add(m->bytes_freed, t->freed_bytes);
+		m->old_frees = session_add(m->old_frees, t->old_frees);
+		m->old_freed_bytes = session_add(m->old_freed_bytes, t->old_freed_bytes);
 		m->temporary = session_add(m->temporary, t->temporary);
 		m->failed = session_add(m->failed, t->failed);
 		for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
@@ -632,8 +634,14 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		if (thread_push(rp, &tcap, l->tid, l->name, l->allocs, l->bytes, l->frees))
 			return -ENOMEM;
 	}
-	m->live_blocks = m->allocations > m->frees ? m->allocations - m->frees : 0;
-	m->live_bytes = m->bytes_allocated > m->bytes_freed ? m->bytes_allocated - m->bytes_freed : 0;
+	/* Frees of blocks from before a reset the baseline has not taken
+	 * out yet (a live image) end them all the same. */
+	m->live_blocks = m->allocations > session_add(m->frees, m->old_frees)
+				 ? m->allocations - session_add(m->frees, m->old_frees)
+				 : 0;
+	m->live_bytes = m->bytes_allocated > session_add(m->bytes_freed, m->old_freed_bytes)
+				? m->bytes_allocated - session_add(m->bytes_freed, m->old_freed_bytes)
+				: 0;
 	m->peak_bytes = p->peak_bytes;
 	m->inherited_frees = p->inherited_frees;
 	if (m->peak_bytes > SESSION_MAX_LIVE || m->inherited_frees > SESSION_MAX_COUNT) {
@@ -958,6 +966,8 @@ int report_build(struct report *r, const struct session *s, const struct report_
 				rp->api.paused_bytes = a->paused_bytes;
 				rp->api.paused_samples = a->paused_samples;
 				rp->api.snapshots = a->snapshots;
+				rp->api.resets = a->resets;
+				rp->api.reset_ns = a->reset_ns > p->start_ns ? a->reset_ns - p->start_ns : 0;
 			} else if (a) {
 				session_corrupt(s, p, SP_PROCESS);
 			}

@@ -49,6 +49,7 @@ struct rthread {
 struct rmemory {
 	uint64_t allocations, frees, bytes_allocated, bytes_freed, peak_bytes;
 	uint64_t live_bytes, live_blocks, temporary, failed, inherited_frees;
+	uint64_t old_frees, old_freed_bytes; /* of blocks from before a ptrace_reset() (live view) */
 	uint64_t hist[SF_HIST_BUCKETS];
 	int sampled;            /* per-site figures are scaled estimates */
 	double scale;           /* 1 / sample_rate */
@@ -150,6 +151,8 @@ struct rapi {
 	uint64_t paused_allocs, paused_bytes; /* allocations not counted: paused */
 	uint64_t paused_samples; /* CPU samples dropped: paused */
 	unsigned snapshots;     /* ptrace_snapshot() calls */
+	unsigned resets;        /* ptrace_reset() calls: the figures are since the last */
+	uint64_t reset_ns;      /* when the last one was, since the process started */
 };
 
 struct rprocess {

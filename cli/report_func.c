@@ -1389,6 +1389,10 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 
 		b.agg[id].shown = (!r->func_filter || report_func_glob_match(r->func_filter, name)) &&
 				  !report_func_glob_match(r->func_exclude, name);
+		/* After a ptrace_reset(), a function with no call since is not
+		 * one of the figures since. */
+		if (rp->api.resets && !b.agg[id].calls && !b.agg[id].unwound)
+			b.agg[id].shown = 0;
 	}
 	for (size_t m = 1; m < b.ntree; m++)
 		if (b.tree[m].parent == 0)

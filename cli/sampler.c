@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "profile.h"
 
 /* The reader's share of one CPU: a read that took w waits 100 w. */
@@ -123,6 +124,7 @@ static void snapshot(struct sampler *sm, const char *label)
 		sm->failed++;
 		return;
 	}
+	baseline_apply(&cs);
 	if (sm->interval_ns && series_copy(&copy, &sm->sr) == 0)
 		in.series = &copy;
 	timeline_drain(&sm->tl, &sm->rd);

@@ -297,7 +297,7 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 	head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
 	n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
 	{
-		uint64_t allocs = 0, frees = 0, bytes = 0, freed = 0, samples = 0;
+		uint64_t allocs = 0, frees = 0, bytes = 0, freed = 0, samples = 0, ofrees = 0, ofreed = 0;
 
 		for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
 		     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {
@@ -308,11 +308,16 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 			frees = session_add(frees, __atomic_load_n(&t->frees, __ATOMIC_RELAXED));
 			bytes = session_add(bytes, __atomic_load_n(&t->bytes, __ATOMIC_RELAXED));
 			freed = session_add(freed, __atomic_load_n(&t->freed_bytes, __ATOMIC_RELAXED));
+			ofrees = session_add(ofrees, __atomic_load_n(&t->old_frees, __ATOMIC_RELAXED));
+			ofreed = session_add(ofreed, __atomic_load_n(&t->old_freed_bytes, __ATOMIC_RELAXED));
 			if (c)
 				samples = session_add(samples, __atomic_load_n(&c->samples, __ATOMIC_RELAXED));
 		}
 		pt.allocs = allocs;
 		pt.alloc_bytes = bytes;
+		/* Frees of blocks from before a ptrace_reset() count apart. */
+		freed = session_add(freed, ofreed);
+		frees = session_add(frees, ofrees);
 		pt.live_bytes = bytes > freed ? bytes - freed : 0;
 		pt.live_blocks = allocs > frees ? allocs - frees : 0;
 		if (pt.live_bytes > SESSION_MAX_LIVE)

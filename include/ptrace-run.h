@@ -7,6 +7,7 @@
  *   ptrace_region_begin_meta("request", "user_id=123 action=create");
  *   ptrace_pause();  ...  ptrace_resume();  // recording off and on
  *   ptrace_snapshot("after warm-up");       // the figures now, into the profile file
+ *   ptrace_reset();                         // figures from now on
  *
  * The program links nothing of ours: each call goes through a weak
  * reference that the ptrace-run agent (LD_PRELOAD) provides. Without
@@ -47,6 +48,7 @@ extern void __ptrace_run_region_end(void) PTRACE_RUN_REF_;
 extern void __ptrace_run_pause(int thread_only) PTRACE_RUN_REF_;
 extern void __ptrace_run_resume(int thread_only) PTRACE_RUN_REF_;
 extern void __ptrace_run_snapshot(const char *label) PTRACE_RUN_REF_;
+extern void __ptrace_run_reset(void) PTRACE_RUN_REF_;
 
 #ifndef PTRACE_RUN_AGENT
 #define PTRACE_RUN_FN_ static inline __attribute__((no_instrument_function, unused))
@@ -116,6 +118,16 @@ PTRACE_RUN_FN_ void ptrace_snapshot(const char *label)
 {
 	if (__ptrace_run_snapshot)
 		__ptrace_run_snapshot(label);
+}
+
+/* Figures from now on: the report shows what happened after the last
+ * reset, and says so. Live bytes and leaks count the blocks allocated
+ * since; a block from before that is freed after counts nowhere. The
+ * image is copied once per reset (as large as the image in use). */
+PTRACE_RUN_FN_ void ptrace_reset(void)
+{
+	if (__ptrace_run_reset)
+		__ptrace_run_reset();
 }
 
 #undef PTRACE_RUN_FN_

@@ -343,7 +343,7 @@ EXPORT void *realloc(void *p, size_t n)
 		if (!nb)
 			return NULL;
 		user = (char *)nb + HDR_SIZE;
-		heap_hdr_write(user, n, 4, heap_hdr_counted(&saved), heap_hdr_ptag(&saved), heap_hdr_trace(&saved));
+		heap_hdr_write(user, n, 4, heap_hdr_counted(&saved), heap_hdr_tagep(&saved), heap_hdr_trace(&saved));
 		return user;
 	}
 	ts.state = TS_BUSY;

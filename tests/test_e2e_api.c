@@ -188,3 +188,52 @@ Test(e2e_api, the_text_report_names_regions_and_the_pause)
 		  "the snapshot could not be kept: %s", r.err);
 	tu_run_free(&r);
 }
+
+/*
+ * ptrace_reset(): only what follows counts. api_reset keeps 50 x 100
+ * bytes and frees 10 x 200 bytes allocated before the reset (after it),
+ * runs region "old" 5 times before and "new" 3 times after, and keeps
+ * 20 x 300 bytes after: the report has exactly those 20 allocations,
+ * 6000 bytes live, "new" 3 times, no "old", and says since when.
+ */
+Test(e2e_api, reset_counts_only_what_follows, .timeout = 60)
+{
+	char *prof = tu_tmpfile("reset");
+	struct tu_run r, t;
+	json_t *proc, *sites;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "-p", prof, "--", TU_PROG("api_reset")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "start\n"), "its output");
+	proc = tu_proc(r.json, 0);
+	cr_assert(eq(i64, tu_int(proc, "api.resets"), 1), "one reset");
+	cr_assert(tu_int(proc, "api.reset_ns") > 0, "its time");
+	cr_assert(eq(i64, tu_int(proc, "memory.allocations"), 20), "the allocations since");
+	cr_assert(eq(i64, tu_int(proc, "memory.bytes_allocated"), 6000), "their bytes");
+	cr_assert(eq(i64, tu_int(proc, "memory.frees"), 0), "frees of older blocks are none of the figures since");
+	cr_assert(eq(i64, tu_int(proc, "memory.live_bytes"), 6000), "live: the blocks since");
+	cr_assert(eq(i64, tu_int(proc, "memory.peak_bytes"), 6000), "the peak since");
+	sites = tu_arr(proc, "memory.sites");
+	cr_assert(eq(sz, json_array_size(sites), 1), "one site");
+	cr_assert(eq(str, (char *)tu_str(json_array_get(tu_arr(json_array_get(sites, 0), "stack"), 0), "function"),
+		     "after_reset"),
+		  "after_reset's");
+	cr_assert(eq(i64, tu_int(func_named(proc, "new"), "calls"), 3), "new: 3 calls");
+	cr_assert(func_named(proc, "old") == NULL, "old: none since");
+	tu_run_free(&r);
+
+	/* The profile file renders the same figures, and the text says so. */
+	tu_run(&t, NULL, TU_LIST(TU_LAUNCHER, "report", prof));
+	cr_assert(eq(int, t.exit_code, 0), "report; stderr: %s", t.err);
+	cr_assert(strstr(t.out, "  figures since ptrace_reset() at ") != NULL, "the text says since when: %s", t.out);
+	cr_assert(strstr(t.out, "  heap: 20 allocations, 0 frees, 5.9 KiB allocated, peak 5.9 KiB\n") != NULL, "heap: %s",
+		  t.out);
+	tu_run_free(&t);
+
+	tu_run(&t, NULL, TU_LIST(TU_PROG("api_reset")));
+	cr_assert(eq(int, t.exit_code, 0), "alone: rc");
+	cr_assert(eq(str, t.out, "start\n"), "alone: output");
+	tu_run_free(&t);
+	unlink(prof);
+	free(prof);
+}
