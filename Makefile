@@ -261,10 +261,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	bench/run
 
+# <ptrace-run.h> and its pkg-config file: --cflags finds the header,
+# --libs is empty (the program links nothing: docs/api.md).
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ptrace-run
+	@mkdir -p $(B)
+	printf 'prefix=%s\nincludedir=$${prefix}/include\n\nName: ptrace-run\nDescription: regions, pause/resume, reset and snapshots for programs profiled by ptrace-run\nVersion: %s\nCflags: -I$${includedir}\nLibs:\n' \
+		'$(PREFIX)' "$$(sed -n 's/^#define PTRACE_VERSION "\(.*\)"/\1/p' cli/render.h)" >$(B)/ptrace-run.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ptrace-run $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ptrace-run
 	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/ptrace-run/libptrace-run.so
+	install -m 644 include/ptrace-run.h $(DESTDIR)$(PREFIX)/include/ptrace-run.h
+	install -m 644 $(B)/ptrace-run.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/ptrace-run.pc
 
 format:
 	clang-format -i agent/*.[ch] shim/*.[ch] cli/*.[ch] tests/*.[ch]

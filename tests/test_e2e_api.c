@@ -237,3 +237,56 @@ Test(e2e_api, reset_counts_only_what_follows, .timeout = 60)
 	unlink(prof);
 	free(prof);
 }
+
+/* make install: the header and ptrace-run.pc; a program built with
+ * `pkg-config --cflags --libs ptrace-run` links nothing of ours and has
+ * its regions timed by the installed ptrace-run. */
+Test(e2e_api, make_install_and_pkg_config, .timeout = 120)
+{
+	char *dir = tu_tmpfile("inst"), *prefix = NULL, *pc = NULL, *cmd = NULL, *bin = NULL, *launcher = NULL;
+	struct tu_run r;
+
+	unlink(dir);
+	cr_assert(mkdir(dir, 0700) == 0, "mkdir");
+	cr_assert(asprintf(&prefix, "PREFIX=%s/usr", dir) > 0 && asprintf(&pc, "%s/usr/lib/pkgconfig", dir) > 0 &&
+			  asprintf(&bin, "%s/app", dir) > 0 && asprintf(&launcher, "%s/usr/bin/ptrace-run", dir) > 0,
+		  "asprintf");
+	tu_run(&r, NULL, TU_LIST("/usr/bin/make", "-s", "install", prefix));
+	cr_assert(eq(int, r.exit_code, 0), "make install; stderr: %s", r.err);
+	tu_run_free(&r);
+	cr_assert(asprintf(&cmd, "cc -O2 -o %s tests/progs/api_regions.c $(PKG_CONFIG_PATH=%s pkg-config --cflags --libs ptrace-run)",
+			   bin, pc) > 0,
+		  "asprintf");
+	tu_run(&r, NULL, TU_LIST("/bin/sh", "-c", cmd));
+	cr_assert(eq(int, r.exit_code, 0), "built with pkg-config; stderr: %s", r.err);
+	tu_run_free(&r);
+	free(cmd);
+	cr_assert(asprintf(&cmd, "PKG_CONFIG_PATH=%s pkg-config --libs ptrace-run", pc) > 0, "asprintf");
+	tu_run(&r, NULL, TU_LIST("/bin/sh", "-c", cmd));
+	cr_assert(eq(str, r.out, "\n"), "--libs: nothing to link");
+	tu_run_free(&r);
+	cr_assert(asprintf(&cmd, "readelf -d %s | grep -c NEEDED; readelf -d %s | grep ptrace", bin, bin) > 0, "asprintf");
+	tu_run(&r, NULL, TU_LIST("/bin/sh", "-c", cmd));
+	cr_assert(strstr(r.out, "ptrace") == NULL, "no library of ours needed: %s", r.out);
+	tu_run_free(&r);
+	{
+		const char *argv[] = {launcher, "-q", "--no-profile", "--json=-", "--", bin, NULL};
+		struct tu_opts o = {.json = 0};
+
+		tu_run(&r, &o, argv);
+	}
+	cr_assert(eq(int, r.exit_code, 0), "the installed ptrace-run; stderr: %s", r.err);
+	cr_assert(strstr(r.out, "\"name\": \"request\"") != NULL || strstr(r.out, "\"name\":\"request\"") != NULL,
+		  "the region in the report: %.500s", r.out);
+	tu_run_free(&r);
+	free(cmd);
+	cr_assert(asprintf(&cmd, "rm -rf %s", dir) > 0, "asprintf");
+	tu_run(&r, NULL, TU_LIST("/bin/sh", "-c", cmd));
+	tu_run_free(&r);
+	free(cmd);
+	free(dir);
+	free(prefix);
+	free(pc);
+	free(bin);
+	free(launcher);
+}
