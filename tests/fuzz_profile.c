@@ -3,11 +3,12 @@
  * built from what it read. Two kinds of input, by the first byte:
  *   0xff: the rest is a whole file, given to profile_parse as it is (the
  *         container: magic, version, sizes, the zstd frame);
- *   else: u32 META length, META, u32 SYMS length, SYMS, then a session
- *         image; the harness lays them out as a profile's payload (the
- *         image's header made valid as tests/fuzz_report.c does), so the
- *         fuzzer's mutations reach the JSON and symbol readers and the
- *         report instead of dying at the frame's checksum.
+ *   else: u32 length and bytes of META, SYMS, TIME and TIML (0: none),
+ *         then a session image; the harness lays them out as a profile
+ *         file of one record (the image's header made valid as
+ *         tests/fuzz_report.c does), so the fuzzer's mutations reach the
+ *         JSON, symbol, series and timeline readers and the report
+ *         instead of dying at the frame's checksum.
  * Then report_build and every view. A crash, a sanitizer report, a hang,
  * or a report the JSON view cannot write is a bug. Seeds: real runs'
  * META and SYMS with the image seeds of fuzz_seed (fuzz_profile_seed.c).
@@ -21,6 +22,7 @@
 #include "bytes.h"
 #include "profile.h"
 #include "render.h"
+#include "view.h"
 
 static FILE *devnull;
 
@@ -50,9 +52,13 @@ static void run(const void *file, size_t len)
 		return;
 	}
 	if (report_build(&r, &prof.s, &prof.in) == 0) {
+		struct view_opts o = {0};
+
 		render_text(&r, devnull);
 		if (render_json(&r, devnull))
 			abort();
+		render_massif(&r, devnull, &o);
+		render_chrome(&r, devnull, &o);
 	}
 	report_free(&r);
 	profile_free(&prof);
@@ -62,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rbuf in = {.p = data, .n = size};
 	struct wbuf payload = {0}, file = {0};
-	const unsigned char *meta, *syms;
-	uint32_t meta_len, syms_len;
+	const unsigned char *meta, *syms, *time, *tl;
+	uint32_t meta_len, syms_len, time_len, tl_len;
 	size_t hdr = (sizeof(struct sf_header) + 63) & ~(size_t)63, img_len;
 	unsigned char *img;
 	struct sf_header *h;
@@ -79,6 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	meta = rbuf_take(&in, meta_len);
 	syms_len = rbuf_u32(&in);
 	syms = rbuf_take(&in, syms_len);
+	time_len = rbuf_u32(&in);
+	time = rbuf_take(&in, time_len);
+	tl_len = rbuf_u32(&in);
+	tl = rbuf_take(&in, tl_len);
 	if (in.err)
 		return 0;
 	/* The image: the rest, with room for the header and one slot. */
@@ -99,17 +109,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	section(&payload, 0x4154454du, meta, meta_len);
 	section(&payload, 0x534d5953u, syms, syms_len);
 	section(&payload, 0x47414d49u, img, img_len);
+	if (time_len)
+		section(&payload, 0x454d4954u, time, time_len);
+	if (tl_len)
+		section(&payload, 0x4c4d4954u, tl, tl_len);
 	free(img);
 	wbuf_put(&file, "\x89PTRPRF\n", 8);
 	wbuf_u32(&file, PROFILE_VERSION);
 	wbuf_u32(&file, 0);
+	wbuf_u64(&file, 0);
+	/* One record: the run's end. */
+	wbuf_u32(&file, 0x43525250u);
+	wbuf_u32(&file, PROFILE_END);
 	wbuf_u64(&file, payload.n);
 	bound = ZSTD_compressBound(payload.n);
-	wbuf_put(&file, NULL, 0);
+	wbuf_u64(&file, 0); /* the frame's length, below */
+	wbuf_u64(&file, 0);
 	if (!payload.err && !file.err && (file.p = realloc(file.p, file.n + bound))) {
 		csize = ZSTD_compress(file.p + file.n, bound, payload.p, payload.n, 1);
-		if (!ZSTD_isError(csize))
+		if (!ZSTD_isError(csize)) {
+			for (int k = 0; k < 8; k++)
+				file.p[24 + 16 + k] = (unsigned char)((uint64_t)csize >> (8 * k));
 			run(file.p, file.n + csize);
+		}
 	}
 	wbuf_free(&payload);
 	wbuf_free(&file);

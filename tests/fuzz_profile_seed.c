@@ -1,8 +1,9 @@
 /*
  * Seeds for tests/fuzz_profile.c: fuzz_profile_seed OUT PROFILE IMAGE...
- * takes the META and SYMS sections of a real profile file and writes one
- * seed per image (fuzz_seed's), as OUT/profile-N.seed, in the layout the
- * target reads (u32 length, META, u32 length, SYMS, image).
+ * takes the META, SYMS, TIME and TIML sections of the last record of a
+ * real profile file (format 2) and writes one seed per image
+ * (fuzz_seed's), as OUT/profile-N.seed, in the layout the target reads
+ * (u32 length and bytes of META, SYMS, TIME and TIML, then the image).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,8 +45,8 @@ static void put32(FILE *f, uint32_t v)
 
 int main(int argc, char **argv)
 {
-	size_t len, plen, off = 0, meta_len = 0, syms_len = 0;
-	unsigned char *file, *payload, *meta = NULL, *syms = NULL;
+	size_t len, plen = 0, off = 0, meta_len = 0, syms_len = 0, time_len = 0, tl_len = 0, rec = 24, frame = 0, flen = 0;
+	unsigned char *file, *payload, *meta = NULL, *syms = NULL, *time = NULL, *tl = NULL;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: fuzz_profile_seed OUT PROFILE IMAGE...\n");
@@ -56,9 +57,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fuzz_profile_seed: %s: too short\n", argv[2]);
 		return 1;
 	}
-	plen = le(file + 16, 8);
-	payload = malloc(plen);
-	if (!payload || ZSTD_decompress(payload, plen, file + 24, len - 24) != plen) {
+	/* The last whole record. */
+	while (rec + 32 <= len && le(file + rec, 4) == 0x43525250u && rec + 32 + le(file + rec + 16, 8) <= len) {
+		plen = le(file + rec + 8, 8);
+		frame = rec + 32;
+		flen = le(file + rec + 16, 8);
+		rec = frame + flen;
+	}
+	payload = plen ? malloc(plen) : NULL;
+	if (!payload || ZSTD_decompress(payload, plen, file + frame, flen) != plen) {
 		fprintf(stderr, "fuzz_profile_seed: %s: does not decompress\n", argv[2]);
 		return 1;
 	}
@@ -70,6 +77,10 @@ int main(int argc, char **argv)
 			meta = payload + off + 64, meta_len = n;
 		else if (tag == 0x534d5953u)
 			syms = payload + off + 64, syms_len = n;
+		else if (tag == 0x454d4954u)
+			time = payload + off + 64, time_len = n;
+		else if (tag == 0x4c4d4954u)
+			tl = payload + off + 64, tl_len = n;
 		off += 64 + ((n + 63) & ~(size_t)63);
 	}
 	if (!meta || !syms) {
@@ -90,6 +101,12 @@ int main(int argc, char **argv)
 		fwrite(meta, 1, meta_len, f);
 		put32(f, (uint32_t)syms_len);
 		fwrite(syms, 1, syms_len, f);
+		put32(f, (uint32_t)time_len);
+		if (time)
+			fwrite(time, 1, time_len, f);
+		put32(f, (uint32_t)tl_len);
+		if (tl)
+			fwrite(tl, 1, tl_len, f);
 		fwrite(img, 1, ilen, f);
 		fclose(f);
 		free(img);
