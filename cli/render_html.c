@@ -262,7 +262,50 @@ static json_t *time_json(const struct rtime *t)
 			 (json_int_t)t->comp_live, "tree", tree ? tree : json_null(), "layers", layers);
 }
 
-static json_t *proc_json(const struct rprocess *p)
+/* The timeline's calls as columns (by start, as the model has them):
+ * "f" an index into "funcs" (only the functions that have a call there),
+ * "tid", "s" start (ns since the process started), "d" duration (ns),
+ * "meta" [index, text] of the calls that have metadata. min_ns null: the
+ * run kept no timeline (--timeline=0). */
+static json_t *timeline_json(const struct report *r, const struct rfuncs *F)
+{
+	json_t *funcs = json_array(), *threads = json_array(), *f = json_array(), *tid = json_array(),
+	       *s = json_array(), *d = json_array(), *meta = json_array();
+	size_t *slot = calloc(F->nfuncs ? F->nfuncs : 1, sizeof(*slot)), nused = 0;
+	char buf[256];
+
+	if (!slot)
+		return NULL;
+	for (size_t i = 0; i < F->ntimeline; i++) {
+		const struct rfcall *c = &F->timeline[i];
+
+		if (c->func >= F->nfuncs)
+			continue;
+		if (!slot[c->func]) {
+			slot[c->func] = ++nused;
+			json_array_append_new(funcs, json_pack("{s:o,s:b}", "n",
+							       render_jstr(view_func_name(F, c->func, buf, sizeof(buf))),
+							       "region", F->funcs[c->func].region));
+		}
+		json_array_append_new(f, json_integer((json_int_t)(slot[c->func] - 1)));
+		json_array_append_new(tid, json_integer(c->tid));
+		json_array_append_new(s, json_integer((json_int_t)c->start_ns));
+		json_array_append_new(d, json_integer((json_int_t)c->ns));
+		if (c->meta)
+			json_array_append_new(meta, json_pack("[I,o]", (json_int_t)json_array_size(f) - 1,
+							      render_jstr(c->meta)));
+	}
+	free(slot);
+	for (size_t i = 0; i < F->nthreads; i++)
+		json_array_append_new(threads, json_pack("{s:i,s:o}", "tid", F->threads[i].tid, "name",
+							 render_jstr(F->threads[i].name)));
+	return json_pack("{s:o,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "min_ns",
+			 F->timeline_min_ns == UINT64_MAX ? json_null() : json_integer((json_int_t)F->timeline_min_ns),
+			 "dropped", (json_int_t)F->timeline_dropped, "left_out", (json_int_t)r->timeline_left_out,
+			 "funcs", funcs, "threads", threads, "f", f, "tid", tid, "s", s, "d", d, "meta", meta);
+}
+
+static json_t *proc_json(const struct report *r, const struct rprocess *p)
 {
 	json_t *o = json_object(), *g = json_object(), *fns = json_array(), *sites = json_array(),
 	       *cfns = json_array(), *threads = json_array(), *sum = json_object();
@@ -279,6 +322,21 @@ static json_t *proc_json(const struct rprocess *p)
 	json_object_set_new(o, "graphs", g);
 	if (p->time)
 		json_object_set_new(o, "time", time_json(p->time));
+	/* None: no instrumented function or region ran. */
+	if (p->func) {
+		json_t *tl = timeline_json(r, p->func);
+
+		if (!tl) {
+			json_decref(o);
+			json_decref(fns);
+			json_decref(sites);
+			json_decref(cfns);
+			json_decref(threads);
+			json_decref(sum);
+			return NULL;
+		}
+		json_object_set_new(o, "timeline", tl);
+	}
 	/* The CPU flame graph of each thread, when there are several. */
 	if (p->cpu.nthreads > 1) {
 		json_t *tg = json_array();
@@ -379,8 +437,17 @@ int render_html(const struct report *r, FILE *f, const struct view_opts *o)
 	json_object_set_new(doc, "graphs", gs);
 	/* 0: the run read no figures over time (--interval=0). */
 	json_object_set_new(doc, "interval_ns", json_integer((json_int_t)r->interval_ns));
-	for (size_t i = 0; i < r->nprocs; i++)
-		json_array_append_new(procs, proc_json(&r->procs[i]));
+	for (size_t i = 0; i < r->nprocs; i++) {
+		json_t *pj = proc_json(r, &r->procs[i]);
+
+		if (!pj) {
+			json_decref(doc);
+			json_decref(procs);
+			free(cmd);
+			return -12; /* ENOMEM */
+		}
+		json_array_append_new(procs, pj);
+	}
 	json_object_set_new(doc, "procs", procs);
 	/* JSON_ESCAPE_SLASH: no "</script>" can end the data block. */
 	data = json_dumps(doc, JSON_COMPACT | JSON_ESCAPE_SLASH);

@@ -762,3 +762,227 @@ Test(e2e_views, html_page_without_figures_over_time_says_why, .timeout = 90)
 	free(panel);
 	page_done(prof, page, text, dom);
 }
+
+/* A box of the timeline (a <rect class="tl-box ..."> of the page). */
+struct tl_box {
+	char name[64], meta[128];
+	int tid, depth, region;
+	double start_us, dur_us;
+};
+
+/* The value of attribute name in the tag starting at tag (up to its '>');
+ * 0 when it has none. */
+static int tag_attr(const char *tag, const char *name, char *out, size_t len)
+{
+	const char *end = strchr(tag, '>'), *a;
+	char *key = NULL;
+	size_t n;
+
+	cr_assert(end != NULL && asprintf(&key, " %s=\"", name) > 0, "a tag, asprintf");
+	a = strstr(tag, key);
+	if (!a || a > end) {
+		free(key);
+		return 0;
+	}
+	a += strlen(key);
+	n = strcspn(a, "\"");
+	cr_assert(n < len, "%s: a short value", name);
+	memcpy(out, a, n);
+	out[n] = 0;
+	free(key);
+	return 1;
+}
+
+/* The timeline's boxes in panel, into box[cap]; their count. */
+static size_t tl_boxes(const char *panel, struct tl_box *box, size_t cap)
+{
+	size_t n = 0;
+	char v[64];
+
+	for (const char *t = strstr(panel, "<rect class=\"tl-box"); t; t = strstr(t + 1, "<rect class=\"tl-box")) {
+		struct tl_box *b = &box[n];
+
+		cr_assert(n < cap, "at most %zu boxes", cap);
+		memset(b, 0, sizeof(*b));
+		b->region = !strncmp(t, "<rect class=\"tl-box tl-region\"", 30);
+		cr_assert(tag_attr(t, "data-name", b->name, sizeof(b->name)), "a box has data-name");
+		cr_assert(tag_attr(t, "data-tid", v, sizeof(v)), "a box has data-tid");
+		b->tid = atoi(v);
+		cr_assert(tag_attr(t, "data-depth", v, sizeof(v)), "a box has data-depth");
+		b->depth = atoi(v);
+		cr_assert(tag_attr(t, "data-start-us", v, sizeof(v)), "a box has data-start-us");
+		b->start_us = strtod(v, NULL);
+		cr_assert(tag_attr(t, "data-dur-us", v, sizeof(v)), "a box has data-dur-us");
+		b->dur_us = strtod(v, NULL);
+		tag_attr(t, "data-meta", b->meta, sizeof(b->meta));
+		n++;
+	}
+	return n;
+}
+
+/* The boxes named name: their count, their indices in idx[cap]. */
+static size_t tl_named(const struct tl_box *box, size_t n, const char *name, size_t *idx, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(box[i].name, name)) {
+			if (k < cap)
+				idx[k] = i;
+			k++;
+		}
+	return k;
+}
+
+/* A profile of prog with the launcher's defaults (extra: one more option,
+ * or NULL), in a fresh file. */
+static char *profile_plain(const char *prog, const char *extra)
+{
+	char *path = tu_tmpfile("view");
+	struct tu_run r;
+
+	if (extra)
+		tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", path, extra, "--", prog));
+	else
+		tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", path, "--", prog));
+	cr_assert(eq(int, r.exit_code, 0), "%s: the run; stderr: %s", prog, r.err);
+	tu_run_free(&r);
+	return path;
+}
+
+/*
+ * The timeline (issue 10) of fi_timeline: threads 1..3 each run worker,
+ * which calls nap(k), sleeping k ms; main's nap(0) is under the 100 us
+ * default. #panel=timeline opens it: main, three workers and three naps,
+ * each nap under its worker on a lane of its own; sorted, the i-th nap
+ * lasts at least i ms (a sleep never returns early) and at most 20 ms
+ * more (scheduling on a busy 2-CPU machine).
+ */
+Test(e2e_views, html_page_draws_the_timeline_in_chromium, .timeout = 120)
+{
+	char *prof = profile_plain(TU_PROG("fi_timeline"), NULL), *text, *page = html_of(prof, &text);
+	char *dom = chromium_dom_at(page, "panel=timeline", "html-timeline"), *panel = panel_of(dom, "timeline");
+	struct tl_box box[32];
+	size_t n = tl_boxes(panel, box, 32), nap[8], wk[8], mn[8];
+	double dur[3];
+
+	has_text(dom, "<button data-panel=\"timeline\" class=\"active\">Timeline</button>", "#panel=timeline opens it");
+	has_text(panel, "<svg class=\"tl-chart\" ", "the chart");
+	has_text(panel, " data-calls=\"7\" ", "main, 3 workers, 3 naps");
+	has_text(panel, " data-lanes=\"4\" ", "a lane per thread");
+	has_text(panel, " data-drawn=\"7\" ", "every call drawn");
+	has_text(panel, " data-dropped=\"0\" ", "none dropped");
+	has_text(panel, ">7 calls of at least 100 \u00b5s<", "the threshold");
+	cr_assert(eq(sz, n, 7), "a box per call");
+	cr_assert(eq(sz, tl_named(box, n, "nap", nap, 8), 3), "three naps of 100 us or more");
+	cr_assert(eq(sz, tl_named(box, n, "worker", wk, 8), 3), "three workers");
+	cr_assert(eq(sz, tl_named(box, n, "main", mn, 8), 1), "main");
+	cr_assert(eq(int, box[mn[0]].depth, 0), "main is at the top of its lane");
+	for (size_t i = 0; i < 3; i++) {
+		const struct tl_box *b = &box[nap[i]];
+		char *lane = NULL;
+		int under = 0;
+
+		cr_assert(eq(int, b->depth, 1), "nap #%zu is one below the top", i);
+		cr_assert(b->tid != box[mn[0]].tid, "nap #%zu is not on main's thread", i);
+		for (size_t k = 0; k < i; k++)
+			cr_assert(b->tid != box[nap[k]].tid, "naps #%zu and #%zu are on distinct threads", k, i);
+		cr_assert(asprintf(&lane, "<g class=\"tl-lane\" data-tid=\"%d\">", b->tid) > 0, "asprintf");
+		has_text(panel, lane, "the nap's thread has a lane");
+		for (size_t k = 0; k < 3; k++) {
+			const struct tl_box *w = &box[wk[k]];
+
+			under += w->tid == b->tid && w->depth == 0 && w->start_us <= b->start_us &&
+				 w->start_us + w->dur_us >= b->start_us + b->dur_us;
+		}
+		cr_assert(eq(int, under, 1), "nap #%zu is under its thread's worker", i);
+		dur[i] = b->dur_us;
+		free(lane);
+	}
+	for (int i = 0; i < 3; i++)
+		for (int k = i + 1; k < 3; k++)
+			if (dur[k] < dur[i]) {
+				double t = dur[i];
+
+				dur[i] = dur[k];
+				dur[k] = t;
+			}
+	for (int i = 0; i < 3; i++)
+		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 20000.0, "nap #%d: %.3f us", i + 1,
+			  dur[i]);
+	free(panel);
+	page_done(prof, page, text, dom);
+}
+
+/* Regions in the timeline: outlined, with their metadata on the box;
+ * #trange=A-B (seconds) zooms into the second request alone. */
+Test(e2e_views, html_timeline_shows_regions_and_their_metadata, .timeout = 120)
+{
+	char *prof = profile_plain(TU_PROG("api_regions"), NULL), *text, *page = html_of(prof, &text);
+	char *dom = chromium_dom_at(page, "panel=timeline", "html-timeline-regions"), *panel = panel_of(dom, "timeline");
+	char *frag = NULL, view[64];
+	struct tl_box box[32];
+	size_t n = tl_boxes(panel, box, 32), req[8], idx[8];
+	double a, b;
+
+	cr_assert(eq(sz, n, 9), "three requests, each with parse and store");
+	cr_assert(eq(sz, tl_named(box, n, "request", req, 8), 3), "three requests");
+	cr_assert(eq(sz, tl_named(box, n, "parse", idx, 8), 3), "three parses");
+	cr_assert(eq(sz, tl_named(box, n, "store", idx, 8), 3), "three stores");
+	for (size_t i = 0; i < n; i++) {
+		cr_assert(box[i].region, "%s is a region", box[i].name);
+		cr_assert(eq(int, box[i].depth, strcmp(box[i].name, "request") ? 1 : 0), "%s's depth", box[i].name);
+		if (strcmp(box[i].name, "request"))
+			cr_assert(eq(str, box[i].meta, ""), "%s has no metadata", box[i].name);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "user_id=%zu action=create", 100 + i);
+		cr_assert(eq(str, box[req[i]].meta, want), "request #%zu's metadata", i);
+	}
+	has_text(panel, ">[request]</text>", "a region's label");
+	/* Inside the second request, 100 us from each end: the first ends
+	 * and the third starts outside (the calls between are instant). */
+	a = (box[req[1]].start_us + 100) / 1e6;
+	b = (box[req[1]].start_us + box[req[1]].dur_us - 100) / 1e6;
+	cr_assert(asprintf(&frag, "trange=%.6f-%.6f", a, b) > 0, "asprintf");
+	free(panel);
+	free(dom);
+	dom = chromium_dom_at(page, frag, "html-timeline-range");
+	panel = panel_of(dom, "timeline");
+	has_text(dom, "<button data-panel=\"timeline\" class=\"active\">Timeline</button>", "#trange opens it");
+	cr_assert(tag_attr(strstr(panel, "<svg class=\"tl-chart\""), "data-view", view, sizeof(view)), "the view");
+	cr_assert(fabs(strtod(view, NULL) - a) < 1e-6 && fabs(strtod(strchr(view, '-') + 1, NULL) - b) < 1e-6,
+		  "the fragment's range: %s", view);
+	n = tl_boxes(panel, box, 32);
+	cr_assert(eq(sz, n, 3), "the second request, its parse and its store");
+	cr_assert(eq(sz, tl_named(box, n, "request", req, 8), 1), "one request");
+	cr_assert(eq(str, box[req[0]].meta, "user_id=101 action=create"), "the second");
+	has_text(panel, " data-drawn=\"3\" ", "three drawn");
+	free(frag);
+	free(panel);
+	page_done(prof, page, text, dom);
+}
+
+/* A process without a timeline says why. */
+Test(e2e_views, html_page_without_a_timeline_says_why, .timeout = 120)
+{
+	char *prof = profile_plain(TU_PROG("fi_timeline"), "--timeline=0"), *text, *page = html_of(prof, &text);
+	char *dom = chromium_dom_at(page, "panel=timeline", "html-no-timeline"), *panel = panel_of(dom, "timeline");
+
+	has_text(panel, ">no timeline: the run had --timeline=0<", "--timeline=0");
+	cr_assert(strstr(panel, "tl-chart") == NULL, "no chart");
+	free(panel);
+	page_done(prof, page, text, dom);
+
+	prof = profile_of(TU_PROG("demo_leak"), "--cpu-hz=0");
+	page = html_of(prof, &text);
+	dom = chromium_dom_at(page, "panel=timeline", "html-no-timeline-calls");
+	panel = panel_of(dom, "timeline");
+	has_text(panel, ">no timeline: no instrumented function or region ran<", "nothing instrumented");
+	cr_assert(strstr(panel, "tl-chart") == NULL, "no chart");
+	has_frame(dom, "parse_line", "the other views are drawn");
+	free(panel);
+	page_done(prof, page, text, dom);
+}
