@@ -1,15 +1,15 @@
 /*
  * bench/ring.c: timeline ring throughput. T threads (default 2) each
- * call tick() as fast as they can for S seconds (default 1); run with
- * -finstrument-functions and --timeline-min=0, every call is a timeline
- * event. Prints "calls N" (all threads).
+ * call tick() for S seconds (default 1), G ns apart (default 0: as fast
+ * as they can); run with -finstrument-functions and --timeline-min=0,
+ * every call is a timeline event. Prints "calls N" (all threads).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-static double secs = 1.0;
+static double secs = 1.0, gap_s = 0;
 static volatile long sink;
 
 __attribute__((noinline)) void tick(long i)
@@ -30,6 +30,15 @@ static void *run(void *arg)
 	long *calls = arg;
 	double end = now() + secs;
 
+	if (gap_s > 0) {
+		for (double t = now(), next = t; t < end; t = now())
+			if (t >= next) {
+				tick(0);
+				(*calls)++;
+				next += gap_s;
+			}
+		return NULL;
+	}
 	while (now() < end)
 		for (int k = 0; k < 100; k++, (*calls)++)
 			tick(k);
@@ -44,6 +53,8 @@ int main(int argc, char **argv)
 
 	if (argc > 2)
 		secs = atof(argv[2]);
+	if (argc > 3)
+		gap_s = atof(argv[3]) / 1e9;
 	if (t < 1 || t > 64)
 		return 2;
 	for (int i = 0; i < t; i++)

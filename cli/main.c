@@ -274,7 +274,8 @@ static FILE *prof_open(void *arg)
 	return ps->out->f;
 }
 
-static void save_profile(struct prof_state *ps, const struct session *s, const struct report_input *in)
+static void save_profile(struct prof_state *ps, const struct session *s, const struct report_input *in,
+			 size_t tl_written)
 {
 	int rc;
 
@@ -282,7 +283,10 @@ static void save_profile(struct prof_state *ps, const struct session *s, const s
 		return;
 	if (prof_ready(ps))
 		return;
-	rc = profile_record(ps->out->f, s, in);
+	/* The timeline's calls the snapshots' parts did not hold, then the end. */
+	rc = in->timeline ? profile_timeline(ps->out->f, in->timeline, tl_written) : 0;
+	if (!rc)
+		rc = profile_record(ps->out->f, s, in);
 	if (rc) {
 		fprintf(stderr, "ptrace-run: cannot write the profile %s: %s\n", ps->shown, strerror(-rc));
 		/* Snapshots already there stay: the file reads without its end. */
@@ -480,7 +484,7 @@ int main(int argc, char **argv)
 	if (json_out.f)
 		lost |= close_output(&json_out, "--json", "JSON", json_rc);
 	if (in.symctx)
-		save_profile(&ps, &s, &in);
+		save_profile(&ps, &s, &in, sm.tl_written);
 	else
 		output_discard(&prof_out);
 	sampler_free(&sm);

@@ -203,8 +203,8 @@ int profile_image_copy(const struct session *s, void **out, size_t *len)
 int profile_record(FILE *f, const struct session *s, const struct report_input *in)
 {
 	struct sf_header head;
-	unsigned char rh[RECORD_HEADER], *syms = NULL, *series = NULL, *tl = NULL;
-	size_t syms_len = 0, series_len = 0, tl_len = 0, used, total, frame_len = 0;
+	unsigned char rh[RECORD_HEADER], *syms = NULL, *series = NULL;
+	size_t syms_len = 0, series_len = 0, used, total, frame_len = 0;
 	struct wbuf w = {.p = rh, .cap = sizeof(rh)};
 	struct zout *z;
 	json_t *meta;
@@ -220,23 +220,17 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		free(syms);
 		return err;
 	}
-	if (in->timeline && in->timeline->n && (err = timeline_save(in->timeline, &tl, &tl_len))) {
-		free(syms);
-		free(series);
-		return err;
-	}
 	meta = meta_json(in);
 	meta_txt = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
 	json_decref(meta);
 	if (!meta_txt) {
 		free(syms);
 		free(series);
-		free(tl);
 		return -ENOMEM;
 	}
 	used = image_head(s, &head);
 	total = SECTION_HEADER + pad64(strlen(meta_txt)) + SECTION_HEADER + pad64(syms_len) + SECTION_HEADER +
-		pad64(used) + (series ? SECTION_HEADER + pad64(series_len) : 0) + (tl ? SECTION_HEADER + pad64(tl_len) : 0);
+		pad64(used) + (series ? SECTION_HEADER + pad64(series_len) : 0);
 	z = calloc(1, sizeof(*z));
 	if (!z || !(z->cc = ZSTD_createCCtx()) || !(z->f = open_memstream(&frame, &frame_len))) {
 		if (z)
@@ -244,7 +238,6 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		free(z);
 		free(syms);
 		free(series);
-		free(tl);
 		free(meta_txt);
 		return -ENOMEM;
 	}
@@ -258,8 +251,6 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 	zout_section(z, TAG_IMAGE, s->base, used, &head, sizeof(head));
 	if (series)
 		zout_section(z, TAG_TIME, series, series_len, NULL, 0);
-	if (tl)
-		zout_section(z, TAG_TIML, tl, tl_len, NULL, 0);
 	zout_feed(z, NULL, 0, ZSTD_e_end);
 	err = z->err;
 	if (fclose(z->f) && !err)
@@ -268,7 +259,6 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 	free(z);
 	free(syms);
 	free(series);
-	free(tl);
 	free(meta_txt);
 	/* The record whole, in one write: a reader (or a SIGKILL) sees it
 	 * all or not at all but for its last bytes. */
@@ -282,6 +272,55 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		    fflush(f))
 			err = -EIO;
 	}
+	free(frame);
+	return err;
+}
+
+int profile_timeline(FILE *f, const struct timeline *tl, size_t from)
+{
+	unsigned char rh[RECORD_HEADER], sh[SECTION_HEADER] = {0}, *body = NULL, *payload, *frame;
+	struct wbuf w = {.p = rh, .cap = sizeof(rh)}, h = {.p = sh, .cap = sizeof(sh)};
+	size_t len, total, bound, flen;
+	int err;
+
+	if (from >= tl->n && !tl->left_out && !tl->bad_rings)
+		return 0;
+	if ((err = timeline_save(tl, from, &body, &len)))
+		return err;
+	total = SECTION_HEADER + pad64(len);
+	payload = calloc(1, total);
+	bound = ZSTD_compressBound(total);
+	frame = malloc(bound);
+	if (!payload || !frame) {
+		free(body);
+		free(payload);
+		free(frame);
+		return -ENOMEM;
+	}
+	wbuf_u32(&h, TAG_TIML);
+	wbuf_u32(&h, 0);
+	wbuf_u64(&h, len);
+	memcpy(payload, sh, sizeof(sh));
+	memcpy(payload + SECTION_HEADER, body, len);
+	free(body);
+	{
+		ZSTD_CCtx *cc = ZSTD_createCCtx();
+
+		flen = cc ? ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1), ZSTD_compress2(cc, frame, bound, payload, total)
+			  : (size_t)-1;
+		ZSTD_freeCCtx(cc);
+	}
+	free(payload);
+	if (ZSTD_isError(flen)) {
+		free(frame);
+		return -ENOMEM;
+	}
+	wbuf_u32(&w, RECORD_MAGIC);
+	wbuf_u32(&w, PROFILE_TIMELINE);
+	wbuf_u64(&w, total);
+	wbuf_u64(&w, flen);
+	wbuf_u64(&w, 0);
+	err = fwrite(rh, 1, sizeof(rh), f) != sizeof(rh) || fwrite(frame, 1, flen, f) != flen || fflush(f) ? -EIO : 0;
 	free(frame);
 	return err;
 }
@@ -607,6 +646,55 @@ static int unpack(struct profile *p, const unsigned char *d, size_t len, uint64_
 	return 0;
 }
 
+/* One timeline part (a record of kind PROFILE_TIMELINE): its TIML
+ * section appended to p->timeline. */
+static int timeline_part(struct profile *p, const unsigned char *frame, size_t flen, uint64_t total, char *err,
+			 size_t errlen)
+{
+	unsigned char *buf;
+	size_t got;
+	struct rbuf r;
+	const unsigned char *h;
+	uint64_t slen;
+	int rc;
+
+	if (total < SECTION_HEADER || total > (256ull << 20) || ZSTD_getFrameContentSize(frame, flen) != total) {
+		say(err, errlen, "corrupt: a timeline record's sizes disagree");
+		return -EPROTO;
+	}
+	buf = malloc((size_t)total);
+	if (!buf) {
+		say(err, errlen, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	got = ZSTD_decompress(buf, (size_t)total, frame, flen);
+	r = (struct rbuf){.p = buf, .n = (size_t)total};
+	h = rbuf_take(&r, SECTION_HEADER);
+	if (ZSTD_isError(got) || got != total || !h || (uint32_t)(h[0] | h[1] << 8 | h[2] << 16 | (uint32_t)h[3] << 24) != TAG_TIML) {
+		free(buf);
+		say(err, errlen, "corrupt: a timeline record does not decompress");
+		return -EPROTO;
+	}
+	{
+		struct rbuf hr = {.p = h + 8, .n = 8};
+
+		slen = rbuf_u64(&hr);
+	}
+	if (slen > total - SECTION_HEADER) {
+		free(buf);
+		say(err, errlen, "corrupt: a timeline record is cut short");
+		return -EPROTO;
+	}
+	rc = timeline_append(&p->timeline, buf + SECTION_HEADER, (size_t)slen);
+	free(buf);
+	if (rc) {
+		say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the timeline (TIML) is not valid");
+		return rc;
+	}
+	p->in.timeline = &p->timeline;
+	return 0;
+}
+
 int profile_parse_at(const void *data, size_t len, unsigned which, struct profile *p, char *err, size_t errlen)
 {
 	const unsigned char *d = data;
@@ -664,13 +752,18 @@ int profile_parse_at(const void *data, size_t len, unsigned which, struct profil
 		kind = rbuf_u32(&h);
 		rtotal = rbuf_u64(&h);
 		flen = rbuf_u64(&h);
-		if (magic != RECORD_MAGIC || (kind != PROFILE_SNAPSHOT && kind != PROFILE_END)) {
+		if (magic != RECORD_MAGIC || (kind != PROFILE_SNAPSHOT && kind != PROFILE_END && kind != PROFILE_TIMELINE)) {
 			say(err, errlen, "corrupt: not a record where one should start");
 			return -EPROTO;
 		}
 		if (flen > len - off - RECORD_HEADER) {
 			p->cut_bytes = len - off;
 			break;
+		}
+		if (kind == PROFILE_TIMELINE) {
+			/* Read below, once the record wanted is known. */
+			off += RECORD_HEADER + (size_t)flen;
+			continue;
 		}
 		if (kind == PROFILE_SNAPSHOT)
 			snaps++;
@@ -699,6 +792,20 @@ int profile_parse_at(const void *data, size_t len, unsigned which, struct profil
 payload:
 	if (!rc)
 		rc = parse_payload(p, err, errlen);
+	/* The timeline: the parts written before the record read. */
+	for (off = PROFILE_HEADER; !rc && version != 1 && off + RECORD_HEADER <= pick;) {
+		struct rbuf h = {.p = d + off, .n = len - off};
+		uint32_t kind;
+		uint64_t rtotal, flen;
+
+		rbuf_u32(&h);
+		kind = rbuf_u32(&h);
+		rtotal = rbuf_u64(&h);
+		flen = rbuf_u64(&h);
+		if (kind == PROFILE_TIMELINE)
+			rc = timeline_part(p, d + off + RECORD_HEADER, (size_t)flen, rtotal, err, errlen);
+		off += RECORD_HEADER + (size_t)flen;
+	}
 	if (!rc && p->in.snapshot != p->chosen && version != 1) {
 		say(err, errlen, "corrupt: a record's number disagrees with its place");
 		rc = -EPROTO;

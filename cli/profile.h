@@ -28,6 +28,7 @@
 /* Record kinds. */
 #define PROFILE_SNAPSHOT 1u  /* taken while the program ran */
 #define PROFILE_END 2u       /* the run's end */
+#define PROFILE_TIMELINE 3u  /* the timeline's calls since the previous such record */
 
 /* Start a profile file: its header. 0 or -EIO. */
 int profile_begin(FILE *f);
@@ -38,6 +39,11 @@ int profile_begin(FILE *f);
  * Compressed in memory first, then written with one fwrite and flushed.
  * 0, or -errno (-EIO: a write failed). */
 int profile_record(FILE *f, const struct session *s, const struct report_input *in);
+
+/* Append a record of the timeline's calls from index from on (none
+ * when there are none). Written before each snapshot and the end, so
+ * that a record's timeline is every such record before it. 0 or -errno. */
+int profile_timeline(FILE *f, const struct timeline *tl, size_t from);
 
 /* profile_begin and one record. */
 int profile_write(FILE *f, const struct session *s, const struct report_input *in);

@@ -17,8 +17,6 @@
 
 /* The reader's share of one CPU: a read that took w waits 100 w. */
 #define BUDGET_FACTOR 100u
-/* Warming the symbolizer waits for the program's modules this long. */
-#define WARM_WINDOW_NS 2000000000ull
 
 static uint64_t mono_ns(void)
 {
@@ -58,6 +56,7 @@ static uint64_t dumps_of(const struct session *s)
 }
 
 static void snapshot(struct sampler *sm, const char *label);
+static void warm_join(struct sampler *sm);
 
 /* ptrace_snapshot() calls not yet taken, one snapshot each, labelled as
  * the program asked (printable ASCII kept, the rest '?'). */
@@ -106,7 +105,6 @@ static void snapshot(struct sampler *sm, const char *label)
 {
 	struct session cs;
 	struct series copy = {0};
-	struct timeline tcopy = {0};
 	struct report_input in = sm->base;
 	struct report rep;
 	uint64_t now = mono_ns();
@@ -115,6 +113,7 @@ static void snapshot(struct sampler *sm, const char *label)
 	FILE *f;
 	int rc;
 
+	warm_join(sm);
 	if (profile_image_copy(sm->live, &img, &len)) {
 		sm->failed++;
 		return;
@@ -127,9 +126,9 @@ static void snapshot(struct sampler *sm, const char *label)
 	baseline_apply(&cs);
 	if (sm->interval_ns && series_copy(&copy, &sm->sr) == 0)
 		in.series = &copy;
+	/* This thread's own timeline: nothing else writes it meanwhile. */
 	timeline_drain(&sm->tl, &sm->rd);
-	if (timeline_copy(&tcopy, &sm->tl) == 0)
-		in.timeline = &tcopy;
+	in.timeline = &sm->tl;
 	in.snapshot = sm->snapshots + 1;
 	in.snapshot_label = label;
 	in.snapshot_ns = now - sm->live->start_ns;
@@ -141,14 +140,46 @@ static void snapshot(struct sampler *sm, const char *label)
 	if (rc == 0)
 		report_free(&rep);
 	f = rc == 0 ? sm->open_profile(sm->open_arg) : NULL;
-	if (f && profile_record(f, &cs, &in) == 0)
-		sm->snapshots++;
-	else
+	/* The calls since the last part first: the snapshot's timeline is
+	 * every part before it. */
+	if (f && profile_timeline(f, &sm->tl, sm->tl_written) == 0) {
+		sm->tl_written = sm->tl.n;
+		if (profile_record(f, &cs, &in) == 0)
+			sm->snapshots++;
+		else
+			sm->failed++;
+	} else {
 		sm->failed++;
+	}
 	session_close(&cs);
 	free(img);
 	series_free(&copy);
-	timeline_free(&tcopy);
+}
+
+/* The symbolizer warmed in a thread of its own: reading libc's DWARF
+ * takes 0.1 s and more, which the reads must not wait for. */
+static void *warm_main(void *arg)
+{
+	struct sampler *sm = arg;
+
+	for (int i = 0; i < 200 && !__atomic_load_n(&sm->stop, __ATOMIC_ACQUIRE); i++) {
+		if (modules_known(&sm->wrd)) {
+			/* Also records each module's build id for the profile. */
+			symctx_warm(sm->ctx, &sm->wrd);
+			break;
+		}
+		usleep(10000);
+	}
+	return NULL;
+}
+
+/* Before the symbolizer is used here: the warm thread is done with it. */
+static void warm_join(struct sampler *sm)
+{
+	if (sm->warming) {
+		pthread_join(sm->warm, NULL);
+		sm->warming = 0;
+	}
 }
 
 static void *sampler_main(void *arg)
@@ -165,12 +196,6 @@ static void *sampler_main(void *arg)
 
 		if (__atomic_load_n(&sm->stop, __ATOMIC_ACQUIRE))
 			break;
-		if (!sm->warmed && modules_known(sm->live)) {
-			/* Also records each module's build id for the profile. */
-			symctx_warm(sm->ctx, sm->live);
-			sm->warmed = 1;
-			now = mono_ns();
-		}
 		if (sm->interval_ns && now >= next_read) {
 			uint64_t w = series_read(&sm->sr, &sm->rd, now - sm->live->start_ns, 0);
 			uint64_t wait = w * BUDGET_FACTOR > sm->interval_ns ? w * BUDGET_FACTOR : sm->interval_ns;
@@ -205,9 +230,7 @@ static void *sampler_main(void *arg)
 			due = next_read;
 		if (next_snap && next_snap < due)
 			due = next_snap;
-		/* Dump requests and warming are looked for every 50 ms. */
-		if (!sm->warmed && now - start < WARM_WINDOW_NS && now + 10000000ull < due)
-			due = now + 10000000ull;
+		/* Dump and snapshot requests are looked for every 50 ms. */
 		if (now + 50000000ull < due)
 			due = now + 50000000ull;
 		now = mono_ns();
@@ -239,6 +262,10 @@ int sampler_start(struct sampler *sm, const struct session *live, struct symctx 
 	/* A reader of its own: the checks keep per-reader state. */
 	if (session_reader(&sm->rd, live))
 		return -ENOMEM;
+	if (session_reader(&sm->wrd, live)) {
+		session_close(&sm->rd);
+		return -ENOMEM;
+	}
 	if (pipe2(sm->wake, O_CLOEXEC | O_NONBLOCK)) {
 		err = -errno;
 		session_close(&sm->rd);
@@ -248,12 +275,15 @@ int sampler_start(struct sampler *sm, const struct session *live, struct symctx 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&sm->thread, NULL, sampler_main, sm);
+	if (!err)
+		sm->warming = pthread_create(&sm->warm, NULL, warm_main, sm) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		close(sm->wake[0]);
 		close(sm->wake[1]);
 		sm->wake[0] = sm->wake[1] = -1;
 		session_close(&sm->rd);
+		session_close(&sm->wrd);
 		return -err;
 	}
 	sm->started = 1;
@@ -282,6 +312,7 @@ void sampler_stop(struct sampler *sm)
 		/* Full: the thread wakes anyway. */
 	}
 	pthread_join(sm->thread, NULL);
+	warm_join(sm);
 	sm->started = 0;
 	if (sm->interval_ns)
 		series_read(&sm->sr, &sm->rd, mono_ns() - sm->live->start_ns, 1);
@@ -309,6 +340,8 @@ void sampler_free(struct sampler *sm)
 	sm->wake[0] = sm->wake[1] = -1;
 	if (sm->rd.rd)
 		session_close(&sm->rd);
+	if (sm->wrd.rd)
+		session_close(&sm->wrd);
 	series_free(&sm->sr);
 	timeline_free(&sm->tl);
 	free(sm->api_seen);

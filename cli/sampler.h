@@ -1,9 +1,9 @@
 /*
  * The launcher's reader of the live image (docs/time.md): one thread that
  * runs alongside the program and never after it. It
- *   - reads the debug info of the modules the program loaded, so the
- *     report is ready sooner after the program ends (libc's DWARF alone
- *     takes ~0.1 s to decompress);
+ *   - has a second thread read the debug info of the modules the program
+ *     loaded, so the report is ready sooner after the program ends
+ *     (libc's DWARF alone takes ~0.1 s to decompress);
  *   - reads the figures over time every interval (cli/series.h), within
  *     a budget of 1% of one CPU;
  *   - takes snapshots: every --snapshot-every, when the snapshot signal
@@ -35,6 +35,7 @@ struct sampler {
 	const struct session *live;
 	struct series sr;
 	struct timeline tl;       /* the rings' calls, drained every read */
+	size_t tl_written;        /* of them, in the profile file's timeline records */
 	struct symctx *ctx;       /* recording: every name a report resolved */
 	uint64_t interval_ns;
 	uint64_t every_ns;        /* 0: no periodic snapshots */
@@ -47,7 +48,9 @@ struct sampler {
 	int asked;                /* atomic: snapshots asked for by signal */
 	unsigned snapshots;       /* written so far */
 	unsigned failed;          /* could not be written */
-	int warmed;
+	pthread_t warm;           /* reads the modules' debug info meanwhile */
+	int warming;              /* the warm thread was started and not joined */
+	struct session wrd;       /* its reader */
 	uint32_t *api_seen;       /* per process slot: ptrace_snapshot() calls taken */
 	size_t napi_seen;
 };

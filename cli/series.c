@@ -269,6 +269,34 @@ static size_t sites_of(const struct accmap *m, struct series_site **out)
 	return k;
 }
 
+/* The SERIES_TOP_SITES sites of m with the most live bytes, sorted, in
+ * top: one pass, no sort of the rest. */
+static size_t top_of(const struct accmap *m, struct series_site *top)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct acc *a = &m->v[i];
+		struct series_site x;
+		size_t j;
+
+		if (!a->used || (a->bytes <= 0 && a->blocks <= 0))
+			continue;
+		x = (struct series_site){.trace = a->trace,
+					 .live_bytes = a->bytes > 0 ? (uint64_t)a->bytes : 0,
+					 .live_blocks = a->blocks > 0 ? (uint64_t)a->blocks : 0};
+		if (k == SERIES_TOP_SITES && by_live_desc(&x, &top[k - 1]) >= 0)
+			continue;
+		j = k < SERIES_TOP_SITES ? k++ : k - 1;
+		while (j > 0 && by_live_desc(&x, &top[j - 1]) < 0) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = x;
+	}
+	return k;
+}
+
 static void read_proc(struct series *sr, const struct session *s, uint32_t slot, const struct sf_process *p,
 		      uint64_t t_ns, int last)
 {
@@ -276,10 +304,10 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 	struct series_point pt = {.t_ns = t_ns};
 	sf_off head;
 	uint64_t n;
-	struct accmap m = {0};
-	struct series_site *all = NULL;
-	size_t nall = 0;
-	int want_sites;
+	struct accmap m = {.v = sr->acc, .cap = sr->acc_cap};
+	struct series_site *all = NULL, top[SERIES_TOP_SITES];
+	size_t nall = 0, ntop = 0;
+	int want_sites, new_high;
 
 	if (!sp || sp->done)
 		return;
@@ -328,9 +356,30 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 	/* Sites: at every kept point while reads are cheap (the budget is
 	 * the caller's), and every site when the heap is at a new high. */
 	want_sites = !sp->n || pt.live_bytes > 0;
-	if (want_sites && !read_sites(s, p, &m))
-		nall = sites_of(&m, &all);
-	free(m.v);
+	new_high = pt.live_bytes > sp->comp_live || !sp->comp;
+	/* The scratch map of the last read, emptied (or dropped when a big
+	 * process made it far larger than this one needs). */
+	if (m.cap > 4096 && sr->acc_used < m.cap / 16) {
+		free(m.v);
+		m.v = NULL;
+		m.cap = 0;
+	} else if (m.v) {
+		memset(m.v, 0, m.cap * sizeof(*m.v));
+	}
+	if (want_sites && !read_sites(s, p, &m)) {
+		/* Every site only at a new high; the top ones otherwise. */
+		if (new_high) {
+			nall = sites_of(&m, &all);
+			ntop = nall < SERIES_TOP_SITES ? nall : SERIES_TOP_SITES;
+			if (all)
+				memcpy(top, all, ntop * sizeof(*top));
+		} else {
+			ntop = top_of(&m, top);
+		}
+	}
+	sr->acc = m.v;
+	sr->acc_cap = m.cap;
+	sr->acc_used = m.n;
 	if (pt.live_bytes >= sp->peak_live || !sp->n) {
 		if (pt.live_bytes > sp->peak_live || !sp->n) {
 			sp->peak_live = pt.live_bytes;
@@ -347,7 +396,7 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 			}
 		}
 	}
-	push_point(sr, sp, &pt, all, nall < SERIES_TOP_SITES ? nall : SERIES_TOP_SITES);
+	push_point(sr, sp, &pt, top, ntop);
 	free(all);
 	sp->last_kept_ns = t_ns;
 	if (last)
@@ -561,5 +610,6 @@ void series_free(struct series *sr)
 		free(sr->procs[i].comp);
 	}
 	free(sr->procs);
+	free(sr->acc);
 	memset(sr, 0, sizeof(*sr));
 }

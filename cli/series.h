@@ -74,6 +74,9 @@ struct series {
 	uint64_t step_ns;        /* kept points are at least this far apart (grows by thinning) */
 	struct series_proc *procs;
 	size_t nprocs, cap;
+	/* Reader state (not saved): the sites map, reused by every read. */
+	void *acc;
+	size_t acc_cap, acc_used;
 };
 
 void series_init(struct series *sr, uint64_t interval_ns);

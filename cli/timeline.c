@@ -133,16 +133,18 @@ size_t timeline_drain(struct timeline *tl, const struct session *s)
 	return taken;
 }
 
-int timeline_save(const struct timeline *tl, unsigned char **out, size_t *len)
+int timeline_save(const struct timeline *tl, size_t from, unsigned char **out, size_t *len)
 {
 	struct wbuf w = {0};
 
+	if (from > tl->n)
+		from = tl->n;
 	wbuf_u32(&w, TL_MAGIC);
 	wbuf_u32(&w, TL_FORMAT);
 	wbuf_u64(&w, tl->left_out);
 	wbuf_u64(&w, tl->bad_rings);
-	wbuf_u32(&w, (uint32_t)tl->n);
-	for (size_t i = 0; i < tl->n; i++) {
+	wbuf_u32(&w, (uint32_t)(tl->n - from));
+	for (size_t i = from; i < tl->n; i++) {
 		const struct tl_event *e = &tl->ev[i];
 
 		wbuf_u32(&w, e->slot);
@@ -165,17 +167,27 @@ int timeline_save(const struct timeline *tl, unsigned char **out, size_t *len)
 
 int timeline_parse(struct timeline *tl, const void *data, size_t len)
 {
+	memset(tl, 0, sizeof(*tl));
+	return timeline_append(tl, data, len);
+}
+
+int timeline_append(struct timeline *tl, const void *data, size_t len)
+{
 	struct rbuf r = {.p = data, .n = len};
 	uint32_t n;
 
-	memset(tl, 0, sizeof(*tl));
-	if (rbuf_u32(&r) != TL_MAGIC || rbuf_u32(&r) != TL_FORMAT)
+	if (rbuf_u32(&r) != TL_MAGIC || rbuf_u32(&r) != TL_FORMAT) {
+		timeline_free(tl);
 		return -EPROTO;
+	}
+	/* Counts so far, as of this part. */
 	tl->left_out = rbuf_u64(&r);
 	tl->bad_rings = rbuf_u64(&r);
 	n = rbuf_u32(&r);
-	if (r.err || n > TIMELINE_MAX_EVENTS || n > (r.n - r.off) / EVENT_BYTES)
+	if (r.err || n > TIMELINE_MAX_EVENTS || n > (r.n - r.off) / EVENT_BYTES) {
+		timeline_free(tl);
 		return -EPROTO;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		struct tl_event e = {0};
 		const unsigned char *meta;
@@ -212,7 +224,7 @@ int timeline_copy(struct timeline *dst, const struct timeline *src)
 {
 	unsigned char *b;
 	size_t n;
-	int rc = timeline_save(src, &b, &n);
+	int rc = timeline_save(src, 0, &b, &n);
 
 	if (rc)
 		return rc;

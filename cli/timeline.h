@@ -43,9 +43,14 @@ struct timeline {
  * records taken. */
 size_t timeline_drain(struct timeline *tl, const struct session *s);
 
-int timeline_save(const struct timeline *tl, unsigned char **out, size_t *len);
-/* 0, -EPROTO, -ENOMEM. */
+/* The events from index from on (a part: the profile file holds the
+ * timeline as parts, each with the calls since the previous one). 0 or
+ * -ENOMEM. */
+int timeline_save(const struct timeline *tl, size_t from, unsigned char **out, size_t *len);
+/* Parse a part into tl (timeline_parse: a new one; timeline_append:
+ * after what tl holds). 0, -EPROTO, -ENOMEM; tl is freed on failure. */
 int timeline_parse(struct timeline *tl, const void *data, size_t len);
+int timeline_append(struct timeline *tl, const void *data, size_t len);
 int timeline_copy(struct timeline *dst, const struct timeline *src);
 void timeline_free(struct timeline *tl);
 
