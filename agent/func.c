@@ -406,11 +406,9 @@ NI static int func_init_process(void)
 	func_calibrate(fp);
 	fg.min_ticks = (uint64_t)((double)min_ns / fp->ns_per_tick + 0.999);
 	fp->timeline_min_ns = fg.tl_min_ns;
-	/* 0 ticks would put every call in (--timeline-min=0 asks for it):
-	 * 1 does too, and 0 stays "not set" for func_copy_globals. */
-	fg.tl_min_ticks = fg.tl_min_ns == UINT64_MAX ? UINT64_MAX
-			: (uint64_t)((double)fg.tl_min_ns / fp->ns_per_tick) ? (uint64_t)((double)fg.tl_min_ns / fp->ns_per_tick)
-									       : 1;
+	/* 0 (--timeline-min=0) puts every call in, even one whose corrected
+	 * time is 0 ticks. */
+	fg.tl_min_ticks = fg.tl_min_ns == UINT64_MAX ? UINT64_MAX : (uint64_t)((double)fg.tl_min_ns / fp->ns_per_tick);
 	fg.outer_ticks = fg.inner_ticks = 0;
 	func_measure(fp);
 	if (fg.correct) {
@@ -565,7 +563,7 @@ NI static void func_copy_globals(void)
 	ft.outer_ticks = fg.outer_ticks;
 	ft.inner_ticks = fg.inner_ticks;
 	ft.slow_thr = ft.th ? ft.th->slow_thr : 0;
-	ft.tl_min = fg.tl_min_ticks ? fg.tl_min_ticks : UINT64_MAX;
+	ft.tl_min = fg.tl_min_ticks;
 }
 
 /* Completed calls in the thread record (every owner so far). */
@@ -1448,6 +1446,7 @@ void func_test_init(uint32_t max_depth, uint64_t min_ticks, uint64_t hook, uint6
 	fp->image_base = (uint64_t)(uintptr_t)image_base;
 	fg.max_depth = max_depth;
 	fg.min_ticks = min_ticks;
+	fg.tl_min_ticks = UINT64_MAX; /* no timeline in unit tests */
 	fg.outer_ticks = hook - inner;
 	fg.inner_ticks = inner;
 	fg.correct = fp->corrected;

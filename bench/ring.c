@@ -17,7 +17,7 @@ __attribute__((noinline)) void tick(long i)
 	sink += i;
 }
 
-static double now(void)
+__attribute__((no_instrument_function)) static double now(void)
 {
 	struct timespec t;
 
@@ -25,7 +25,7 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void *run(void *arg)
+__attribute__((no_instrument_function)) static void *run(void *arg)
 {
 	long *calls = arg;
 	double end = now() + secs;
@@ -45,7 +45,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+__attribute__((no_instrument_function)) int main(int argc, char **argv)
 {
 	int t = argc > 1 ? atoi(argv[1]) : 2;
 	pthread_t th[64];

@@ -391,6 +391,21 @@ static size_t events_named(json_t *j, const char *name, double *dur, int *tid, s
 	return n;
 }
 
+/* fi_timeline run with opt into prof, its Chrome trace parsed (the
+ * file removed). */
+static json_t *timeline_run(const char *prof, const char *opt)
+{
+	struct tu_run r;
+	json_t *j;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, opt, "--", TU_PROG("fi_timeline")));
+	cr_assert(eq(int, r.exit_code, 0), "the run with %s; stderr: %s", opt, r.err);
+	tu_run_free(&r);
+	j = chrome_of(prof);
+	unlink(prof);
+	return j;
+}
+
 /*
  * fi_timeline: threads 1..3 each nap k ms once; main naps 0 ms, under the
  * 100 us default: exactly three nap events, k ms each on three threads
@@ -401,48 +416,21 @@ static size_t events_named(json_t *j, const char *name, double *dur, int *tid, s
 Test(e2e_time, timeline_calls_as_chrome_trace_events, .timeout = 60)
 {
 	char *prof = tmp_profile();
-	struct tu_run r;
 	json_t *j;
 	double dur[8];
 	int tid[8];
 
-	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--", TU_PROG("fi_timeline")));
-	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
-	tu_run_free(&r);
-	j = chrome_of(prof);
+	j = timeline_run(prof, "--timeline-min=100us");
 	cr_assert(eq(sz, events_named(j, "nap", dur, tid, 8), 3), "three naps of 100 us or more");
 	cr_assert(tid[0] != tid[1] && tid[1] != tid[2] && tid[0] != tid[2], "on three threads");
-	/* Sorted, the i-th shortest is at least i ms (at most one nap is
-	 * under 2 ms, ...) and at most i + 20 ms. */
-	for (int i = 0; i < 3; i++)
-		for (int k = i + 1; k < 3; k++)
-			if (dur[k] < dur[i]) {
-				double t = dur[i];
-
-				dur[i] = dur[k];
-				dur[k] = t;
-			}
-	for (int i = 0; i < 3; i++)
-		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 20000.0, "nap #%d: %.0f us", i + 1,
-			  dur[i]);
+	tu_check_naps(dur);
 	json_decref(j);
-	unlink(prof);
-
-	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--timeline-min=0", "--", TU_PROG("fi_timeline")));
-	cr_assert(eq(int, r.exit_code, 0), "the run with --timeline-min=0; stderr: %s", r.err);
-	tu_run_free(&r);
-	j = chrome_of(prof);
+	j = timeline_run(prof, "--timeline-min=0");
 	cr_assert(eq(sz, events_named(j, "nap", dur, tid, 8), 4), "every call: the short nap too");
 	json_decref(j);
-	unlink(prof);
-
-	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", prof, "--timeline=0", "--", TU_PROG("fi_timeline")));
-	cr_assert(eq(int, r.exit_code, 0), "the run with --timeline=0; stderr: %s", r.err);
-	tu_run_free(&r);
-	j = chrome_of(prof);
+	j = timeline_run(prof, "--timeline=0");
 	cr_assert(eq(sz, events_named(j, "nap", dur, tid, 8), 0), "no timeline");
 	json_decref(j);
-	unlink(prof);
 	free(prof);
 }
 

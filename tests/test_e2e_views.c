@@ -899,17 +899,7 @@ Test(e2e_views, html_page_draws_the_timeline_in_chromium, .timeout = 120)
 		dur[i] = b->dur_us;
 		free(lane);
 	}
-	for (int i = 0; i < 3; i++)
-		for (int k = i + 1; k < 3; k++)
-			if (dur[k] < dur[i]) {
-				double t = dur[i];
-
-				dur[i] = dur[k];
-				dur[k] = t;
-			}
-	for (int i = 0; i < 3; i++)
-		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 20000.0, "nap #%d: %.3f us", i + 1,
-			  dur[i]);
+	tu_check_naps(dur);
 	free(panel);
 	page_done(prof, page, text, dom);
 }

@@ -399,6 +399,27 @@ static inline void tu_bg_finish(struct tu_bg *r, struct tu_run *t)
 	cr_assert(eq(int, t->timed_out, 0), "timed out after %d s; stderr: %s", TU_TIMEOUT_S, t->err);
 }
 
+/*
+ * fi_timeline's three naps of 1, 2 and 3 ms (dur, in us, any order):
+ * sorted, the i-th shortest is at least i ms (a sleep is never shorter
+ * than asked, so at most one nap is under 2 ms, ...) and at most i + 20
+ * ms (scheduling on a busy 2-CPU machine).
+ */
+static inline void tu_check_naps(double *dur)
+{
+	for (int i = 0; i < 3; i++)
+		for (int k = i + 1; k < 3; k++)
+			if (dur[k] < dur[i]) {
+				double t = dur[i];
+
+				dur[i] = dur[k];
+				dur[k] = t;
+			}
+	for (int i = 0; i < 3; i++)
+		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 20000.0, "nap #%d: %.3f us", i + 1,
+			  dur[i]);
+}
+
 static inline void tu_run_free(struct tu_run *r)
 {
 	free(r->out);
