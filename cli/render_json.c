@@ -107,13 +107,18 @@ static json_t *j_memory(const struct rmemory *m)
 						       (json_int_t)x->live_bytes, "live_blocks",
 						       (json_int_t)x->live_blocks, "stack", j_stack(&x->stack)));
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}", "allocations",
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}", "allocations",
 			 (json_int_t)m->allocations, "frees", (json_int_t)m->frees, "bytes_allocated",
 			 (json_int_t)m->bytes_allocated, "peak_bytes", (json_int_t)m->peak_bytes, "live_bytes",
 			 (json_int_t)m->live_bytes, "live_blocks", (json_int_t)m->live_blocks,
 			 "temporary_allocations", (json_int_t)m->temporary, "failed_allocations",
 			 (json_int_t)m->failed, "inherited_frees", (json_int_t)m->inherited_frees, "sampled",
 			 m->sampled, "size_histogram", hist, "leaks", leaks, "sites", sites);
+
+	if (o && m->freed_by_exec)
+		json_object_update_new(o, json_pack("{s:I, s:I}", "freed_by_exec_bytes", (json_int_t)m->exec_freed_bytes,
+						    "freed_by_exec_blocks", (json_int_t)m->exec_freed_blocks));
+	return o;
 }
 
 static json_t *j_process(const struct report *r, const struct rprocess *p)

@@ -129,7 +129,7 @@ static void print_argv(FILE *f, char **argv)
 		fprintf(f, "%s%s", i ? " " : "", E(argv[i]));
 }
 
-static void print_frame(FILE *f, const struct rframe *fr)
+static void print_frame_note(FILE *f, const struct rframe *fr, const char *note)
 {
 	if (fr->function)
 		fprintf(f, "%s", E(fr->function));
@@ -145,37 +145,107 @@ static void print_frame(FILE *f, const struct rframe *fr)
 		fprintf(f, " [inlined]");
 	if (fr->file && fr->line && fr->module)
 		fprintf(f, "  %s", E(base_name(fr->module)));
+	if (note)
+		fprintf(f, "%s", note);
 	fputc('\n', f);
 }
 
-/* Frames below main (libc's start-up) say nothing to a person: the text
- * stops at main; the JSON keeps every frame. */
-static void print_stack(FILE *f, const struct rstack *st, const char *indent)
+static void print_frame(FILE *f, const struct rframe *fr)
 {
-	unsigned i;
+	print_frame_note(f, fr, NULL);
+}
+
+/*
+ * A frame of the C/C++ runtime or of the standard library: in a runtime
+ * module (libc, libstdc++, ld.so, libgcc_s, the agent), or the library's
+ * templates inlined into the program (their file is under include/c++),
+ * or operator new/delete. The text folds a run of them that the
+ * program's own code called into one line; the JSON keeps every frame.
+ */
+static int library_frame(const struct rframe *fr)
+{
+	if (fr->module && report_runtime_module(fr->module))
+		return 1;
+	if (fr->file && strstr(fr->file, "/include/c++/"))
+		return 1;
+	return fr->function && (!strncmp(fr->function, "std::", 5) || !strncmp(fr->function, "__gnu_cxx::", 11) ||
+				!strncmp(fr->function, "operator new", 12) ||
+				!strncmp(fr->function, "operator delete", 15));
+}
+
+/* The end of the run of library frames from i that a frame of the
+ * program's own code called, or i when there is none (a run that reaches
+ * the stack's bottom is libc's start-up or a thread's: not folded). */
+static unsigned library_run(const struct rstack *st, unsigned i)
+{
+	unsigned j = i;
+
+	if (!library_frame(&st->frames[i]))
+		return i;
+	while (j + 1 < st->n && library_frame(&st->frames[j + 1]))
+		j++;
+	return j + 1 < st->n ? j : i;
+}
+
+
+
+/* Frames below main (libc's start-up) say nothing to a person: the text
+ * stops at main; the JSON keeps every frame. A run of library frames the
+ * program called shows as its outermost frame, the one the program's
+ * code called, with the count of the frames inside it. */
+static void print_stack_from(FILE *f, const struct rstack *st, const char *indent, unsigned fold_from)
+{
+	unsigned i = 0, lines = 0;
 
 	if (!st->n) {
 		fprintf(f, "%s<no stack>\n", indent);
 		return;
 	}
-	for (i = 0; i < st->n && i < TEXT_MAX_FRAMES; i++) {
+	while (i < st->n && lines < TEXT_MAX_FRAMES) {
+		unsigned j = i >= fold_from ? library_run(st, i) : i;
+		char note[64] = "";
+
+		if (j > i)
+			snprintf(note, sizeof(note), "  [+%u library frame%s inside]", j - i, j - i == 1 ? "" : "s");
 		fprintf(f, "%s", indent);
-		print_frame(f, &st->frames[i]);
-		if (st->frames[i].function && !strcmp(st->frames[i].function, "main"))
+		print_frame_note(f, &st->frames[j], j > i ? note : NULL);
+		lines++;
+		if (st->frames[j].function && !strcmp(st->frames[j].function, "main"))
 			return;
+		i = j + 1;
 	}
-	if (st->n > TEXT_MAX_FRAMES)
-		fprintf(f, "%s... %u more frames\n", indent, st->n - TEXT_MAX_FRAMES);
+	if (i < st->n)
+		fprintf(f, "%s... %u more frames\n", indent, st->n - i);
 }
 
+/* An allocation's stack: a library run at its top folds too. */
+static void print_stack(FILE *f, const struct rstack *st, const char *indent)
+{
+	print_stack_from(f, st, indent, 0);
+}
+
+/* A CPU sample's, a crash's or a dump's: frame 0 is what was running,
+ * always shown. */
 void render_text_stack(FILE *f, const struct rstack *st, const char *indent)
 {
-	print_stack(f, st, indent);
+	print_stack_from(f, st, indent, 1);
 }
 
 void render_text_site_line(FILE *f, const struct rstack *st)
 {
-	if (st->n > 1 && !st->frames[0].inlined && st->frames[0].function && strcmp(st->frames[0].function, "main")) {
+	unsigned k = st->n ? library_run(st, 0) : 0;
+
+	/* A site reached through the library: the library call the program
+	 * made, and the program's frame that made it. */
+	if (k > 0 && k + 1 < st->n) {
+		const struct rframe *l = &st->frames[k], *c = &st->frames[k + 1];
+
+		fprintf(f, "%s <- %s", l->function ? E(l->function) : "??", c->function ? E(c->function) : "??");
+		if (c->file && c->line)
+			fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
+		fputc('\n', f);
+	} else if (st->n > 1 && !st->frames[0].inlined && st->frames[0].function &&
+		   strcmp(st->frames[0].function, "main")) {
 		/* Frame 0 and its caller: sites differ by caller often. */
 		const struct rframe *c = &st->frames[1];
 		const struct rframe *f0 = &st->frames[0];
@@ -210,7 +280,10 @@ static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 	fprintf(f, "  heap: %" PRIu64 " allocations, %" PRIu64 " frees, %s allocated, peak %s\n", m->allocations,
 		m->frees, report_bytes(m->bytes_allocated, b1, sizeof(b1)), report_bytes(m->peak_bytes, b2, sizeof(b2)));
 	fprintf(f, "        %" PRIu64 " temporary allocations, %" PRIu64 " failed\n", m->temporary, m->failed);
-	if (snapshot)
+	if (m->freed_by_exec)
+		fprintf(f, "        live at exec: %s in %" PRIu64 " blocks (freed by the exec, not leaked)\n",
+			report_bytes(m->exec_freed_bytes, b3, sizeof(b3)), m->exec_freed_blocks);
+	else if (snapshot)
 		fprintf(f, "        live now: %s in %" PRIu64 " blocks\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
 			m->live_blocks);
 	else

@@ -701,6 +701,17 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	}
 	free(pm.m);
 	report_qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
+	if (rp->execed) {
+		/* exec frees every block of the image: none leaked. */
+		m->freed_by_exec = 1;
+		m->exec_freed_bytes = m->live_bytes;
+		m->exec_freed_blocks = m->live_blocks;
+		m->live_bytes = m->live_blocks = 0;
+		m->unsampled_live_bytes = m->unsampled_live_blocks = 0;
+		for (size_t i = 0; i < m->nsites; i++)
+			m->sites[i].live_bytes = m->sites[i].live_blocks = 0;
+		m->nleaks = 0;
+	}
 	return 0;
 }
 

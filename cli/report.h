@@ -50,6 +50,10 @@ struct rmemory {
 	uint64_t allocations, frees, bytes_allocated, bytes_freed, peak_bytes;
 	uint64_t live_bytes, live_blocks, temporary, failed, inherited_frees;
 	uint64_t old_frees, old_freed_bytes; /* of blocks from before a ptrace_reset() (live view) */
+	/* An image replaced by exec: what was live then went with it (the
+	 * kernel frees it all); live_* and the sites' live figures are 0. */
+	int freed_by_exec;
+	uint64_t exec_freed_bytes, exec_freed_blocks;
 	uint64_t hist[SF_HIST_BUCKETS];
 	int sampled;            /* per-site figures are scaled estimates */
 	double scale;           /* 1 / sample_rate */
