@@ -27,6 +27,7 @@
 #include "render.h"
 #include "report.h"
 #include "session.h"
+#include "suppress.h"
 
 struct reaped {
 	int *pid, *status;
@@ -320,6 +321,7 @@ int main(int argc, char **argv)
 	struct sampler sm = {0};
 	struct symctx *ctx = NULL;
 	struct prof_state ps = {0};
+	struct suppr suppr = {0};
 	struct dump_timer dumper = {0};
 	struct live *live = NULL;
 	struct timespec wall_start = {0, 0};
@@ -366,6 +368,13 @@ int main(int argc, char **argv)
 	can_load = launch_check_binary(path, reason, sizeof(reason));
 	if (can_load < 0)
 		return fail(126, "%s: %s", o.argv[0], strerror(-can_load));
+
+	/* The suppressions file: a bad one gets its line before any run. */
+	suppr.builtin = o.builtin_suppressions;
+	if (o.suppressions && (rc = suppr_load(&suppr, o.suppressions, err, sizeof(err)))) {
+		suppr_free(&suppr);
+		return fail(2, "--suppressions: %s%s", err, "");
+	}
 
 	/* Open the report files first, once, and keep them: a typo must not
 	 * cost a whole run, and a path swapped meanwhile must not redirect a
@@ -425,6 +434,7 @@ int main(int argc, char **argv)
 	in.start_time_ns = (uint64_t)wall_start.tv_sec * 1000000000u + (uint64_t)wall_start.tv_nsec;
 	in.func_filter = o.func_filter;
 	in.func_exclude = o.func_exclude;
+	in.suppr = &suppr;
 	ps.o = &o;
 	ps.out = &prof_out;
 	ps.main_pid = (int)pid;
@@ -489,6 +499,7 @@ int main(int argc, char **argv)
 		output_discard(&prof_out);
 	sampler_free(&sm);
 	symctx_free(ctx);
+	suppr_free(&suppr);
 	session_close(&s);
 	free(reaped.pid);
 	free(reaped.status);

@@ -57,6 +57,8 @@ enum field {
 	F_SNAPSHOT_SIGNAL,
 	F_TIMELINE,
 	F_TIMELINE_MIN,
+	F_SUPPRESSIONS,
+	F_BUILTIN_SUPPRESSIONS,
 	F_LIVE,
 	F_LIVE_REMOTE,
 	F_LIVE_INTERVAL,
@@ -92,6 +94,8 @@ static const struct setting settings[] = {
 	{ "max-call-depth", 0, "PTRACE_MAX_CALL_DEPTH", K_UINT, F_MAX_CALL_DEPTH, 1, SF_FMAX_CALL_DEPTH },
 	{ "min-duration", 0, "PTRACE_MIN_DURATION", K_DURATION, F_MIN_DURATION, 0, 0 },
 	{ "correct-times", 0, "PTRACE_CORRECT_TIMES", K_BOOL, F_CORRECT_TIMES, 0, 0 },
+	{ "suppressions", 0, "PTRACE_SUPPRESSIONS", K_FILE, F_SUPPRESSIONS, 0, 0 },
+	{ "builtin-suppressions", 0, "PTRACE_BUILTIN_SUPPRESSIONS", K_BOOL, F_BUILTIN_SUPPRESSIONS, 0, 0 },
 	{ "timeline", 0, "PTRACE_TIMELINE", K_BOOL, F_TIMELINE, 0, 0 },
 	{ "timeline-min", 0, "PTRACE_TIMELINE_MIN", K_DURATION, F_TIMELINE_MIN, 0, 0 },
 	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
@@ -386,6 +390,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		if (s->field == F_OUTPUT)
 			o->output = val;
+		else if (s->field == F_SUPPRESSIONS)
+			o->suppressions = val;
 		else if (s->field == F_PROFILE)
 			o->profile = val;
 		else
@@ -398,6 +404,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			o->correct_times = b;
 		else if (s->field == F_TIMELINE)
 			o->timeline = b;
+		else if (s->field == F_BUILTIN_SUPPRESSIONS)
+			o->builtin_suppressions = b;
 		else if (s->field == F_SAVE_PROFILE)
 			o->save_profile = b;
 		else
@@ -541,6 +549,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->save_profile = 1;
 	o->interval_ns = 10000000ull;
 	o->timeline = 1;
+	o->builtin_suppressions = 1;
 	o->timeline_min_ns = 100000ull;
 	o->live_interval = 1.0;
 	if (err && errlen)
@@ -622,6 +631,13 @@ void options_usage(FILE *f)
 		"      --save-profile=BOOL write the profile file (default 1)\n"
 		"                          PTRACE_SAVE_PROFILE\n"
 		"      --no-profile        same as --save-profile=0\n"
+		"      --suppressions=FILE leaks that are not: LeakSanitizer's leak:PATTERN\n"
+		"                          lines (function, file or module; * wildcard,\n"
+		"                          ^ and $ anchors), still counted as suppressed\n"
+		"                          PTRACE_SUPPRESSIONS\n"
+		"      --builtin-suppressions=BOOL  suppress the C/C++ runtime's own one-time\n"
+		"                          allocations: stdio buffers, locale, NSS (default 1)\n"
+		"                          PTRACE_BUILTIN_SUPPRESSIONS\n"
 		"      --track-memory=BOOL record heap allocations (default 1)\n"
 		"                          PTRACE_TRACK_MEMORY\n"
 		"      --no-memory         same as --track-memory=0\n"

@@ -49,6 +49,8 @@ struct options {
 	                                         read this often; 0 = never; default 10 ms */
 	unsigned long long snapshot_every_ns; /* --snapshot-every / PTRACE_SNAPSHOT_EVERY; 0 = none */
 	int timeline;             /* --timeline / PTRACE_TIMELINE; default 1 */
+	const char *suppressions; /* --suppressions / PTRACE_SUPPRESSIONS: leak:PATTERN lines; NULL none */
+	int builtin_suppressions; /* --builtin-suppressions / PTRACE_BUILTIN_SUPPRESSIONS; default 1 */
 	unsigned long long timeline_min_ns; /* --timeline-min / PTRACE_TIMELINE_MIN; default 100 us */
 	int snapshot_signal;      /* --snapshot-signal / PTRACE_SNAPSHOT_SIGNAL: a snapshot when it
 	                             reaches the launcher; 0 = none (default: the program

@@ -115,6 +115,20 @@ static json_t *j_memory(const struct rmemory *m)
 			 (json_int_t)m->failed, "inherited_frees", (json_int_t)m->inherited_frees, "sampled",
 			 m->sampled, "size_histogram", hist, "leaks", leaks, "sites", sites);
 
+	if (o) {
+		json_t *sup = json_array();
+
+		for (size_t i = 0; i < m->nsuppressed; i++) {
+			const struct rsite *x = m->suppressed[i];
+
+			json_array_append_new(sup, json_pack("{s:I, s:I, s:o, s:o}", "bytes", (json_int_t)x->live_bytes,
+							     "blocks", (json_int_t)x->live_blocks, "by",
+							     render_jstr(x->suppressed_by), "stack", j_stack(&x->stack)));
+		}
+		json_object_set_new(o, "suppressed", sup);
+		json_object_set_new(o, "suppressed_bytes", json_integer((json_int_t)m->suppressed_bytes));
+		json_object_set_new(o, "suppressed_blocks", json_integer((json_int_t)m->suppressed_blocks));
+	}
 	if (o && m->freed_by_exec)
 		json_object_update_new(o, json_pack("{s:I, s:I}", "freed_by_exec_bytes", (json_int_t)m->exec_freed_bytes,
 						    "freed_by_exec_blocks", (json_int_t)m->exec_freed_blocks));

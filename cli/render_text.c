@@ -286,6 +286,13 @@ static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 	else if (snapshot)
 		fprintf(f, "        live now: %s in %" PRIu64 " blocks\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
 			m->live_blocks);
+	else if (m->suppressed_blocks && m->live_blocks >= m->suppressed_blocks)
+		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks: %s in %" PRIu64
+			   " blocks leaked, %s in %" PRIu64 " suppressed\n",
+			report_bytes(m->live_bytes, b3, sizeof(b3)), m->live_blocks,
+			report_bytes(m->live_bytes - m->suppressed_bytes, b1, sizeof(b1)),
+			m->live_blocks - m->suppressed_blocks, report_bytes(m->suppressed_bytes, b2, sizeof(b2)),
+			m->suppressed_blocks);
 	else
 		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks%s\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
 			m->live_blocks, m->live_blocks ? " (leaked)" : "");
@@ -303,6 +310,20 @@ static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 		}
 		if (m->nleaks > TEXT_MAX_LEAKS)
 			fprintf(f, "   ... %zu more leak sites (see --json)\n", m->nleaks - TEXT_MAX_LEAKS);
+	}
+	if (m->nsuppressed) {
+		fprintf(f, "\n  suppressed (live at exit, not leaks): %s in %" PRIu64 " blocks at %zu site%s\n",
+			report_bytes(m->suppressed_bytes, b1, sizeof(b1)), m->suppressed_blocks, m->nsuppressed,
+			m->nsuppressed == 1 ? "" : "s");
+		for (size_t i = 0; i < m->nsuppressed && i < TEXT_MAX_LEAKS; i++) {
+			const struct rsite *x = m->suppressed[i];
+
+			fprintf(f, "   %s in %" PRIu64 " blocks: %s: ", report_bytes(x->live_bytes, b1, sizeof(b1)),
+				x->live_blocks, E(x->suppressed_by));
+			render_text_site_line(f, &x->stack);
+		}
+		if (m->nsuppressed > TEXT_MAX_LEAKS)
+			fprintf(f, "   ... %zu more suppressed sites (see --json)\n", m->nsuppressed - TEXT_MAX_LEAKS);
 	}
 	if (m->sampled && m->unsampled_live_blocks)
 		fprintf(f, "   + %s in %" PRIu64 " live blocks without a sampled stack\n",

@@ -1,5 +1,6 @@
 #include "report.h"
 #include "series.h"
+#include "suppress.h"
 #include "timeline.h"
 
 #include <errno.h>
@@ -701,6 +702,27 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	}
 	free(pm.m);
 	report_qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
+	/* What a suppression names goes apart, still counted. */
+	m->suppressed = calloc(m->nleaks ? m->nleaks : 1, sizeof(*m->suppressed));
+	if (!m->suppressed)
+		return -ENOMEM;
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < m->nleaks; i++) {
+			struct rsite *x = m->leaks[i];
+
+			x->suppressed_by = x->trace ? suppr_match(r->suppr, &x->stack) : NULL;
+			if (x->suppressed_by) {
+				m->suppressed[m->nsuppressed++] = x;
+				m->suppressed_bytes += x->live_bytes;
+				m->suppressed_blocks += x->live_blocks;
+			} else {
+				m->leaks[k++] = x;
+			}
+		}
+		m->nleaks = k;
+	}
 	if (rp->execed) {
 		/* exec frees every block of the image: none leaked. */
 		m->freed_by_exec = 1;
@@ -711,6 +733,8 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		for (size_t i = 0; i < m->nsites; i++)
 			m->sites[i].live_bytes = m->sites[i].live_blocks = 0;
 		m->nleaks = 0;
+		m->nsuppressed = 0;
+		m->suppressed_bytes = m->suppressed_blocks = 0;
 	}
 	return 0;
 }
@@ -874,6 +898,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	if (in->snapshot_label && !(r->snapshot_label = strdup(in->snapshot_label)))
 		return -ENOMEM;
 	r->timeline = in->timeline;
+	r->suppr = in->suppr;
 	if (in->timeline)
 		r->timeline_left_out = in->timeline->left_out;
 	if (in->series) {
@@ -1019,6 +1044,7 @@ void report_free(struct report *r)
 			free(p->mem.sites[k].stack.frames);
 		free(p->mem.sites);
 		free(p->mem.leaks);
+		free(p->mem.suppressed);
 		free(p->threads);
 		report_cpu_free(p);
 		report_time_free(p);

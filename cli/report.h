@@ -14,6 +14,7 @@ struct symbolizer;
 struct sym_frame;
 struct series;
 struct timeline;
+struct suppr;
 
 #include "session.h"
 #include "session_format.h"
@@ -35,6 +36,7 @@ struct rstack {
 
 struct rsite {
 	uint32_t trace;         /* 0: allocations without a stack */
+	const char *suppressed_by; /* live at exit but no leak: the rule (cli/suppress.h); NULL */
 	uint64_t allocs, bytes, frees, freed_bytes, temporary;
 	uint64_t live_blocks, live_bytes;
 	struct rstack stack;
@@ -59,8 +61,11 @@ struct rmemory {
 	double scale;           /* 1 / sample_rate */
 	struct rsite *sites;    /* by bytes allocated, descending */
 	size_t nsites;
-	struct rsite **leaks;   /* sites with live blocks, by live bytes */
+	struct rsite **leaks;   /* sites with live blocks, by live bytes, not suppressed */
 	size_t nleaks;
+	struct rsite **suppressed; /* sites with live blocks a suppression names, by live bytes */
+	size_t nsuppressed;
+	uint64_t suppressed_bytes, suppressed_blocks;
 	uint64_t unsampled_live_blocks, unsampled_live_bytes;
 };
 
@@ -204,6 +209,8 @@ struct report_input {
 	uint64_t start_time_ns; /* CLOCK_REALTIME when the program started; 0 unknown */
 	/* Figures over time (cli/series.h), or NULL. */
 	const struct series *series;
+	/* Leak suppressions (cli/suppress.h); NULL: the built-in ones. */
+	const struct suppr *suppr;
 	/* The timeline's calls (cli/timeline.h), or NULL. */
 	const struct timeline *timeline;
 	/* A snapshot taken while the program ran (0: the run's end). */
@@ -242,6 +249,7 @@ struct report {
 	uint64_t interval_ns;      /* the series' interval asked for; 0: no series */
 	uint64_t interval_max_ns;  /* the longest wait between reads the 1% budget imposed */
 	const struct timeline *timeline; /* as in report_input, for report_func.c; not owned */
+	const struct suppr *suppr;       /* as in report_input; not owned */
 	uint64_t timeline_left_out; /* calls the launcher could not keep (its limit) */
 };
 

@@ -13,6 +13,7 @@
 #include "options.h"
 #include "output.h"
 #include "profile.h"
+#include "suppress.h"
 #include "render.h"
 #include "report.h"
 #include "summary.h"
@@ -54,6 +55,8 @@ struct report_opts {
 	size_t npids;
 	const char *exe;        /* --exe: a process's executable, full path or base name */
 	unsigned snapshot;      /* --snapshot=N; 0: the run's end */
+	const char *suppressions; /* --suppressions=FILE */
+	int no_builtin;         /* --builtin-suppressions=0 */
 };
 
 static void report_usage(FILE *f)
@@ -92,6 +95,8 @@ static void report_usage(FILE *f)
 		"                          (also written PROFILE:N; snapshots come from\n"
 		"                          --snapshot-every, the snapshot signal, the dump\n"
 		"                          signal and ptrace_snapshot())\n"
+		"      --suppressions=FILE leak:PATTERN lines: those live blocks are no leaks\n"
+		"      --builtin-suppressions=0  show the C/C++ runtime's own as leaks too\n"
 		"      --all               every process's section even when there are many\n"
 		"                          (with more than 8 processes, text starts as a\n"
 		"                          summary per executable)\n"
@@ -208,6 +213,20 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				return 2;
 			}
 			o->snapshot = (unsigned)k;
+		} else if (n == 14 && !strncmp(a, "--suppressions", 14)) {
+			v = opt_value(argc, argv, &i, a, 14);
+			if (!v || !*v) {
+				fprintf(stderr, "ptrace-run report: --suppressions: missing value (expected a file name)\n");
+				return 2;
+			}
+			o->suppressions = v;
+		} else if (n == 22 && !strncmp(a, "--builtin-suppressions", 22)) {
+			v = opt_value(argc, argv, &i, a, 22);
+			if (!v || (strcmp(v, "0") && strcmp(v, "1"))) {
+				fprintf(stderr, "ptrace-run report: --builtin-suppressions=%s: expected 0 or 1\n", v ? v : "");
+				return 2;
+			}
+			o->no_builtin = !strcmp(v, "0");
 		} else if (!strcmp(a, "--all")) {
 			o->all = 1;
 		} else if (n == 8 && !strncmp(a, "--filter", 8)) {
@@ -289,6 +308,7 @@ static int select_procs(const struct report_opts *o, const struct report *rep, s
 int report_main(int argc, char **argv)
 {
 	struct report_opts o;
+	struct suppr suppr = {0};
 	struct profile prof;
 	struct report rep, view;
 	struct output out = {.fd = -1};
@@ -302,7 +322,14 @@ int report_main(int argc, char **argv)
 			report_usage(stdout);
 		return rc;
 	}
+	suppr.builtin = !o.no_builtin;
+	if (o.suppressions && suppr_load(&suppr, o.suppressions, err, sizeof(err))) {
+		fprintf(stderr, "ptrace-run report: --suppressions: %s\n", err);
+		suppr_free(&suppr);
+		return 2;
+	}
 	if (profile_read_spec(o.file, o.snapshot, &prof, err, sizeof(err))) {
+		suppr_free(&suppr);
 		fprintf(stderr, "ptrace-run report: %s: %s\n", o.file, err);
 		return 2;
 	}
@@ -320,6 +347,7 @@ int report_main(int argc, char **argv)
 	}
 	prof.in.func_filter = o.filter;
 	prof.in.func_exclude = o.exclude;
+	prof.in.suppr = &suppr;
 	if (report_build(&rep, &prof.s, &prof.in)) {
 		fprintf(stderr, "ptrace-run report: out of memory building the report\n");
 		output_discard(&out);
@@ -368,5 +396,6 @@ int report_main(int argc, char **argv)
 	else if (rc)
 		fprintf(stderr, "ptrace-run report: writing the report: %s\n", strerror(rc < 0 ? -rc : EIO));
 	profile_free(&prof);
+	suppr_free(&suppr);
 	return rc ? 2 : 0;
 }
