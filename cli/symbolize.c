@@ -55,7 +55,10 @@ struct sym_curange {
 struct sym_plt {
 	uint64_t lo, hi;
 	const char *name; /* the symbol it calls (.dynstr, owned by libelf
-	                     through libdwfl); NULL: PLT0 or not decoded */
+	                     through libdwfl); NULL: see ifunc */
+	uint64_t ifunc;   /* name NULL: the runtime address of the ifunc
+	                     resolver it calls (IRELATIVE), 0 for PLT0 or a
+	                     stub not decoded */
 };
 
 struct sym_module {
@@ -675,20 +678,24 @@ static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, 
  * function. That holds in .plt (lazy binding), .plt.sec (IBT: the stubs
  * that are called) and .plt.got alike, whatever the linker's order; entry
  * indices would not. IBT's lazy stubs in .plt jump to PLT0 instead, after
- * `push $k`: theirs is .rela.plt[k]'s name. PLT0 and a stub not decoded
- * get no name (module+offset), never _init's. x86-64 only: elsewhere the
+ * `push $k`: theirs is .rela.plt[k]'s name. A library's calls to its own
+ * ifuncs (libc's memcpy) go through IRELATIVE slots, which have no
+ * symbol but the resolver's address (objdump's *ABS*+0x9d700@plt): the
+ * ifunc symbol there names them. PLT0 and a stub not decoded get no name
+ * (module+offset), never _init's. x86-64 only: elsewhere the
  * stubs are coded otherwise and the symbol table answers as before.
  */
 
 struct sym_gotrel {
 	uint64_t slot;    /* r_offset: the GOT slot's ELF address */
-	const char *name; /* .dynstr, owned by libelf */
+	const char *name; /* .dynstr, owned by libelf; NULL: IRELATIVE */
+	uint64_t ifunc;   /* IRELATIVE: the resolver's ELF address (r_addend) */
 };
 
 struct sym_pltrels {
 	struct sym_gotrel *rels; /* sorted by slot */
 	size_t nrels, cap;
-	const char **jmprel; /* .rela.plt's names by index (NULL: none) */
+	struct sym_gotrel *jmprel; /* .rela.plt's by index (slot 0: none) */
 	size_t njmprel;
 };
 
@@ -725,20 +732,23 @@ static int symbolize_plt_rels(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, int i
 		r->njmprel = n;
 	}
 	for (i = 0; i < n; i++) {
+		struct sym_gotrel rel = {0};
 		GElf_Rela rela;
 		GElf_Sym sym;
-		const char *name;
 		unsigned type;
 
 		if (!gelf_getrela(data, (int)i, &rela))
 			break;
 		type = (unsigned)GELF_R_TYPE(rela.r_info);
-		if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) || !GELF_R_SYM(rela.r_info) ||
-		    !gelf_getsym(symdata, (int)GELF_R_SYM(rela.r_info), &sym) ||
-		    !(name = elf_strptr(elf, symsh.sh_link, sym.st_name)) || !*name)
+		rel.slot = rela.r_offset;
+		if (type == R_X86_64_IRELATIVE && rela.r_addend > 0)
+			rel.ifunc = (uint64_t)rela.r_addend;
+		else if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) || !GELF_R_SYM(rela.r_info) ||
+			 !gelf_getsym(symdata, (int)GELF_R_SYM(rela.r_info), &sym) ||
+			 !(rel.name = elf_strptr(elf, symsh.sh_link, sym.st_name)) || !*rel.name)
 			continue;
 		if (is_jmprel && r->jmprel && i < r->njmprel)
-			r->jmprel[i] = name;
+			r->jmprel[i] = rel;
 		if (r->nrels == r->cap) {
 			size_t cap = r->cap ? r->cap * 2 : 64;
 			struct sym_gotrel *t = realloc(r->rels, cap * sizeof(*t));
@@ -748,23 +758,22 @@ static int symbolize_plt_rels(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, int i
 			r->rels = t;
 			r->cap = cap;
 		}
-		r->rels[r->nrels++] = (struct sym_gotrel){.slot = rela.r_offset, .name = name};
+		r->rels[r->nrels++] = rel;
 	}
 	return 0;
 }
 
-static const char *symbolize_plt_slot(const struct sym_pltrels *r, uint64_t slot)
+static const struct sym_gotrel *symbolize_plt_slot(const struct sym_pltrels *r, uint64_t slot)
 {
-	struct sym_gotrel key = {.slot = slot}, *hit;
+	struct sym_gotrel key = {.slot = slot};
 
-	hit = r->nrels ? bsearch(&key, r->rels, r->nrels, sizeof(*r->rels), sym_gotrel_cmp) : NULL;
-	return hit ? hit->name : NULL;
+	return r->nrels ? bsearch(&key, r->rels, r->nrels, sizeof(*r->rels), sym_gotrel_cmp) : NULL;
 }
 
-/* The function the stub of len bytes at p (ELF address addr) calls;
- * NULL when it is not one of the known shapes. */
-static const char *symbolize_plt_decode(const unsigned char *p, size_t len, uint64_t addr,
-					const struct sym_pltrels *r)
+/* The relocation of the function the stub of len bytes at p (ELF
+ * address addr) calls; NULL when it is not one of the known shapes. */
+static const struct sym_gotrel *symbolize_plt_decode(const unsigned char *p, size_t len, uint64_t addr,
+						     const struct sym_pltrels *r)
 {
 	size_t i = 0;
 
@@ -782,7 +791,7 @@ static const char *symbolize_plt_decode(const unsigned char *p, size_t len, uint
 		uint32_t k;
 
 		memcpy(&k, p + i + 1, sizeof(k));
-		return k < r->njmprel ? r->jmprel[k] : NULL;
+		return k < r->njmprel && r->jmprel[k].slot ? &r->jmprel[k] : NULL;
 	}
 	return NULL;
 }
@@ -805,7 +814,8 @@ static int symbolize_plt_section(struct sym_module *m, Elf_Scn *scn, const GElf_
 		esz = !strcmp(name, ".plt.got") && !(size >= 4 && !memcmp(p, "\xf3\x0f\x1e\xfa", 4)) ? 8 : 16;
 	for (off = 0; off < size; off += esz) {
 		size_t len = size - off < esz ? size - off : esz;
-		int plt0 = off == 0 && !strcmp(name, ".plt");
+		const struct sym_gotrel *rel =
+			off == 0 && !strcmp(name, ".plt") ? NULL : symbolize_plt_decode(p + off, len, sh->sh_addr + off, r);
 
 		if (m->nplts == *cap) {
 			size_t ncap = *cap ? *cap * 2 : 64;
@@ -819,7 +829,8 @@ static int symbolize_plt_section(struct sym_module *m, Elf_Scn *scn, const GElf_
 		m->plts[m->nplts++] = (struct sym_plt){
 			.lo = sh->sh_addr + off + bias,
 			.hi = sh->sh_addr + off + len + bias,
-			.name = plt0 ? NULL : symbolize_plt_decode(p + off, len, sh->sh_addr + off, r),
+			.name = rel ? rel->name : NULL,
+			.ifunc = rel && rel->ifunc ? rel->ifunc + bias : 0,
 		};
 	}
 	return 0;
@@ -874,8 +885,11 @@ out:
  * decoded. 0 elsewhere. */
 static int symbolize_plt(struct symbolizer *s, struct sym_module *m, uint64_t pc, const char **name)
 {
-	size_t lo = 0, hi;
+	const struct sym_plt *p;
+	const char *raw;
 	char *dem, *full;
+	size_t lo = 0, hi;
+	int len;
 
 	if (!m->plts_loaded)
 		symbolize_load_plts(m);
@@ -890,11 +904,15 @@ static int symbolize_plt(struct symbolizer *s, struct sym_module *m, uint64_t pc
 	}
 	if (!lo || pc >= m->plts[lo - 1].hi)
 		return 0;
+	p = &m->plts[lo - 1];
 	*name = NULL;
-	if (!m->plts[lo - 1].name)
+	raw = p->name ? p->name : p->ifunc ? symbolize_symbol_raw(m, p->ifunc) : NULL;
+	if (!raw || !*raw)
 		return 1;
-	dem = names_demangle(m->plts[lo - 1].name);
-	if (asprintf(&full, "%s@plt", dem ? dem : m->plts[lo - 1].name) >= 0) {
+	/* A symbol-table name may carry a version: memcpy@@GLIBC_2.14. */
+	len = (int)strcspn(raw, "@");
+	dem = names_demangle(raw[len] ? NULL : raw);
+	if (asprintf(&full, "%.*s@plt", dem ? (int)strlen(dem) : len, dem ? dem : raw) >= 0) {
 		*name = symbolize_intern(s, full);
 		free(full);
 	}

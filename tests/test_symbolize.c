@@ -671,14 +671,37 @@ static size_t plt_index(struct plt_file *pf, const char *sym)
 	return 0;
 }
 
-/* ELF address of the stub called for sym: .plt.sec's with IBT. */
-static uint64_t plt_stub(struct plt_file *pf, const char *sym)
+/* ELF address of the stub called for .rela.plt[k]: .plt.sec's with IBT. */
+static uint64_t plt_stub_at(struct plt_file *pf, size_t k)
 {
-	size_t k = plt_index(pf, sym);
-
 	if (pf->sec.sh_size)
 		return pf->sec.sh_addr + 16 * k;
 	return pf->plt.sh_addr + 16 * (k + 1);
+}
+
+static uint64_t plt_stub(struct plt_file *pf, const char *sym)
+{
+	return plt_stub_at(pf, plt_index(pf, sym));
+}
+
+/* 1 when name is "SYM@plt" for an ifunc SYM of symbol table link at addr. */
+static int plt_is_ifunc(struct plt_file *pf, size_t link, uint64_t addr, const char *name)
+{
+	Elf_Scn *scn = elf_getscn(pf->elf, link);
+	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Shdr sh;
+	GElf_Sym s;
+	char want[256];
+
+	gelf_getshdr(scn, &sh);
+	for (int i = 1; name && gelf_getsym(d, i, &s); i++) {
+		if (GELF_ST_TYPE(s.st_info) != STT_GNU_IFUNC || s.st_value != addr)
+			continue;
+		snprintf(want, sizeof(want), "%s@plt", elf_strptr(pf->elf, sh.sh_link, s.st_name));
+		if (!strcmp(want, name))
+			return 1;
+	}
+	return 0;
 }
 
 /* st_value of function sym in .symtab. */
@@ -723,34 +746,54 @@ static const char *plt_lookup(struct symbolizer *s, const char *path, uint64_t v
 	return f[0].function;
 }
 
-/* Every JUMP_SLOT's stub (its first byte, a middle one, its last), both
- * kinds of lookup: "NAME@plt". With IBT, the lazy stub in .plt too. */
-static void plt_check_all_slots(struct plt_file *pf, struct symbolizer *s)
+/* The stub at ELF address stub calls .rela.plt[k]: named "NAME@plt" at
+ * its first byte, a middle one and its last, both kinds of lookup; an
+ * IRELATIVE one (a library calling its own ifunc) after an ifunc symbol
+ * at the resolver's address. 1 for an IRELATIVE one. */
+static int plt_check_stub(struct plt_file *pf, struct symbolizer *s, size_t k, uint64_t stub)
 {
 	GElf_Shdr sh;
 	Elf_Data *d = plt_section_data(pf, ".rela.plt", &sh);
 	GElf_Rela r;
 	GElf_Sym sym;
+	const char *name;
+	char want[256];
+
+	cr_assert(ne(ptr, gelf_getrela(d, (int)k, &r), NULL), "%s: .rela.plt[%zu]", pf->path, k);
+	if (GELF_R_TYPE(r.r_info) == R_X86_64_IRELATIVE) {
+		for (int at = 0; at < 16; at += 15) {
+			name = plt_lookup(s, pf->path, stub + (uint64_t)at, SYM_SYMTAB_ONLY);
+			cr_assert(eq(int, plt_is_ifunc(pf, sh.sh_link, (uint64_t)r.r_addend, name), 1),
+				  "%s: IRELATIVE stub at 0x%llx named after its ifunc, got %s", pf->path,
+				  (unsigned long long)stub, name);
+		}
+		return 1;
+	}
+	cr_assert(eq(int, (int)GELF_R_TYPE(r.r_info), R_X86_64_JUMP_SLOT), "%s: .rela.plt[%zu] is a JUMP_SLOT",
+		  pf->path, k);
+	name = plt_sym_name(pf, sh.sh_link, GELF_R_SYM(r.r_info), &sym);
+	snprintf(want, sizeof(want), "%s@plt", name);
+	for (int flags = 0; flags <= SYM_SYMTAB_ONLY; flags++) {
+		cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub, flags), want), "stub of %s", name);
+		cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub + 6, flags), want), "inside %s's stub", name);
+		cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub + 15, flags), want), "end of %s's stub", name);
+	}
+	return 0;
+}
+
+/* Every stub of a program or library linked as ld lays out JUMP_SLOTs
+ * (the index layout above); with IBT, the lazy stubs in .plt too. */
+static void plt_check_all_slots(struct plt_file *pf, struct symbolizer *s)
+{
+	GElf_Shdr sh;
+	Elf_Data *d = plt_section_data(pf, ".rela.plt", &sh);
+	GElf_Rela r;
 	size_t k;
 
 	for (k = 0; gelf_getrela(d, (int)k, &r); k++) {
-		const char *name = plt_sym_name(pf, sh.sh_link, GELF_R_SYM(r.r_info), &sym);
-		uint64_t stub = plt_stub(pf, name);
-		char want[256];
-
-		cr_assert(eq(int, (int)GELF_R_TYPE(r.r_info), R_X86_64_JUMP_SLOT), "%s: .rela.plt[%zu] is a JUMP_SLOT",
-			  pf->path, k);
-		snprintf(want, sizeof(want), "%s@plt", name);
-		for (int flags = 0; flags <= SYM_SYMTAB_ONLY; flags++) {
-			cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub, flags), want), "stub of %s", name);
-			cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub + 6, flags), want), "inside %s's stub",
-				  name);
-			cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub + 15, flags), want), "end of %s's stub",
-				  name);
-		}
+		cr_assert(eq(int, plt_check_stub(pf, s, k, plt_stub_at(pf, k)), 0), "no IRELATIVE in %s", pf->path);
 		if (pf->sec.sh_size)
-			cr_assert(eq(str, (char *)plt_lookup(s, pf->path, pf->plt.sh_addr + 16 * (k + 1), 0), want),
-				  "lazy stub of %s in .plt", name);
+			plt_check_stub(pf, s, k, pf->plt.sh_addr + 16 * (k + 1));
 	}
 	cr_assert(gt(u64, k, 1), "%s: more than one JUMP_SLOT (%zu)", pf->path, k);
 }
@@ -845,6 +888,49 @@ Test(symbolize, shared_library_plt_stub_is_named)
 	plt_check_all_slots(&pf, s);
 	plt_check_got(&pf, s, got, 1);
 	plt_check_plt0_and_text(&pf, s, "pltlib_hello", "/tests/progs/plugin/pltlib.c");
+	free_checked(s);
+	plt_close(&pf);
+}
+
+static int plt_find_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (!strstr(info->dlpi_name, "/libc.so"))
+		return 0;
+	*(const char **)arg = info->dlpi_name;
+	return 1;
+}
+
+/* libc calls its own ifuncs (memcpy, strlen: the CPU's best variant)
+ * through stubs of its PLT whose IRELATIVE slot has no symbol, only the
+ * resolver's address (objdump's *ABS*+0x9be70@plt). */
+Test(symbolize, ifunc_stub_in_libc_is_named_after_the_ifunc)
+{
+	const char *path = NULL;
+	struct symbolizer *s;
+	struct plt_file pf;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	int nifunc = 0;
+
+	dl_iterate_phdr(plt_find_libc, &path);
+	cr_assert(ne(ptr, (void *)path, NULL), "libc found by dl_iterate_phdr");
+	plt_open(&pf, path);
+	cr_assert(eq(u64, pf.sec.sh_size, 0), "Debian's libc has no .plt.sec");
+	d = plt_section_data(&pf, ".plt", &sh);
+	s = plt_symbolizer(path);
+	/* ld puts the IRELATIVE relocations last in .rela.plt, not in the
+	 * stubs' order: each lazy stub's `push $k` (after its 6-byte jmp)
+	 * says which it is. */
+	for (size_t off = 16; off + 16 <= d->d_size; off += 16) {
+		const unsigned char *p = (const unsigned char *)d->d_buf + off;
+		uint32_t k;
+
+		cr_assert(eq(int, p[6], 0x68), "libc's .plt+0x%zx: push $k after the jmp", off);
+		memcpy(&k, p + 7, sizeof(k));
+		nifunc += plt_check_stub(&pf, s, k, pf.plt.sh_addr + off);
+	}
+	cr_assert(gt(int, nifunc, 0), "glibc's PLT has IRELATIVE stubs");
 	free_checked(s);
 	plt_close(&pf);
 }
