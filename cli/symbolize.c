@@ -720,11 +720,11 @@ static int symbolize_plt_rels(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, int i
 	Elf_Data *data = elf_getdata(scn, NULL), *symdata;
 	Elf_Scn *symscn = elf_getscn(elf, sh->sh_link);
 	GElf_Shdr symsh;
-	size_t n, i;
+	size_t n, i, esz = gelf_fsize(elf, ELF_T_RELA, 1, EV_CURRENT);
 
-	if (!data || !symscn || !gelf_getshdr(symscn, &symsh) || !(symdata = elf_getdata(symscn, NULL)))
+	if (!esz || !data || !symscn || !gelf_getshdr(symscn, &symsh) || !(symdata = elf_getdata(symscn, NULL)))
 		return 0;
-	n = data->d_size / gelf_fsize(elf, ELF_T_RELA, 1, EV_CURRENT);
+	n = data->d_size / esz;
 	if (is_jmprel && !r->jmprel) {
 		r->jmprel = calloc(n ? n : 1, sizeof(*r->jmprel));
 		if (!r->jmprel)
@@ -887,9 +887,8 @@ static int symbolize_plt(struct symbolizer *s, struct sym_module *m, uint64_t pc
 {
 	const struct sym_plt *p;
 	const char *raw;
-	char *dem, *full;
-	size_t lo = 0, hi;
-	int len;
+	char *dem, *full, plain[512];
+	size_t lo = 0, hi, len;
 
 	if (!m->plts_loaded)
 		symbolize_load_plts(m);
@@ -910,9 +909,13 @@ static int symbolize_plt(struct symbolizer *s, struct sym_module *m, uint64_t pc
 	if (!raw || !*raw)
 		return 1;
 	/* A symbol-table name may carry a version: memcpy@@GLIBC_2.14. */
-	len = (int)strcspn(raw, "@");
-	dem = names_demangle(raw[len] ? NULL : raw);
-	if (asprintf(&full, "%.*s@plt", dem ? (int)strlen(dem) : len, dem ? dem : raw) >= 0) {
+	len = strcspn(raw, "@");
+	if (len >= sizeof(plain))
+		len = sizeof(plain) - 1;
+	memcpy(plain, raw, len);
+	plain[len] = 0;
+	dem = names_demangle(plain);
+	if (asprintf(&full, "%s@plt", dem ? dem : plain) >= 0) {
 		*name = symbolize_intern(s, full);
 		free(full);
 	}
