@@ -165,6 +165,13 @@ $(B)/progs/early_threads: tests/progs/early_threads.c $(B)/progs/libearly.so $(B
 $(B)/progs/deepbind: tests/progs/deepbind.c $(B)/progs/libdeep.so
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -rdynamic -o $@ $< -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags -ldl
+# PLT stubs as IBT makes them (tests/test_symbolize.c): .plt.sec, and the
+# lazy stubs in .plt. Debian's crt files carry no IBT property, so ld
+# makes that layout only when asked (-z ibtplt).
+$(B)/progs/plt_calls_ibt: tests/progs/plt_calls.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fcf-protection -Wl,-z,ibtplt -o $@ $< -lpthread -ldl
+PROGS += $(B)/progs/plt_calls_ibt
 # A C++ plugin: C programs dlopen it RTLD_LOCAL.
 $(B)/progs/lib%.so: tests/progs/plugin/%.cc
 	@mkdir -p $(@D)

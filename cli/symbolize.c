@@ -51,10 +51,23 @@ struct sym_curange {
 	Dwarf_Die *cu;	 /* libdwfl's, valid as long as the module */
 };
 
+/* A PLT stub: [lo, hi) in runtime addresses, like sym_entry. */
+struct sym_plt {
+	uint64_t lo, hi;
+	const char *name; /* the symbol it calls (.dynstr, owned by libelf
+	                     through libdwfl); NULL: see ifunc */
+	uint64_t ifunc;   /* name NULL: the runtime address of the ifunc
+	                     resolver it calls (IRELATIVE), 0 for PLT0 or a
+	                     stub not decoded */
+};
+
 struct sym_module {
 	struct sym_entry *syms; /* sorted by lo; loaded on first use */
 	size_t nsyms;
 	int syms_loaded;
+	struct sym_plt *plts; /* every stub of .plt, .plt.sec, .plt.got; sorted */
+	size_t nplts;
+	int plts_loaded;
 	struct sym_curange *cus; /* sorted by lo; made at the first miss */
 	size_t ncus;
 	int cus_loaded;
@@ -652,6 +665,264 @@ static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, 
 	return symbolize_name(s, symbolize_symbol_raw(m, pc), entity);
 }
 
+/* ---- PLT stubs ---- */
+
+/*
+ * A PLT stub has no symbol of its own: the nearest one before it is
+ * _init, sizeless, so it reached over every stub and the CPU samples in
+ * them were _init's. perf and gdb name a stub after the function it calls,
+ * "puts@plt"; so do we. Each stub's indirect jump, `jmp *disp(%rip)`
+ * (ff 25 rel32, maybe after endbr64 and a bnd prefix), goes through the
+ * GOT slot the dynamic linker fills, and the relocation at that slot
+ * (JUMP_SLOT in .rela.plt, GLOB_DAT in .rela.dyn for .plt.got) names the
+ * function. That holds in .plt (lazy binding), .plt.sec (IBT: the stubs
+ * that are called) and .plt.got alike, whatever the linker's order; entry
+ * indices would not. IBT's lazy stubs in .plt jump to PLT0 instead, after
+ * `push $k`: theirs is .rela.plt[k]'s name. A library's calls to its own
+ * ifuncs (libc's memcpy) go through IRELATIVE slots, which have no
+ * symbol but the resolver's address (objdump's *ABS*+0x9d700@plt): the
+ * ifunc symbol there names them. PLT0 and a stub not decoded get no name
+ * (module+offset), never _init's. x86-64 only: elsewhere the
+ * stubs are coded otherwise and the symbol table answers as before.
+ */
+
+struct sym_gotrel {
+	uint64_t slot;    /* r_offset: the GOT slot's ELF address */
+	const char *name; /* .dynstr, owned by libelf; NULL: IRELATIVE */
+	uint64_t ifunc;   /* IRELATIVE: the resolver's ELF address (r_addend) */
+};
+
+struct sym_pltrels {
+	struct sym_gotrel *rels; /* sorted by slot */
+	size_t nrels, cap;
+	struct sym_gotrel *jmprel; /* .rela.plt's by index (slot 0: none) */
+	size_t njmprel;
+};
+
+static int sym_gotrel_cmp(const void *a, const void *b)
+{
+	const struct sym_gotrel *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static int sym_plt_cmp(const void *a, const void *b)
+{
+	const struct sym_plt *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The relocations of one SHT_RELA section into r; .rela.plt's also by
+ * index. 0 or -ENOMEM. */
+static int symbolize_plt_rels(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, int is_jmprel, struct sym_pltrels *r)
+{
+	Elf_Data *data = elf_getdata(scn, NULL), *symdata;
+	Elf_Scn *symscn = elf_getscn(elf, sh->sh_link);
+	GElf_Shdr symsh;
+	size_t n, i, esz = gelf_fsize(elf, ELF_T_RELA, 1, EV_CURRENT);
+
+	if (!esz || !data || !symscn || !gelf_getshdr(symscn, &symsh) || !(symdata = elf_getdata(symscn, NULL)))
+		return 0;
+	n = data->d_size / esz;
+	if (is_jmprel && !r->jmprel) {
+		r->jmprel = calloc(n ? n : 1, sizeof(*r->jmprel));
+		if (!r->jmprel)
+			return -ENOMEM;
+		r->njmprel = n;
+	}
+	for (i = 0; i < n; i++) {
+		struct sym_gotrel rel = {0};
+		GElf_Rela rela;
+		GElf_Sym sym;
+		unsigned type;
+
+		if (!gelf_getrela(data, (int)i, &rela))
+			break;
+		type = (unsigned)GELF_R_TYPE(rela.r_info);
+		rel.slot = rela.r_offset;
+		if (type == R_X86_64_IRELATIVE && rela.r_addend > 0)
+			rel.ifunc = (uint64_t)rela.r_addend;
+		else if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) || !GELF_R_SYM(rela.r_info) ||
+			 !gelf_getsym(symdata, (int)GELF_R_SYM(rela.r_info), &sym) ||
+			 !(rel.name = elf_strptr(elf, symsh.sh_link, sym.st_name)) || !*rel.name)
+			continue;
+		if (is_jmprel && r->jmprel && i < r->njmprel)
+			r->jmprel[i] = rel;
+		if (r->nrels == r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 64;
+			struct sym_gotrel *t = realloc(r->rels, cap * sizeof(*t));
+
+			if (!t)
+				return -ENOMEM;
+			r->rels = t;
+			r->cap = cap;
+		}
+		r->rels[r->nrels++] = rel;
+	}
+	return 0;
+}
+
+static const struct sym_gotrel *symbolize_plt_slot(const struct sym_pltrels *r, uint64_t slot)
+{
+	struct sym_gotrel key = {.slot = slot};
+
+	return r->nrels ? bsearch(&key, r->rels, r->nrels, sizeof(*r->rels), sym_gotrel_cmp) : NULL;
+}
+
+/* The relocation of the function the stub of len bytes at p (ELF
+ * address addr) calls; NULL when it is not one of the known shapes. */
+static const struct sym_gotrel *symbolize_plt_decode(const unsigned char *p, size_t len, uint64_t addr,
+						     const struct sym_pltrels *r)
+{
+	size_t i = 0;
+
+	if (len >= 4 && !memcmp(p, "\xf3\x0f\x1e\xfa", 4)) /* endbr64 */
+		i = 4;
+	if (i < len && p[i] == 0xf2) /* bnd (MPX PLTs) */
+		i++;
+	if (i + 6 <= len && p[i] == 0xff && p[i + 1] == 0x25) {
+		int32_t rel;
+
+		memcpy(&rel, p + i + 2, sizeof(rel));
+		return symbolize_plt_slot(r, addr + i + 6 + (uint64_t)(int64_t)rel);
+	}
+	if (i + 5 <= len && p[i] == 0x68) { /* push $k: a lazy stub */
+		uint32_t k;
+
+		memcpy(&k, p + i + 1, sizeof(k));
+		return k < r->njmprel && r->jmprel[k].slot ? &r->jmprel[k] : NULL;
+	}
+	return NULL;
+}
+
+/* The stubs of one PLT section into m->plts (runtime addresses); 0 or
+ * -ENOMEM. The first 16 bytes of .plt are PLT0, the lazy resolver. */
+static int symbolize_plt_section(struct sym_module *m, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+				 GElf_Addr bias, const struct sym_pltrels *r, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	const unsigned char *p;
+	size_t size, esz, off;
+
+	if (!data || !data->d_buf)
+		return 0;
+	p = data->d_buf;
+	size = data->d_size < sh->sh_size ? data->d_size : sh->sh_size;
+	esz = sh->sh_entsize;
+	if (esz < 8 || esz > 64) /* ld gives 16, .plt.got 8 (16 with IBT) */
+		esz = !strcmp(name, ".plt.got") && !(size >= 4 && !memcmp(p, "\xf3\x0f\x1e\xfa", 4)) ? 8 : 16;
+	for (off = 0; off < size; off += esz) {
+		size_t len = size - off < esz ? size - off : esz;
+		const struct sym_gotrel *rel =
+			off == 0 && !strcmp(name, ".plt") ? NULL : symbolize_plt_decode(p + off, len, sh->sh_addr + off, r);
+
+		if (m->nplts == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 64;
+			struct sym_plt *t = realloc(m->plts, ncap * sizeof(*t));
+
+			if (!t)
+				return -ENOMEM;
+			m->plts = t;
+			*cap = ncap;
+		}
+		m->plts[m->nplts++] = (struct sym_plt){
+			.lo = sh->sh_addr + off + bias,
+			.hi = sh->sh_addr + off + len + bias,
+			.name = rel ? rel->name : NULL,
+			.ifunc = rel && rel->ifunc ? rel->ifunc + bias : 0,
+		};
+	}
+	return 0;
+}
+
+/* m's PLT stubs, once. Best effort: out of memory, the ones found so far
+ * (possibly none: the symbol table answers then). */
+static void symbolize_load_plts(struct sym_module *m)
+{
+	struct sym_pltrels r = {0};
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->dwmod, &bias);
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	size_t shstrndx, cap = 0;
+
+	m->plts_loaded = 1;
+	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_machine != EM_X86_64 || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !(sh.sh_flags & SHF_ALLOC) ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (symbolize_plt_rels(elf, scn, &sh, !strcmp(name, ".rela.plt"), &r) < 0)
+			goto out;
+	}
+	if (r.nrels)
+		qsort(r.rels, r.nrels, sizeof(*r.rels), sym_gotrel_cmp);
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_EXECINSTR) ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if ((!strcmp(name, ".plt") || !strcmp(name, ".plt.sec") || !strcmp(name, ".plt.got")) &&
+		    symbolize_plt_section(m, scn, &sh, name, bias, &r, &cap) < 0)
+			break;
+	}
+	if (m->nplts)
+		qsort(m->plts, m->nplts, sizeof(*m->plts), sym_plt_cmp);
+out:
+	free(r.rels);
+	free(r.jmprel);
+}
+
+/* 1 when pc is in a PLT stub of m: *name is then the frame's function,
+ * "puts@plt" (demangled and pooled), or NULL for PLT0 and a stub not
+ * decoded. 0 elsewhere. */
+static int symbolize_plt(struct symbolizer *s, struct sym_module *m, uint64_t pc, const char **name)
+{
+	const struct sym_plt *p;
+	const char *raw;
+	char *dem, *full, plain[512];
+	size_t lo = 0, hi, len;
+
+	if (!m->plts_loaded)
+		symbolize_load_plts(m);
+	hi = m->nplts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->plts[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || pc >= m->plts[lo - 1].hi)
+		return 0;
+	p = &m->plts[lo - 1];
+	*name = NULL;
+	raw = p->name ? p->name : p->ifunc ? symbolize_symbol_raw(m, p->ifunc) : NULL;
+	if (!raw || !*raw)
+		return 1;
+	/* A symbol-table name may carry a version: memcpy@@GLIBC_2.14. */
+	len = strcspn(raw, "@");
+	if (len >= sizeof(plain))
+		len = sizeof(plain) - 1;
+	memcpy(plain, raw, len);
+	plain[len] = 0;
+	dem = names_demangle(plain);
+	if (asprintf(&full, "%s@plt", dem ? dem : plain) >= 0) {
+		*name = symbolize_intern(s, full);
+		free(full);
+	}
+	free(dem);
+	return 1;
+}
+
 /* ---- DWARF ---- */
 
 /* The mangled DW_AT_linkage_name of die, NULL when it has none. Any
@@ -888,7 +1159,7 @@ static int symbolize_resolve(struct symbolizer *s, uint64_t addr, int key, struc
 		return 1;
 	f->module = symbolize_intern(s, m->path);
 	f->offset = addr - m->bias;
-	if (!m->dwmod)
+	if (!m->dwmod || symbolize_plt(s, m, pc, &f->function))
 		return 1;
 	if (key & 2) {
 		f->function = symbolize_symbol(s, m, pc, &f->entity);
@@ -1258,6 +1529,7 @@ void symbolizer_free(struct symbolizer *s)
 	for (i = 0; i < s->nmods; i++) {
 		free(s->mods[i].path);
 		free(s->mods[i].syms);
+		free(s->mods[i].plts);
 		free(s->mods[i].cus);
 	}
 	free(s->mods);

@@ -9,7 +9,9 @@
  *
  * Names are as c++filt prints them, with parameters, wherever they come
  * from (DWARF or the symbol table); a deleting destructor (D0) says so:
- * "geo::Circle::~Circle() [deleting]".
+ * "geo::Circle::~Circle() [deleting]". An address in a PLT stub (.plt,
+ * .plt.sec, .plt.got) is named after the function the stub calls,
+ * "puts@plt", with no file or line; PLT0 gets module+offset only.
  *
  * One symbolizer per process image; not thread safe. Strings handed out
  * are interned and live until symbolizer_free.

@@ -13,6 +13,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <link.h>
 #include <stdint.h>
@@ -572,4 +573,406 @@ Test(symbolize, cache_growth_keeps_every_entry)
 	free(first);
 	dlclose(libc);
 	free_checked(s);
+}
+
+/* ---- PLT stubs: build/progs/plt_calls, plt_calls_ibt, libpltlib.so ----
+ *
+ * The expected stub of each function comes from the layout ld documents
+ * (entry k of .rela.plt: .plt.sec entry k with IBT, else .plt entry k+1
+ * after the 16-byte PLT0; IBT's lazy stub is .plt entry k+1 too), not
+ * from decoding the stubs' jumps as the symbolizer does: two roads to
+ * one answer. The files are not mapped: any load bias does. */
+
+#define PLT_BIAS 0x560000000000ULL
+
+struct plt_file {
+	const char *path;
+	int fd;
+	Elf *elf;
+	GElf_Shdr plt, sec, got; /* sh_size 0: no such section */
+};
+
+static void plt_open(struct plt_file *pf, const char *path)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->path = path;
+	elf_version(EV_CURRENT);
+	pf->fd = open(path, O_RDONLY | O_CLOEXEC);
+	cr_assert(ge(int, pf->fd, 0), "open %s (built by make progs)", path);
+	pf->elf = elf_begin(pf->fd, ELF_C_READ, NULL);
+	cr_assert(ne(ptr, pf->elf, NULL), "elf_begin %s", path);
+	cr_assert(eq(int, elf_getshdrstrndx(pf->elf, &shstrndx), 0), "section names of %s", path);
+	while ((scn = elf_nextscn(pf->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		cr_assert(ne(ptr, gelf_getshdr(scn, &sh), NULL), "section header");
+		name = elf_strptr(pf->elf, shstrndx, sh.sh_name);
+		if (!strcmp(name, ".plt"))
+			pf->plt = sh;
+		else if (!strcmp(name, ".plt.sec"))
+			pf->sec = sh;
+		else if (!strcmp(name, ".plt.got"))
+			pf->got = sh;
+	}
+	cr_assert(gt(u64, pf->plt.sh_size, 16), "%s has a .plt beyond PLT0", path);
+	cr_assert(eq(u64, pf->plt.sh_entsize, 16), "%s: 16-byte .plt entries", path);
+}
+
+static void plt_close(struct plt_file *pf)
+{
+	elf_end(pf->elf);
+	close(pf->fd);
+}
+
+/* The section named name and its data; fails when there is none. */
+static Elf_Data *plt_section_data(struct plt_file *pf, const char *name, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	elf_getshdrstrndx(pf->elf, &shstrndx);
+	while ((scn = elf_nextscn(pf->elf, scn))) {
+		gelf_getshdr(scn, sh);
+		if (!strcmp(elf_strptr(pf->elf, shstrndx, sh->sh_name), name))
+			return elf_getdata(scn, NULL);
+	}
+	cr_assert(0, "%s has a %s section", pf->path, name);
+	return NULL;
+}
+
+/* Name of symbol sym of the symbol table in section link. */
+static const char *plt_sym_name(struct plt_file *pf, size_t link, size_t sym, GElf_Sym *out)
+{
+	Elf_Scn *scn = elf_getscn(pf->elf, link);
+	GElf_Shdr sh;
+
+	cr_assert(ne(ptr, gelf_getshdr(scn, &sh), NULL), "symbol table header");
+	cr_assert(ne(ptr, gelf_getsym(elf_getdata(scn, NULL), (int)sym, out), NULL), "symbol %zu", sym);
+	return elf_strptr(pf->elf, sh.sh_link, out->st_name);
+}
+
+/* Index in .rela.plt of sym's JUMP_SLOT; fails when it has none. */
+static size_t plt_index(struct plt_file *pf, const char *sym)
+{
+	GElf_Shdr sh;
+	Elf_Data *d = plt_section_data(pf, ".rela.plt", &sh);
+	GElf_Rela r;
+	GElf_Sym s;
+
+	for (size_t k = 0; gelf_getrela(d, (int)k, &r); k++)
+		if (GELF_R_TYPE(r.r_info) == R_X86_64_JUMP_SLOT &&
+		    !strcmp(plt_sym_name(pf, sh.sh_link, GELF_R_SYM(r.r_info), &s), sym))
+			return k;
+	cr_assert(0, "%s: %s has a JUMP_SLOT in .rela.plt", pf->path, sym);
+	return 0;
+}
+
+/* ELF address of the stub called for .rela.plt[k]: .plt.sec's with IBT. */
+static uint64_t plt_stub_at(struct plt_file *pf, size_t k)
+{
+	if (pf->sec.sh_size)
+		return pf->sec.sh_addr + 16 * k;
+	return pf->plt.sh_addr + 16 * (k + 1);
+}
+
+static uint64_t plt_stub(struct plt_file *pf, const char *sym)
+{
+	return plt_stub_at(pf, plt_index(pf, sym));
+}
+
+/* 1 when name is "SYM@plt" for an ifunc SYM of symbol table link at addr. */
+static int plt_is_ifunc(struct plt_file *pf, size_t link, uint64_t addr, const char *name)
+{
+	Elf_Scn *scn = elf_getscn(pf->elf, link);
+	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Shdr sh;
+	GElf_Sym s;
+	char want[256];
+
+	gelf_getshdr(scn, &sh);
+	for (int i = 1; name && gelf_getsym(d, i, &s); i++) {
+		if (GELF_ST_TYPE(s.st_info) != STT_GNU_IFUNC || s.st_value != addr)
+			continue;
+		snprintf(want, sizeof(want), "%s@plt", elf_strptr(pf->elf, sh.sh_link, s.st_name));
+		if (!strcmp(want, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* st_value of function sym in .symtab. */
+static uint64_t plt_func(struct plt_file *pf, const char *sym)
+{
+	GElf_Shdr sh;
+	Elf_Data *d = plt_section_data(pf, ".symtab", &sh);
+	GElf_Sym s;
+
+	for (int i = 1; gelf_getsym(d, i, &s); i++)
+		if (GELF_ST_TYPE(s.st_info) == STT_FUNC && s.st_shndx != SHN_UNDEF &&
+		    !strcmp(elf_strptr(pf->elf, sh.sh_link, s.st_name), sym))
+			return s.st_value;
+	cr_assert(0, "%s defines %s", pf->path, sym);
+	return 0;
+}
+
+static struct symbolizer *plt_symbolizer(const char *path)
+{
+	struct symbolizer *s = NULL;
+
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new succeeds");
+	cr_assert(eq(int, symbolizer_add_module(s, path, PLT_BIAS, PLT_BIAS, PLT_BIAS + 0x100000), 0), "add %s",
+		  path);
+	return s;
+}
+
+/* The name the symbolizer gives ELF address vaddr of s's one module,
+ * with flags (0 or SYM_SYMTAB_ONLY); checks the frame is a stub's: one
+ * frame, no file, no line, module and offset kept. NULL: no name. */
+static const char *plt_lookup(struct symbolizer *s, const char *path, uint64_t vaddr, int flags)
+{
+	struct sym_frame f[MAX_FRAMES];
+	int n = symbolizer_lookup_flags(s, PLT_BIAS + vaddr, 0, flags, f, MAX_FRAMES);
+
+	cr_assert(eq(int, n, 1), "a stub is one frame (0x%llx), got %d", (unsigned long long)vaddr, n);
+	cr_assert(eq(str, (char *)f[0].module, (char *)path), "module of 0x%llx", (unsigned long long)vaddr);
+	cr_assert(eq(u64, f[0].offset, vaddr), "offset of 0x%llx", (unsigned long long)vaddr);
+	cr_assert(eq(ptr, (void *)f[0].file, NULL), "no file for the stub at 0x%llx", (unsigned long long)vaddr);
+	cr_assert(eq(int, f[0].line, 0), "no line for the stub at 0x%llx", (unsigned long long)vaddr);
+	cr_assert(eq(int, f[0].inlined, 0), "not inlined");
+	return f[0].function;
+}
+
+/* The stub at ELF address stub calls .rela.plt[k]: named "NAME@plt" at
+ * its first byte, a middle one and its last, both kinds of lookup; an
+ * IRELATIVE one (a library calling its own ifunc) after an ifunc symbol
+ * at the resolver's address. 1 for an IRELATIVE one. */
+static int plt_check_stub(struct plt_file *pf, struct symbolizer *s, size_t k, uint64_t stub)
+{
+	GElf_Shdr sh;
+	Elf_Data *d = plt_section_data(pf, ".rela.plt", &sh);
+	GElf_Rela r;
+	GElf_Sym sym;
+	const char *name;
+	char want[256];
+
+	cr_assert(ne(ptr, gelf_getrela(d, (int)k, &r), NULL), "%s: .rela.plt[%zu]", pf->path, k);
+	if (GELF_R_TYPE(r.r_info) == R_X86_64_IRELATIVE) {
+		for (int at = 0; at < 16; at += 15) {
+			name = plt_lookup(s, pf->path, stub + (uint64_t)at, SYM_SYMTAB_ONLY);
+			cr_assert(eq(int, plt_is_ifunc(pf, sh.sh_link, (uint64_t)r.r_addend, name), 1),
+				  "%s: IRELATIVE stub at 0x%llx named after its ifunc, got %s", pf->path,
+				  (unsigned long long)stub, name);
+		}
+		return 1;
+	}
+	cr_assert(eq(int, (int)GELF_R_TYPE(r.r_info), R_X86_64_JUMP_SLOT), "%s: .rela.plt[%zu] is a JUMP_SLOT",
+		  pf->path, k);
+	name = plt_sym_name(pf, sh.sh_link, GELF_R_SYM(r.r_info), &sym);
+	snprintf(want, sizeof(want), "%s@plt", name);
+	for (int flags = 0; flags <= SYM_SYMTAB_ONLY; flags++) {
+		cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub, flags), want), "stub of %s", name);
+		cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub + 6, flags), want), "inside %s's stub", name);
+		cr_assert(eq(str, (char *)plt_lookup(s, pf->path, stub + 15, flags), want), "end of %s's stub", name);
+	}
+	return 0;
+}
+
+/* Every stub of a program or library linked as ld lays out JUMP_SLOTs
+ * (the index layout above); with IBT, the lazy stubs in .plt too. */
+static void plt_check_all_slots(struct plt_file *pf, struct symbolizer *s)
+{
+	GElf_Shdr sh;
+	Elf_Data *d = plt_section_data(pf, ".rela.plt", &sh);
+	GElf_Rela r;
+	size_t k;
+
+	for (k = 0; gelf_getrela(d, (int)k, &r); k++) {
+		cr_assert(eq(int, plt_check_stub(pf, s, k, plt_stub_at(pf, k)), 0), "no IRELATIVE in %s", pf->path);
+		if (pf->sec.sh_size)
+			plt_check_stub(pf, s, k, pf->plt.sh_addr + 16 * (k + 1));
+	}
+	cr_assert(gt(u64, k, 1), "%s: more than one JUMP_SLOT (%zu)", pf->path, k);
+}
+
+/* The names of .plt.got's entries: exactly want[0..nwant), any order. */
+static void plt_check_got(struct plt_file *pf, struct symbolizer *s, const char *const *want, size_t nwant)
+{
+	size_t esz = pf->got.sh_entsize, n;
+	int seen[4] = {0};
+
+	cr_assert(eq(int, esz == 8 || esz == 16, 1), "%s: .plt.got entries of 8 or 16 bytes, got %zu", pf->path, esz);
+	n = pf->got.sh_size / esz;
+	cr_assert(eq(sz, n, nwant), "%s: %zu entries in .plt.got", pf->path, nwant);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = plt_lookup(s, pf->path, pf->got.sh_addr + i * esz + esz - 1, 0);
+		size_t j;
+
+		cr_assert(ne(ptr, (void *)name, NULL), ".plt.got entry %zu has a name", i);
+		for (j = 0; j < nwant && strcmp(want[j], name); j++)
+			;
+		cr_assert(lt(sz, j, nwant), ".plt.got entry %zu: unexpected %s", i, name);
+		seen[j]++;
+	}
+	for (size_t j = 0; j < nwant; j++)
+		cr_assert(eq(int, seen[j], 1), ".plt.got: %s once", want[j]);
+}
+
+/* PLT0 keeps module+offset; a function in .text keeps its own name. */
+static void plt_check_plt0_and_text(struct plt_file *pf, struct symbolizer *s, const char *fn, const char *file)
+{
+	struct sym_frame f[MAX_FRAMES];
+	uint64_t addr = plt_func(pf, fn);
+
+	cr_assert(eq(ptr, (void *)plt_lookup(s, pf->path, pf->plt.sh_addr, 0), NULL), "PLT0: no name, not _init");
+	cr_assert(eq(ptr, (void *)plt_lookup(s, pf->path, pf->plt.sh_addr + 8, SYM_SYMTAB_ONLY), NULL),
+		  "inside PLT0: no name either");
+	cr_assert(eq(int, symbolizer_lookup(s, PLT_BIAS + addr, 0, f, MAX_FRAMES), 1), "%s: one frame", fn);
+	cr_assert(eq(str, (char *)f[0].function, (char *)fn), "a function in .text keeps its name");
+	cr_assert(eq(int, ends_with(f[0].file, file), 1), "%s: its file, got %s", fn, f[0].file);
+}
+
+Test(symbolize, plt_stub_is_named_after_the_function_it_calls)
+{
+	static const char *const got[] = {"getppid@plt", "__cxa_finalize@plt"};
+	const char *path = "./build/progs/plt_calls";
+	struct symbolizer *s;
+	struct plt_file pf;
+
+	plt_open(&pf, path);
+	cr_assert(eq(u64, pf.sec.sh_size, 0), "the default build has no .plt.sec");
+	s = plt_symbolizer(path);
+	cr_assert(eq(str, (char *)plt_lookup(s, path, plt_stub(&pf, "puts"), 0), "puts@plt"), "puts's stub");
+	cr_assert(eq(str, (char *)plt_lookup(s, path, plt_stub(&pf, "pthread_self"), 0), "pthread_self@plt"),
+		  "pthread_self's stub");
+	plt_check_all_slots(&pf, s);
+	plt_check_got(&pf, s, got, 2);
+	plt_check_plt0_and_text(&pf, s, "main", "/tests/progs/plt_calls.c");
+	free_checked(s);
+	plt_close(&pf);
+}
+
+Test(symbolize, ibt_plt_sec_and_lazy_stubs_are_named)
+{
+	static const char *const got[] = {"getppid@plt", "__cxa_finalize@plt"};
+	const char *path = "./build/progs/plt_calls_ibt";
+	struct symbolizer *s;
+	struct plt_file pf;
+
+	plt_open(&pf, path);
+	cr_assert(gt(u64, pf.sec.sh_size, 0), "-fcf-protection -z ibtplt makes a .plt.sec");
+	cr_assert(eq(u64, pf.sec.sh_entsize, 16), "16-byte .plt.sec entries");
+	s = plt_symbolizer(path);
+	cr_assert(eq(str, (char *)plt_lookup(s, path, plt_stub(&pf, "puts"), 0), "puts@plt"), "puts's stub");
+	plt_check_all_slots(&pf, s);
+	plt_check_got(&pf, s, got, 2);
+	plt_check_plt0_and_text(&pf, s, "main", "/tests/progs/plt_calls.c");
+	free_checked(s);
+	plt_close(&pf);
+}
+
+Test(symbolize, shared_library_plt_stub_is_named)
+{
+	static const char *const got[] = {"__cxa_finalize@plt"};
+	const char *path = "./build/progs/libpltlib.so";
+	struct symbolizer *s;
+	struct plt_file pf;
+
+	plt_open(&pf, path);
+	s = plt_symbolizer(path);
+	cr_assert(eq(str, (char *)plt_lookup(s, path, plt_stub(&pf, "puts"), 0), "puts@plt"), "puts's stub");
+	cr_assert(eq(str, (char *)plt_lookup(s, path, plt_stub(&pf, "getpid"), 0), "getpid@plt"), "getpid's stub");
+	plt_check_all_slots(&pf, s);
+	plt_check_got(&pf, s, got, 1);
+	plt_check_plt0_and_text(&pf, s, "pltlib_hello", "/tests/progs/plugin/pltlib.c");
+	free_checked(s);
+	plt_close(&pf);
+}
+
+static int plt_find_libc(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	if (!strstr(info->dlpi_name, "/libc.so"))
+		return 0;
+	*(const char **)arg = info->dlpi_name;
+	return 1;
+}
+
+/* libc calls its own ifuncs (memcpy, strlen: the CPU's best variant)
+ * through stubs of its PLT whose IRELATIVE slot has no symbol, only the
+ * resolver's address (objdump's *ABS*+0x9be70@plt). */
+Test(symbolize, ifunc_stub_in_libc_is_named_after_the_ifunc)
+{
+	const char *path = NULL;
+	struct symbolizer *s;
+	struct plt_file pf;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	int nifunc = 0;
+
+	dl_iterate_phdr(plt_find_libc, &path);
+	cr_assert(ne(ptr, (void *)path, NULL), "libc found by dl_iterate_phdr");
+	plt_open(&pf, path);
+	cr_assert(eq(u64, pf.sec.sh_size, 0), "Debian's libc has no .plt.sec");
+	d = plt_section_data(&pf, ".plt", &sh);
+	s = plt_symbolizer(path);
+	/* ld puts the IRELATIVE relocations last in .rela.plt, not in the
+	 * stubs' order: each lazy stub's `push $k` (after its 6-byte jmp)
+	 * says which it is. */
+	for (size_t off = 16; off + 16 <= d->d_size; off += 16) {
+		const unsigned char *p = (const unsigned char *)d->d_buf + off;
+		uint32_t k;
+
+		cr_assert(eq(int, p[6], 0x68), "libc's .plt+0x%zx: push $k after the jmp", off);
+		memcpy(&k, p + 7, sizeof(k));
+		nifunc += plt_check_stub(&pf, s, k, pf.plt.sh_addr + off);
+	}
+	cr_assert(gt(int, nifunc, 0), "glibc's PLT has IRELATIVE stubs");
+	free_checked(s);
+	plt_close(&pf);
+}
+
+/* A profile file's symbols (symbolizer_save) give the same stub names
+ * with no file opened. */
+Test(symbolize, plt_names_survive_save_and_load)
+{
+	const char *path = "./build/progs/plt_calls_ibt";
+	struct symbolizer *s, *r = NULL;
+	struct sym_frame f[MAX_FRAMES];
+	struct plt_file pf;
+	uint64_t puts_stub, lazy, got0;
+	unsigned char *bytes;
+	size_t len;
+
+	plt_open(&pf, path);
+	puts_stub = plt_stub(&pf, "puts");
+	lazy = pf.plt.sh_addr + 16 * (plt_index(&pf, "pthread_self") + 1);
+	got0 = pf.got.sh_addr;
+	s = plt_symbolizer(path);
+	symbolizer_record(s);
+	cr_assert(eq(str, (char *)plt_lookup(s, path, puts_stub, 0), "puts@plt"), "recorded: puts's stub");
+	cr_assert(eq(str, (char *)plt_lookup(s, path, puts_stub, SYM_SYMTAB_ONLY), "puts@plt"),
+		  "recorded: puts's stub, symbol table only");
+	cr_assert(eq(str, (char *)plt_lookup(s, path, lazy, 0), "pthread_self@plt"), "recorded: a lazy stub");
+	cr_assert(ne(ptr, (void *)plt_lookup(s, path, got0, 0), NULL), "recorded: a .plt.got stub");
+	cr_assert(eq(ptr, (void *)plt_lookup(s, path, pf.plt.sh_addr, 0), NULL), "recorded: PLT0");
+	cr_assert(eq(int, symbolizer_save(s, &bytes, &len), 0), "symbolizer_save");
+	cr_assert(eq(int, symbolizer_load(&r, bytes, len), 0), "symbolizer_load");
+	cr_assert(eq(str, (char *)plt_lookup(r, path, puts_stub, 0), "puts@plt"), "replayed: puts's stub");
+	cr_assert(eq(str, (char *)plt_lookup(r, path, puts_stub, SYM_SYMTAB_ONLY), "puts@plt"),
+		  "replayed: symbol table only");
+	cr_assert(eq(str, (char *)plt_lookup(r, path, lazy, 0), "pthread_self@plt"), "replayed: the lazy stub");
+	cr_assert(eq(str, (char *)plt_lookup(r, path, got0, 0), (char *)plt_lookup(s, path, got0, 0)),
+		  "replayed: the .plt.got stub");
+	cr_assert(eq(ptr, (void *)plt_lookup(r, path, pf.plt.sh_addr, 0), NULL), "replayed: PLT0 still unnamed");
+	/* Never looked up while recording: the replay knows no name. */
+	symbolizer_lookup(r, PLT_BIAS + puts_stub + 1, 0, f, MAX_FRAMES);
+	cr_assert(eq(ptr, (void *)f[0].function, NULL), "replayed: an address not recorded has no name");
+	free(bytes);
+	symbolizer_free(r);
+	free_checked(s);
+	plt_close(&pf);
 }
