@@ -25,7 +25,7 @@
 
 #define CS_NONE ((size_t)-1)
 #define CS_MAX_DEPTH 64 /* template lists inside each other rewritten; deeper ones are copied */
-#define CS_MAX_ARGS 8   /* the longest default list below: unordered_map's 5 */
+#define CS_MAX_ARGS 8	/* the longest default list below: unordered_map's 5 */
 
 struct cs_buf {
 	char *p;
@@ -73,7 +73,8 @@ static int cs_is_operator(const char *s, size_t i)
 }
 
 /* Operator symbols that contain a bracket or a comma, longest first. */
-static const char *const cs_ops[] = {"<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "()", "[]", "<", ">", ","};
+static const char *const cs_ops[] = {
+    "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "()", "[]", "<", ">", ","};
 
 #define CS_NOPS (sizeof(cs_ops) / sizeof(cs_ops[0]))
 
@@ -289,7 +290,8 @@ static void cs_list(const char *s, size_t open, size_t close, struct cs_buf *out
 	}
 	nall = nargs;
 	if (r && !many) {
-		while (nargs > 1 && r->def[nargs - 1] && cs_is_default(r->def[nargs - 1], args, nargs, &args[nargs - 1]))
+		while (nargs > 1 && r->def[nargs - 1] &&
+		       cs_is_default(r->def[nargs - 1], args, nargs, &args[nargs - 1]))
 			nargs--;
 		if (nargs == 1 && cs_alias(r, &args[0], out, ns))
 			goto out;
@@ -381,8 +383,8 @@ char *cxxshort_name(const char *name)
 /* --- one report's names ---------------------------------------------------- */
 
 struct cs_entry {
-	const char *name; /* not owned; NULL: a free slot */
-	char *short_name; /* owned; NULL until settled */
+	const char *name;  /* not owned; NULL: a free slot */
+	char *short_name;  /* owned; NULL until settled */
 	const char *shown; /* short_name, or name on a collision */
 };
 
