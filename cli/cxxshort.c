@@ -276,6 +276,7 @@ static void cs_list(const char *s, size_t open, size_t close, struct cs_buf *out
 				for (size_t k = 0; k < nargs; k++) {
 					cs_put(out, args[k].p, args[k].n);
 					cs_puts(out, ", ");
+					out->oom |= args[k].oom;
 					free(args[k].p);
 					args[k] = (struct cs_buf){0};
 				}

@@ -109,6 +109,9 @@ static const struct short_case cases[] = {
     {"geo::name[abi:cxx11]<" VINT " >()", "geo::name[abi:cxx11]<std::vector<int>>()"},
     {"geo::Arr<((3)>(2)), " VINT " >::get()", "geo::Arr<((3)>(2)), std::vector<int>>::get()"},
     {"geo::f<>()", "geo::f<>()"},
+    /* More arguments than any default list has. */
+    {"std::tuple<int, int, int, int, int, int, int, int, int, " VINT " >::get()",
+     "std::tuple<int, int, int, int, int, int, int, int, int, std::vector<int>>::get()"},
     /* Names with nothing to shorten, suffixes, malformed names. */
     {"main", "main"},
     {"geo::scale(int)", "geo::scale(int)"},
