@@ -29,6 +29,13 @@ int render_json(const struct report *r, FILE *f);
  * calls. NULL for NULL. */
 const char *render_text_esc(const char *str);
 
+/* For the text renderers: the text a function name shows while
+ * render_text runs: its short form (cli/cxxshort.h: std::string,
+ * std::map<K, V>), or name itself when another name of the report would
+ * show alike, when it is not a name of the report, or outside
+ * render_text. Not escaped. NULL for NULL. */
+const char *render_text_name(const char *name);
+
 /* For the other renderers: a stack as render_text prints one (at most a
  * few frames, down to main), and as render_json writes one. */
 void render_text_stack(FILE *f, const struct rstack *st, const char *indent);

@@ -15,6 +15,7 @@
 #define JSON_CPU_STACKS 5000 /* the rest are counted in other_samples */
 
 #define E render_text_esc
+#define N render_text_name
 
 static const char *base_name(const char *p)
 {
@@ -98,7 +99,7 @@ static void print_fn(FILE *f, const struct rcpu_fn *fn, uint64_t total)
 {
 	fprintf(f, "   %8" PRIu64 " %5.1f%%  %8" PRIu64 " %5.1f%%   ", fn->self, pct(fn->self, total), fn->total,
 		pct(fn->total, total));
-	fprintf(f, "%s", fn->name ? E(fn->name) : "??");
+	fprintf(f, "%s", fn->name ? E(N(fn->name)) : "??");
 	if (fn->file && fn->line)
 		fprintf(f, " (%s:%d)", E(fn->file), fn->line);
 	if (fn->module)
@@ -124,7 +125,7 @@ void render_crash_text(const struct rprocess *p, FILE *f)
 		fprintf(f, "   in the runtime: ");
 		for (unsigned i = 0; i < k->runtime.n && i < 6; i++)
 			fprintf(f, "%s%s", i ? " <- " : "",
-				k->runtime.frames[i].function ? E(k->runtime.frames[i].function) : "??");
+				k->runtime.frames[i].function ? E(N(k->runtime.frames[i].function)) : "??");
 		fprintf(f, " (%s), called from:\n", E(base_name(k->runtime.frames[0].module)));
 	}
 	if (k->pc_only)

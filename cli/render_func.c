@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TEXT_TOP_FUNCS 20
@@ -20,13 +21,18 @@
 #define TEXT_TREE_CUT 0.01 /* paths under 1% of the time are left out */
 #define TEXT_TREE_DEPTH 40
 #define TEXT_TREE_LINES 60
-#define TEXT_NAME 48
+#define TEXT_NAME 48	   /* the name column of the tables, in bytes */
+#define TEXT_CUT "..."	   /* after a name cut to the column */
+#define TEXT_ROWS 20	   /* most rows of a table with a name column */
+_Static_assert(TEXT_TOP_FUNCS <= TEXT_ROWS && TEXT_HOTSPOTS <= TEXT_ROWS && TEXT_SLOWEST <= TEXT_ROWS,
+	       "a table has more rows than its name column");
 #define BAR_WIDTH 40
 #define JSON_TREE_DEPTH 200 /* tree levels; jansson parses 2048 nested values */
 #define JSON_TREE_NODES 20000
 #define JSON_EDGES 20
 
 #define E render_text_esc
+#define N render_text_name
 
 static const char bars[] = "########################################";
 
@@ -45,12 +51,85 @@ static const char *fn_label(const struct rfunc *fn, char *buf, size_t len)
 		return buf;
 	}
 	if (fn->name)
-		return E(fn->name);
+		return E(N(fn->name));
 	if (fn->module)
 		snprintf(buf, len, "?? (%s+0x%" PRIx64 ")", E(base_name(fn->module)), fn->offset);
 	else
 		snprintf(buf, len, "?? (0x%" PRIx64 ")", fn->address);
 	return buf;
+}
+
+/*
+ * A table's name column. A label longer than TEXT_NAME is cut to it,
+ * ending in TEXT_CUT, unless the cut would make it look like the label
+ * of another function of the table: then both show whole (and the row
+ * runs past the column). Rows of one function (the slowest calls) may
+ * look alike; rows of two functions whose whole labels differ never do.
+ */
+struct name_col {
+	char *text[TEXT_ROWS];	/* the labels (owned; NULL: out of memory, shown as "??") */
+	size_t func[TEXT_ROWS]; /* index into rfuncs.funcs */
+	int len[TEXT_ROWS];	/* bytes of text shown */
+	int cut[TEXT_ROWS];	/* TEXT_CUT after them */
+	size_t n;
+};
+
+static int col_same(const struct name_col *c, size_t i, size_t j)
+{
+	return c->len[i] == c->len[j] && c->cut[i] == c->cut[j] &&
+	       !memcmp(c->text[i] ? c->text[i] : "??", c->text[j] ? c->text[j] : "??", (size_t)c->len[i]);
+}
+
+/* Rows func[0, n) (n <= TEXT_ROWS). */
+static void col_fit(struct name_col *c, const struct rfuncs *F, const size_t *func, size_t n)
+{
+	char lb[128];
+	int again = 1;
+
+	c->n = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t len, keep = TEXT_NAME - strlen(TEXT_CUT);
+
+		c->func[i] = func[i];
+		c->text[i] = strdup(fn_label(&F->funcs[func[i]], lb, sizeof(lb)));
+		len = c->text[i] ? strlen(c->text[i]) : 2;
+		c->cut[i] = len > TEXT_NAME;
+		if (c->cut[i]) /* not inside a UTF-8 sequence */
+			while (keep > 0 && ((unsigned char)c->text[i][keep] & 0xc0) == 0x80)
+				keep--;
+		c->len[i] = (int)(c->cut[i] ? keep : len);
+	}
+	/* Whole labels never look alike (unless they are the same text), so
+	 * each round shows at least one more whole, and it ends. */
+	while (again) {
+		again = 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n; j++) {
+				if (c->func[i] == c->func[j] || !(c->cut[i] || c->cut[j]) || !col_same(c, i, j) ||
+				    !c->text[i] || !c->text[j] || !strcmp(c->text[i], c->text[j]))
+					continue;
+				c->cut[i] = c->cut[j] = 0;
+				c->len[i] = (int)strlen(c->text[i]);
+				c->len[j] = (int)strlen(c->text[j]);
+				again = 1;
+			}
+	}
+}
+
+/* Row i's name, padded to the column when pad. */
+static void col_print(FILE *f, const struct name_col *c, size_t i, int pad)
+{
+	int w = c->len[i] + (c->cut[i] ? (int)strlen(TEXT_CUT) : 0);
+
+	fprintf(f, "%.*s%s", c->len[i], c->text[i] ? c->text[i] : "??", c->cut[i] ? TEXT_CUT : "");
+	if (pad && w < TEXT_NAME)
+		fprintf(f, "%*s", TEXT_NAME - w, "");
+}
+
+static void col_free(struct name_col *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->text[i]);
 }
 
 static void fn_where(FILE *f, const struct rfunc *fn)
@@ -129,22 +208,29 @@ static void print_head(FILE *f, const struct rfuncs *F)
 
 static void print_table(FILE *f, const struct rfuncs *F)
 {
-	char b[8][32], lb[128];
+	char b[8][32];
+	size_t rows[TEXT_ROWS] = {0}, n = 0;
+	struct name_col col;
 
 	fprintf(f, "\n  top functions by self time:\n");
 	fprintf(f, "   %10s %10s %10s %10s %10s %10s %10s %10s %10s %8s  %s\n", "calls", "recursive", "total", "self",
 		"mean", "p50", "p95", "p99", "max", "allocs", "function");
-	for (size_t i = 0; i < F->nfuncs && i < TEXT_TOP_FUNCS; i++) {
+	for (size_t i = 0; i < F->nfuncs && i < TEXT_TOP_FUNCS; i++)
+		rows[n++] = i;
+	col_fit(&col, F, rows, n);
+	for (size_t i = 0; i < n; i++) {
 		const struct rfunc *fn = &F->funcs[i];
 
-		fprintf(f, "   %10" PRIu64 " %10" PRIu64 " %10s %10s %10s %10s %10s %10s %10s %8" PRIu64 "  %.*s",
+		fprintf(f, "   %10" PRIu64 " %10" PRIu64 " %10s %10s %10s %10s %10s %10s %10s %8" PRIu64 "  ",
 			fn->calls, fn->recursive, report_ns(fn->total_ns, b[0], 32), report_ns(fn->self_ns, b[1], 32),
 			report_ns((uint64_t)(fn->mean_ns + 0.5), b[2], 32), report_ns(fn->p50_ns, b[3], 32),
 			report_ns(fn->p95_ns, b[4], 32), report_ns(fn->p99_ns, b[5], 32),
-			report_ns(fn->max_ns, b[6], 32), fn->allocs, TEXT_NAME, fn_label(fn, lb, sizeof(lb)));
+			report_ns(fn->max_ns, b[6], 32), fn->allocs);
+		col_print(f, &col, i, 0);
 		fn_where(f, fn);
 		fputc('\n', f);
 	}
+	col_free(&col);
 	if (F->nfuncs > TEXT_TOP_FUNCS)
 		fprintf(f, "   ... %zu more functions (see --json)\n", F->nfuncs - TEXT_TOP_FUNCS);
 	fprintf(f,
@@ -155,28 +241,39 @@ static void print_table(FILE *f, const struct rfuncs *F)
 static void print_hotspots(FILE *f, const struct rfuncs *F)
 {
 	char lb[128];
+	size_t rows[TEXT_ROWS] = {0}, n = 0;
+	struct name_col col;
 
 	if (!F->total_ns)
 		return;
 	fprintf(f, "\n  hotspots by self time (share of the %s inside instrumented code):\n",
 		report_ns(F->total_ns, lb, sizeof(lb)));
-	for (size_t i = 0; i < F->nfuncs && i < TEXT_HOTSPOTS && F->funcs[i].self_ns; i++) {
-		const struct rfunc *fn = &F->funcs[i];
+	for (size_t i = 0; i < F->nfuncs && i < TEXT_HOTSPOTS && F->funcs[i].self_ns; i++)
+		rows[n++] = i;
+	col_fit(&col, F, rows, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct rfunc *fn = &F->funcs[rows[i]];
 
-		fprintf(f, "   %-*.*s %6.1f%%", TEXT_NAME, TEXT_NAME, fn_label(fn, lb, sizeof(lb)),
-			share(fn->self_ns, F->total_ns));
+		fprintf(f, "   ");
+		col_print(f, &col, i, 1);
+		fprintf(f, " %6.1f%%", share(fn->self_ns, F->total_ns));
 		print_bar(f, fn->self_ns, F->total_ns);
 	}
+	col_free(&col);
 	fprintf(f, "\n  hotspots by inclusive time:\n");
-	for (size_t i = 0; i < F->nfuncs && i < TEXT_HOTSPOTS; i++) {
-		const struct rfunc *fn = &F->funcs[F->by_total[i]];
+	n = 0;
+	for (size_t i = 0; i < F->nfuncs && i < TEXT_HOTSPOTS && F->funcs[F->by_total[i]].total_ns; i++)
+		rows[n++] = F->by_total[i];
+	col_fit(&col, F, rows, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct rfunc *fn = &F->funcs[rows[i]];
 
-		if (!fn->total_ns)
-			break;
-		fprintf(f, "   %-*.*s %6.1f%%", TEXT_NAME, TEXT_NAME, fn_label(fn, lb, sizeof(lb)),
-			share(fn->total_ns, F->total_ns));
+		fprintf(f, "   ");
+		col_print(f, &col, i, 1);
+		fprintf(f, " %6.1f%%", share(fn->total_ns, F->total_ns));
 		print_bar(f, fn->total_ns, F->total_ns);
 	}
+	col_free(&col);
 }
 
 struct tree_ctx {
@@ -306,23 +403,29 @@ static const char *thread_name(const struct rfuncs *F, int tid)
 
 static void print_slowest(FILE *f, const struct rfuncs *F)
 {
-	char lb[128], b1[32];
+	char b1[32];
+	size_t rows[TEXT_ROWS] = {0}, n = 0;
+	struct name_col col;
 
 	if (!F->nslowest)
 		return;
 	fprintf(f, "\n  slowest calls:\n");
-	for (size_t i = 0; i < F->nslowest && i < TEXT_SLOWEST; i++) {
+	for (size_t i = 0; i < F->nslowest && i < TEXT_SLOWEST; i++)
+		rows[n++] = F->slowest[i].func;
+	col_fit(&col, F, rows, n);
+	for (size_t i = 0; i < n; i++) {
 		const struct rfcall *c = &F->slowest[i];
 		const char *tn = thread_name(F, c->tid);
 
-		fprintf(f, "   #%-3zu %10s  %-*.*s thread %d%s%s%s at %+.6f s", i + 1,
-			report_ns(c->ns, b1, sizeof(b1)), TEXT_NAME, TEXT_NAME,
-			fn_label(&F->funcs[c->func], lb, sizeof(lb)), c->tid, tn ? " (" : "", tn ? E(tn) : "",
-			tn ? ")" : "", c->start_ns / 1e9);
+		fprintf(f, "   #%-3zu %10s  ", i + 1, report_ns(c->ns, b1, sizeof(b1)));
+		col_print(f, &col, i, 1);
+		fprintf(f, " thread %d%s%s%s at %+.6f s", c->tid, tn ? " (" : "", tn ? E(tn) : "", tn ? ")" : "",
+			c->start_ns / 1e9);
 		if (c->meta && *c->meta)
 			fprintf(f, "  %s", E(c->meta));
 		fputc('\n', f);
 	}
+	col_free(&col);
 }
 
 static void print_threads(FILE *f, const struct rfuncs *F)

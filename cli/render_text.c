@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxxshort.h"
 #include "render.h"
 #include "render_func.h"
 
@@ -13,6 +14,7 @@
 #define ESC_SLOTS 8 /* escaped strings alive at once: more than one printf uses */
 
 #define E render_text_esc
+#define N render_text_name
 
 /*
  * Length of the valid UTF-8 sequence at p and its code point, or 0 when p
@@ -123,6 +125,62 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+/*
+ * The report's function names while render_text runs, each with the
+ * text it shows (cli/cxxshort.h): every name of the report goes in
+ * before the first line is written, so that two names that would
+ * shorten alike anywhere in it both show in full, everywhere. NULL: all
+ * in full (out of memory, or a renderer called outside render_text).
+ */
+static struct cxxshort_map *text_names;
+
+const char *render_text_name(const char *name)
+{
+	return cxxshort_map_get(text_names, name);
+}
+
+static void names_add_stack(struct cxxshort_map *m, const struct rstack *st)
+{
+	for (unsigned i = 0; i < st->n; i++)
+		cxxshort_map_add(m, st->frames[i].function); /* -ENOMEM: that name in full */
+}
+
+static void names_add_proc(struct cxxshort_map *m, const struct rprocess *p)
+{
+	for (size_t i = 0; i < p->mem.nsites; i++)
+		names_add_stack(m, &p->mem.sites[i].stack);
+	for (size_t i = 0; i < p->mem.nleaks; i++)
+		names_add_stack(m, &p->mem.leaks[i]->stack);
+	for (size_t i = 0; p->time && i < p->time->ncomp; i++)
+		names_add_stack(m, &p->time->comp[i].stack);
+	for (size_t i = 0; p->time && i < p->time->nlayers; i++)
+		names_add_stack(m, &p->time->layers[i].stack);
+	for (size_t i = 0; i < p->cpu.nfns; i++)
+		cxxshort_map_add(m, p->cpu.fns[i].name);
+	for (size_t i = 0; i < p->cpu.nstacks; i++)
+		names_add_stack(m, &p->cpu.stacks[i].stack);
+	names_add_stack(m, &p->crash.stack);
+	names_add_stack(m, &p->crash.runtime);
+	for (size_t i = 0; i < p->ndumps; i++)
+		for (size_t k = 0; k < p->dumps[i].nthreads; k++)
+			names_add_stack(m, &p->dumps[i].threads[k].stack);
+	for (size_t i = 0; p->func && i < p->func->nfuncs; i++)
+		if (!p->func->funcs[i].region) /* named by the program: shown as it is */
+			cxxshort_map_add(m, p->func->funcs[i].name);
+}
+
+static struct cxxshort_map *names_of(const struct report *r)
+{
+	struct cxxshort_map *m;
+
+	if (cxxshort_map_new(&m))
+		return NULL;
+	for (size_t i = 0; i < r->nprocs; i++)
+		names_add_proc(m, &r->procs[i]);
+	cxxshort_map_settle(m); /* -ENOMEM: every name in full */
+	return m;
+}
+
 static void print_argv(FILE *f, char **argv)
 {
 	for (size_t i = 0; argv && argv[i]; i++)
@@ -132,7 +190,7 @@ static void print_argv(FILE *f, char **argv)
 static void print_frame_note(FILE *f, const struct rframe *fr, const char *note)
 {
 	if (fr->function)
-		fprintf(f, "%s", E(fr->function));
+		fprintf(f, "%s", E(N(fr->function)));
 	else
 		fprintf(f, "??");
 	if (fr->file && fr->line)
@@ -240,7 +298,7 @@ void render_text_site_line(FILE *f, const struct rstack *st)
 	if (k > 0 && k + 1 < st->n) {
 		const struct rframe *l = &st->frames[k], *c = &st->frames[k + 1];
 
-		fprintf(f, "%s <- %s", l->function ? E(l->function) : "??", c->function ? E(c->function) : "??");
+		fprintf(f, "%s <- %s", l->function ? E(N(l->function)) : "??", c->function ? E(N(c->function)) : "??");
 		if (c->file && c->line)
 			fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
 		fputc('\n', f);
@@ -249,10 +307,10 @@ void render_text_site_line(FILE *f, const struct rstack *st)
 		/* Frame 0 and its caller: sites differ by caller often. */
 		const struct rframe *c = &st->frames[1];
 		const struct rframe *f0 = &st->frames[0];
-		fprintf(f, "%s", E(f0->function));
+		fprintf(f, "%s", E(N(f0->function)));
 		if (f0->file && f0->line)
 			fprintf(f, " (%s:%d)", E(base_name(f0->file)), f0->line);
-		fprintf(f, " <- %s", c->function ? E(c->function) : "??");
+		fprintf(f, " <- %s", c->function ? E(N(c->function)) : "??");
 		if (c->file && c->line)
 			fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
 		fputc('\n', f);
@@ -409,7 +467,20 @@ static void print_dropped(const struct report *r, FILE *f)
 			stacks, r->dropped_traces, r->dropped_sites, r->dropped_samples);
 }
 
+static int render_text_names(const struct report *r, FILE *f);
+
 int render_text(const struct report *r, FILE *f)
+{
+	int rc;
+
+	text_names = names_of(r);
+	rc = render_text_names(r, f);
+	cxxshort_map_free(text_names);
+	text_names = NULL;
+	return rc;
+}
+
+static int render_text_names(const struct report *r, FILE *f)
 {
 	char b1[32];
 

@@ -452,3 +452,94 @@ Test(e2e_names, plt_stub_samples_are_named_at_plt)
 	free(prof);
 	free(bin);
 }
+
+/* --- short C++ names in the text, full ones elsewhere (fi_cxxnames) ------ */
+
+#define CXX_STR "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >"
+#define CXX_MAP_INDEX                                                                                          \
+	"std::map<int, " CXX_STR ", std::less<int>, std::allocator<std::pair<int const, " CXX_STR                  \
+	" > > >::operator[](int const&)"
+#define CXX_PUSH_BACK "std::vector<" CXX_STR ", std::allocator<" CXX_STR " > >::push_back(" CXX_STR " const&)"
+#define CXX_COPY "copy_name(" CXX_STR " const&)"
+
+/* The text report of fi_cxxnames (a run's, or `report`'s of its file). */
+static void names_assert_short_text(const char *text, const char *what)
+{
+	char site[256];
+
+	snprintf(site, sizeof(site), "3 allocations, 300 B: copy_name(std::string const&) (fi_cxxnames.cc:%d) <- main (fi_cxxnames.cc:%d)\n",
+		 tu_marker_line(TU_SRC("fi_cxxnames.cc"), "@cxx:malloc"), tu_marker_line(TU_SRC("fi_cxxnames.cc"), "@cxx:copy"));
+	cr_assert(strstr(text, site) != NULL, "%s: the copy_name site by count, short:\n%s", what, text);
+	/* A frame of the vector's allocation stack, and of the map's. */
+	cr_assert(strstr(text, "\n        std::vector<std::string>::push_back(std::string const&) (") != NULL,
+		  "%s: push_back's frame, short:\n%s", what, text);
+	cr_assert(strstr(text, "std::map<int, std::string>::operator[](int const&)") != NULL,
+		  "%s: the map's operator[], short:\n%s", what, text);
+	cr_assert(strstr(text, "std::__cxx11::") == NULL, "%s: no name shows libstdc++'s inline namespace:\n%s", what,
+		  text);
+	cr_assert(strstr(text, "> >") == NULL, "%s: no \"> >\":\n%s", what, text);
+	cr_assert(strstr(text, CXX_COPY) == NULL, "%s: copy_name never in full", what);
+}
+
+/* out of `report --format=fmt [extra] path` (malloc'ed). */
+static char *names_view(const char *path, const char *fmt, const char *extra)
+{
+	struct tu_run r;
+	char *f = NULL, *out;
+
+	cr_assert(asprintf(&f, "--format=%s", fmt) > 0, "asprintf");
+	if (extra)
+		tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", f, extra, path));
+	else
+		tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "report", f, path));
+	cr_assert(eq(int, r.exit_code, 0), "report %s; stderr: %s", f, r.err);
+	out = r.out;
+	r.out = NULL;
+	tu_run_free(&r);
+	free(f);
+	return out;
+}
+
+Test(e2e_names, text_shows_short_cxx_names_the_other_views_full_ones)
+{
+	static const char *const views[][2] = {{"csv", NULL},	 {"folded", "--metric=func_ns"},
+					       {"callgrind", NULL}, {"chrome", NULL}};
+	char *path = tu_tmpfile("cxxnames"), *text, *p;
+	struct tu_run r;
+	json_t *proc, *f, *site;
+
+	tu_profile(&r, NULL, TU_LIST("-p", path, "--", TU_PROG("fi_cxxnames")));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "cxxnames ok 114\n"), "the program's output");
+	names_assert_short_text(r.err, "the run's text");
+	/* The JSON: full names, exact calls. */
+	proc = tu_proc(r.json, 0);
+	cr_assert(eq(i64, names_calls(proc, CXX_MAP_INDEX), 3), "operator[] in full, 3 calls");
+	cr_assert(eq(i64, names_calls(proc, CXX_PUSH_BACK), 3), "push_back in full, 3 calls");
+	f = names_fn(proc, CXX_COPY);
+	cr_assert(eq(i64, tu_int(f, "calls"), 3), "copy_name in full, 3 calls");
+	cr_assert(eq(i64, tu_int(f, "self_alloc_bytes"), 300), "copy_name allocates 3 x 100 B");
+	cr_assert(eq(int, names_count(proc, "std::map<int, std::string>::operator[](int const&)"), 0),
+		  "no short name in the JSON");
+	site = tu_find_frame0(tu_arr(proc, "memory.sites"), CXX_COPY);
+	cr_assert(site != NULL, "a site whose frame 0 is copy_name, in full");
+	cr_assert(eq(i64, tu_int(site, "bytes"), 300), "copy_name's site: 300 B");
+	tu_run_free(&r);
+
+	/* The same file's text again: short; every other text format: full. */
+	text = names_view(path, "text", NULL);
+	names_assert_short_text(text, "report's text");
+	free(text);
+	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
+		p = names_view(path, views[i][0], views[i][1]);
+		cr_assert(strstr(p, CXX_MAP_INDEX) != NULL, "%s: operator[] in full", views[i][0]);
+		cr_assert(strstr(p, "std::map<int, std::string>") == NULL, "%s: never short", views[i][0]);
+		free(p);
+	}
+	p = names_view(path, "html", NULL);
+	cr_assert(strstr(p, "std::map\\u003cint, std::__cxx11::basic_string\\u003cchar") != NULL, "html: in full");
+	cr_assert(strstr(p, "std::map\\u003cint, std::string>") == NULL, "html: never short");
+	free(p);
+	unlink(path);
+	free(path);
+}

@@ -96,3 +96,68 @@ Test(render, dropped_processes_are_said_to_be_missing)
 	cr_assert(zero(ptr, strstr(text, "not recorded")), "no process or thread is missing: %s", text);
 	free(text);
 }
+
+/*
+ * The function tables' names: C++ names short (std::string), but two
+ * functions that would show alike in full; names longer than the column
+ * cut with "...", but two that the cut would make alike whole.
+ */
+#define R_STR "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >"
+#define R_OLD_STR "std::basic_string<char, std::char_traits<char>, std::allocator<char> >"
+
+Test(render, function_names_short_cut_and_never_alike)
+{
+	static const char *const names[] = {
+	    "geo::a_function_with_a_rather_long_shared_prefix_one(int)",
+	    "geo::a_function_with_a_rather_long_shared_prefix_two(int)",
+	    "geo::another_function_whose_name_is_long_enough_to_be_cut(double)",
+	    "f(" R_STR ")",
+	    "f(" R_OLD_STR ")",
+	    "g(std::vector<int, std::allocator<int> >)",
+	};
+	static const uint64_t self[] = {400, 300, 200, 50, 30, 20};
+	enum { NF = sizeof(names) / sizeof(names[0]) };
+	char *argv[] = {"prog", NULL};
+	struct rfunc funcs[NF];
+	size_t by_total[NF];
+	struct rfnode root = {.func = RF_ROOT};
+	struct rfuncs F = {.clock = "tsc", .total_ns = 1000, .funcs = funcs, .nfuncs = NF, .by_total = by_total,
+			   .nodes = &root, .nnodes = 1};
+	struct rprocess p = {.pid = 1, .func = &F};
+	struct report r = {.argv = argv, .loaded = 1, .has_exit = 1, .procs = &p, .nprocs = 1};
+	char *text, *hot;
+
+	memset(funcs, 0, sizeof(funcs));
+	for (size_t i = 0; i < NF; i++) {
+		funcs[i].name = names[i];
+		funcs[i].calls = 1;
+		funcs[i].self_ns = funcs[i].total_ns = self[i];
+		by_total[i] = i;
+	}
+	text = render(&r);
+	hot = strstr(text, "hotspots by self time");
+	cr_assert(not(zero(ptr, hot)), "hotspots: %s", text);
+	/* Cut alike: both whole, past the column. */
+	cr_assert(not(zero(ptr, strstr(hot, "\n   geo::a_function_with_a_rather_long_shared_prefix_one(int)   40.0% "))),
+		  "one, whole: %s", hot);
+	cr_assert(not(zero(ptr, strstr(hot, "\n   geo::a_function_with_a_rather_long_shared_prefix_two(int)   30.0% "))),
+		  "two, whole: %s", hot);
+	/* Cut alone: to the column, marked. */
+	cr_assert(not(zero(ptr, strstr(hot, "\n   geo::another_function_whose_name_is_long_enou...   20.0% "))),
+		  "cut to 48 columns: %s", hot);
+	/* Short alike: both in full, then cut where they still differ. */
+	cr_assert(not(zero(ptr, strstr(hot, "\n   f(std::__cxx11::basic_string<char, std::char_...    5.0% "))),
+		  "new-ABI f in full, cut: %s", hot);
+	cr_assert(not(zero(ptr, strstr(hot, "\n   f(std::basic_string<char, std::char_traits<ch...    3.0% "))),
+		  "old-ABI f in full, cut: %s", hot);
+	/* Short alone, padded to the column. */
+	cr_assert(not(zero(ptr, strstr(hot, "\n   g(std::vector<int>)                                 2.0% "))),
+		  "g short: %s", hot);
+	cr_assert(zero(ptr, strstr(text, "f(std::string)")), "f never short: %s", text);
+	/* The top table: the same labels, unpadded, before the location. */
+	cr_assert(not(zero(ptr, strstr(text, "  geo::another_function_whose_name_is_long_enou...\n"))), "table: cut: %s",
+		  text);
+	cr_assert(not(zero(ptr, strstr(text, "  geo::a_function_with_a_rather_long_shared_prefix_two(int)\n"))),
+		  "table: whole: %s", text);
+	free(text);
+}
