@@ -136,7 +136,7 @@ NI static void register_process(int forked)
 		image_full_flags = NULL;
 		return;
 	}
-	p->track_memory = (uint32_t)agent.tracking;
+	p->track_memory = (uint32_t)!!agent.tracking; /* 2: paused (a fork child's), still tracking */
 	p->max_depth = agent.set.max_depth;
 	p->sample_rate = agent.set.sample_rate;
 	p->map_gen = gen;

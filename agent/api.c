@@ -136,15 +136,22 @@ EXPORT void __ptrace_run_region_begin(const char *name, const char *meta)
 	uintptr_t csp = (uintptr_t)__builtin_frame_address(0);
 	uint32_t id;
 
-	if (!name || !ready() || func_ensure(csp) || !fg.proc || !(id = region_id(name)))
+	struct fframe *top;
+
+	if (!name || !ready() || func_ensure(csp) || !fg.proc)
 		return;
+	/* 0: no room for the name. Still pushed, so that its end pairs
+	 * with it (the report counts id 0 nowhere). */
+	id = region_id(name);
 	/* Level with the frame on top: a region opened in a callee outlives
 	 * the callee's return in a program that is not instrumented (no
 	 * hooks say it returned), so the stack pointer must not judge it. */
 	if (ft.limit && ft.sp != ft.base)
 		csp = ft.sp->csp;
+	top = ft.sp;
 	func_enter(SF_REGION_FN(id), csp);
-	if (meta && ft.limit && sf_is_region(ft.sp->fn))
+	/* Only on a frame this call pushed. */
+	if (meta && id && ft.sp != top && sf_is_region(ft.sp->fn))
 		func_meta_set(ft.sp, meta);
 }
 
@@ -220,7 +227,8 @@ EXPORT void __ptrace_run_snapshot(const char *label)
 	uint32_t k;
 	size_t n;
 
-	if (!ready() || !(a = api_rec()))
+	/* From a signal handler too: no thread set-up, only the record. */
+	if (!agent.proc || !(a = api_rec()))
 		return;
 	/* The label goes in before the count says it is there. Two threads
 	 * asking at once may each see the other's label: a label, not a key. */
@@ -234,35 +242,62 @@ EXPORT void __ptrace_run_snapshot(const char *label)
 EXPORT void __ptrace_run_reset(void)
 {
 	struct sf_api *a;
-	uint64_t used;
+	uint64_t used, holes = 0, at = 0, out = 0;
+	uint32_t nh;
 	sf_off off;
-	void *dst;
+	char *dst;
+
+	uint32_t idle = 0;
 
 	if (!ready() || !(a = api_rec()))
 		return;
+	/* One reset at a time; a second thread's meanwhile is refused. */
+	if (!__atomic_compare_exchange_n(&a->resetting, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&a->refused_resets, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	nh = a->nholes;
+	/* The baseline: the image as it is now, copied into the image, less
+	 * the earlier baselines (else each reset would copy them all). */
+	used = __atomic_load_n(&image_hdr->bump, __ATOMIC_ACQUIRE);
+	if (used > image_mapped)
+		used = image_mapped;
+	for (uint32_t k = 0; k < nh; k++)
+		holes += a->hole_len[k];
+	off = nh < SF_API_HOLES && used > holes ? image_alloc(used - holes) : 0;
+	dst = off ? image_reach(off, used - holes) : NULL;
+	if (!dst) {
+		__atomic_fetch_add(&a->refused_resets, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&a->resetting, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	/* Readers (the launcher's snapshots) see no baseline meanwhile. */
+	__atomic_store_n(&a->baseline, 0, __ATOMIC_RELEASE);
 	/* New blocks from here carry the other epoch: a free of an older
 	 * one counts as no free of the figures since (heap_on_free_slow). */
 	__atomic_store_n(&agent.epoch, agent.epoch ^ 1u, __ATOMIC_RELAXED);
 	a->reset_tick = func_now_ticks();
 	a->reset_ns = func_clock_mono();
-	/* The baseline: the image as it is now, copied into the image. The
-	 * report subtracts it record by record (cli/baseline.c). Threads
-	 * writing meanwhile land on either side; this thread's figures are
-	 * exact. */
-	used = __atomic_load_n(&image_hdr->bump, __ATOMIC_ACQUIRE);
-	if (used > image_mapped)
-		used = image_mapped;
-	off = image_alloc(used);
-	dst = off ? image_reach(off, used) : NULL;
-	if (!dst) {
-		__atomic_store_n(&a->baseline, 0, __ATOMIC_RELEASE);
-		__atomic_fetch_add(&a->resets, 1, __ATOMIC_RELEASE);
-		return;
+	/* Threads writing meanwhile land on either side; this thread's
+	 * figures are exact. */
+	for (uint32_t k = 0; k <= nh; k++) {
+		uint64_t end = k < nh ? a->hole_off[k] : used;
+
+		if (end > at && end <= used) {
+			memcpy(dst + out, image_base + at, end - at);
+			out += end - at;
+		}
+		if (k < nh)
+			at = a->hole_off[k] + a->hole_len[k];
 	}
-	memcpy(dst, image_base, used);
-	a->baseline_len = used;
+	a->baseline_len = out;
 	__atomic_store_n(&a->baseline, off, __ATOMIC_RELEASE);
+	/* The next reset leaves this copy out too. */
+	a->hole_off[nh] = off;
+	a->hole_len[nh] = used - holes;
+	a->nholes = nh + 1;
 	__atomic_fetch_add(&a->resets, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->resetting, 0, __ATOMIC_RELEASE);
 }
 
 NI void api_note_paused_alloc(size_t n)

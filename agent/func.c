@@ -67,7 +67,7 @@ struct fjmp {
 
 /* A region's metadata, kept while it is open (func_meta_set). */
 struct fmeta {
-	const struct fframe *f;
+	size_t depth;            /* the frame's index above ft.base (frames move when the stack grows) */
 	uint64_t start;
 	char text[SF_META_LEN];
 };
@@ -655,7 +655,10 @@ NI void func_map_changed(uint32_t gen)
 {
 	uint64_t k = __atomic_load_n(&func_gen_key, __ATOMIC_RELAXED);
 
-	__atomic_store_n(&func_gen_key, ((uint64_t)gen << 48) | (k & FUNC_PAUSE_BIT), __ATOMIC_RELAXED);
+	/* A pause or resume meanwhile keeps its bit. */
+	while (!__atomic_compare_exchange_n(&func_gen_key, &k, ((uint64_t)gen << 48) | (k & FUNC_PAUSE_BIT), 1,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 NI void func_pause_process(int on)
@@ -701,14 +704,18 @@ NI void func_meta_set(const struct fframe *f, const char *meta)
 	if (!pv)
 		return;
 	/* Entries of regions no longer open go first. */
-	while (pv->nmeta && (pv->meta[pv->nmeta - 1].f > f || pv->meta[pv->nmeta - 1].f->start !=
-								  pv->meta[pv->nmeta - 1].start ||
-			     !pv->meta[pv->nmeta - 1].f->fn))
+	while (pv->nmeta) {
+		const struct fmeta *t = &pv->meta[pv->nmeta - 1];
+		const struct fframe *g = ft.base + t->depth;
+
+		if (t->depth <= (size_t)(f - ft.base) && g->start == t->start && g->fn && t->depth != (size_t)(f - ft.base))
+			break;
 		pv->nmeta--;
+	}
 	if (pv->nmeta == FMETA_DEPTH)
 		return;
 	m = &pv->meta[pv->nmeta++];
-	m->f = f;
+	m->depth = (size_t)(f - ft.base);
 	m->start = f->start;
 	n = strnlen(meta, SF_META_LEN - 1);
 	memcpy(m->text, meta, n);
@@ -725,7 +732,8 @@ NI void func_exit_meta(uint64_t fn, uintptr_t csp)
 			f = g;
 			break;
 		}
-	if (pv && f && pv->nmeta && pv->meta[pv->nmeta - 1].f == f && pv->meta[pv->nmeta - 1].start == f->start) {
+	if (pv && f && pv->nmeta && pv->meta[pv->nmeta - 1].depth == (size_t)(f - ft.base) &&
+	    pv->meta[pv->nmeta - 1].start == f->start) {
 		ft.pending_meta = pv->meta[pv->nmeta - 1].text;
 		pv->nmeta--;
 	}

@@ -573,11 +573,13 @@ struct sf_fstack {
 /*
  * Regions (<ptrace-run.h>: ptrace_region_begin/_end): timed as functions
  * whose address is SF_REGION_FN(id), outside any user address, id the
- * 1-based slot of the region's name in the process's table. Names are
+ * 1-based slot of the region's name in the process's table; id 0 is a
+ * region not timed (no room for its name): on the stack so that its end
+ * pairs, counted nowhere. Names are
  * interned once (the table is open-addressed by hash; a slot is claimed
  * with a release CAS of the name's record offset).
  */
-#define SF_REGION_BASE 0xfffffe0000000000ull
+#define SF_REGION_BASE 0x00fffe0000000000ull /* non-canonical: no code is there; bit 63 (SF_FN_HIDDEN) clear */
 #define SF_REGION_FN(id) (SF_REGION_BASE + ((uint64_t)(id) << 4))
 #define SF_REGION_CAP 4096u      /* distinct region names per process */
 #define SF_REGION_NAME 128u      /* bytes of a name kept, NUL included */
@@ -607,6 +609,7 @@ struct sf_regions {
  * What the program asked through <ptrace-run.h> (agent/api.c), per process.
  */
 #define SF_API_LABELS 8u
+#define SF_API_HOLES 16u         /* ptrace_reset() calls a process can make */
 #define SF_API_LABEL_LEN 64u
 
 struct sf_api {
@@ -618,13 +621,21 @@ struct sf_api {
 	uint64_t pauses;         /* atomic: ptrace_pause() calls */
 	/* The last ptrace_reset(): a copy of the image then, made in the
 	 * image by the calling thread (the baseline the report subtracts). */
-	sf_off baseline;         /* 0: none */
-	uint64_t baseline_len;
+	sf_off baseline;         /* 0: none (also while a reset replaces it) */
+	uint64_t baseline_len;   /* bytes of the copy */
 	uint64_t reset_ns;       /* CLOCK_MONOTONIC of the reset */
 	uint64_t reset_tick;     /* the function clock then (sf_fproc's ticks) */
-	uint32_t resets;         /* atomic: ptrace_reset() calls */
+	uint32_t resets;         /* atomic: ptrace_reset() calls taken */
 	uint32_t baseline_applied; /* the launcher subtracted it (set in a copy, never live) */
-	uint64_t reserved[3];
+	uint32_t refused_resets; /* resets not taken: the image had no room, or SF_API_HOLES were made */
+	uint32_t nholes;         /* earlier baselines, which this one's copy leaves out */
+	uint32_t resetting;      /* atomic: a thread is making a baseline (another one's reset is refused) */
+	uint32_t pad;
+	/* The image ranges of earlier baselines, by offset: the copy is the
+	 * image [0, its length + the holes) without them, packed (an offset
+	 * past a hole is that much lower in the copy). */
+	sf_off hole_off[SF_API_HOLES];
+	uint64_t hole_len[SF_API_HOLES];
 	/* Label of snapshot request k (1 on) at [(k - 1) % SF_API_LABELS],
 	 * written before snapshots is incremented. */
 	char labels[SF_API_LABELS][SF_API_LABEL_LEN];

@@ -16,16 +16,32 @@
 #include <string.h>
 
 struct bl {
-	const char *base;   /* the copy: offsets as in the image */
+	const char *base;   /* the copy */
 	uint64_t len;
 	uint64_t tick;      /* the function clock at the reset */
+	/* Earlier baselines the copy left out: image ranges, by offset. */
+	uint32_t nholes;
+	sf_off hole_off[SF_API_HOLES];
+	uint64_t hole_len[SF_API_HOLES];
 };
 
+/* The record of image offset off (len bytes) in the copy: past each hole
+ * below it, that much lower; NULL in or across a hole, or past the copy. */
 static const void *at(const struct bl *b, sf_off off, size_t len)
 {
-	if (!off || (off & 7) || off > b->len || len > b->len - off)
+	uint64_t packed = off;
+
+	if (!off || (off & 7))
 		return NULL;
-	return b->base + off;
+	for (uint32_t k = 0; k < b->nholes; k++) {
+		if (off + len > b->hole_off[k] && off < b->hole_off[k] + b->hole_len[k])
+			return NULL;
+		if (b->hole_off[k] + b->hole_len[k] <= off)
+			packed -= b->hole_len[k];
+	}
+	if (packed > b->len || len > b->len - packed)
+		return NULL;
+	return b->base + packed;
 }
 
 static void sub(uint64_t *v, uint64_t by)
@@ -90,7 +106,8 @@ static void cpu(struct session *s, const struct bl *b, const struct sf_process *
 	sub(&c->samples, bc->samples);
 	sub(&c->signals, bc->signals);
 	sub(&c->nostack, bc->nostack);
-	sub(&c->base, bc->base);
+	/* base: the samples when the current owner claimed the record. */
+	sub(&c->base, bc->samples);
 	tab = (struct sf_cpu_table *)session_get(s, p, SP_CPU, c->table, sizeof(*tab));
 	btab = at(b, bc->table, sizeof(*btab));
 	if (!tab || !btab || !tab->cap || tab->cap > (1u << 28) || !btab->cap || btab->cap > (1u << 28) ||
@@ -163,7 +180,9 @@ static void funcs(struct session *s, const struct bl *b, const struct sf_process
 		fe->sumsq = fe->sumsq > bf->sumsq ? fe->sumsq - bf->sumsq : 0;
 		for (unsigned k = 0; k < SF_FH_BUCKETS; k++) {
 			/* Counts in units of 2^hist_shift: the copy's in its own. */
-			uint64_t by = bf->hist_shift <= fe->hist_shift ? bf->hist[k] >> (fe->hist_shift - bf->hist_shift) : 0;
+			uint64_t by = bf->hist_shift <= fe->hist_shift && fe->hist_shift - bf->hist_shift < 32
+					      ? bf->hist[k] >> (fe->hist_shift - bf->hist_shift)
+					      : 0;
 
 			fe->hist[k] = fe->hist[k] > by ? fe->hist[k] - (uint32_t)by : 0;
 			if (fe->hist[k]) {
@@ -221,6 +240,7 @@ static void process(struct session *s, struct sf_process *p, struct sf_api *a)
 {
 	const struct sf_fproc *fp = session_get(s, p, SP_FUNC, p->func, sizeof(*fp));
 	struct bl b = {.base = NULL, .len = a->baseline_len, .tick = a->reset_tick};
+	uint64_t below = 0;
 	const struct sf_process *bp;
 	const struct sf_api *ba;
 	sf_off head;
@@ -230,6 +250,19 @@ static void process(struct session *s, struct sf_process *p, struct sf_api *a)
 	if (!a->baseline_len || !session_get(s, p, SP_PROCESS, a->baseline, a->baseline_len))
 		return;
 	b.base = (const char *)s->base + a->baseline;
+	/* The holes below the copy, in order, not overlapping: else it is
+	 * not a copy this reader understands. */
+	for (uint32_t k = 0; k < a->nholes && k < SF_API_HOLES; k++) {
+		if (a->hole_off[k] >= a->baseline)
+			break;
+		if (a->hole_off[k] < below || a->hole_len[k] > a->baseline - a->hole_off[k]) {
+			session_corrupt(s, p, SP_PROCESS);
+			return;
+		}
+		b.hole_off[b.nholes] = a->hole_off[k];
+		b.hole_len[b.nholes++] = a->hole_len[k];
+		below = a->hole_off[k] + a->hole_len[k];
+	}
 	bp = at(&b, (sf_off)((const char *)p - (const char *)s->base), sizeof(*bp));
 	head = p->threads;
 	n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));

@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	struct report_input in;
 	struct report rep;
 	struct reaped reaped = {0};
-	struct sampler sm = {0};
+	struct sampler sm = {.wake = {-1, -1}};
 	struct symctx *ctx = NULL;
 	struct prof_state ps = {0};
 	struct suppr suppr = {0};

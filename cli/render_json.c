@@ -163,12 +163,13 @@ static json_t *j_process(const struct report *r, const struct rprocess *p)
 	if (o)
 		json_object_set_new(o, "api",
 				    p->api.present
-					? json_pack("{s:I,s:b,s:I,s:I,s:I,s:i,s:i,s:o}", "pauses", (json_int_t)p->api.pauses,
+					? json_pack("{s:I,s:b,s:I,s:I,s:I,s:i,s:i,s:i,s:o}", "pauses", (json_int_t)p->api.pauses,
 						    "paused_at_end", p->api.paused_now, "paused_allocations",
 						    (json_int_t)p->api.paused_allocs, "paused_bytes",
 						    (json_int_t)p->api.paused_bytes, "paused_cpu_samples",
 						    (json_int_t)p->api.paused_samples, "snapshots", (int)p->api.snapshots,
-						    "resets", (int)p->api.resets, "reset_ns",
+						    "resets", (int)p->api.resets, "refused_resets", (int)p->api.refused_resets,
+						    "reset_ns",
 						    p->api.resets ? json_integer((json_int_t)p->api.reset_ns) : json_null())
 					: json_null());
 	return o;

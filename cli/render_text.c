@@ -538,6 +538,10 @@ static int render_text_names(const struct report *r, FILE *f)
 		if (p->api.resets)
 			fprintf(f, "  figures since ptrace_reset() at %.3f s (%u reset%s): what happened before is not counted\n",
 				p->api.reset_ns / 1e9, p->api.resets, p->api.resets == 1 ? "" : "s");
+		if (p->api.refused_resets)
+			fprintf(f, "  %u ptrace_reset() call%s refused (no room in the session image, another thread's reset "
+				   "under way, or %u made already)\n",
+				p->api.refused_resets, p->api.refused_resets == 1 ? "" : "s", SF_API_HOLES);
 		if (p->api.pauses)
 			fprintf(f, "  recording paused %" PRIu64 " time%s (ptrace_pause)%s: %" PRIu64
 				   " allocations (%s) and %" PRIu64 " CPU samples not recorded\n",

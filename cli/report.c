@@ -1003,6 +1003,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 				rp->api.paused_samples = a->paused_samples;
 				rp->api.snapshots = a->snapshots;
 				rp->api.resets = a->resets;
+				rp->api.refused_resets = a->refused_resets;
 				rp->api.reset_ns = a->reset_ns > p->start_ns ? a->reset_ns - p->start_ns : 0;
 			} else if (a) {
 				session_corrupt(s, p, SP_PROCESS);

@@ -161,6 +161,7 @@ struct rapi {
 	uint64_t paused_samples; /* CPU samples dropped: paused */
 	unsigned snapshots;     /* ptrace_snapshot() calls */
 	unsigned resets;        /* ptrace_reset() calls: the figures are since the last */
+	unsigned refused_resets; /* not taken: no room in the image, another thread's meanwhile, or 16 made */
 	uint64_t reset_ns;      /* when the last one was, since the process started */
 };
 

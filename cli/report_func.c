@@ -1393,6 +1393,11 @@ int report_func_build(struct report *r, struct rprocess *rp, const struct sessio
 		 * one of the figures since. */
 		if (rp->api.resets && !b.agg[id].calls && !b.agg[id].unwound)
 			b.agg[id].shown = 0;
+		/* Region 0: regions whose name found no room, counted apart. */
+		if (b.raw[b.first[id]].addr == SF_REGION_FN(0)) {
+			F->regions_full = session_add(F->regions_full, b.agg[id].calls);
+			b.agg[id].shown = 0;
+		}
 	}
 	for (size_t m = 1; m < b.ntree; m++)
 		if (b.tree[m].parent == 0)

@@ -269,14 +269,20 @@ int sampler_start(struct sampler *sm, const struct session *live, struct symctx 
 	if (pipe2(sm->wake, O_CLOEXEC | O_NONBLOCK)) {
 		err = -errno;
 		session_close(&sm->rd);
+		session_close(&sm->wrd);
+		sm->wake[0] = sm->wake[1] = -1;
 		return err;
 	}
 	/* Signals are for the main thread's wait loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* The warm thread first: the sampler's first snapshot joins it. */
+	sm->warming = pthread_create(&sm->warm, NULL, warm_main, sm) == 0;
 	err = pthread_create(&sm->thread, NULL, sampler_main, sm);
-	if (!err)
-		sm->warming = pthread_create(&sm->warm, NULL, warm_main, sm) == 0;
+	if (err && sm->warming) {
+		__atomic_store_n(&sm->stop, 1, __ATOMIC_RELEASE);
+		warm_join(sm);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		close(sm->wake[0]);

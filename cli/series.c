@@ -185,7 +185,9 @@ static int push_point(struct series *sr, struct series_proc *sp, const struct se
 
 	if (sp->n == SERIES_MAX_POINTS) {
 		thin(sp);
-		sr->step_ns *= 2;
+		sp->step_ns = (sp->step_ns ? sp->step_ns : sr->interval_ns) * 2;
+		if (sp->step_ns > sr->step_ns)
+			sr->step_ns = sp->step_ns;
 	}
 	if (sp->n == sp->cap) {
 		size_t ncap = sp->cap ? sp->cap * 2 : 64;
@@ -262,6 +264,10 @@ static size_t sites_of(const struct accmap *m, struct series_site **out)
 		v[k].trace = a->trace;
 		v[k].live_bytes = a->bytes > 0 ? (uint64_t)a->bytes : 0;
 		v[k].live_blocks = a->blocks > 0 ? (uint64_t)a->blocks : 0;
+		if (v[k].live_bytes > SESSION_MAX_LIVE)
+			v[k].live_bytes = SESSION_MAX_LIVE;
+		if (v[k].live_blocks > SESSION_MAX_COUNT)
+			v[k].live_blocks = SESSION_MAX_COUNT;
 		k++;
 	}
 	if (k > 1)
@@ -285,6 +291,10 @@ static size_t top_of(const struct accmap *m, struct series_site *top)
 		x = (struct series_site){.trace = a->trace,
 					 .live_bytes = a->bytes > 0 ? (uint64_t)a->bytes : 0,
 					 .live_blocks = a->blocks > 0 ? (uint64_t)a->blocks : 0};
+		if (x.live_bytes > SESSION_MAX_LIVE)
+			x.live_bytes = SESSION_MAX_LIVE;
+		if (x.live_blocks > SESSION_MAX_COUNT)
+			x.live_blocks = SESSION_MAX_COUNT;
 		if (k == SERIES_TOP_SITES && by_live_desc(&x, &top[k - 1]) >= 0)
 			continue;
 		j = k < SERIES_TOP_SITES ? k++ : k - 1;
@@ -320,7 +330,7 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 	}
 	/* Between two kept points, at least step_ns (thinning doubles it);
 	 * a process's last point always counts. */
-	if (sp->n && !last && t_ns - sp->last_kept_ns < sr->step_ns)
+	if (sp->n && !last && t_ns - sp->last_kept_ns < (sp->step_ns ? sp->step_ns : sr->interval_ns))
 		return;
 	head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
 	n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
@@ -341,8 +351,10 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 			if (c)
 				samples = session_add(samples, __atomic_load_n(&c->samples, __ATOMIC_RELAXED));
 		}
-		pt.allocs = allocs;
-		pt.alloc_bytes = bytes;
+		/* Sums of counters the program can write: within what a
+		 * profile file's reader accepts. */
+		pt.allocs = allocs < SESSION_MAX_COUNT ? allocs : SESSION_MAX_COUNT;
+		pt.alloc_bytes = bytes < SESSION_MAX_BYTES ? bytes : SESSION_MAX_BYTES;
 		/* Frees of blocks from before a ptrace_reset() count apart. */
 		freed = session_add(freed, ofreed);
 		frees = session_add(frees, ofrees);
@@ -350,7 +362,9 @@ static void read_proc(struct series *sr, const struct session *s, uint32_t slot,
 		pt.live_blocks = allocs > frees ? allocs - frees : 0;
 		if (pt.live_bytes > SESSION_MAX_LIVE)
 			pt.live_bytes = 0;
-		pt.cpu_samples = samples;
+		pt.cpu_samples = samples < SESSION_MAX_COUNT ? samples : SESSION_MAX_COUNT;
+		if (pt.live_blocks > SESSION_MAX_COUNT)
+			pt.live_blocks = SESSION_MAX_COUNT;
 	}
 	pt.rss_bytes = last ? 0 : rss_of(p->pid);
 	/* Sites: at every kept point while reads are cheap (the budget is

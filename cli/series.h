@@ -64,6 +64,7 @@ struct series_proc {
 	struct series_site *comp;
 	size_t ncomp;
 	/* Reader state (not saved). */
+	uint64_t step_ns;        /* its points' spacing (0: the interval); doubles at each thinning */
 	uint64_t last_kept_ns;
 	int done;
 };

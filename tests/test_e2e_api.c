@@ -290,3 +290,21 @@ Test(e2e_api, make_install_and_pkg_config, .timeout = 120)
 	free(bin);
 	free(launcher);
 }
+
+/* Five resets: the figures since the last one; each baseline leaves the
+ * earlier ones out of its copy (else the image would double each time). */
+Test(e2e_api, many_resets_count_from_the_last, .timeout = 60)
+{
+	struct tu_run r;
+	json_t *proc;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--no-profile", "--", TU_PROG("api_resets")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	proc = tu_proc(r.json, 0);
+	cr_assert(eq(i64, tu_int(proc, "api.resets"), 5), "five resets");
+	cr_assert(eq(i64, tu_int(proc, "memory.allocations"), 3), "the allocations since the last");
+	cr_assert(eq(i64, tu_int(proc, "memory.bytes_allocated"), 30), "their bytes");
+	cr_assert(eq(i64, tu_int(proc, "memory.live_bytes"), 30), "live: those");
+	cr_assert(eq(sz, json_array_size(tu_arr(proc, "memory.sites")), 1), "one site");
+	tu_run_free(&r);
+}
