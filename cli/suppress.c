@@ -87,7 +87,9 @@ const char *suppr_match(const struct suppr *s, const struct rstack *st)
 	/* No frame of the program's own code at all: a library's
 	 * initialiser (libstdc++'s exception pool, from _dl_init). */
 	for (unsigned i = 0; i < st->n && !program; i++)
-		program = st->frames[i].module && !report_runtime_module(st->frames[i].module);
+		/* A frame in no module (JIT code, a torn stack) may be the
+		 * program's: not suppressed. */
+		program = !st->frames[i].module || !report_runtime_module(st->frames[i].module);
 	return st->n && !program ? "built-in: the C/C++ runtime's own (no frame of the program)" : NULL;
 }
 
@@ -124,6 +126,18 @@ int suppr_load(struct suppr *s, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s:%d: expected leak:PATTERN or a # comment", path, lineno);
 			rc = -EINVAL;
 			break;
+		}
+		{
+			/* Every '*' can try each place: a few keep matching fast. */
+			int stars = 0;
+
+			for (const char *q = p + 5; *q; q++)
+				stars += *q == '*';
+			if (stars > 8 || strlen(p + 5) > 400) {
+				snprintf(err, errlen, "%s:%d: a pattern of at most 400 bytes and 8 '*'", path, lineno);
+				rc = -EINVAL;
+				break;
+			}
 		}
 		np = realloc(s->pat, (s->n + 1) * sizeof(*np));
 		if (np)
