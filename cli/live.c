@@ -9,6 +9,7 @@
  * context kept across refreshes so each file's symbols are read once.
  */
 #include "live.h"
+#include "procfs.h"
 
 #include <ctype.h>
 #include <curses.h>
@@ -119,16 +120,9 @@ static dev_t ctty_dev(void)
 {
 	char buf[1024], *p;
 	unsigned long long nr = 0;
-	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (procfs_read("/proc/self/stat", buf, sizeof(buf)) < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')');
 	/* ") S ppid pgrp session tty_nr" */
 	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %llu", &nr) != 1 || !nr)
@@ -183,29 +177,17 @@ static FILE *tty_open(const char *prefix)
 static int proc_usage(int pid, uint64_t *rss, uint64_t *ticks)
 {
 	char path[64], buf[1024], *p;
-	unsigned long long size, res, ut, st;
+	unsigned long long ut, st;
+	uint64_t r = 0;
 	ssize_t n;
-	int fd;
+	int rc;
 
-	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
-		return -EIO;
-	*rss += res * (uint64_t)sysconf(_SC_PAGESIZE);
+	if ((rc = procfs_rss(pid, &r)))
+		return rc;
+	*rss += r;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
+	if ((n = procfs_read(path, buf, sizeof(buf))) < 0)
+		return (int)n;
 	/* After the command: state, then utime and stime are fields 12 and 13. */
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "procfs.h"
 
 #define SERIES_MAGIC 0x53545250u /* "PRTS" */
 #define SERIES_FORMAT 1u
@@ -116,23 +117,9 @@ static int by_live_desc(const void *a, const void *b)
 
 static uint64_t rss_of(int pid)
 {
-	char path[64], buf[128];
-	unsigned long long size, res;
-	ssize_t n;
-	int fd;
+	uint64_t rss = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
-		return 0;
-	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+	return procfs_rss(pid, &rss) ? 0 : rss;
 }
 
 static struct series_proc *proc_for(struct series *sr, uint32_t slot, int pid)
