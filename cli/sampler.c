@@ -101,63 +101,147 @@ static void api_snapshots(struct sampler *sm)
 	}
 }
 
+/* A snapshot taken: what the worker makes a record of. */
+struct snapjob {
+	struct snapjob *next;
+	void *img;
+	size_t len;
+	struct series series;
+	int has_series;
+	struct timeline part;     /* the timeline's calls since the last part */
+	char label[SF_API_LABEL_LEN + 16];
+	uint64_t now;
+};
+
+#define SNAP_QUEUE 4u /* snapshots waiting for the worker at most; more are dropped, counted */
+
+static void job_free(struct snapjob *j)
+{
+	free(j->img);
+	series_free(&j->series);
+	timeline_free(&j->part);
+	free(j);
+}
+
+/*
+ * The snapshot itself, in the reader's thread: a copy of the image, the
+ * series and the timeline's new calls, all as of now. Its report and its
+ * record (the symbolizer's work: the first one waits for the debug info)
+ * are the worker's, so the reads go on meanwhile.
+ */
 static void snapshot(struct sampler *sm, const char *label)
 {
-	struct session cs;
-	struct series copy = {0};
+	struct snapjob *j = calloc(1, sizeof(*j));
+	unsigned char *b = NULL;
+	size_t n;
+
+	if (!j || profile_image_copy(sm->live, &j->img, &j->len)) {
+		free(j);
+		sm->failed++;
+		return;
+	}
+	j->now = mono_ns();
+	snprintf(j->label, sizeof(j->label), "%s", label);
+	if (sm->interval_ns && series_copy(&j->series, &sm->sr) == 0)
+		j->has_series = 1;
+	timeline_drain(&sm->tl, &sm->rd);
+	if (timeline_save(&sm->tl, sm->tl_written, &b, &n) == 0 && timeline_parse(&j->part, b, n) == 0)
+		sm->tl_written = sm->tl.n;
+	free(b);
+	pthread_mutex_lock(&sm->lock);
+	if (sm->queued >= SNAP_QUEUE) {
+		pthread_mutex_unlock(&sm->lock);
+		sm->failed++;
+		job_free(j);
+		return;
+	}
+	j->next = NULL;
+	*sm->tail = j;
+	sm->tail = &j->next;
+	sm->queued++;
+	pthread_cond_signal(&sm->cond);
+	pthread_mutex_unlock(&sm->lock);
+}
+
+/* The report of the copy resolves every name the snapshot needs (the
+ * recording symbolizer keeps them for the record); then the record. */
+static void snapshot_write(struct sampler *sm, struct snapjob *j)
+{
 	struct report_input in = sm->base;
+	struct session cs;
 	struct report rep;
-	uint64_t now = mono_ns();
-	size_t len;
-	void *img;
 	FILE *f;
 	int rc;
 
-	warm_join(sm);
-	if (profile_image_copy(sm->live, &img, &len)) {
-		sm->failed++;
-		return;
-	}
-	if (session_use(&cs, img, len)) {
-		free(img);
-		sm->failed++;
+	if (session_use(&cs, j->img, j->len)) {
+		__atomic_fetch_add(&sm->failed, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	baseline_apply(&cs);
-	if (sm->interval_ns && series_copy(&copy, &sm->sr) == 0)
-		in.series = &copy;
-	/* This thread's own timeline: nothing else writes it meanwhile. */
-	timeline_drain(&sm->tl, &sm->rd);
-	in.timeline = &sm->tl;
+	if (j->has_series)
+		in.series = &j->series;
+	in.timeline = &j->part;
 	in.snapshot = sm->snapshots + 1;
-	in.snapshot_label = label;
-	in.snapshot_ns = now - sm->live->start_ns;
-	in.duration_ns = now > sm->spawn_ns ? now - sm->spawn_ns : 0;
+	in.snapshot_label = j->label;
+	in.snapshot_ns = j->now - sm->live->start_ns;
+	in.duration_ns = j->now > sm->spawn_ns ? j->now - sm->spawn_ns : 0;
 	in.symctx = sm->ctx;
-	/* The report of the copy resolves every name the snapshot needs: the
-	 * recording symbolizer keeps them for the record. */
 	rc = report_build(&rep, &cs, &in);
 	if (rc == 0)
 		report_free(&rep);
 	f = rc == 0 ? sm->open_profile(sm->open_arg) : NULL;
 	/* The calls since the last part first: the snapshot's timeline is
 	 * every part before it. */
-	if (f && profile_timeline(f, &sm->tl, sm->tl_written) == 0) {
-		sm->tl_written = sm->tl.n;
-		if (profile_record(f, &cs, &in) == 0)
-			sm->snapshots++;
-		else
-			sm->failed++;
-	} else {
-		sm->failed++;
-	}
+	if (f && profile_timeline(f, &j->part, 0) == 0 && profile_record(f, &cs, &in) == 0)
+		sm->snapshots++;
+	else
+		__atomic_fetch_add(&sm->failed, 1, __ATOMIC_RELAXED);
 	session_close(&cs);
-	free(img);
-	series_free(&copy);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sampler *sm = arg;
+
+	for (;;) {
+		struct snapjob *j;
+
+		pthread_mutex_lock(&sm->lock);
+		while (!sm->head && !sm->quit)
+			pthread_cond_wait(&sm->cond, &sm->lock);
+		j = sm->head;
+		if (j) {
+			sm->head = j->next;
+			if (!sm->head)
+				sm->tail = &sm->head;
+			sm->queued--;
+		}
+		pthread_mutex_unlock(&sm->lock);
+		if (!j)
+			break;
+		/* The symbolizer is the warm thread's until it is done. */
+		warm_join(sm);
+		snapshot_write(sm, j);
+		job_free(j);
+	}
+	return NULL;
 }
 
 /* The symbolizer warmed in a thread of its own: reading libc's DWARF
  * takes 0.1 s and more, which the reads must not wait for. */
+/* Let the worker write what is queued, then end it. */
+static void worker_stop(struct sampler *sm)
+{
+	if (!sm->working)
+		return;
+	pthread_mutex_lock(&sm->lock);
+	sm->quit = 1;
+	pthread_cond_signal(&sm->cond);
+	pthread_mutex_unlock(&sm->lock);
+	pthread_join(sm->worker, NULL);
+	sm->working = 0;
+}
+
 static void *warm_main(void *arg)
 {
 	struct sampler *sm = arg;
@@ -276,11 +360,18 @@ int sampler_start(struct sampler *sm, const struct session *live, struct symctx 
 	/* Signals are for the main thread's wait loop. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	/* The warm thread first: the sampler's first snapshot joins it. */
+	/* The warm thread first: the worker's first snapshot joins it. */
+	pthread_mutex_init(&sm->lock, NULL);
+	pthread_cond_init(&sm->cond, NULL);
+	sm->tail = &sm->head;
 	sm->warming = pthread_create(&sm->warm, NULL, warm_main, sm) == 0;
-	err = pthread_create(&sm->thread, NULL, sampler_main, sm);
-	if (err && sm->warming) {
+	err = pthread_create(&sm->worker, NULL, worker_main, sm);
+	sm->working = !err;
+	if (!err)
+		err = pthread_create(&sm->thread, NULL, sampler_main, sm);
+	if (err) {
 		__atomic_store_n(&sm->stop, 1, __ATOMIC_RELEASE);
+		worker_stop(sm);
 		warm_join(sm);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -318,6 +409,8 @@ void sampler_stop(struct sampler *sm)
 		/* Full: the thread wakes anyway. */
 	}
 	pthread_join(sm->thread, NULL);
+	/* The snapshots asked for are written before the end. */
+	worker_stop(sm);
 	warm_join(sm);
 	sm->started = 0;
 	if (sm->interval_ns)
@@ -348,6 +441,11 @@ void sampler_free(struct sampler *sm)
 		session_close(&sm->rd);
 	if (sm->wrd.rd)
 		session_close(&sm->wrd);
+	if (sm->tail) {
+		pthread_mutex_destroy(&sm->lock);
+		pthread_cond_destroy(&sm->cond);
+		sm->tail = NULL;
+	}
 	series_free(&sm->sr);
 	timeline_free(&sm->tl);
 	free(sm->api_seen);

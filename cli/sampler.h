@@ -9,8 +9,10 @@
  *   - takes snapshots: every --snapshot-every, when the snapshot signal
  *     reaches the launcher, when the program got its dump signal, and
  *     when the program calls ptrace_snapshot(); each one is a copy of the
- *     image with the series so far and the symbols its report needed,
- *     appended to the profile file as one record.
+ *     image with the series so far, taken in this thread, and a third
+ *     thread (the worker) builds its report, which records the names it
+ *     needs, and appends it to the profile file as one record, so that
+ *     the reads go on meanwhile.
  */
 #ifndef PTRACE_CLI_SAMPLER_H
 #define PTRACE_CLI_SAMPLER_H
@@ -46,12 +48,20 @@ struct sampler {
 	int wake[2];              /* a byte: look now (a snapshot asked for, or stop) */
 	int stop;                 /* atomic */
 	int asked;                /* atomic: snapshots asked for by signal */
-	unsigned snapshots;       /* written so far */
-	unsigned failed;          /* could not be written */
+	unsigned snapshots;       /* written so far (by the worker) */
+	unsigned failed;          /* could not be taken or written (atomic) */
 	pthread_t warm;           /* reads the modules' debug info meanwhile */
 	int warming;              /* the warm thread was started and not joined */
 	struct session wrd;       /* its reader */
 	uint32_t *api_seen;       /* per process slot: ptrace_snapshot() calls taken */
+	/* Snapshots taken, for the worker thread to write (sampler.c). */
+	pthread_t worker;
+	int working;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct snapjob *head, **tail;
+	unsigned queued;
+	int quit;
 	size_t napi_seen;
 };
 
