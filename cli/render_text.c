@@ -513,7 +513,8 @@ static int render_text_names(const struct report *r, FILE *f)
 		fprintf(f, "every allocation");
 	else
 		fprintf(f, "sample rate %g (per-site figures are estimates)", r->sample_rate);
-	fprintf(f, ", max depth %u; events dropped %" PRIu64 "\n", r->max_depth, r->events_dropped);
+	fprintf(f, ", max depth %u machine frames (inlined ones besides); events dropped %" PRIu64 "\n", r->max_depth,
+		r->events_dropped);
 	render_cpu_agent_text(r, f);
 	for (size_t i = 0; i < r->nwarnings; i++)
 		fprintf(f, "warning: %s\n", E(r->warnings[i]));

@@ -55,6 +55,9 @@ Test(e2e_fold, library_frames_fold_into_the_call_the_program_made)
 	cr_assert(strstr(next, fill) != NULL && strstr(next, fill) < strchr(next, '\n'), "at its line %d: %.200s", line,
 		  next);
 	cr_assert(strstr(r.err, "std::__new_allocator<int>::allocate") == NULL, "the allocator's frames folded");
+	/* --max-depth counts machine frames: the text says so. */
+	cr_assert(strstr(r.err, ", max depth 64 machine frames (inlined ones besides); ") != NULL, "the agent line: %s",
+		  r.err);
 	/* The one-line form (by count): the library call and its caller. */
 	cr_assert(strstr(r.err, "push_back(int const&) <- fill_vector() (stl_leak.cc:") != NULL, "by count: %s", r.err);
 	json_decref(j);
