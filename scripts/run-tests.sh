@@ -7,8 +7,12 @@ for t in "$@"; do
 	[ -x "$t" ] || { echo "run-tests: missing test binary $t" >&2; failed=$((failed + 1)); continue; }
 	bins=$((bins + 1))
 	out=$("$t" --jobs 2 2>&1); rc=$?
-	printf '%s\n' "$out" | grep -v '^\[----\]' | tail -n 40
 	line=$(printf '%s\n' "$out" | grep -E 'Synthesis: Tested: [0-9]+' | tail -n 1)
+	case "$line" in
+	*"Failing: 0 | Crashing: 0"*) printf '%s\n' "$out" | grep -v '^\[----\]' | tail -n 40 ;;
+	# A failure: the assertions' own lines too, to say what failed.
+	*) printf '%s\n' "$out" | grep -v '^\[----\] *$' | grep -B1 -A12 'Assertion Failed\|FAIL\|CRASH\|Synthesis' | tail -n 120 ;;
+	esac
 	n=$(printf '%s' "$line" | sed -n 's/.*Tested: \([0-9]*\).*/\1/p')
 	f=$(printf '%s' "$line" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
 	c=$(printf '%s' "$line" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
