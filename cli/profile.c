@@ -502,9 +502,9 @@ out:
 static int parse_payload(struct profile *p, char *err, size_t errlen)
 {
 	struct rbuf r = {.p = p->payload, .n = p->payload_len};
-	const void *meta = NULL, *syms = NULL, *time = NULL, *tl = NULL;
+	const void *meta = NULL, *syms = NULL, *time = NULL;
 	void *image = NULL;
-	size_t meta_len = 0, syms_len = 0, image_len = 0, time_len = 0, tl_len = 0;
+	size_t meta_len = 0, syms_len = 0, image_len = 0, time_len = 0;
 	int rc;
 
 	while (r.off < r.n) {
@@ -534,11 +534,9 @@ static int parse_payload(struct profile *p, char *err, size_t errlen)
 		} else if (tag == TAG_TIME && !time) {
 			time = body;
 			time_len = slen;
-		} else if (tag == TAG_TIML && !tl) {
-			tl = body;
-			tl_len = slen;
 		}
-		/* Other tags (a later version's): skipped. */
+		/* Other tags (a later version's): skipped. The timeline is in
+		 * records of its own (timeline_part). */
 	}
 	if (r.err || !meta || !syms || !image) {
 		say(err, errlen, "corrupt: a section is missing or cut short");
@@ -561,14 +559,6 @@ static int parse_payload(struct profile *p, char *err, size_t errlen)
 		}
 		p->has_series = 1;
 		p->in.series = &p->series;
-	}
-	if (tl) {
-		rc = timeline_parse(&p->timeline, tl, tl_len);
-		if (rc) {
-			say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the timeline (TIML) is not valid");
-			return rc;
-		}
-		p->in.timeline = &p->timeline;
 	}
 	rc = session_use(&p->s, image, image_len);
 	if (rc) {

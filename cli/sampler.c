@@ -132,8 +132,6 @@ static void job_free(struct snapjob *j)
 static void snapshot(struct sampler *sm, const char *label)
 {
 	struct snapjob *j = calloc(1, sizeof(*j));
-	unsigned char *b = NULL;
-	size_t n;
 
 	if (!j || profile_image_copy(sm->live, &j->img, &j->len)) {
 		free(j);
@@ -145,9 +143,8 @@ static void snapshot(struct sampler *sm, const char *label)
 	if (sm->interval_ns && series_copy(&j->series, &sm->sr) == 0)
 		j->has_series = 1;
 	timeline_drain(&sm->tl, &sm->rd);
-	if (timeline_save(&sm->tl, sm->tl_written, &b, &n) == 0 && timeline_parse(&j->part, b, n) == 0)
+	if (timeline_copy_from(&j->part, &sm->tl, sm->tl_written) == 0)
 		sm->tl_written = sm->tl.n;
-	free(b);
 	pthread_mutex_lock(&sm->lock);
 	if (sm->queued >= SNAP_QUEUE) {
 		pthread_mutex_unlock(&sm->lock);

@@ -220,11 +220,11 @@ int timeline_append(struct timeline *tl, const void *data, size_t len)
 	return 0;
 }
 
-int timeline_copy(struct timeline *dst, const struct timeline *src)
+int timeline_copy_from(struct timeline *dst, const struct timeline *src, size_t from)
 {
 	unsigned char *b;
 	size_t n;
-	int rc = timeline_save(src, 0, &b, &n);
+	int rc = timeline_save(src, from, &b, &n);
 
 	if (rc)
 		return rc;

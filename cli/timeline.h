@@ -51,7 +51,8 @@ int timeline_save(const struct timeline *tl, size_t from, unsigned char **out, s
  * after what tl holds). 0, -EPROTO, -ENOMEM; tl is freed on failure. */
 int timeline_parse(struct timeline *tl, const void *data, size_t len);
 int timeline_append(struct timeline *tl, const void *data, size_t len);
-int timeline_copy(struct timeline *dst, const struct timeline *src);
+/* A new timeline of src's events from index from on (a part). 0, -ENOMEM. */
+int timeline_copy_from(struct timeline *dst, const struct timeline *src, size_t from);
 void timeline_free(struct timeline *tl);
 
 #endif

@@ -64,6 +64,32 @@ static void run(const void *file, size_t len)
 	profile_free(&prof);
 }
 
+/* A record of kind holding payload, appended to file. */
+static void record(struct wbuf *file, uint32_t kind, const struct wbuf *payload)
+{
+	size_t bound = ZSTD_compressBound(payload->n), csize;
+	unsigned char *frame = malloc(bound);
+
+	if (!frame || payload->err) {
+		free(frame);
+		file->err = -12;
+		return;
+	}
+	csize = ZSTD_compress(frame, bound, payload->p, payload->n, 1);
+	if (ZSTD_isError(csize)) {
+		free(frame);
+		file->err = -12;
+		return;
+	}
+	wbuf_u32(file, 0x43525250u);
+	wbuf_u32(file, kind);
+	wbuf_u64(file, payload->n);
+	wbuf_u64(file, csize);
+	wbuf_u64(file, 0);
+	wbuf_put(file, frame, csize);
+	free(frame);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rbuf in = {.p = data, .n = size};
@@ -73,7 +99,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t hdr = (sizeof(struct sf_header) + 63) & ~(size_t)63, img_len;
 	unsigned char *img;
 	struct sf_header *h;
-	size_t bound, csize;
 
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
@@ -111,28 +136,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	section(&payload, 0x47414d49u, img, img_len);
 	if (time_len)
 		section(&payload, 0x454d4954u, time, time_len);
-	if (tl_len)
-		section(&payload, 0x4c4d4954u, tl, tl_len);
 	free(img);
 	wbuf_put(&file, "\x89PTRPRF\n", 8);
 	wbuf_u32(&file, PROFILE_VERSION);
 	wbuf_u32(&file, 0);
 	wbuf_u64(&file, 0);
-	/* One record: the run's end. */
-	wbuf_u32(&file, 0x43525250u);
-	wbuf_u32(&file, PROFILE_END);
-	wbuf_u64(&file, payload.n);
-	bound = ZSTD_compressBound(payload.n);
-	wbuf_u64(&file, 0); /* the frame's length, below */
-	wbuf_u64(&file, 0);
-	if (!payload.err && !file.err && (file.p = realloc(file.p, file.n + bound))) {
-		csize = ZSTD_compress(file.p + file.n, bound, payload.p, payload.n, 1);
-		if (!ZSTD_isError(csize)) {
-			for (int k = 0; k < 8; k++)
-				file.p[24 + 16 + k] = (unsigned char)((uint64_t)csize >> (8 * k));
-			run(file.p, file.n + csize);
-		}
+	/* The timeline as the writer keeps it: a record of its own, before
+	 * the end. */
+	if (tl_len) {
+		struct wbuf tp = {0};
+
+		section(&tp, 0x4c4d4954u, tl, tl_len);
+		record(&file, PROFILE_TIMELINE, &tp);
+		wbuf_free(&tp);
 	}
+	record(&file, PROFILE_END, &payload);
+	if (!payload.err && !file.err)
+		run(file.p, file.n);
 	wbuf_free(&payload);
 	wbuf_free(&file);
 	return 0;

@@ -1,7 +1,8 @@
 /*
  * Seeds for tests/fuzz_profile.c: fuzz_profile_seed OUT PROFILE IMAGE...
- * takes the META, SYMS, TIME and TIML sections of the last record of a
- * real profile file (format 2) and writes one seed per image
+ * takes the META, SYMS and TIME sections of the last record of a real
+ * profile file (format 2) and the TIML of its last timeline record, and
+ * writes one seed per image
  * (fuzz_seed's), as OUT/profile-N.seed, in the layout the target reads
  * (u32 length and bytes of META, SYMS, TIME and TIML, then the image).
  */
@@ -46,7 +47,7 @@ static void put32(FILE *f, uint32_t v)
 int main(int argc, char **argv)
 {
 	size_t len, plen = 0, off = 0, meta_len = 0, syms_len = 0, time_len = 0, tl_len = 0, rec = 24, frame = 0, flen = 0;
-	unsigned char *file, *payload, *meta = NULL, *syms = NULL, *time = NULL, *tl = NULL;
+	unsigned char *file, *payload, *meta = NULL, *syms = NULL, *time = NULL, *tl = NULL, *tlbuf = NULL;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: fuzz_profile_seed OUT PROFILE IMAGE...\n");
@@ -57,12 +58,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fuzz_profile_seed: %s: too short\n", argv[2]);
 		return 1;
 	}
-	/* The last whole record. */
+	/* The last whole snapshot or end record, and the last timeline part
+	 * (a record of kind 3 holding one TIML section). */
 	while (rec + 32 <= len && le(file + rec, 4) == 0x43525250u && rec + 32 + le(file + rec + 16, 8) <= len) {
-		plen = le(file + rec + 8, 8);
-		frame = rec + 32;
-		flen = le(file + rec + 16, 8);
-		rec = frame + flen;
+		size_t rlen = le(file + rec + 8, 8), rflen = le(file + rec + 16, 8);
+
+		if (le(file + rec + 4, 4) == 3) {
+			free(tlbuf);
+			tlbuf = malloc(rlen);
+			if (!tlbuf || ZSTD_decompress(tlbuf, rlen, file + rec + 32, rflen) != rlen || rlen < 64) {
+				fprintf(stderr, "fuzz_profile_seed: %s: a timeline record does not decompress\n", argv[2]);
+				return 1;
+			}
+			tl = tlbuf + 64;
+			tl_len = le(tlbuf + 8, 8);
+		} else {
+			plen = rlen;
+			frame = rec + 32;
+			flen = rflen;
+		}
+		rec += 32 + rflen;
 	}
 	payload = plen ? malloc(plen) : NULL;
 	if (!payload || ZSTD_decompress(payload, plen, file + frame, flen) != plen) {
@@ -79,8 +94,6 @@ int main(int argc, char **argv)
 			syms = payload + off + 64, syms_len = n;
 		else if (tag == 0x454d4954u)
 			time = payload + off + 64, time_len = n;
-		else if (tag == 0x4c4d4954u)
-			tl = payload + off + 64, tl_len = n;
 		off += 64 + ((n + 63) & ~(size_t)63);
 	}
 	if (!meta || !syms) {
@@ -125,6 +138,7 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	free(payload);
+	free(tlbuf);
 	free(file);
 	return 0;
 }
