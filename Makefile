@@ -145,6 +145,16 @@ API_CC_fi    := $(CC) -O2 -finstrument-functions
 $(B)/progs/api_%/api_regions: tests/progs/api_regions.c include/ptrace-run.h
 	@mkdir -p $(@D)
 	$(API_CC_$*) -g -Wall -Wextra -Werror -Iinclude -o $@ $<
+# The leak check's known answers as users build: gcc -O0 and -O2, clang, g++.
+LC_VARIANTS := O0 O2 clang cxx
+LC_PROGS := $(foreach v,$(LC_VARIANTS),$(B)/progs/lc_$(v)/leak_classes)
+LC_CC_O0    := $(CC) -O0
+LC_CC_O2    := $(CC) -O2
+LC_CC_clang := $(CLANG) -O2
+LC_CC_cxx   := $(CXX) -O2 -x c++
+$(B)/progs/lc_%/leak_classes: tests/progs/leak_classes.c
+	@mkdir -p $(@D)
+	$(LC_CC_$*) -g -Wall -Wextra -o $@ $< -lpthread
 # A plugin for the dlopen tests.
 $(B)/progs/lib%.so: tests/progs/plugin/%.c
 	@mkdir -p $(@D)
@@ -256,7 +266,7 @@ test: deps
 	@scripts/run-tests.sh $(TESTS) $(ASAN_UNITS)
 	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) fuzz
 
-progs: $(PROGS) $(PLUGINS) $(FI_PROGS) $(API_PROGS)
+progs: $(PROGS) $(PLUGINS) $(FI_PROGS) $(API_PROGS) $(LC_PROGS)
 tests: $(TESTS)
 
 demo: deps

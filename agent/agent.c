@@ -23,6 +23,7 @@
 #include "cpu.h"
 #include "crash.h"
 #include "heap.h"
+#include "leakscan.h"
 #include "image.h"
 #include "log.h"
 #include "follow.h"
@@ -116,7 +117,7 @@ NI static uint32_t pick_tag(uint32_t idx)
 
 NI static void register_process(int forked)
 {
-	uint32_t flags = agent.set.bad | (forked ? SF_PF_FORKED : 0);
+	uint32_t flags = agent.set.bad | (forked ? SF_PF_FORKED : 0) | (agent.set.leak_check ? 0 : SF_PF_LEAK_OFF);
 	int parent = forked && agent.proc ? (int)agent.proc_index : -1;
 	/* A fork child names addresses by its parent's module list too. */
 	uint32_t gen = forked && agent.proc ? __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED) : 0;
@@ -416,6 +417,7 @@ NI void agent_process_exit(int code)
 	func_process_exit();
 	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_DONE)
 		return;
+	leakscan_run();
 	process_end(p, code);
 	__atomic_store_n(&p->state, SF_PROC_DONE, __ATOMIC_RELEASE);
 }

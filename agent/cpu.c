@@ -1,4 +1,5 @@
 #include "cpu.h"
+#include "leakscan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -604,6 +605,8 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 	uint32_t id = 0;
 	unsigned n;
 
+	if (unlikely(si->si_code == SI_QUEUE) && leakscan_stop_here(si, uc))
+		goto out;
 	if (!cpu_own_signal(si)) {
 		/*
 		 * A POSIX timer's signal we did not arm and saw no one arm
@@ -705,7 +708,8 @@ NI void cpu_init(void)
 
 	__atomic_fetch_or(&cpu.flags, agent.set.cpu_bad, __ATOMIC_RELAXED);
 	cp = cpu_proc();
-	if (!cp || !agent.set.cpu_hz)
+	/* The leak check at exit stops threads with this signal too. */
+	if (!cp || (!agent.set.cpu_hz && !(agent.set.leak_check && agent.tracking)))
 		return;
 	/* The dump handler and this one never interrupt each other: they
 	 * share the thread's trace slab. */
@@ -717,6 +721,8 @@ NI void cpu_init(void)
 		cpu_flag(SF_CPU_NOT_DEFAULT);
 		return;
 	}
+	if (!agent.set.cpu_hz)
+		return; /* held for the leak check only: no timers */
 	cpu.perf = perf_ok;
 	cpu.period = 1000000000ull / agent.set.cpu_hz;
 	cpu.hz = agent.set.cpu_hz;

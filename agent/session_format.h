@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 6u
+#define SF_VERSION 7u
 
 #define SF_MAX_PROCS 1024u      /* process slots in the first array (sf_header.procs) */
 #define SF_PROC_CHUNK 256u      /* slots per further chunk (sf_header.proc_chunks) */
@@ -41,6 +41,7 @@ typedef uint64_t sf_off;
 #define SF_PF_EXECED           (1u << 4) /* image replaced by execve */
 #define SF_PF_FORKED           (1u << 5) /* created by fork() from a profiled parent */
 #define SF_PF_THREADS_FULL     (1u << 6) /* no space for a thread record */
+#define SF_PF_LEAK_OFF         (1u << 8) /* PTRACE_LEAK_CHECK=off: no leak check at exit */
 #define SF_PF_MAP_FULL         (1u << 7) /* the image's mapping could not grow here
                                             (address space limit or layout): detail lost */
 
@@ -211,7 +212,8 @@ struct sf_process {
 	uint32_t cmd_len;        /* bytes used in cmd: NUL-separated argv */
 	char cmd[SF_CMD_LEN];
 	sf_off api;              /* struct sf_api; 0 until the program first called <ptrace-run.h> */
-	uint64_t reserved[15];
+	sf_off leaks;            /* struct sf_leaks: the exit's leak check; 0 none (release) */
+	uint64_t reserved[14];
 
 	sf_off func;             /* struct sf_fproc; 0 until the first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_proc; 0 when the agent set none up */
@@ -221,6 +223,50 @@ struct sf_process {
 	uint32_t map_gen;
 	uint32_t pad2;
 	sf_off unfollowed;       /* atomic list head of struct sf_unfollowed */
+};
+
+/*
+ * The leak check at exit (agent/leakscan.c, docs/leaks.md): every block of
+ * this process and epoch still live, classified by a conservative scan of
+ * the roots (writable data of every module, anonymous memory that holds
+ * no block, the live part of every thread's stack, every thread's
+ * registers) and of the blocks reached from them, as memcheck and
+ * LeakSanitizer do:
+ *   reachable  a chain of pointers to the block's start leads to it;
+ *   possible   only chains through an interior pointer do;
+ *   indirect   no chain from a root, but a pointer in a lost block;
+ *   definite   nothing points to it but lost blocks of its own cycle
+ *              (one block of each such cycle is definite).
+ * Figures are exact counts of blocks found, per allocation stack.
+ */
+enum sf_leak_class { SF_LEAK_REACHABLE = 0, SF_LEAK_POSSIBLE = 1, SF_LEAK_INDIRECT = 2, SF_LEAK_DEFINITE = 3 };
+#define SF_LEAK_CLASSES 4
+
+#define SF_LK_THREADS_MISSED (1u << 0) /* a thread did not stop: its registers and stack were not read */
+#define SF_LK_NO_ROOM        (1u << 1) /* no memory for the scan's tables: sites may be missing */
+#define SF_LK_SITES_FULL     (1u << 2) /* more stacks than the table had room for: the rest in sites[0] */
+#define SF_LK_NOT_RUN        (1u << 3) /* no classification (one of the above says why) */
+
+struct sf_leak_site {
+	uint32_t trace;          /* 0: blocks without a stack (sampling, or a full table) */
+	uint32_t pad;
+	uint64_t blocks[SF_LEAK_CLASSES];
+	uint64_t bytes[SF_LEAK_CLASSES];
+};
+
+struct sf_leaks {
+	uint32_t flags;          /* SF_LK_* */
+	uint32_t nsites;
+	uint32_t threads;        /* other threads running at the check */
+	uint32_t threads_stopped;
+	uint64_t blocks_found;   /* this process's counted blocks found (= its live blocks) */
+	uint64_t nodes;          /* every block with a header found (a parent's too) */
+	uint64_t root_bytes;     /* bytes of roots read */
+	uint64_t block_bytes;    /* bytes of blocks read */
+	uint64_t scan_ns;        /* wall time of the check */
+	uint64_t blocks[SF_LEAK_CLASSES];
+	uint64_t bytes[SF_LEAK_CLASSES];
+	struct sf_leak_site sites[];
 };
 
 /* sf_unfollowed.why */

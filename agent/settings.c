@@ -164,6 +164,14 @@ NI void settings_load(struct settings *s, char *const *envp)
 		s->max_depth = SF_DEFAULT_DEPTH;
 		return;
 	}
+	s->leak_check = 1;
+	v = env_find(envp, "PTRACE_LEAK_CHECK");
+	if (v && *v) {
+		if (!strcmp(v, "off"))
+			s->leak_check = 0;
+		else if (strcmp(v, "full"))
+			log_warn("PTRACE_LEAK_CHECK=", v, ": expected full or off; using full");
+	}
 	s->session = env_find(envp, "PTRACE_SESSION");
 	s->track_memory = 1;
 	s->sample_rate = 1.0;

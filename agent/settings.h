@@ -17,6 +17,7 @@ struct settings {
 	unsigned cpu_hz;      /* PTRACE_CPU_HZ in 0..SF_MAX_CPU_HZ, default SF_DEFAULT_CPU_HZ; 0: off */
 	int dump_signal;      /* PTRACE_DUMP_SIGNAL as a number; 0: none (default) */
 	uint32_t cpu_bad;     /* SF_CPU_BAD_* for each of those two rejected */
+	int leak_check;       /* PTRACE_LEAK_CHECK: full (1, default) or off (0) */
 };
 
 /* Secure execution (AT_SECURE): the agent must stay off and read no

@@ -28,6 +28,7 @@ enum kind {
 	K_GLOBS,  /* comma-separated globs on function names */
 	K_DURATION, /* integer with ns, us, ms or s (default ns) */
 	K_MODE,   /* file permission bits in octal, as chmod takes them: 600, 0644 */
+	K_LEAK,   /* full or off */
 };
 
 /* Which struct options field a setting writes; also its bit in "given". */
@@ -62,6 +63,7 @@ enum field {
 	F_LIVE,
 	F_LIVE_REMOTE,
 	F_LIVE_INTERVAL,
+	F_LEAK_CHECK,
 };
 
 struct setting {
@@ -96,6 +98,7 @@ static const struct setting settings[] = {
 	{ "correct-times", 0, "PTRACE_CORRECT_TIMES", K_BOOL, F_CORRECT_TIMES, 0, 0 },
 	{ "suppressions", 0, "PTRACE_SUPPRESSIONS", K_FILE, F_SUPPRESSIONS, 0, 0 },
 	{ "builtin-suppressions", 0, "PTRACE_BUILTIN_SUPPRESSIONS", K_BOOL, F_BUILTIN_SUPPRESSIONS, 0, 0 },
+	{ "leak-check", 0, "PTRACE_LEAK_CHECK", K_LEAK, F_LEAK_CHECK, 0, 0 },
 	{ "timeline", 0, "PTRACE_TIMELINE", K_BOOL, F_TIMELINE, 0, 0 },
 	{ "timeline-min", 0, "PTRACE_TIMELINE_MIN", K_DURATION, F_TIMELINE_MIN, 0, 0 },
 	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
@@ -164,6 +167,9 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_MODE:
 		snprintf(buf, len, "expected permission bits in octal from 0 to 777, e.g. 600 or 0644");
+		break;
+	case K_LEAK:
+		snprintf(buf, len, "expected full or off");
 		break;
 	}
 }
@@ -452,6 +458,11 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 									  : &o->min_duration_ns);
 	case K_MODE:
 		return parse_mode(val, &o->report_mode);
+	case K_LEAK:
+		if (strcmp(val, "full") && strcmp(val, "off"))
+			return -EINVAL;
+		o->leak_check = !strcmp(val, "full");
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -550,6 +561,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->interval_ns = 10000000ull;
 	o->timeline = 1;
 	o->builtin_suppressions = 1;
+	o->leak_check = 1;
 	o->timeline_min_ns = 100000ull;
 	o->live_interval = 1.0;
 	if (err && errlen)
@@ -635,6 +647,10 @@ void options_usage(FILE *f)
 		"                          lines (function, file or module; * wildcard,\n"
 		"                          ^ and $ anchors), still counted as suppressed\n"
 		"                          PTRACE_SUPPRESSIONS\n"
+		"      --leak-check=full|off  classify what is live at exit (default full):\n"
+		"                          definitely, indirectly or possibly lost, or still\n"
+		"                          reachable, by a scan of memory at exit\n"
+		"                          PTRACE_LEAK_CHECK\n"
 		"      --builtin-suppressions=BOOL  suppress the C/C++ runtime's own one-time\n"
 		"                          allocations: stdio buffers, locale, NSS (default 1)\n"
 		"                          PTRACE_BUILTIN_SUPPRESSIONS\n"
@@ -743,6 +759,8 @@ int options_export(const struct options *o)
 	char buf[64];
 
 	if (setenv("PTRACE_TRACK_MEMORY", o->track_memory ? "1" : "0", 1))
+		return -errno;
+	if (setenv("PTRACE_LEAK_CHECK", o->leak_check ? "full" : "off", 1))
 		return -errno;
 	rate_format(o->sample_rate, buf, sizeof(buf));
 	if (setenv("PTRACE_SAMPLE_RATE", buf, 1))

@@ -80,6 +80,49 @@ static json_t *j_stack(const struct rstack *st)
 	return a;
 }
 
+static const char *const j_leak_class[SF_LEAK_CLASSES] = {"still_reachable", "possibly_lost", "indirectly_lost",
+							     "definitely_lost"};
+
+/* {"definitely_lost": {"bytes": N, "blocks": N}, ...} */
+static json_t *j_classes(const uint64_t *blocks, const uint64_t *bytes)
+{
+	json_t *o = json_object();
+
+	for (unsigned c = 0; c < SF_LEAK_CLASSES; c++)
+		json_object_set_new(o, j_leak_class[c],
+				    json_pack("{s:I, s:I}", "bytes", (json_int_t)bytes[c], "blocks", (json_int_t)blocks[c]));
+	return o;
+}
+
+static json_t *j_leak_site(const struct rmemory *m, const struct rsite *x)
+{
+	json_t *o = json_pack("{s:I, s:I, s:o}", "bytes", (json_int_t)x->live_bytes, "blocks",
+			      (json_int_t)x->live_blocks, "stack", j_stack(&x->stack));
+
+	if (o && m->leak_checked)
+		json_object_set_new(o, "classes", j_classes(x->lk_blocks, x->lk_bytes));
+	return o;
+}
+
+static json_t *j_leak_check(const struct rmemory *m)
+{
+	json_t *o;
+
+	if (!m->leak_checked) {
+		const char *why = m->leak_off ? "off" : (m->leak_flags & SF_LK_THREADS_MISSED) ? "threads not stopped"
+						      : (m->leak_flags & SF_LK_NOT_RUN) ? "no memory"
+											  : "no exit";
+		return json_pack("{s:b, s:s}", "made", 0, "why_not", why);
+	}
+	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "made", 1, "blocks_found", (json_int_t)m->lk_found,
+		      "scan_ns", (json_int_t)m->lk_scan_ns, "root_bytes", (json_int_t)m->lk_root_bytes, "block_bytes",
+		      (json_int_t)m->lk_block_bytes, "threads", (json_int_t)m->lk_threads, "threads_stopped",
+		      (json_int_t)m->lk_threads_stopped, "sites_full", !!(m->leak_flags & SF_LK_SITES_FULL));
+	if (o)
+		json_object_update_new(o, j_classes(m->lk_blocks, m->lk_bytes));
+	return o;
+}
+
 static json_t *j_memory(const struct rmemory *m)
 {
 	json_t *hist = json_array(), *leaks = json_array(), *sites = json_array();
@@ -94,9 +137,7 @@ static json_t *j_memory(const struct rmemory *m)
 						      (json_int_t)m->hist[b]));
 	}
 	for (size_t i = 0; i < m->nleaks && i < JSON_MAX_LEAKS; i++) {
-		const struct rsite *x = m->leaks[i];
-		json_array_append_new(leaks, json_pack("{s:I, s:I, s:o}", "bytes", (json_int_t)x->live_bytes, "blocks",
-						       (json_int_t)x->live_blocks, "stack", j_stack(&x->stack)));
+		json_array_append_new(leaks, j_leak_site(m, m->leaks[i]));
 	}
 	for (size_t i = 0; i < m->nsites && i < JSON_MAX_SITES; i++) {
 		const struct rsite *x = &m->sites[i];
@@ -121,10 +162,20 @@ static json_t *j_memory(const struct rmemory *m)
 		for (size_t i = 0; i < m->nsuppressed; i++) {
 			const struct rsite *x = m->suppressed[i];
 
-			json_array_append_new(sup, json_pack("{s:I, s:I, s:o, s:o}", "bytes", (json_int_t)x->live_bytes,
-							     "blocks", (json_int_t)x->live_blocks, "by",
-							     render_jstr(x->suppressed_by), "stack", j_stack(&x->stack)));
+			json_t *e = j_leak_site(m, x);
+
+			if (e)
+				json_object_set_new(e, "by", render_jstr(x->suppressed_by));
+			json_array_append_new(sup, e);
 		}
+		if (m->leak_checked) {
+			json_t *reach = json_array();
+
+			for (size_t i = 0; i < m->nreachable && i < JSON_MAX_LEAKS; i++)
+				json_array_append_new(reach, j_leak_site(m, m->reachable[i]));
+			json_object_set_new(o, "still_reachable", reach);
+		}
+		json_object_set_new(o, "leak_check", j_leak_check(m));
 		json_object_set_new(o, "suppressed", sup);
 		json_object_set_new(o, "suppressed_bytes", json_integer((json_int_t)m->suppressed_bytes));
 		json_object_set_new(o, "suppressed_blocks", json_integer((json_int_t)m->suppressed_blocks));

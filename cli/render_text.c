@@ -330,6 +330,66 @@ static void print_status(FILE *f, int has_exit, int code, int has_sig, int sig)
 		fprintf(f, "exit status unknown");
 }
 
+#define TEXT_MAX_REACHABLE 5
+
+/* Why live blocks were not classified: the leak check was off, or not made. */
+static const char *leak_unchecked_why(const struct rmemory *m)
+{
+	if (m->leak_off)
+		return "not classified: --leak-check=off";
+	if (m->leak_flags & SF_LK_THREADS_MISSED)
+		return "not classified: a thread could not be stopped for the leak check";
+	if (m->leak_flags & SF_LK_NOT_RUN)
+		return "not classified: no memory for the leak check";
+	return "not classified: no leak check, the process did not exit";
+}
+
+static const char *const leak_class_name[SF_LEAK_CLASSES] = {"still reachable", "possibly lost", "indirectly lost",
+							     "definitely lost"};
+
+/* "1.1 KiB in 1 blocks definitely lost, 130 B in 1 blocks indirectly lost" */
+static void print_site_classes(FILE *f, const struct rsite *x)
+{
+	static const unsigned order[] = {SF_LEAK_DEFINITE, SF_LEAK_INDIRECT, SF_LEAK_POSSIBLE};
+	char b[32];
+	int any = 0;
+
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned c = order[k];
+		if (!x->lk_blocks[c])
+			continue;
+		fprintf(f, "%s%s in %" PRIu64 " blocks %s", any ? ", " : "", report_bytes(x->lk_bytes[c], b, sizeof(b)),
+			x->lk_blocks[c], leak_class_name[c]);
+		any = 1;
+	}
+	if (!any)
+		fprintf(f, "%s in %" PRIu64 " blocks live, not found by the leak check",
+			report_bytes(x->live_bytes, b, sizeof(b)), x->live_blocks);
+}
+
+static void print_leak_check(FILE *f, const struct rmemory *m)
+{
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+
+	fprintf(f, "        live at exit: %s in %" PRIu64 " blocks\n", report_bytes(m->live_bytes, b1, sizeof(b1)),
+		m->live_blocks);
+	fprintf(f,
+		"        leak check: definitely lost %s in %" PRIu64 " blocks, indirectly lost %s in %" PRIu64
+		" blocks,\n                    possibly lost %s in %" PRIu64 " blocks, still reachable %s in %" PRIu64
+		" blocks",
+		report_bytes(m->lk_bytes[SF_LEAK_DEFINITE], b1, sizeof(b1)), m->lk_blocks[SF_LEAK_DEFINITE],
+		report_bytes(m->lk_bytes[SF_LEAK_INDIRECT], b2, sizeof(b2)), m->lk_blocks[SF_LEAK_INDIRECT],
+		report_bytes(m->lk_bytes[SF_LEAK_POSSIBLE], b3, sizeof(b3)), m->lk_blocks[SF_LEAK_POSSIBLE],
+		report_bytes(m->lk_bytes[SF_LEAK_REACHABLE], b4, sizeof(b4)), m->lk_blocks[SF_LEAK_REACHABLE]);
+	if (m->suppressed_blocks)
+		fprintf(f, ", suppressed %s in %" PRIu64 " blocks", report_bytes(m->suppressed_bytes, b5, sizeof(b5)),
+			m->suppressed_blocks);
+	fputc('\n', f);
+	if (m->lk_found != m->live_blocks && !m->sampled)
+		fprintf(f, "                    (%" PRIu64 " of the %" PRIu64 " live blocks found by the scan)\n",
+			m->lk_found, m->live_blocks);
+}
+
 static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 {
 	char b1[32], b2[32], b3[32];
@@ -344,26 +404,36 @@ static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 	else if (snapshot)
 		fprintf(f, "        live now: %s in %" PRIu64 " blocks\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
 			m->live_blocks);
+	else if (m->leak_checked)
+		print_leak_check(f, m);
 	else if (m->suppressed_blocks && m->live_blocks >= m->suppressed_blocks)
-		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks: %s in %" PRIu64
-			   " blocks leaked, %s in %" PRIu64 " suppressed\n",
-			report_bytes(m->live_bytes, b3, sizeof(b3)), m->live_blocks,
+		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks (%s): %s in %" PRIu64
+			   " blocks not suppressed, %s in %" PRIu64 " suppressed\n",
+			report_bytes(m->live_bytes, b3, sizeof(b3)), m->live_blocks, leak_unchecked_why(m),
 			report_bytes(m->live_bytes - m->suppressed_bytes, b1, sizeof(b1)),
 			m->live_blocks - m->suppressed_blocks, report_bytes(m->suppressed_bytes, b2, sizeof(b2)),
 			m->suppressed_blocks);
 	else
-		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks%s\n", report_bytes(m->live_bytes, b3, sizeof(b3)),
-			m->live_blocks, m->live_blocks ? " (leaked)" : "");
+		fprintf(f, "        live at exit: %s in %" PRIu64 " blocks%s%s%s\n",
+			report_bytes(m->live_bytes, b3, sizeof(b3)), m->live_blocks, m->live_blocks ? " (" : "",
+			m->live_blocks ? leak_unchecked_why(m) : "", m->live_blocks ? ")" : "");
 	if (m->inherited_frees)
 		fprintf(f, "        %" PRIu64 " frees of blocks inherited from the parent (not counted)\n",
 			m->inherited_frees);
 
 	if (m->nleaks) {
-		fprintf(f, "\n  %s, by bytes%s:\n", snapshot ? "live now" : "leaks", est);
+		fprintf(f, "\n  %s, by bytes%s:\n",
+			snapshot ? "live now" : m->leak_checked ? "leaks (lost blocks)" : "live at exit", est);
 		for (size_t i = 0; i < m->nleaks && i < TEXT_MAX_LEAKS; i++) {
 			const struct rsite *x = m->leaks[i];
-			fprintf(f, "   #%zu %s in %" PRIu64 " blocks\n", i + 1, report_bytes(x->live_bytes, b1, sizeof(b1)),
-				x->live_blocks);
+			if (m->leak_checked) {
+				fprintf(f, "   #%zu ", i + 1);
+				print_site_classes(f, x);
+				fputc('\n', f);
+			} else {
+				fprintf(f, "   #%zu %s in %" PRIu64 " blocks\n", i + 1,
+					report_bytes(x->live_bytes, b1, sizeof(b1)), x->live_blocks);
+			}
 			print_stack(f, &x->stack, "        ");
 		}
 		if (m->nleaks > TEXT_MAX_LEAKS)
@@ -382,6 +452,25 @@ static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 		}
 		if (m->nsuppressed > TEXT_MAX_LEAKS)
 			fprintf(f, "   ... %zu more suppressed sites (see --json)\n", m->nsuppressed - TEXT_MAX_LEAKS);
+	}
+	if (m->nreachable && !snapshot) {
+		uint64_t rb = 0, rn = 0;
+
+		for (size_t i = 0; i < m->nreachable; i++) {
+			rb += m->reachable[i]->lk_bytes[SF_LEAK_REACHABLE];
+			rn += m->reachable[i]->lk_blocks[SF_LEAK_REACHABLE];
+		}
+		fprintf(f, "\n  still reachable (not leaks): %s in %" PRIu64 " blocks at %zu site%s%s:\n",
+			report_bytes(rb, b1, sizeof(b1)), rn, m->nreachable, m->nreachable == 1 ? "" : "s", est);
+		for (size_t i = 0; i < m->nreachable && i < TEXT_MAX_REACHABLE; i++) {
+			const struct rsite *x = m->reachable[i];
+
+			fprintf(f, "   %s in %" PRIu64 " blocks: ", report_bytes(x->lk_bytes[SF_LEAK_REACHABLE], b1, sizeof(b1)),
+				x->lk_blocks[SF_LEAK_REACHABLE]);
+			render_text_site_line(f, &x->stack);
+		}
+		if (m->nreachable > TEXT_MAX_REACHABLE)
+			fprintf(f, "   ... %zu more sites (see --json)\n", m->nreachable - TEXT_MAX_REACHABLE);
 	}
 	if (m->sampled && m->unsampled_live_blocks)
 		fprintf(f, "   + %s in %" PRIu64 " live blocks without a sampled stack\n",

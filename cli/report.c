@@ -88,6 +88,23 @@ static int by_live(const void *a, const void *b)
 	return x->trace < y->trace ? -1 : x->trace > y->trace;
 }
 
+static int by_lost(const void *a, const void *b)
+{
+	const struct rsite *x = *(struct rsite *const *)a, *y = *(struct rsite *const *)b;
+	uint64_t lx = rsite_lost_bytes(x), ly = rsite_lost_bytes(y);
+
+	if (lx != ly)
+		return lx < ly ? 1 : -1;
+	return by_live(a, b);
+}
+
+static int by_trace(const void *a, const void *b)
+{
+	const struct rsite *x = *(struct rsite *const *)a, *y = *(struct rsite *const *)b;
+
+	return x->trace < y->trace ? -1 : x->trace > y->trace;
+}
+
 /* --- helpers --- */
 
 const char *report_bytes(uint64_t n, char *buf, size_t len)
@@ -576,6 +593,64 @@ static int thread_ok(const struct sf_thread *t)
 	return h <= SESSION_MAX_COUNT;
 }
 
+/*
+ * The leak check's record (struct sf_leaks): its totals, and each stack's
+ * classes onto the site of that trace. 0, or -ENOMEM.
+ */
+static int leak_take(struct rprocess *rp, const struct session *s, const struct sf_process *p)
+{
+	struct rmemory *m = &rp->mem;
+	sf_off off = __atomic_load_n(&p->leaks, __ATOMIC_ACQUIRE);
+	const struct sf_leaks *lk = session_at(s, off, sizeof(*lk));
+	struct rsite **by = NULL;
+
+	m->leak_off = !!(p->flags & SF_PF_LEAK_OFF);
+	if (!lk)
+		return 0;
+	if (!session_at(s, off, sizeof(*lk) + (size_t)lk->nsites * sizeof(lk->sites[0]))) {
+		session_corrupt(s, p, SP_HEAP);
+		return 0;
+	}
+	m->leak_flags = lk->flags;
+	m->lk_threads = lk->threads;
+	m->lk_threads_stopped = lk->threads_stopped;
+	m->lk_scan_ns = lk->scan_ns;
+	if (lk->flags & SF_LK_NOT_RUN)
+		return 0;
+	m->leak_checked = 1;
+	m->lk_found = lk->blocks_found;
+	m->lk_root_bytes = lk->root_bytes;
+	m->lk_block_bytes = lk->block_bytes;
+	for (unsigned c = 0; c < SF_LEAK_CLASSES; c++) {
+		m->lk_blocks[c] = lk->blocks[c];
+		m->lk_bytes[c] = lk->bytes[c];
+	}
+	if (m->nsites) {
+		by = malloc(m->nsites * sizeof(*by));
+		if (!by)
+			return -ENOMEM;
+		for (size_t i = 0; i < m->nsites; i++)
+			by[i] = &m->sites[i];
+		report_qsort(by, m->nsites, sizeof(*by), by_trace);
+	}
+	for (uint32_t i = 0; i < lk->nsites; i++) {
+		const struct sf_leak_site *ls = &lk->sites[i];
+		struct rsite key = {.trace = ls->trace}, *kp = &key, **hit;
+
+		if (!ls->trace)
+			continue; /* no stack: in the totals only */
+		hit = by ? bsearch(&kp, by, m->nsites, sizeof(*by), by_trace) : NULL;
+		if (!hit)
+			continue;
+		for (unsigned c = 0; c < SF_LEAK_CLASSES; c++) {
+			(*hit)->lk_blocks[c] = m->sampled ? scaled(ls->blocks[c], m->scale) : ls->blocks[c];
+			(*hit)->lk_bytes[c] = m->sampled ? scaled(ls->bytes[c], m->scale) : ls->bytes[c];
+		}
+	}
+	free(by);
+	return 0;
+}
+
 static int build_memory(struct rprocess *rp, const struct session *s, const struct sf_process *p, struct report *r)
 {
 	struct rmemory *m = &rp->mem;
@@ -687,7 +762,8 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	}
 	pmap_build(&pm, r->symctx, s, p);
 	m->leaks = calloc(m->nsites ? m->nsites : 1, sizeof(*m->leaks));
-	if (!m->leaks) {
+	m->reachable = calloc(m->nsites ? m->nsites : 1, sizeof(*m->reachable));
+	if (!m->leaks || !m->reachable) {
 		free(pm.m);
 		return -ENOMEM;
 	}
@@ -697,11 +773,26 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			free(pm.m);
 			return -ENOMEM;
 		}
-		if (x->live_blocks)
-			m->leaks[m->nleaks++] = x;
 	}
 	free(pm.m);
-	report_qsort(m->leaks, m->nleaks, sizeof(*m->leaks), by_live);
+	if (leak_take(rp, s, p))
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nsites; i++) {
+		struct rsite *x = &m->sites[i];
+
+		if (!m->leak_checked) {
+			if (x->live_blocks)
+				m->leaks[m->nleaks++] = x;
+		} else if (rsite_lost_blocks(x) ||
+			   (x->live_blocks && !x->lk_blocks[SF_LEAK_REACHABLE] && !rsite_lost_blocks(x))) {
+			/* Lost; or live but not found by the scan: not known reachable. */
+			m->leaks[m->nleaks++] = x;
+		} else if (x->lk_blocks[SF_LEAK_REACHABLE]) {
+			m->reachable[m->nreachable++] = x;
+		}
+	}
+	report_qsort(m->leaks, m->nleaks, sizeof(*m->leaks), m->leak_checked ? by_lost : by_live);
+	report_qsort(m->reachable, m->nreachable, sizeof(*m->reachable), by_live);
 	/* What a suppression names goes apart, still counted. */
 	m->suppressed = calloc(m->nleaks ? m->nleaks : 1, sizeof(*m->suppressed));
 	if (!m->suppressed)
@@ -717,6 +808,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 				m->suppressed[m->nsuppressed++] = x;
 				m->suppressed_bytes += x->live_bytes;
 				m->suppressed_blocks += x->live_blocks;
+				for (unsigned c = 0; m->leak_checked && c < SF_LEAK_CLASSES; c++) {
+					m->lk_blocks[c] -= x->lk_blocks[c] < m->lk_blocks[c] ? x->lk_blocks[c] : m->lk_blocks[c];
+					m->lk_bytes[c] -= x->lk_bytes[c] < m->lk_bytes[c] ? x->lk_bytes[c] : m->lk_bytes[c];
+				}
 			} else {
 				m->leaks[k++] = x;
 			}
@@ -733,8 +828,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		for (size_t i = 0; i < m->nsites; i++)
 			m->sites[i].live_bytes = m->sites[i].live_blocks = 0;
 		m->nleaks = 0;
+		m->nreachable = 0;
 		m->nsuppressed = 0;
 		m->suppressed_bytes = m->suppressed_blocks = 0;
+		m->leak_checked = 0;
 	}
 	return 0;
 }
@@ -1045,6 +1142,7 @@ void report_free(struct report *r)
 			free(p->mem.sites[k].stack.frames);
 		free(p->mem.sites);
 		free(p->mem.leaks);
+		free(p->mem.reachable);
 		free(p->mem.suppressed);
 		free(p->threads);
 		report_cpu_free(p);

@@ -39,8 +39,21 @@ struct rsite {
 	const char *suppressed_by; /* live at exit but no leak: the rule (cli/suppress.h); NULL */
 	uint64_t allocs, bytes, frees, freed_bytes, temporary;
 	uint64_t live_blocks, live_bytes;
+	/* The leak check's classes of its live blocks (enum sf_leak_class):
+	 * exact counts of the blocks found, scaled like the rest when sampled. */
+	uint64_t lk_blocks[SF_LEAK_CLASSES], lk_bytes[SF_LEAK_CLASSES];
 	struct rstack stack;
 };
+
+/* What of a site the leak check found lost: possibly, indirectly and definitely. */
+static inline uint64_t rsite_lost_bytes(const struct rsite *x)
+{
+	return x->lk_bytes[SF_LEAK_POSSIBLE] + x->lk_bytes[SF_LEAK_INDIRECT] + x->lk_bytes[SF_LEAK_DEFINITE];
+}
+static inline uint64_t rsite_lost_blocks(const struct rsite *x)
+{
+	return x->lk_blocks[SF_LEAK_POSSIBLE] + x->lk_blocks[SF_LEAK_INDIRECT] + x->lk_blocks[SF_LEAK_DEFINITE];
+}
 
 struct rthread {
 	int tid;
@@ -61,7 +74,19 @@ struct rmemory {
 	double scale;           /* 1 / sample_rate */
 	struct rsite *sites;    /* by bytes allocated, descending */
 	size_t nsites;
-	struct rsite **leaks;   /* sites with live blocks, by live bytes, not suppressed */
+	/* The leak check at exit (agent/leakscan.c, docs/leaks.md). Made:
+	 * leaks are the sites with blocks lost (by lost bytes), reachable
+	 * the sites whose live blocks all are still reachable. Not made (off,
+	 * a crash, a snapshot): leaks are the sites with live blocks. */
+	int leak_checked;
+	uint32_t leak_flags;    /* SF_LK_*; with SF_LK_NOT_RUN, why it was not made */
+	int leak_off;           /* --leak-check=off */
+	uint64_t lk_blocks[SF_LEAK_CLASSES], lk_bytes[SF_LEAK_CLASSES]; /* exact; suppressed not included */
+	uint64_t lk_found, lk_scan_ns, lk_root_bytes, lk_block_bytes;
+	uint32_t lk_threads, lk_threads_stopped;
+	struct rsite **reachable;
+	size_t nreachable;
+	struct rsite **leaks;   /* see above; not suppressed */
 	size_t nleaks;
 	struct rsite **suppressed; /* sites with live blocks a suppression names, by live bytes */
 	size_t nsuppressed;

@@ -338,10 +338,16 @@ EXPORT void *realloc(void *p, size_t n)
 		return NULL;
 	}
 	saved = *h;
+	/* glibc may move the block and free the old one, where a free
+	 * chunk can keep our header's second word: a stale header must
+	 * never validate (agent/leakscan.c finds blocks by it). */
+	h->w1 = 0;
 	if (!heap_hdr_counted(&saved) || !(tracked() || slow_ready())) {
 		nb = agent.real.realloc(base, n + HDR_SIZE);
-		if (!nb)
+		if (!nb) {
+			*h = saved;
 			return NULL;
+		}
 		user = (char *)nb + HDR_SIZE;
 		heap_hdr_write(user, n, 4, heap_hdr_counted(&saved), heap_hdr_tagep(&saved), heap_hdr_trace(&saved));
 		return user;
@@ -349,6 +355,7 @@ EXPORT void *realloc(void *p, size_t n)
 	ts.state = TS_BUSY;
 	nb = agent.real.realloc(base, n + HDR_SIZE);
 	if (!nb) {
+		*h = saved;
 		ts.rec->failed++;
 		ts.state = TS_READY;
 		return NULL;
