@@ -39,12 +39,14 @@
  */
 #include "leakscan.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <link.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -52,6 +54,11 @@
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#ifndef PR_UNIT_TEST
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
 
 #include "agent.h"
 #include "cpu.h"
@@ -402,6 +409,59 @@ NI static void lk_self_rw(uintptr_t *lo, uintptr_t *hi)
 				*hi = b;
 		}
 	}
+}
+
+/*
+ * Where the exiting thread's live stack starts: at the innermost frame of
+ * the program's own, below the C library's exit path (exit(), the exit
+ * handlers) and ours. The frames of exit() lie where main's were when
+ * main returned: scanning them would find main's dead locals. Its
+ * callee-saved registers, as that frame had them, go into regs (the exit
+ * path may have saved them below). Unwound before the other threads stop:
+ * libunwind takes the loader's lock, which a stopped thread could hold.
+ * fallback when no such frame is found.
+ */
+NI static uintptr_t lk_program_sp(uintptr_t fallback, uint64_t *regs, unsigned nregs)
+{
+#if defined(PR_UNIT_TEST) || !defined(__x86_64__)
+	(void)regs;
+	(void)nregs;
+	return fallback;
+#else
+	static const int saved[] = {UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+				    UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15};
+	unw_context_t uc;
+	unw_cursor_t c;
+	Dl_info di;
+	void *libc_base = NULL, *self_base = NULL;
+
+	if (dladdr((void *)&exit, &di))
+		libc_base = di.dli_fbase;
+	if (dladdr((void *)&lk_program_sp, &di))
+		self_base = di.dli_fbase;
+	if (!libc_base || !self_base || unw_getcontext(&uc) || unw_init_local(&c, &uc))
+		return fallback;
+	ts.in_unwind = 1;
+	for (int n = 0; n < 128 && unw_step(&c) > 0; n++) {
+		unw_word_t ip, sp;
+
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) || unw_get_reg(&c, UNW_REG_SP, &sp) || !ip)
+			break;
+		if (!dladdr((void *)(uintptr_t)(ip - 1), &di))
+			break; /* code of no module (a JIT's): keep every frame */
+		if (di.dli_fbase == libc_base || di.dli_fbase == self_base)
+			continue;
+		for (unsigned k = 0; k < nregs && k < sizeof(saved) / sizeof(saved[0]); k++) {
+			unw_word_t v = 0;
+			if (!unw_get_reg(&c, saved[k], &v))
+				regs[k] = v;
+		}
+		ts.in_unwind = 0;
+		return (uintptr_t)sp;
+	}
+	ts.in_unwind = 0;
+	return fallback;
+#endif
 }
 
 /* --- blocks ----------------------------------------------------------------- */
@@ -896,7 +956,7 @@ NI void leakscan_run(void)
 	static int once;
 	struct sf_process *p = agent.proc;
 	struct sf_leaks head;
-	uint64_t self_regs[8] = {0};
+	uint64_t self_regs[12] = {0};
 	uintptr_t sp_self = (uintptr_t)__builtin_frame_address(0);
 	char *maps = NULL;
 	size_t maps_cap = 0, maps_len, nreg, reg_bytes = 0, thr_bytes;
@@ -922,6 +982,7 @@ NI void leakscan_run(void)
 	ts.state = TS_BUSY;
 	ts.last_alloc = NULL;
 
+	sp_self = lk_program_sp(sp_self, self_regs + 6, 6);
 	thr_bytes = (size_t)(LK_MAX_THREADS + 1) * sizeof(struct lk_thread);
 	lk.thr = lk_map(thr_bytes);
 	if (!lk.thr)

@@ -45,7 +45,7 @@ Test(e2e_heap, heap_counts_leak_points_at_keep_blocks)
 	json_t *leaks, *leak;
 
 	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("heap_counts")));
-	leaks = tu_arr(tu_memory(r.json, 0), "leaks");
+	leaks = tu_live_sites(tu_memory(r.json, 0));
 	cr_assert(eq(sz, json_array_size(leaks), 1), "heap_counts leaks from one stack only");
 	leak = json_array_get(leaks, 0);
 	cr_assert(eq(i64, tu_int(leak, "bytes"), 3000), "leaks[0].bytes");
@@ -134,7 +134,7 @@ Test(e2e_heap, peak_is_exact)
 	m = tu_memory(r.json, 0);
 	tu_assert_totals(m, &want, "peak");
 
-	leaks = tu_arr(m, "leaks");
+	leaks = tu_live_sites(m);
 	cr_assert(eq(sz, json_array_size(leaks), 1), "peak leaks from one stack");
 	cr_assert(eq(i64, tu_int(json_array_get(leaks, 0), "bytes"), 4000), "leaks[0].bytes");
 	tu_assert_frame(tu_frame(json_array_get(leaks, 0), 0), "keep_last", TU_SRC("peak.c"), keep_line,
@@ -309,7 +309,7 @@ Test(e2e_heap, cxx_new_leak_is_leak_node)
 	int depth;
 
 	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("cxx_new")));
-	leak = tu_find_with_frame(tu_arr(tu_memory(r.json, 0), "leaks"), "leak_node");
+	leak = tu_find_with_frame(tu_live_sites(tu_memory(r.json, 0)), "leak_node");
 	cr_assert(leak != NULL, "a leak whose stack has leak_node");
 	cr_assert(eq(i64, tu_int(leak, "bytes"), 32), "leak_node leak bytes");
 	cr_assert(eq(i64, tu_int(leak, "blocks"), 1), "leak_node leak blocks");
@@ -366,8 +366,8 @@ Test(e2e_heap, dlopen_plugin_leak_is_in_the_plugin)
 	cr_assert(eq(int, r.exit_code, 0), "dlopen_plugin exit code; its stderr: %s", r.err);
 	m = tu_memory(r.json, 0);
 
-	cr_assert(eq(int, tu_count_frame0(tu_arr(m, "leaks"), "plugin_leak"), 1), "one leak with frame 0 plugin_leak");
-	leak = tu_find_frame0(tu_arr(m, "leaks"), "plugin_leak");
+	cr_assert(eq(int, tu_count_frame0(tu_live_sites(m), "plugin_leak"), 1), "one leak with frame 0 plugin_leak");
+	leak = tu_find_frame0(tu_live_sites(m), "plugin_leak");
 	cr_assert(eq(i64, tu_int(leak, "bytes"), 777), "plugin leak bytes");
 	cr_assert(eq(i64, tu_int(leak, "blocks"), 1), "plugin leak blocks");
 	tu_assert_frame(tu_frame(leak, 0), "plugin_leak", TU_SRC("plugin/plugin.c"), pline, "plugin leak frame 0");
@@ -383,7 +383,7 @@ Test(e2e_heap, dlopen_plugin_leak_is_in_the_plugin)
 	cr_assert(eq(i64, tu_int(site, "frees"), 0), "plugin_leak site frees");
 	cr_assert(eq(i64, tu_int(site, "live_blocks"), 1), "plugin_leak site live_blocks");
 
-	after = tu_find_frame0(tu_arr(m, "leaks"), "after_unload");
+	after = tu_find_frame0(tu_live_sites(m), "after_unload");
 	cr_assert(after != NULL, "a leak with frame 0 after_unload");
 	cr_assert(eq(i64, tu_int(after, "bytes"), 4242), "after_unload leak bytes");
 	cr_assert(eq(i64, tu_int(after, "blocks"), 1), "after_unload leak blocks");

@@ -644,6 +644,19 @@ static inline void tu_assert_totals(json_t *memory, const struct tu_totals *t, c
 
 /* --- stacks, sites and leaks -------------------------------------------- */
 
+/* The sites with blocks live at exit (memory object m): the leaks, then,
+ * when the leak check was made, the still-reachable ones (a new array;
+ * its elements belong to m). */
+static inline json_t *tu_live_sites(json_t *m)
+{
+	json_t *a = json_array(), *r = json_object_get(m, "still_reachable");
+
+	json_array_extend(a, tu_arr(m, "leaks"));
+	if (r)
+		json_array_extend(a, r);
+	return a;
+}
+
 static inline json_t *tu_frame(json_t *entry, size_t i)
 {
 	return json_array_get(json_object_get(entry, "stack"), i);
