@@ -213,7 +213,8 @@ struct sf_process {
 	char cmd[SF_CMD_LEN];
 	sf_off api;              /* struct sf_api; 0 until the program first called <ptrace-run.h> */
 	sf_off leaks;            /* struct sf_leaks: the exit's leak check; 0 none (release) */
-	uint64_t reserved[14];
+	sf_off mmaps;            /* struct sf_mmaps: the program's anonymous mappings; 0 none yet (release CAS) */
+	uint64_t reserved[13];
 
 	sf_off func;             /* struct sf_fproc; 0 until the first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_proc; 0 when the agent set none up */
@@ -267,6 +268,46 @@ struct sf_leaks {
 	uint64_t blocks[SF_LEAK_CLASSES];
 	uint64_t bytes[SF_LEAK_CLASSES];
 	struct sf_leak_site sites[];
+};
+
+/*
+ * Anonymous mappings the program made (agent/mmaps.c): one table of
+ * regions live now, keyed by start address, and one of sites (stacks)
+ * with their counters. All figures atomic; any thread updates them.
+ */
+#define SF_MMAP_REGIONS 16384u /* live regions recorded at once, power of 2 */
+#define SF_MMAP_SITES 4096u    /* stacks that map, power of 2 */
+
+enum sf_mregion_state { SF_MR_FREE = 0, SF_MR_BUSY = 1, SF_MR_LIVE = 2, SF_MR_GONE = 3 };
+
+struct sf_mregion {
+	uint64_t start;
+	uint64_t len;            /* page-rounded */
+	uint32_t trace;          /* 0: no stack */
+	uint32_t state;          /* enum sf_mregion_state, atomic */
+};
+
+struct sf_msite {
+	uint32_t trace;          /* the key; the slot is taken by CAS from 0 on used */
+	uint32_t used;           /* 1 once the slot is this trace's */
+	uint64_t maps;           /* mmap calls (and mremaps that moved in here) */
+	uint64_t bytes;          /* bytes mapped in all */
+	uint64_t unmaps;         /* regions ended (munmap, or replaced by MAP_FIXED) */
+	uint64_t unmapped_bytes;
+	int64_t live_bytes;      /* mapped now */
+	int64_t live_regions;
+	uint64_t peak_bytes;     /* the most this site had mapped at once */
+};
+
+struct sf_mmaps {
+	uint64_t maps, unmaps, remaps;
+	uint64_t bytes, unmapped_bytes;
+	int64_t live_bytes;
+	uint64_t peak_bytes;
+	uint64_t untracked;      /* regions not recorded: the region table was full */
+	uint64_t partial;        /* munmaps of part of a region */
+	struct sf_mregion regions[SF_MMAP_REGIONS];
+	struct sf_msite sites[SF_MMAP_SITES]; /* sites[0]: no stack, or the table full */
 };
 
 /* sf_unfollowed.why */

@@ -109,9 +109,11 @@ static json_t *j_leak_check(const struct rmemory *m)
 	json_t *o;
 
 	if (!m->leak_checked) {
-		const char *why = m->leak_off ? "off" : (m->leak_flags & SF_LK_THREADS_MISSED) ? "threads not stopped"
-						      : (m->leak_flags & SF_LK_NOT_RUN) ? "no memory"
-											  : "no exit";
+		const char *why = m->leak_off ? "off"
+				   : (m->leak_flags & SF_LK_THREADS_MISSED) ? "threads not stopped"
+				   : (m->leak_flags & SF_LK_NOT_RUN)	    ? "no memory"
+				   : m->lk_fork_child			    ? "fork child"
+									    : "no exit";
 		return json_pack("{s:b, s:s}", "made", 0, "why_not", why);
 	}
 	o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "made", 1, "blocks_found", (json_int_t)m->lk_found,
@@ -186,6 +188,28 @@ static json_t *j_memory(const struct rmemory *m)
 	return o;
 }
 
+static json_t *j_mapped(const struct rmapped *mp)
+{
+	json_t *sites = json_array();
+
+	for (size_t i = 0; i < mp->nsites && i < JSON_MAX_SITES; i++) {
+		const struct rmsite *x = &mp->sites[i];
+
+		json_array_append_new(sites, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "maps",
+						       (json_int_t)x->maps, "bytes", (json_int_t)x->bytes, "unmaps",
+						       (json_int_t)x->unmaps, "unmapped_bytes",
+						       (json_int_t)x->unmapped_bytes, "live_bytes",
+						       (json_int_t)x->live_bytes, "live_regions",
+						       (json_int_t)x->live_regions, "peak_bytes",
+						       (json_int_t)x->peak_bytes, "stack", j_stack(&x->stack)));
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "maps", (json_int_t)mp->maps, "unmaps",
+			 (json_int_t)mp->unmaps, "remaps", (json_int_t)mp->remaps, "partial_unmaps",
+			 (json_int_t)mp->partial, "bytes", (json_int_t)mp->bytes, "unmapped_bytes",
+			 (json_int_t)mp->unmapped_bytes, "live_bytes", (json_int_t)mp->live_bytes, "peak_bytes",
+			 (json_int_t)mp->peak_bytes, "untracked", (json_int_t)mp->untracked, "sites", sites);
+}
+
 static json_t *j_process(const struct report *r, const struct rprocess *p)
 {
 	json_t *threads = json_array();
@@ -205,6 +229,8 @@ static json_t *j_process(const struct report *r, const struct rprocess *p)
 		      p->execed, "duration_ns", (json_int_t)p->duration_ns, "threads", threads);
 	if (o && p->track_memory)
 		json_object_set_new(o, "memory", j_memory(&p->mem));
+	if (o && p->track_memory)
+		json_object_set_new(o, "mapped", j_mapped(&p->mapped));
 	if (o)
 		render_cpu_json(p, o);
 	if (o)

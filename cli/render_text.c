@@ -341,6 +341,8 @@ static const char *leak_unchecked_why(const struct rmemory *m)
 		return "not classified: a thread could not be stopped for the leak check";
 	if (m->leak_flags & SF_LK_NOT_RUN)
 		return "not classified: no memory for the leak check";
+	if (m->lk_fork_child)
+		return "not classified: a fork child that exits without exec is not leak-checked";
 	return "not classified: no leak check, the process did not exit";
 }
 
@@ -388,6 +390,48 @@ static void print_leak_check(FILE *f, const struct rmemory *m)
 	if (m->lk_found != m->live_blocks && !m->sampled)
 		fprintf(f, "                    (%" PRIu64 " of the %" PRIu64 " live blocks found by the scan)\n",
 			m->lk_found, m->live_blocks);
+}
+
+#define TEXT_MAX_MSITES 5
+
+/* The program's own anonymous mappings, and what the resident memory was. */
+static void print_mapped(FILE *f, const struct rmapped *mp, const struct rmemory *m, const struct report *r,
+			 const struct rprocess *p)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+
+	if (mp->present) {
+		fprintf(f, "\n  mapped memory (the program's anonymous mmap): %" PRIu64 " maps, %" PRIu64 " unmaps, %s mapped, "
+			   "peak %s, %s live at %s\n",
+			mp->maps, mp->unmaps, report_bytes(mp->bytes, b1, sizeof(b1)),
+			report_bytes(mp->peak_bytes, b2, sizeof(b2)), report_bytes(mp->live_bytes, b3, sizeof(b3)),
+			r->snapshot ? "this snapshot" : "exit");
+		if (mp->untracked)
+			fprintf(f, "        %" PRIu64 " mappings not recorded (table full)\n", mp->untracked);
+		for (size_t i = 0; i < mp->nsites && i < TEXT_MAX_MSITES; i++) {
+			const struct rmsite *x = &mp->sites[i];
+
+			fprintf(f, "   #%zu peak %s, %s mapped in %" PRIu64 " maps, %s live in %" PRIu64 " regions\n", i + 1,
+				report_bytes(x->peak_bytes, b1, sizeof(b1)), report_bytes(x->bytes, b2, sizeof(b2)), x->maps,
+				report_bytes(x->live_bytes, b3, sizeof(b3)), x->live_regions);
+			print_stack(f, &x->stack, "        ");
+		}
+		if (mp->nsites > TEXT_MAX_MSITES)
+			fprintf(f, "   ... %zu more mapping sites (see --json)\n", mp->nsites - TEXT_MAX_MSITES);
+	}
+	/* The run's max RSS is the first process's (and its children's). */
+	if (!r->snapshot && r->nprocs && p->pid == r->procs[0].pid && !p->execed && !p->forked && r->ru.ru_maxrss > 0) {
+		uint64_t rss = (uint64_t)r->ru.ru_maxrss * 1024, known = m->peak_bytes + mp->peak_bytes;
+
+		fprintf(f, "\n  resident memory: max RSS %s; heap peak %s requested, the program's mappings' peak %s"
+			   " (mapped, resident or not; the two peaks need not coincide)",
+			report_bytes(rss, b1, sizeof(b1)), report_bytes(m->peak_bytes, b2, sizeof(b2)),
+			report_bytes(mp->peak_bytes, b3, sizeof(b3)));
+		if (rss > known)
+			fprintf(f, "; at least %s is neither: code, stacks, the allocator's overhead, other mappings",
+				report_bytes(rss - known, b4, sizeof(b4)));
+		fputc('\n', f);
+	}
 }
 
 static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
@@ -640,6 +684,8 @@ static int render_text_names(const struct report *r, FILE *f)
 				p->api.paused_samples);
 		if (p->track_memory)
 			print_memory(f, &p->mem, r->snapshot != 0);
+		if (p->track_memory)
+			print_mapped(f, &p->mapped, &p->mem, r, p);
 		render_time_text(r, p, f);
 		if (p->nthreads > 1) {
 			fprintf(f, "\n  threads (%zu):\n", p->nthreads);

@@ -605,6 +605,7 @@ static int leak_take(struct rprocess *rp, const struct session *s, const struct 
 	struct rsite **by = NULL;
 
 	m->leak_off = !!(p->flags & SF_PF_LEAK_OFF);
+	m->lk_fork_child = !!(p->flags & SF_PF_FORKED);
 	if (!lk)
 		return 0;
 	if (!session_at(s, off, sizeof(*lk) + (size_t)lk->nsites * sizeof(lk->sites[0]))) {
@@ -648,6 +649,65 @@ static int leak_take(struct rprocess *rp, const struct session *s, const struct 
 		}
 	}
 	free(by);
+	return 0;
+}
+
+static int by_mpeak(const void *a, const void *b)
+{
+	const struct rmsite *x = a, *y = b;
+
+	if (x->peak_bytes != y->peak_bytes)
+		return x->peak_bytes < y->peak_bytes ? 1 : -1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->trace < y->trace ? -1 : x->trace > y->trace;
+}
+
+/* The program's anonymous mappings (struct sf_mmaps); 0 or -ENOMEM. */
+static int mapped_take(struct rprocess *rp, const struct session *s, const struct sf_process *p, struct report *r,
+		       struct pmap *pm)
+{
+	struct rmapped *mp = &rp->mapped;
+	const struct sf_mmaps *t = session_at(s, __atomic_load_n(&p->mmaps, __ATOMIC_ACQUIRE), sizeof(*t));
+
+	if (!t)
+		return 0;
+	if (t->live_bytes < 0 || t->maps > SESSION_MAX_COUNT || t->bytes > SESSION_MAX_LIVE * 16) {
+		session_corrupt(s, p, SP_HEAP);
+		return 0;
+	}
+	mp->present = 1;
+	mp->maps = t->maps;
+	mp->unmaps = t->unmaps;
+	mp->remaps = t->remaps;
+	mp->partial = t->partial;
+	mp->bytes = t->bytes;
+	mp->unmapped_bytes = t->unmapped_bytes;
+	mp->live_bytes = (uint64_t)t->live_bytes;
+	mp->peak_bytes = t->peak_bytes;
+	mp->untracked = t->untracked;
+	mp->sites = calloc(SF_MMAP_SITES, sizeof(*mp->sites));
+	if (!mp->sites)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < SF_MMAP_SITES; i++) {
+		const struct sf_msite *x = &t->sites[i];
+		struct rmsite *o;
+
+		if ((!x->used && i) || (!x->maps && !x->bytes))
+			continue;
+		o = &mp->sites[mp->nsites++];
+		o->trace = i ? x->trace : 0;
+		o->maps = x->maps;
+		o->bytes = x->bytes;
+		o->unmaps = x->unmaps;
+		o->unmapped_bytes = x->unmapped_bytes;
+		o->live_bytes = x->live_bytes > 0 ? (uint64_t)x->live_bytes : 0;
+		o->live_regions = x->live_regions > 0 ? (uint64_t)x->live_regions : 0;
+		o->peak_bytes = x->peak_bytes;
+		if (o->trace && pmap_stack(r, pm, s, o->trace, &o->stack))
+			return -ENOMEM;
+	}
+	report_qsort(mp->sites, mp->nsites, sizeof(*mp->sites), by_mpeak);
 	return 0;
 }
 
@@ -773,6 +833,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			free(pm.m);
 			return -ENOMEM;
 		}
+	}
+	if (mapped_take(rp, s, p, r, &pm)) {
+		free(pm.m);
+		return -ENOMEM;
 	}
 	free(pm.m);
 	if (leak_take(rp, s, p))
@@ -1143,6 +1207,9 @@ void report_free(struct report *r)
 		free(p->mem.sites);
 		free(p->mem.leaks);
 		free(p->mem.reachable);
+		for (size_t k = 0; k < p->mapped.nsites; k++)
+			free(p->mapped.sites[k].stack.frames);
+		free(p->mapped.sites);
 		free(p->mem.suppressed);
 		free(p->threads);
 		report_cpu_free(p);

@@ -55,6 +55,23 @@ static inline uint64_t rsite_lost_blocks(const struct rsite *x)
 	return x->lk_blocks[SF_LEAK_POSSIBLE] + x->lk_blocks[SF_LEAK_INDIRECT] + x->lk_blocks[SF_LEAK_DEFINITE];
 }
 
+/* A stack that mapped anonymous memory (agent/mmaps.c). */
+struct rmsite {
+	uint32_t trace;
+	uint64_t maps, bytes, unmaps, unmapped_bytes, live_bytes, live_regions, peak_bytes;
+	struct rstack stack;
+};
+
+/* The program's own anonymous mappings: none of the heap's figures. */
+struct rmapped {
+	int present;            /* the program mapped anonymous memory itself */
+	uint64_t maps, unmaps, remaps, partial;
+	uint64_t bytes, unmapped_bytes, live_bytes, peak_bytes;
+	uint64_t untracked;     /* regions not recorded (the table was full) */
+	struct rmsite *sites;   /* by peak bytes, descending */
+	size_t nsites;
+};
+
 struct rthread {
 	int tid;
 	char name[SF_NAME_LEN];
@@ -81,6 +98,7 @@ struct rmemory {
 	int leak_checked;
 	uint32_t leak_flags;    /* SF_LK_*; with SF_LK_NOT_RUN, why it was not made */
 	int leak_off;           /* --leak-check=off */
+	int lk_fork_child;      /* a fork child before exec: never checked */
 	uint64_t lk_blocks[SF_LEAK_CLASSES], lk_bytes[SF_LEAK_CLASSES]; /* exact; suppressed not included */
 	uint64_t lk_found, lk_scan_ns, lk_root_bytes, lk_block_bytes;
 	uint32_t lk_threads, lk_threads_stopped;
@@ -201,6 +219,7 @@ struct rprocess {
 	uint64_t duration_ns;
 	int track_memory;
 	struct rmemory mem;
+	struct rmapped mapped;
 	struct rthread *threads;
 	size_t nthreads;
 	struct rcpu cpu;        /* report_cpu.c from here on */
