@@ -424,7 +424,8 @@ static long long names_plt_samples(json_t *proc, const char *module, const char 
 /* A CPU sample in a PLT stub is named after the function the stub calls,
  * as perf and gdb do, not after _init, the symbol before the stubs
  * (issue 12); `report` of the profile file says the same once the binary
- * is gone. About one sample in six of the loop lands in the stub. */
+ * is gone. Few samples of the loop land in the stub (0 to 10 in 300 ms
+ * here, clumped by the timer's skid): 2 s of it make none vanishingly rare. */
 Test(e2e_names, plt_stub_samples_are_named_at_plt)
 {
 	char *bin = tu_tmpfile("pltbin"), *prof = tu_tmpfile("pltprof"), *cmd = NULL;
@@ -435,7 +436,7 @@ Test(e2e_names, plt_stub_samples_are_named_at_plt)
 
 	cr_assert(asprintf(&cmd, "cp %s '%s'", TU_PROG("plt_calls"), bin) > 0 && system(cmd) == 0, "copy plt_calls");
 	cr_assert(eq(int, chmod(bin, 0755), 0), "chmod the copy");
-	tu_profile(&r, NULL, TU_LIST("-q", "--no-memory", "-p", prof, "--", bin, "300"));
+	tu_profile(&r, NULL, TU_LIST("-q", "--no-memory", "-p", prof, "--", bin, "2000"));
 	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
 	n = names_plt_samples(tu_proc(r.json, 0), bin, "the run");
 	cr_assert(eq(int, unlink(bin), 0), "rm the binary");
