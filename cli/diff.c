@@ -222,6 +222,11 @@ static void gather(struct gather *g, const struct report *r, int side, enum view
 		t->allocations[side] += p->mem.allocations;
 		t->bytes[side] += p->mem.bytes_allocated;
 		t->live_bytes[side] += p->mem.live_bytes;
+		if (p->mem.leak_checked) {
+			t->leak_checked[side] = 1;
+			t->lost_bytes[side] += p->mem.lk_bytes[SF_LEAK_DEFINITE] + p->mem.lk_bytes[SF_LEAK_INDIRECT] +
+					       p->mem.lk_bytes[SF_LEAK_POSSIBLE];
+		}
 		if (p->mem.peak_bytes > t->peak_bytes[side])
 			t->peak_bytes[side] = p->mem.peak_bytes;
 		if (F) {
@@ -379,6 +384,11 @@ int diff_build(struct diff *d, const struct report *base, const struct report *n
 	for (size_t i = 0; i < d->nfuncs && !err; i++)
 		err = change(d, &reg, &imp, DK_TIME, d->funcs[i].name, "self_ns", (double)d->funcs[i].self_ns[0],
 			     (double)d->funcs[i].self_ns[1], fl);
+	/* Lost bytes: any rise beyond the threshold regresses, a first leak
+	 * too (a CI check for new leaks), when both runs were checked. */
+	if (t->leak_checked[0] && t->leak_checked[1])
+		err = change(d, &reg, &imp, DK_MEMORY, "(lost at exit)", "lost_bytes", (double)t->lost_bytes[0],
+			     (double)t->lost_bytes[1], 1.0);
 	for (size_t i = 0; i < d->nsites && !err; i++) {
 		const struct dsite *s = &d->sites[i];
 		double fb = fmax(1.0, d->min_share / 100.0 * (double)(t->bytes[0] ? t->bytes[0] : t->bytes[1]));

@@ -54,6 +54,10 @@ struct dchange {
 struct dtotals {
 	uint64_t duration_ns[2], cpu_samples[2], allocations[2], bytes[2], peak_bytes[2], live_bytes[2],
 		calls[2], func_ns[2];
+	/* Lost at exit by the leak check (definitely, indirectly, possibly;
+	 * suppressed blocks not counted), of the processes it checked. */
+	uint64_t lost_bytes[2];
+	int leak_checked[2];
 };
 
 struct diff {

@@ -42,7 +42,7 @@ static const char *figure(char *buf, size_t len, const char *metric, double v)
 			snprintf(buf, len, "%.0f ns", v);
 	} else if (!strcmp(metric, "cpu_share")) {
 		snprintf(buf, len, "%.2f%%", v);
-	} else if (!strcmp(metric, "bytes") || !strcmp(metric, "live_bytes")) {
+	} else if (!strcmp(metric, "bytes") || !strcmp(metric, "live_bytes") || !strcmp(metric, "lost_bytes")) {
 		report_bytes((uint64_t)v, buf, len);
 	} else {
 		snprintf(buf, len, "%.0f", v);
@@ -91,6 +91,8 @@ int render_diff_text(const struct diff *d, FILE *f)
 	total_line(f, "bytes allocated", "bytes", t->bytes[0], t->bytes[1]);
 	total_line(f, "heap peak", "bytes", t->peak_bytes[0], t->peak_bytes[1]);
 	total_line(f, "live at exit", "bytes", t->live_bytes[0], t->live_bytes[1]);
+	if (t->leak_checked[0] && t->leak_checked[1])
+		total_line(f, "lost at exit", "bytes", t->lost_bytes[0], t->lost_bytes[1]);
 	changes_text(f, "regressions", d->regressions, d->nregressions, d->fail_on);
 	changes_text(f, "improvements", d->improvements, d->nimprovements, ~0u);
 	if (d->nfuncs) {
@@ -172,6 +174,8 @@ int render_diff_json(const struct diff *d, FILE *f)
 	json_object_set_new(tot, "bytes_allocated", pair(t->bytes[0], t->bytes[1]));
 	json_object_set_new(tot, "peak_bytes", pair(t->peak_bytes[0], t->peak_bytes[1]));
 	json_object_set_new(tot, "live_bytes", pair(t->live_bytes[0], t->live_bytes[1]));
+	if (t->leak_checked[0] && t->leak_checked[1])
+		json_object_set_new(tot, "lost_bytes", pair(t->lost_bytes[0], t->lost_bytes[1]));
 	json_object_set_new(o, "totals", tot);
 	json_object_set_new(o, "regressions", changes_json(d->regressions, d->nregressions));
 	json_object_set_new(o, "improvements", changes_json(d->improvements, d->nimprovements));

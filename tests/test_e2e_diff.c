@@ -194,3 +194,47 @@ Test(e2e_diff, folded_diff_lines_up_processes_across_runs, .timeout = 60)
 	free(a);
 	free(b);
 }
+
+/* A CI check for new leaks: lost bytes (the leak check's) that rise
+ * regress. heap_counts keeps its 3 blocks in a global (still reachable,
+ * 0 lost); leak_supp loses 300 bytes. */
+static const char *lost_regression(const char *out)
+{
+	json_t *j = json_loads(out, 0, NULL), *reg;
+	static char found[64];
+
+	cr_assert(j != NULL, "JSON: %s", out);
+	found[0] = 0;
+	reg = tu_arr(j, "regressions");
+	for (size_t i = 0; i < json_array_size(reg); i++) {
+		json_t *x = json_array_get(reg, i);
+		if (!strcmp(tu_str(x, "metric"), "lost_bytes"))
+			snprintf(found, sizeof(found), "%lld -> %lld", (long long)tu_num(x, "base"), (long long)tu_num(x, "new"));
+	}
+	json_decref(j);
+	return found;
+}
+
+Test(e2e_diff, lost_bytes_that_rise_regress, .timeout = 60)
+{
+	char *a = tu_tmpfile("lost_a"), *b = tu_tmpfile("lost_b");
+	struct tu_run r;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", a, "--", TU_PROG("heap_counts")));
+	cr_assert(eq(int, r.exit_code, 0), "base run; stderr: %s", r.err);
+	tu_run_free(&r);
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-q", "-p", b, "--", TU_PROG("leak_supp")));
+	cr_assert(eq(int, r.exit_code, 0), "new run; stderr: %s", r.err);
+	tu_run_free(&r);
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "diff", "--format=json", a, b));
+	cr_assert(eq(int, r.exit_code, 1), "a new leak regresses: exit 1; stderr: %s", r.err);
+	cr_assert(eq(str, (char *)lost_regression(r.out), "0 -> 300"), "the lost bytes: %s", r.out);
+	tu_run_free(&r);
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "diff", "--format=json", b, a));
+	cr_assert(eq(str, (char *)lost_regression(r.out), ""), "fewer lost bytes do not regress");
+	tu_run_free(&r);
+	unlink(a);
+	unlink(b);
+	free(a);
+	free(b);
+}
