@@ -147,7 +147,7 @@ static const struct graph_spec graphs[] = {
 	{"cpu", "CPU", "samples", VM_CPU},
 	{"alloc_space", "Heap bytes", "bytes", VM_ALLOC_SPACE},
 	{"alloc_objects", "Heap allocations", "allocations", VM_ALLOC_OBJECTS},
-	{"inuse_space", "Leaked bytes", "bytes", VM_INUSE_SPACE},
+	{"inuse_space", "Live at exit", "bytes", VM_INUSE_SPACE},
 	{"func_ns", "Function time", "ns", VM_FUNC_NS},
 };
 
