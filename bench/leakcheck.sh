@@ -9,7 +9,7 @@
 #   sqlite3   bench/workloads/sqlite_orders.sql on an in-memory database
 #   python3   bench/workloads/py_objects.py
 #   lua       bench/workloads/lua_mix.lua, when bench/lua has built the
-#             interpreter (build/bench/lua/plain/lua)
+#             interpreter (build/bench/lua/lua-O2)
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -17,7 +17,7 @@ B=build/bench/leakcheck
 mkdir -p $B
 [ -x build/ptrace-run ] || { echo "bench/leakcheck.sh: build/ptrace-run missing (make all)" >&2; exit 2; }
 PYBIN=$(python3 -c 'import sys; print(sys.executable)')
-LUA=build/bench/lua/plain/lua
+LUA=build/bench/lua/lua-O2
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 wall() { # stdin-file command...: prints its wall time in s
