@@ -26,9 +26,9 @@
 #define MIN_SAMPLES 150 /* of burn_and_leak's 200 ms of CPU at 1000 Hz */
 
 static struct {
-	char top[64];   /* this test's directory, "" before it is made */
-	pid_t server;   /* debuginfod, in a process group of its own; 0: none */
-	int hang_fd;    /* a socket that listens and never accepts; -1: none */
+	char top[64]; /* this test's directory, "" before it is made */
+	pid_t server; /* debuginfod, in a process group of its own; 0: none */
+	int hang_fd;  /* a socket that listens and never accepts; -1: none */
 } fx = {.hang_fd = -1};
 
 static char paths[16][256]; /* P()'s, used in turn: a path kept longer is copied */
@@ -130,8 +130,9 @@ static void fn_range(unsigned long long *lo, unsigned long long *hi)
 	unsigned long long size = 0;
 
 	*lo = 0;
-	cr_assert(eq(int, sscanf(sh_line("nm -S --defined-only " PROG " | grep ' " FN "$'"), "%llx %llx", lo, &size), 2),
-		  "nm finds " FN " in " PROG);
+	cr_assert(
+	    eq(int, sscanf(sh_line("nm -S --defined-only " PROG " | grep ' " FN "$'"), "%llx %llx", lo, &size), 2),
+	    "nm finds " FN " in " PROG);
 	*hi = *lo + size;
 }
 
@@ -204,9 +205,9 @@ static void assert_named(json_t *report, const char *module, int lines, const ch
 	snprintf(msg, sizeof(msg), "%s: the leak's frame 0", what);
 	if (lines) {
 		tu_assert_frame(f0, FN, "/tests/progs/debuginfo.c", tu_marker_line(SRC, "@leak"), msg);
-		cr_assert(eq(str, (char *)(tu_frame_str(f1, "function") ? tu_frame_str(f1, "function") : "(null)"),
-			     "main"),
-			  "%s: the leak's frame 1 is main", what);
+		cr_assert(
+		    eq(str, (char *)(tu_frame_str(f1, "function") ? tu_frame_str(f1, "function") : "(null)"), "main"),
+		    "%s: the leak's frame 1 is main", what);
 	} else {
 		cr_assert(eq(str, (char *)(tu_frame_str(f0, "function") ? tu_frame_str(f0, "function") : "(null)"), FN),
 			  "%s", msg);
@@ -331,8 +332,8 @@ Test(e2e_debuginfo, debug_dir_finds_the_debug_file_by_debuglink)
 	run_prog(&r, NULL, TU_LIST("--", P("bin/linked")), NULL);
 	assert_unnamed(r.json, NULL, "/linked", "a debuglink, no --debug-dir");
 	tu_run_free(&r);
-	run_prog(&r, TU_LIST("PTRACE_DEBUG_DIR=/nonexistent-ptrace-dir"), TU_LIST("--debug-dir", P("dbg"), "--", P("bin/linked")),
-		 NULL);
+	run_prog(&r, TU_LIST("PTRACE_DEBUG_DIR=/nonexistent-ptrace-dir"),
+		 TU_LIST("--debug-dir", P("dbg"), "--", P("bin/linked")), NULL);
 	assert_named(r.json, "/linked", 1, "--debug-dir, by debuglink (the flag wins over the variable)");
 	tu_run_free(&r);
 }
@@ -374,14 +375,15 @@ Test(e2e_debuginfo, report_with_a_debug_dir_names_a_profile_recorded_without)
 Test(e2e_debuginfo, a_bad_debug_dir_is_one_line_and_exit_2)
 {
 	static const char *const want_run =
-		"ptrace-run: --debug-dir=/nonexistent-ptrace-dir: /nonexistent-ptrace-dir: No such file or directory "
-		"(expected existing directories, separated by ':')\n";
+	    "ptrace-run: --debug-dir=/nonexistent-ptrace-dir: /nonexistent-ptrace-dir: No such file or directory "
+	    "(expected existing directories, separated by ':')\n";
 	char want[600], env[300];
 	struct tu_run r;
 
 	make_stripped();
-	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "-p", P("never.ptrace"), "--debug-dir=/nonexistent-ptrace-dir", "--",
-				 P("bin/stripped")));
+	tu_run(&r, NULL,
+	       TU_LIST(TU_LAUNCHER, "-p", P("never.ptrace"), "--debug-dir=/nonexistent-ptrace-dir", "--",
+		       P("bin/stripped")));
 	cr_assert(eq(int, r.exit_code, 2), "exit code");
 	cr_assert(eq(str, r.err, (char *)want_run), "one line naming the directory");
 	cr_assert(eq(int, access(P("never.ptrace"), F_OK), -1), "the program never ran: no profile file");
@@ -390,7 +392,7 @@ Test(e2e_debuginfo, a_bad_debug_dir_is_one_line_and_exit_2)
 	snprintf(env, sizeof(env), "PTRACE_DEBUG_DIR=%s", P("bin/stripped"));
 	tu_run(&r, &(struct tu_opts){.env = TU_LIST(env)}, TU_LIST(TU_LAUNCHER, "--", P("bin/stripped")));
 	snprintf(want, sizeof(want),
-		 "ptrace-run: %s: %s: not a directory (expected existing directories, separated by ':')\n", env + 0,
+		 "ptrace-run: %s: %s: not a directory (expected existing directories, separated by ':')\n", env,
 		 P("bin/stripped"));
 	cr_assert(eq(int, r.exit_code, 2), "exit code");
 	cr_assert(eq(str, r.err, want), "one line naming the variable");
@@ -417,7 +419,8 @@ Test(e2e_debuginfo, minidebuginfo_gives_the_name_without_a_line)
 
 	make_stripped();
 	sh("nm -D '%1$s/%2$s' --format=posix --defined-only | awk '{ print $1 }' | sort > work/dynsyms && "
-	   "nm '%1$s/%2$s' --format=posix --defined-only | awk '{ if ($2 == \"T\" || $2 == \"t\" || $2 == \"D\") print $1 }' "
+	   "nm '%1$s/%2$s' --format=posix --defined-only | awk '{ if ($2 == \"T\" || $2 == \"t\" || $2 == \"D\") print "
+	   "$1 }' "
 	   "| sort > work/funcsyms && comm -13 work/dynsyms work/funcsyms > work/keep && "
 	   "objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=work/keep work/full.debug "
 	   "work/mini && xz work/mini && cp bin/stripped bin/mini && "
@@ -446,8 +449,8 @@ static int loopback_socket(int *port)
 /* The HTTP status of GET path from 127.0.0.1:port; -1 when none came. */
 static int http_status(int port, const char *path)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = {
+	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct timeval tv = {2, 0};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), code = -1;
 	char buf[64];
@@ -564,8 +567,8 @@ Test(e2e_debuginfo, debuginfod_names_the_run_and_report_then_its_cache_does, .ti
  * alone would wait DEBUGINFOD_TIMEOUT three times for every module. */
 Test(e2e_debuginfo, a_debuginfod_server_that_never_answers_costs_one_timeout, .timeout = 60)
 {
-	static const char *const warning =
-		"ptrace-run: debuginfod: no answer for 2 s (DEBUGINFOD_TIMEOUT): this report asks DEBUGINFOD_URLS no more\n";
+	static const char *const warning = "ptrace-run: debuginfod: no answer for 2 s (DEBUGINFOD_TIMEOUT): this "
+					   "report asks DEBUGINFOD_URLS no more\n";
 	char url[64], cache[300], negative[400], prof[300];
 	long long t0, ms;
 	struct tu_run r;
