@@ -182,6 +182,11 @@ $(B)/progs/plt_calls_ibt: tests/progs/plt_calls.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fcf-protection -Wl,-z,ibtplt -o $@ $< -lpthread -ldl
 PROGS += $(B)/progs/plt_calls_ibt
+# A release build with debug info, as a user's: tests/test_e2e_debuginfo.c
+# strips it and gives its names back from the separate sources.
+$(B)/progs/debuginfo: tests/progs/debuginfo.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -Wall -Wextra -o $@ $<
 # A C++ plugin: C programs dlopen it RTLD_LOCAL.
 $(B)/progs/lib%.so: tests/progs/plugin/%.cc
 	@mkdir -p $(@D)

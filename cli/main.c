@@ -439,7 +439,11 @@ int main(int argc, char **argv)
 	ps.out = &prof_out;
 	ps.main_pid = (int)pid;
 	/* Every name the report resolves goes into the profile file. */
-	if (symctx_new(&ctx) == 0) {
+	if (symctx_new(&ctx) == 0 && symctx_debug_dirs(ctx, o.debug_dirs)) {
+		symctx_free(ctx);
+		ctx = NULL;
+	}
+	if (ctx) {
 		symctx_record(ctx);
 		if (sampler_start(&sm, &s, ctx, o.interval_ns, o.snapshot_every_ns, mono_ns(), &in, prof_open, &ps) == 0)
 			launch_keep_signal(o.snapshot_signal, sampler_ask, &sm);

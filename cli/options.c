@@ -11,9 +11,11 @@
 #include "options.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "session_format.h"
 
@@ -29,6 +31,7 @@ enum kind {
 	K_DURATION, /* integer with ns, us, ms or s (default ns) */
 	K_MODE,   /* file permission bits in octal, as chmod takes them: 600, 0644 */
 	K_LEAK,   /* full or off */
+	K_DIRS,   /* existing directories, colon-separated; repeatable */
 };
 
 /* Which struct options field a setting writes; also its bit in "given". */
@@ -64,6 +67,7 @@ enum field {
 	F_LIVE_REMOTE,
 	F_LIVE_INTERVAL,
 	F_LEAK_CHECK,
+	F_DEBUG_DIR,
 };
 
 struct setting {
@@ -104,6 +108,7 @@ static const struct setting settings[] = {
 	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
 	{ "snapshot-every", 0, "PTRACE_SNAPSHOT_EVERY", K_DURATION, F_SNAPSHOT_EVERY, 0, 0 },
 	{ "snapshot-signal", 0, "PTRACE_SNAPSHOT_SIGNAL", K_SIGNAL, F_SNAPSHOT_SIGNAL, 0, 0 },
+	{ "debug-dir", 0, "PTRACE_DEBUG_DIR", K_DIRS, F_DEBUG_DIR, 0, 0 },
 	/* Flags with a variable: the variable takes 0 or 1 (setting_apply). */
 	{ "live", 0, "PTRACE_LIVE", K_FLAG, F_LIVE, 0, 0 },
 	{ "live-remote", 0, "PTRACE_LIVE_REMOTE", K_FLAG, F_LIVE_REMOTE, 0, 0 },
@@ -170,6 +175,8 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_LEAK:
 		snprintf(buf, len, "expected full or off");
+	case K_DIRS:
+		snprintf(buf, len, OPTIONS_DIRS_EXPECT);
 		break;
 	}
 }
@@ -190,6 +197,57 @@ int options_check_globs(const char *s)
 			return -EINVAL; /* a trailing comma */
 	}
 	return 0;
+}
+
+/*
+ * Directories are made absolute and canonical here: libdwfl reads a
+ * relative entry of its search path as a subdirectory of each module's
+ * own directory, and splits the path at every ':'.
+ */
+int options_debug_dirs(const char *val, char *dirs, size_t len, char *err, size_t errlen)
+{
+	size_t used = strlen(dirs);
+
+	if (!*val) {
+		say(err, errlen, "an empty value (" OPTIONS_DIRS_EXPECT ")");
+		return -EINVAL;
+	}
+	for (const char *p = val;; p++) {
+		size_t n = strcspn(p, ":"), rn;
+		char part[PATH_MAX], real[PATH_MAX];
+		struct stat st;
+
+		if (!n || n >= sizeof(part)) {
+			say(err, errlen, "%s (" OPTIONS_DIRS_EXPECT ")", n ? "a name too long" : "an empty name");
+			return -EINVAL;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (!realpath(part, real) || stat(real, &st)) {
+			say(err, errlen, "%s: %s (" OPTIONS_DIRS_EXPECT ")", part, strerror(errno));
+			return -EINVAL;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			say(err, errlen, "%s: not a directory (" OPTIONS_DIRS_EXPECT ")", part);
+			return -EINVAL;
+		}
+		if (strchr(real, ':')) {
+			say(err, errlen, "%s: its path %s has a ':', which separates directories", part, real);
+			return -EINVAL;
+		}
+		rn = strlen(real);
+		if (used + (used > 0) + rn >= len) {
+			say(err, errlen, "more than %zu bytes of directories in all", len - 1);
+			return -EINVAL;
+		}
+		if (used)
+			dirs[used++] = ':';
+		memcpy(dirs + used, real, rn + 1);
+		used += rn;
+		p += n;
+		if (!*p)
+			return 0;
+	}
 }
 
 /* "500", "500ns", "20us", "5ms", "2s": the syntax agent/func.c reads. */
@@ -463,7 +521,29 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		o->leak_check = !strcmp(val, "full");
 		return 0;
+	case K_DIRS:
+		break; /* setting_apply_msg */
 	}
+	return -EINVAL;
+}
+
+/* setting_apply, with the one-line message in err on failure: what (the
+ * flag or the variable, and its value), then what was expected. */
+static int setting_apply_msg(struct options *o, const struct setting *s, const char *val, const char *what,
+			     char *err, size_t errlen)
+{
+	char detail[PATH_MAX + 160];
+
+	if (s->kind == K_DIRS) {
+		if (!options_debug_dirs(val, o->debug_dirs, sizeof(o->debug_dirs), detail, sizeof(detail)))
+			return 0;
+		say(err, errlen, "%s=%s: %s", what, val, detail);
+		return -EINVAL;
+	}
+	if (!setting_apply(o, s, val))
+		return 0;
+	setting_expect(s, detail, sizeof(detail));
+	say(err, errlen, "%s=%s: %s", what, val, detail);
 	return -EINVAL;
 }
 
@@ -495,7 +575,7 @@ static int parse_one(struct options *o, int argc, char **argv, int *i, unsigned 
 	const char *arg = argv[*i];
 	const struct setting *s;
 	const char *val = NULL;
-	char expect[80];
+	char expect[80], flag[64];
 
 	if (arg[1] == '-') {
 		const char *name = arg + 2;
@@ -533,11 +613,9 @@ static int parse_one(struct options *o, int argc, char **argv, int *i, unsigned 
 		}
 		val = argv[++*i];
 	}
-	if (setting_apply(o, s, val)) {
-		setting_expect(s, expect, sizeof(expect));
-		say(err, errlen, "--%s=%s: %s", s->name, val, expect);
+	snprintf(flag, sizeof(flag), "--%s", s->name);
+	if (setting_apply_msg(o, s, val, flag, err, errlen))
 		return -EINVAL;
-	}
 	*given |= 1u << s->field;
 	return 0;
 }
@@ -545,7 +623,6 @@ static int parse_one(struct options *o, int argc, char **argv, int *i, unsigned 
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
 	unsigned given = 0;
-	char expect[80];
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -600,11 +677,8 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 		val = getenv(s->env);
 		if (!val || !*val)
 			continue;
-		if (setting_apply(o, s, val)) {
-			setting_expect(s, expect, sizeof(expect));
-			say(err, errlen, "%s=%s: %s", s->env, val, expect);
+		if (setting_apply_msg(o, s, val, s->env, err, errlen))
 			return -EINVAL;
-		}
 	}
 	/* -p FILE asks for a profile: an environment that turns them off
 	 * does not undo a flag (--no-profile with it does). */
@@ -677,6 +751,11 @@ void options_usage(FILE *f)
 		"      --dump-after=SECS   send the dump signal (USR2 unless given) to the\n"
 		"                          program SECS seconds after it starts, e.g. 2.5\n"
 		"                          PTRACE_DUMP_AFTER\n"
+		"      --debug-dir=DIR     also look in DIR for separate debug files: by\n"
+		"                          build-id (DIR/.build-id/xx/rest.debug) and by\n"
+		"                          .gnu_debuglink (DIR/<module's directory>/NAME);\n"
+		"                          repeatable, or DIR:DIR (docs/debuginfo.md)\n"
+		"                          PTRACE_DEBUG_DIR\n"
 		"\n"
 		"  For programs built with -finstrument-functions (exact function timing):\n"
 		"      --filter=GLOBS      report only functions whose name matches one of\n"

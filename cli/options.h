@@ -16,6 +16,9 @@
 #define OPTIONS_MIN_SESSION_MB 16u
 #define OPTIONS_MAX_SESSION_MB 32768u /* trace ids are offsets / 8 in 32 bits: 32 GiB */
 
+#define OPTIONS_DEBUG_DIRS_MAX 8192 /* bytes of --debug-dir directories in all, with the NUL */
+#define OPTIONS_DIRS_EXPECT "expected existing directories, separated by ':'"
+
 struct options {
 	const char *output;     /* -o FILE / PTRACE_OUTPUT: text report file; NULL = stderr,
 	                           "-" = stdout */
@@ -60,6 +63,10 @@ struct options {
 	int live;                 /* --live / PTRACE_LIVE=1: draw it on the terminal */
 	int live_remote;          /* --live-remote / PTRACE_LIVE_REMOTE=1: say how to attach */
 	double live_interval;     /* --live-interval / PTRACE_LIVE_INTERVAL, s; default 1 */
+	/* Separate debug files (cli/symbolize.c, docs/debuginfo.md). */
+	char debug_dirs[OPTIONS_DEBUG_DIRS_MAX]; /* --debug-dir (repeatable) / PTRACE_DEBUG_DIR:
+	                                            absolute canonical directories separated
+	                                            by ':'; "" = none */
 };
 
 #define OPTIONS_DEFAULT_REPORT_MODE 0600
@@ -91,6 +98,14 @@ void options_usage(FILE *f);
  * are the launcher's own and left as they are. 0 or -errno (from setenv).
  */
 int options_export(const struct options *o);
+
+/*
+ * Append the directories of val (one, or several separated by ':') to
+ * dirs (len bytes, ':'-separated, NUL-terminated), each made absolute and
+ * canonical. -EINVAL with one line in err (no newline, naming the bad
+ * directory) when one does not exist, is no directory, or they do not fit.
+ */
+int options_debug_dirs(const char *val, char *dirs, size_t len, char *err, size_t errlen);
 
 /* 0 when s is a valid --filter/--exclude value; -EINVAL otherwise. */
 int options_check_globs(const char *s);

@@ -290,6 +290,18 @@ const char *report_build_id(const struct report *r, const char *module)
 	return symbolizer_build_id(r->symctx->sym, module);
 }
 
+int symctx_debug_dirs(struct symctx *c, const char *dirs)
+{
+	return c && c->sym ? symbolizer_debug_dirs(c->sym, dirs) : 0;
+}
+
+int symctx_refresh(struct symctx *c, const char *dirs)
+{
+	int err = symctx_debug_dirs(c, dirs);
+
+	return err ? err : c && c->sym ? symbolizer_refresh(c->sym) : 0;
+}
+
 void symctx_record(struct symctx *c)
 {
 	if (c && c->sym)

@@ -330,6 +330,15 @@ int symctx_new_offline(struct symctx **out);
  * file's): opens no file. 0, -EPROTO (malformed), -ENOMEM. */
 int symctx_new_replay(struct symctx **out, const void *syms, size_t len);
 
+/* Separate debug files also in dirs (symbolizer_debug_dirs; "": none).
+ * 0 or -ENOMEM; an offline context ignores it. */
+int symctx_debug_dirs(struct symctx *c, const char *dirs);
+
+/* A replay context looks again, in the files on disk, at the names and
+ * lines its recording lacks (symbolizer_refresh), also in dirs. 0 or
+ * -ENOMEM; other contexts: symctx_debug_dirs only. */
+int symctx_refresh(struct symctx *c, const char *dirs);
+
 /* The GNU build id (hex) of module, as the symbolizer read it; NULL. */
 const char *report_build_id(const struct report *r, const char *module);
 

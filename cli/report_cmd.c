@@ -6,6 +6,7 @@
 #include "report_cmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ struct report_opts {
 	unsigned snapshot;      /* --snapshot=N; 0: the run's end */
 	const char *suppressions; /* --suppressions=FILE */
 	int no_builtin;         /* --builtin-suppressions=0 */
+	char debug_dirs[OPTIONS_DEBUG_DIRS_MAX]; /* --debug-dir (repeatable), else
+	                                            PTRACE_DEBUG_DIR; canonical */
 };
 
 static void report_usage(FILE *f)
@@ -97,6 +100,12 @@ static void report_usage(FILE *f)
 		"                          signal and ptrace_snapshot())\n"
 		"      --suppressions=FILE leak:PATTERN lines: those live blocks are no leaks\n"
 		"      --builtin-suppressions=0  show the C/C++ runtime's own as leaks too\n"
+		"      --debug-dir=DIR     look again at the frames the run left without a\n"
+		"                          name or a line: in the files still on disk with\n"
+		"                          the build id on record and their separate debug\n"
+		"                          files, also in DIR (repeatable, or DIR:DIR;\n"
+		"                          default PTRACE_DEBUG_DIR); DEBUGINFOD_URLS set\n"
+		"                          does the same (docs/debuginfo.md)\n"
 		"      --all               every process's section even when there are many\n"
 		"                          (with more than 8 processes, text starts as a\n"
 		"                          summary per executable)\n"
@@ -105,7 +114,8 @@ static void report_usage(FILE *f)
 		"      --exclude=GLOBS     function timing: leave these out\n"
 		"  -h, --help              this help\n"
 		"\n"
-		"The same options as the run give the same report, byte for byte.\n");
+		"The same options as the run give the same report, byte for byte (unless\n"
+		"--debug-dir or debuginfod find a name the run did not have).\n");
 }
 
 /* The value of option arg (--name=V, --name V, -x V, -xV), advancing *i;
@@ -123,6 +133,9 @@ static const char *opt_value(int argc, char **argv, int *i, const char *arg, siz
 
 static int parse(struct report_opts *o, int argc, char **argv)
 {
+	const char *env;
+	int given_dirs = 0;
+
 	memset(o, 0, sizeof(*o));
 	o->mode = OUTPUT_DEFAULT_MODE;
 	for (int i = 1; i < argc; i++) {
@@ -227,6 +240,16 @@ static int parse(struct report_opts *o, int argc, char **argv)
 				return 2;
 			}
 			o->no_builtin = !strcmp(v, "0");
+		} else if (n == 11 && !strncmp(a, "--debug-dir", 11)) {
+			char why[PATH_MAX + 160];
+
+			v = opt_value(argc, argv, &i, a, 11);
+			if (!v || options_debug_dirs(v, o->debug_dirs, sizeof(o->debug_dirs), why, sizeof(why))) {
+				fprintf(stderr, "ptrace-run report: --debug-dir=%s: %s\n", v ? v : "",
+					v ? why : OPTIONS_DIRS_EXPECT);
+				return 2;
+			}
+			given_dirs = 1;
 		} else if (!strcmp(a, "--all")) {
 			o->all = 1;
 		} else if (n == 8 && !strncmp(a, "--filter", 8)) {
@@ -268,6 +291,15 @@ static int parse(struct report_opts *o, int argc, char **argv)
 	if (!o->file) {
 		fprintf(stderr, "ptrace-run report: no profile file given (usage: ptrace-run report [options] PROFILE)\n");
 		return 2;
+	}
+	/* As for the run: a flag wins over the variable, an empty one is unset. */
+	if (!given_dirs && (env = getenv("PTRACE_DEBUG_DIR")) && *env) {
+		char why[PATH_MAX + 160];
+
+		if (options_debug_dirs(env, o->debug_dirs, sizeof(o->debug_dirs), why, sizeof(why))) {
+			fprintf(stderr, "ptrace-run report: PTRACE_DEBUG_DIR=%s: %s\n", env, why);
+			return 2;
+		}
 	}
 	return 0;
 }
@@ -313,6 +345,7 @@ int report_main(int argc, char **argv)
 	struct report rep, view;
 	struct output out = {.fd = -1};
 	char err[256];
+	const char *env;
 	FILE *f = stdout;
 	int rc;
 
@@ -331,6 +364,15 @@ int report_main(int argc, char **argv)
 	if (profile_read_spec(o.file, o.snapshot, &prof, err, sizeof(err))) {
 		suppr_free(&suppr);
 		fprintf(stderr, "ptrace-run report: %s: %s\n", o.file, err);
+		return 2;
+	}
+	/* Names the run could not give, looked for again where the user
+	 * says there is more: debug directories, a debuginfod server. */
+	env = getenv("DEBUGINFOD_URLS");
+	if ((o.debug_dirs[0] || (env && *env)) && symctx_refresh(prof.in.symctx, o.debug_dirs)) {
+		fprintf(stderr, "ptrace-run report: out of memory\n");
+		profile_free(&prof);
+		suppr_free(&suppr);
 		return 2;
 	}
 	if (prof.cut_bytes)

@@ -20,16 +20,19 @@
 #include "bytes.h"
 #include "names.h"
 
+#include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Frames kept per address. Real inline nesting is a handful deep; the cap
@@ -77,6 +80,8 @@ struct sym_module {
 	Dwfl_Module *dwmod;  /* NULL when the file could not be used */
 	int err;             /* what symbolizer_add_module returned for it */
 	const char *build_id; /* lowercase hex (pooled), NULL when it has none */
+	int reopened;         /* replay with symbolizer_refresh: 0 not yet, 1 the file
+	                         on disk is the one recorded (dwmod set), -1 not */
 };
 
 struct sym_slot {
@@ -84,12 +89,23 @@ struct sym_slot {
 	int is_return;
 	int nframes;              /* 0: empty slot (a lookup always gives >= 1) */
 	struct sym_frame *frames; /* owned; strings inside belong to the pool */
+	int refreshed;            /* symbolizer_refresh looked at it again */
 };
 
 struct symbolizer {
 	Dwfl *dwfl;
 	Dwfl_Callbacks callbacks; /* libdwfl keeps the pointer: lives as long as dwfl */
-	char *debuginfo_path;     /* NULL: libdwfl's ":.debug:/usr/lib/debug" */
+	char *debuginfo_path;     /* NULL: libdwfl's ":.debug:/usr/lib/debug"; else the
+	                             same with the --debug-dir ones before /usr/lib/debug */
+	/* debuginfod (symbolize_difd_progress): the current query and the
+	 * state of the server. */
+	int difd_state;           /* 0 not hooked yet, 1 hooked, -1 nothing to hook */
+	int difd_dead;            /* a query was cut: every later one is */
+	int difd_cut;             /* the current query was cut */
+	long difd_bytes;          /* of the current query's file so far */
+	uint64_t difd_last_ns;    /* CLOCK_MONOTONIC: the query's start, then its last byte */
+	uint64_t difd_timeout_ns; /* no byte for this long cuts it; 0 never */
+	int refresh;              /* replay: symbolizer_refresh */
 
 	struct sym_module *mods; /* sorted by start */
 	size_t nmods, mods_cap;
@@ -346,60 +362,362 @@ static int symbolize_open_regular(const char *path)
 	return fd;
 }
 
-/* 1 when path is absent or a regular file: what libdwfl may open. */
-static int symbolize_path_safe(const char *dir, const char *sub, const char *name)
+/* ---- separate debug files ---- */
+
+/* libdwfl's DEFAULT_DEBUGINFO_PATH: the module's directory, its .debug/,
+ * then /usr/lib/debug (by build-id, and by the module's own path). */
+#define SYMBOLIZE_DEFAULT_PATH ":.debug:/usr/lib/debug"
+
+/* 1 when path names nothing, a regular file or a directory: nothing an
+ * open for reading can wait on (a FIFO waits for a writer) or have an
+ * effect through (a device). */
+static int symbolize_safe(const char *path)
 {
-	char buf[4096];
 	struct stat st;
 
-	if (snprintf(buf, sizeof(buf), "%s%s/%s", dir, sub, name) >= (int)sizeof(buf))
+	return stat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+}
+
+/* symbolize_safe of [dir/][sub/]name, joined as libdwfl's try_open joins
+ * them. A name of PATH_MAX bytes or more cannot be opened: safe. */
+static int symbolize_safe3(const char *dir, const char *sub, const char *name)
+{
+	char buf[PATH_MAX];
+	int n;
+
+	if (!dir && !sub)
+		n = snprintf(buf, sizeof(buf), "%s", name);
+	else if (!sub)
+		n = snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	else if (!dir)
+		n = snprintf(buf, sizeof(buf), "%s/%s", sub, name);
+	else
+		n = snprintf(buf, sizeof(buf), "%s/%s/%s", dir, sub, name);
+	if (n < 0)
 		return 0;
-	return stat(buf, &st) < 0 || S_ISREG(st.st_mode);
+	return n >= (int)sizeof(buf) || symbolize_safe(buf);
+}
+
+/* DIR/.build-id/xx/rest.debug for id (len bytes) in every absolute entry
+ * of path: libdwfl's first look. It takes ids of 3 to 64 bytes only. */
+static int symbolize_safe_build_id(const char *path, const unsigned char *id, int len)
+{
+	char name[sizeof(".build-id/xx/") + 2 * 64 + sizeof(".debug")], *copy, *rest, *p;
+	int k, ok = 1;
+
+	if (!id || len < 3 || len > 64)
+		return 1;
+	k = snprintf(name, sizeof(name), ".build-id/%02x/", id[0]);
+	for (int i = 1; i < len; i++)
+		k += snprintf(name + k, sizeof(name) - (size_t)k, "%02x", id[i]);
+	snprintf(name + k, sizeof(name) - (size_t)k, ".debug");
+	if (!(copy = strdup(path)))
+		return 0;
+	for (rest = copy; ok && (p = strsep(&rest, ":"));) {
+		if (*p == '+' || *p == '-') /* a CRC check flag */
+			p++;
+		if (*p == '/')
+			ok = symbolize_safe3(p, NULL, name);
+	}
+	free(copy);
+	return ok;
+}
+
+/*
+ * What libdwfl's find_debuginfo_in_path opens for file in each entry of
+ * path. For a module's debug file, the name is its .gnu_debuglink (link),
+ * or the file's base name + ".debug" made up (then the base name itself
+ * too, but in the file's own directory): in the file's directory (entry
+ * ""), in a subdirectory of it (a relative entry), and under an absolute
+ * entry at the file's directory with its leading components taken off
+ * one at a time, down to the entry itself (/usr/lib/debug/usr/lib/x/N,
+ * .../lib/x/N, .../x/N, .../N). For the dwz file a debug file links to
+ * (alt): link as given in the first two, its base name under an absolute
+ * entry, and in .dwz/ of the file's directory and of absolute entries.
+ */
+static int symbolize_safe_in_path(const char *path, const char *file, const char *link, int alt)
+{
+	const char *slash = strrchr(file, '/'), *base = slash ? slash + 1 : file, *lbase;
+	char dirbuf[PATH_MAX], name[PATH_MAX], *dir = NULL, *copy, *rest, *p;
+	int made_up = !link, ok = 1;
+
+	if (alt && !link)
+		return 1;
+	if (slash) {
+		if ((size_t)(slash - file) >= sizeof(dirbuf))
+			return 1; /* libdwfl's opens of it fail too */
+		memcpy(dirbuf, file, (size_t)(slash - file));
+		dirbuf[slash - file] = '\0';
+		dir = dirbuf;
+	}
+	if (snprintf(name, sizeof(name), made_up ? "%s.debug" : "%s", made_up ? base : link) >= (int)sizeof(name))
+		return 1;
+	lbase = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	if (!(copy = strdup(path)))
+		return 0;
+	for (rest = copy; ok && (p = strsep(&rest, ":"));) {
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!*p) {
+			ok = symbolize_safe3(dir, NULL, name) && (!alt || symbolize_safe3(dir, ".dwz", lbase));
+		} else if (*p == '/' && alt) {
+			ok = symbolize_safe3(p, NULL, lbase) && symbolize_safe3(p, ".dwz", lbase);
+		} else if (*p == '/') {
+			if (!dir || dir[0] != '/')
+				continue; /* libdwfl cannot place a relative file there */
+			for (const char *sub = dir;;) {
+				sub = strchr(sub, '/');
+				if (sub && !*++sub)
+					break;
+				ok = symbolize_safe3(p, sub, name) && (!made_up || symbolize_safe3(p, sub, base));
+				if (!ok || !sub)
+					break;
+			}
+		} else {
+			ok = symbolize_safe3(dir, p, name) && (!made_up || symbolize_safe3(dir, p, base));
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+/* The build id a debug file's .gnu_debugaltlink names (its dwz file),
+ * into id (64 bytes); its length, 0 when it names none, -1 when the file
+ * is not a regular file. */
+static int symbolize_altlink_id(const char *file, unsigned char *id)
+{
+	int fd = symbolize_open_regular(file), len = 0;
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (fd < 0)
+		return fd == -EINVAL ? -1 : 0;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+			Elf_Data *data;
+			const char *nul;
+
+			if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+			    strcmp(name, ".gnu_debugaltlink") || !(data = elf_getdata(scn, NULL)) || !data->d_buf)
+				continue;
+			/* The dwz file's name, a NUL, its build id. */
+			nul = memchr(data->d_buf, 0, data->d_size);
+			if (nul) {
+				size_t off = (size_t)(nul + 1 - (const char *)data->d_buf);
+
+				len = (int)(data->d_size - off > 64 ? 64 : data->d_size - off);
+				memcpy(id, (const char *)data->d_buf + off, (size_t)len);
+			}
+			break;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return len;
+}
+
+/*
+ * debuginfod. libdwfl asks it last (dwfl_standard_find_debuginfo, when
+ * DEBUGINFOD_URLS is set), with a client per Dwfl. libdebuginfod waits
+ * DEBUGINFOD_TIMEOUT (90 s by default) without 100 KiB/s of progress and
+ * retries twice: a server that accepts connections and never answers
+ * costs 4.5 minutes per module, an hour for a python3 run. So a progress
+ * callback of ours cuts a query once it has gone without a byte for
+ * DEBUGINFOD_TIMEOUT, or SYMBOLIZE_DIFD_TIMEOUT_S when that is unset (0:
+ * never), and after one cut query every later one of the same symbolizer
+ * is cut at its first poll: a report waits for a dead server once. The
+ * environment stays as the user set it (it is the program's, and another
+ * thread may read it). libdebuginfod records a cut query as a miss (an
+ * empty file in its cache, for cache_miss_s, 10 minutes): that file is
+ * removed, as the server never said it has no such file.
+ */
+#define SYMBOLIZE_DIFD_TIMEOUT_S 15
+
+typedef int (*symbolize_progress_fn)(debuginfod_client *c, long a, long b);
+
+/* The symbolizer whose find_debuginfo runs in this thread: the progress
+ * callback's (libdebuginfod calls it synchronously, in the query). */
+static __thread struct symbolizer *symbolize_querying;
+
+static uint64_t symbolize_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* libdebuginfod's progress callback: 0 goes on, 1 cuts the query. Until
+ * a server sends the file, b is 0 and a counts polls (one a second at
+ * most); then a is the bytes so far. */
+static int symbolize_difd_progress(debuginfod_client *c, long a, long b)
+{
+	struct symbolizer *s = symbolize_querying;
+	uint64_t now;
+
+	(void)c;
+	if (!s)
+		return 0;
+	if (!s->difd_dead) {
+		now = symbolize_now_ns();
+		if (b != 0 && a > s->difd_bytes) {
+			s->difd_bytes = a;
+			s->difd_last_ns = now;
+		}
+		if (!s->difd_timeout_ns || now - s->difd_last_ns < s->difd_timeout_ns)
+			return 0;
+	}
+	s->difd_cut = 1;
+	return 1;
+}
+
+/* Hook the progress callback into the Dwfl's debuginfod client, once.
+ * libdwfl has libdebuginfod.so.1 loaded (dlopen) by then, so the two
+ * setters come from it without a link-time dependency. */
+static void symbolize_difd_hook(struct symbolizer *s)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS"), *t = getenv("DEBUGINFOD_TIMEOUT");
+	void (*set_progressfn)(debuginfod_client *, symbolize_progress_fn);
+	debuginfod_client *c;
+	void *so;
+	char *end;
+	long v;
+
+	if (s->difd_state)
+		return;
+	s->difd_state = -1;
+	s->difd_timeout_ns = SYMBOLIZE_DIFD_TIMEOUT_S * 1000000000ull;
+	if (t && *t && (v = strtol(t, &end, 10)) >= 0 && !*end)
+		s->difd_timeout_ns = (uint64_t)v * 1000000000u;
+	if (!urls || !*urls || !(c = dwfl_get_debuginfod_client(s->dwfl)))
+		return;
+	so = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	if (!so)
+		return;
+	set_progressfn = (void (*)(debuginfod_client *, symbolize_progress_fn))dlsym(so, "debuginfod_set_progressfn");
+	if (set_progressfn) {
+		set_progressfn(c, symbolize_difd_progress);
+		s->difd_state = 1;
+	}
+	dlclose(so); /* libdwfl's own handle keeps it loaded */
+}
+
+/* libdebuginfod's cache directory, found as it finds it. */
+static int symbolize_difd_cache(char *buf, size_t len)
+{
+	const char *v = getenv("DEBUGINFOD_CACHE_PATH"), *home = getenv("HOME"), *xdg = getenv("XDG_CACHE_HOME");
+	struct stat st;
+	int n;
+
+	if (v && *v)
+		return snprintf(buf, len, "%s", v) < (int)len ? 0 : -1;
+	if (!home)
+		home = "/";
+	if (snprintf(buf, len, "%s/.debuginfod_client_cache", home) >= (int)len)
+		return -1;
+	if (stat(buf, &st) == 0)
+		return 0;
+	n = xdg && *xdg ? snprintf(buf, len, "%s/debuginfod_client", xdg)
+			: snprintf(buf, len, "%s/.cache/debuginfod_client", home);
+	return n < (int)len ? 0 : -1;
+}
+
+/* A query for id was cut: say so once, ask no more, and take back the
+ * miss libdebuginfod recorded for it. */
+static void symbolize_difd_cut(struct symbolizer *s, const unsigned char *id, int len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 160];
+	struct stat st;
+	int k;
+
+	if (!s->difd_dead)
+		fprintf(stderr,
+			"ptrace-run: debuginfod: no answer for %llu s (DEBUGINFOD_TIMEOUT): this report asks "
+			"DEBUGINFOD_URLS no more\n",
+			(unsigned long long)(s->difd_timeout_ns / 1000000000u));
+	s->difd_dead = 1;
+	if (!id || len <= 0 || len > 64 || symbolize_difd_cache(dir, sizeof(dir)))
+		return;
+	k = snprintf(path, sizeof(path), "%s/", dir);
+	for (int i = 0; i < len; i++)
+		k += snprintf(path + k, sizeof(path) - (size_t)k, "%02x", id[i]);
+	snprintf(path + k, sizeof(path) - (size_t)k, "/debuginfo");
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && unlink(path) == 0) {
+		path[strlen(path) - sizeof("/debuginfo") + 1] = '\0';
+		rmdir(path); /* when nothing else is in it */
+	}
 }
 
 /*
  * libdwfl's standard search opens separate debug files by name with a
- * blocking open: by build-id under /usr/lib/debug/.build-id, and by
- * .gnu_debuglink next to the module, in its .debug/ and under
- * /usr/lib/debug (the default ":.debug:/usr/lib/debug" path). A module
- * the program planted can name a FIFO there. Look first: when one of
- * those candidates exists and is not a regular file, the module goes
- * without separate debug info.
+ * blocking open (by build-id, by .gnu_debuglink, the dwz file a debug
+ * file links to), in every entry of the search path: the module's
+ * directory, its .debug/, each --debug-dir, /usr/lib/debug. A module the
+ * program planted can make any of those names a FIFO. Look first: when
+ * one of them exists and is neither a regular file nor a directory, the
+ * module goes without separate debug info. Then the standard search, and
+ * debuginfod last, within the time limit above.
  */
 static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 				    const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
 				    char **debuginfo_file_name)
 {
-	const unsigned char *id = NULL;
+	struct symbolizer *s = userdata ? *userdata : NULL;
+	const char *path = s && s->debuginfo_path ? s->debuginfo_path : SYMBOLIZE_DEFAULT_PATH;
+	const unsigned char *id = NULL, *qid;
+	unsigned char altid[64];
 	GElf_Addr id_vaddr;
-	int n = dwfl_module_build_id(mod, &id, &id_vaddr);
-	char dir[4096], name[1024];
-	const char *slash, *base_name;
+	int n = dwfl_module_build_id(mod, &id, &id_vaddr), qn = n, fd;
+	/* Asked a second time for the dwz file of the debug file found: the
+	 * link is then .gnu_debugaltlink's, which has no CRC. */
+	int alt = debuglink_file && !debuglink_crc;
+	char *canon;
 
-	if (n > 1 && n < 128) {
-		char hex[260];
-		int k = 0;
+	qid = id;
+	if (!symbolize_safe_build_id(path, id, n))
+		return -1;
+	if (alt && file_name) {
+		int an = symbolize_altlink_id(file_name, altid);
 
-		for (int i = 1; i < n; i++)
-			k += snprintf(hex + k, sizeof(hex) - (size_t)k, "%02x", id[i]);
-		snprintf(name, sizeof(name), "%s.debug", hex);
-		snprintf(dir, sizeof(dir), "/usr/lib/debug/.build-id/%02x", id[0]);
-		if (!symbolize_path_safe(dir, "", name))
+		if (an < 0 || !symbolize_safe_build_id(path, altid, an))
 			return -1;
+		if (an > 0) {
+			qid = altid;
+			qn = an;
+		}
 	}
-	if (file_name && (slash = strrchr(file_name, '/'))) {
-		base_name = slash + 1;
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
-		if (debuglink_file)
-			snprintf(name, sizeof(name), "%s", debuglink_file);
-		else
-			snprintf(name, sizeof(name), "%s.debug", base_name);
-		if (!symbolize_path_safe(dir, "", name) || !symbolize_path_safe(dir, "/.debug", name) ||
-		    !symbolize_path_safe("/usr/lib/debug", dir, name))
+	if (file_name) {
+		if (!symbolize_safe_in_path(path, file_name, debuglink_file, 0) ||
+		    (alt && !symbolize_safe_in_path(path, file_name, debuglink_file, 1)))
 			return -1;
+		/* libdwfl looks again under the file's real path. */
+		canon = realpath(file_name, NULL);
+		if (canon && strcmp(canon, file_name) &&
+		    (!symbolize_safe_in_path(path, canon, debuglink_file, 0) ||
+		     (alt && !symbolize_safe_in_path(path, canon, debuglink_file, 1)))) {
+			free(canon);
+			return -1;
+		}
+		free(canon);
 	}
-	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
-					    debuginfo_file_name);
+	if (!s)
+		return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+						    debuglink_crc, debuginfo_file_name);
+	symbolize_difd_hook(s);
+	s->difd_cut = 0;
+	s->difd_bytes = 0;
+	s->difd_last_ns = symbolize_now_ns();
+	symbolize_querying = s;
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+					  debuginfo_file_name);
+	symbolize_querying = NULL;
+	if (s->difd_cut)
+		symbolize_difd_cut(s, qid, qn);
+	return fd;
 }
 
 /* Hand m's file to libdwfl at m's bias; 0 or -errno. */
@@ -422,6 +740,13 @@ static int symbolize_report(struct symbolizer *s, struct sym_module *m)
 	if (!m->dwmod)
 		close(fd);
 	dwfl_report_end(s->dwfl, NULL, NULL);
+	if (m->dwmod) {
+		void **ud;
+
+		/* symbolize_find_debuginfo's: the search path, debuginfod's state. */
+		if (dwfl_module_info(m->dwmod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
+			*ud = s;
+	}
 	if (m->dwmod) {
 		const unsigned char *bits;
 		GElf_Addr vaddr;
@@ -1452,6 +1777,87 @@ fail:
 	return err;
 }
 
+/* ---- looking again (symbolizer_refresh) ---- */
+
+static int symbolize_has_file(const struct sym_frame *f, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (f[i].file)
+			return 1;
+	return 0;
+}
+
+/* What an answer tells: a name counts more than a source line. */
+static int symbolize_score(const struct sym_frame *f, int n)
+{
+	return 2 * (f[0].function != NULL) + symbolize_has_file(f, n);
+}
+
+/* A replayed module's file, opened to look again: 0 when it is there
+ * with the build id on record (a file without one, or changed since, is
+ * not the one the addresses are of). Once per module. */
+static int symbolize_reopen(struct symbolizer *s, struct sym_module *m)
+{
+	const char *want = m->build_id;
+
+	if (m->reopened)
+		return m->reopened > 0 ? 0 : -1;
+	m->reopened = -1;
+	if (!want)
+		return -1;
+	m->build_id = NULL;
+	if (symbolize_report(s, m) || !m->build_id || strcmp(m->build_id, want)) {
+		m->dwmod = NULL;
+		m->build_id = want;
+		return -1;
+	}
+	m->build_id = want;
+	m->reopened = 1;
+	return 0;
+}
+
+/* f (n frames, a replayed answer for addr and key) looked at again when
+ * it has no name, or no source line where DWARF was asked for: the
+ * better answer goes into f (cap frames). Returns f's frame count. */
+static int symbolize_again(struct symbolizer *s, uint64_t addr, int key, struct sym_frame *f, int n, int cap)
+{
+	struct sym_frame g[SYMBOLIZE_MAX_FRAMES];
+	uint64_t pc = (key & 1) && addr ? addr - 1 : addr;
+	struct sym_module *m;
+	int k;
+
+	if (!f[0].module || (f[0].function && ((key & 2) || symbolize_has_file(f, n))))
+		return n;
+	if (!(m = symbolize_module_at(s, pc)) || symbolize_reopen(s, m))
+		return n;
+	k = symbolize_resolve(s, addr, key, g, SYMBOLIZE_MAX_FRAMES);
+	if (symbolize_score(g, k) <= symbolize_score(f, n))
+		return n;
+	if (k > cap)
+		k = cap;
+	memcpy(f, g, (size_t)k * sizeof(*g));
+	return k;
+}
+
+/* A replayed slot looked at again, once. */
+static void symbolize_refresh_slot(struct symbolizer *s, struct sym_slot *slot)
+{
+	struct sym_frame tmp[SYMBOLIZE_MAX_FRAMES], *copy;
+	int n = slot->nframes;
+
+	slot->refreshed = 1;
+	memcpy(tmp, slot->frames, (size_t)n * sizeof(*tmp));
+	n = symbolize_again(s, slot->addr, slot->is_return, tmp, n, SYMBOLIZE_MAX_FRAMES);
+	if (!memcmp(tmp, slot->frames, (size_t)n * sizeof(*tmp)) && n == slot->nframes)
+		return;
+	if (!(copy = malloc((size_t)n * sizeof(*copy))))
+		return; /* out of memory: the recorded answer stands */
+	memcpy(copy, tmp, (size_t)n * sizeof(*copy));
+	free(slot->frames);
+	slot->frames = copy;
+	slot->nframes = n;
+}
+
 int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, int flags, struct sym_frame *out,
 			    int max)
 {
@@ -1465,10 +1871,14 @@ int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, 
 	key = (is_return != 0) | ((flags & SYM_SYMTAB_ONLY) ? 2 : 0);
 	slot = symbolize_cache_slot(s, addr, key);
 	if (slot && slot->nframes) {
+		if (s->refresh && !slot->refreshed)
+			symbolize_refresh_slot(s, slot);
 		frames = slot->frames;
 		n = slot->nframes;
 	} else {
 		n = symbolize_resolve(s, addr, key, tmp, SYMBOLIZE_MAX_FRAMES);
+		if (s->refresh)
+			n = symbolize_again(s, addr, key, tmp, n, SYMBOLIZE_MAX_FRAMES);
 		if (s->recording)
 			symbolize_rec_put(s, addr, key, tmp, n);
 		/* Out of memory: answer anyway, just without caching. */
@@ -1477,6 +1887,7 @@ int symbolizer_lookup_flags(struct symbolizer *s, uint64_t addr, int is_return, 
 			slot->addr = addr;
 			slot->is_return = key;
 			slot->nframes = n;
+			slot->refreshed = 1;
 			s->slots_used++;
 		}
 	}
@@ -1491,25 +1902,55 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct
 	return symbolizer_lookup_flags(s, addr, is_return, 0, out, max);
 }
 
+/* s's Dwfl; 0 or -ENOMEM. */
+static int symbolize_dwfl_begin(struct symbolizer *s)
+{
+	/* find_elf is never asked for (dwfl_report_elf gives the file), but
+	 * libdwfl expects one; debug files come by build-id first, then
+	 * .gnu_debuglink in the search path, then debuginfod. */
+	s->callbacks.find_elf = dwfl_build_id_find_elf;
+	s->callbacks.find_debuginfo = symbolize_find_debuginfo;
+	s->callbacks.section_address = dwfl_offline_section_address;
+	s->callbacks.debuginfo_path = &s->debuginfo_path;
+	s->dwfl = dwfl_begin(&s->callbacks);
+	return s->dwfl ? 0 : -ENOMEM;
+}
+
 int symbolizer_new(struct symbolizer **out)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
-	/* find_elf is never asked for (dwfl_report_elf gives the file), but
-	 * libdwfl expects one; debug files come by build-id first, then
-	 * .gnu_debuglink in the default path. */
-	s->callbacks.find_elf = dwfl_build_id_find_elf;
-	s->callbacks.find_debuginfo = symbolize_find_debuginfo;
-	s->callbacks.section_address = dwfl_offline_section_address;
-	s->callbacks.debuginfo_path = &s->debuginfo_path;
-	s->dwfl = dwfl_begin(&s->callbacks);
-	if (!s->dwfl) {
+	if (symbolize_dwfl_begin(s)) {
 		free(s);
 		return -ENOMEM;
 	}
 	*out = s;
+	return 0;
+}
+
+int symbolizer_debug_dirs(struct symbolizer *s, const char *dirs)
+{
+	char *path = NULL;
+
+	/* Before /usr/lib/debug: the directories the user named are where a
+	 * build puts its own debug files; a build-id match is the same file
+	 * wherever it is found. */
+	if (dirs && *dirs && asprintf(&path, ":.debug:%s:/usr/lib/debug", dirs) < 0)
+		return -ENOMEM;
+	free(s->debuginfo_path);
+	s->debuginfo_path = path;
+	return 0;
+}
+
+int symbolizer_refresh(struct symbolizer *s)
+{
+	if (!s->replay)
+		return 0;
+	if (!s->dwfl && symbolize_dwfl_begin(s))
+		return -ENOMEM;
+	s->refresh = 1;
 	return 0;
 }
 
@@ -1521,6 +1962,7 @@ void symbolizer_free(struct symbolizer *s)
 		return;
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
+	free(s->debuginfo_path);
 	symbolize_cache_clear(s);
 	free(s->slots);
 	for (i = 0; i < s->rec_cap; i++)

@@ -50,6 +50,24 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t addr, int is_return, struct
 /* Number of distinct modules known (same path and bias counted once); never fails. */
 int symbolizer_module_count(const struct symbolizer *s);
 
+/*
+ * Separate debug files are looked for (cli/symbolize.c, docs/debuginfo.md)
+ * by build-id, then by .gnu_debuglink, in the module's directory, its
+ * .debug/, each of dirs (absolute, separated by ':'; NULL or "": none) and
+ * /usr/lib/debug, then from debuginfod when DEBUGINFOD_URLS is set. For
+ * the modules added after the call; 0 or -ENOMEM.
+ */
+int symbolizer_debug_dirs(struct symbolizer *s, const char *dirs);
+
+/*
+ * A loaded symbolizer (symbolizer_load) looks again, in the files on disk
+ * and their separate debug files, at every answer the recording left
+ * without a function name, or without a source line where DWARF was asked
+ * for, and gives the better answer; only in modules whose file still has
+ * the build id on record. No-op for another symbolizer; 0 or -ENOMEM.
+ */
+int symbolizer_refresh(struct symbolizer *s);
+
 /* Free s and every string it handed out; NULL is a no-op. */
 void symbolizer_free(struct symbolizer *s);
 

@@ -2,8 +2,12 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "options.h"
 
@@ -548,7 +552,8 @@ Test(options, usage_lists_every_option_and_variable)
 		"-o, --output=FILE", "--json=FILE", "--track-memory=BOOL", "--no-memory",
 		"--sample-rate=R", "--max-depth=N", "--session-size=MB", "-q, --quiet", "-h, --help",
 		"--version", "PTRACE_OUTPUT", "PTRACE_JSON", "PTRACE_TRACK_MEMORY", "PTRACE_SAMPLE_RATE",
-		"PTRACE_MAX_DEPTH", "PTRACE_SESSION_SIZE", "1 to 256 frames (default 64)",
+		"PTRACE_MAX_DEPTH", "PTRACE_SESSION_SIZE", "1 to 256 frames (default 64)", "--debug-dir=DIR",
+		"PTRACE_DEBUG_DIR",
 		"16 to 32768 (default 1024)", "(08 is 8)",
 	};
 	char *text = NULL;
@@ -644,4 +649,86 @@ Test(options, live_view_flags_and_their_variables)
 	unsetenv("PTRACE_LIVE");
 	unsetenv("PTRACE_LIVE_REMOTE");
 	unsetenv("PTRACE_LIVE_INTERVAL");
+}
+
+/* --debug-dir: existing directories, repeatable and ':'-separated, kept
+ * absolute and canonical (libdwfl reads a relative entry as a
+ * subdirectory of each module's directory); the variable when no flag. */
+Test(options, debug_dirs_are_canonical_repeatable_and_checked)
+{
+	char top[] = "/tmp/ptrace-options-XXXXXX", a[64], b[64], link[64], file[64], colon[64], via[64];
+	char want[PATH_MAX + 256], cwd_tests[PATH_MAX], arg[160], msg[512];
+	struct options o;
+	char err[512];
+	FILE *f;
+
+	cr_assert(not(zero(ptr, mkdtemp(top))), "mkdtemp");
+	snprintf(a, sizeof(a), "%s/a", top);
+	snprintf(b, sizeof(b), "%s/b", top);
+	snprintf(link, sizeof(link), "%s/l", top);
+	snprintf(file, sizeof(file), "%s/f", top);
+	snprintf(colon, sizeof(colon), "%s/x:y", top);
+	snprintf(via, sizeof(via), "%s/c", top);
+	cr_assert(eq(int, mkdir(a, 0700) | mkdir(b, 0700) | mkdir(colon, 0700), 0), "mkdir");
+	cr_assert(eq(int, symlink(a, link) | symlink(colon, via), 0), "symlink");
+	cr_assert(not(zero(ptr, f = fopen(file, "w"))), "a plain file");
+	fclose(f);
+	cr_assert(not(zero(ptr, realpath("tests", cwd_tests))), "realpath tests");
+	unsetenv("PTRACE_DEBUG_DIR");
+
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "parses");
+	cr_assert(eq(str, o.debug_dirs, ""), "none by default");
+	snprintf(arg, sizeof(arg), "--debug-dir=%s:%s", b, link);
+	cr_assert(eq(int, PARSE(&o, err, "--debug-dir", a, arg, "--debug-dir=tests", "prog"), 0), "parses: %s", err);
+	snprintf(want, sizeof(want), "%s:%s:%s:%s", a, b, a, cwd_tests);
+	cr_assert(eq(str, o.debug_dirs, want), "in order, canonical: the link is its directory, tests absolute");
+
+	setenv("PTRACE_DEBUG_DIR", b, 1);
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "the variable parses: %s", err);
+	cr_assert(eq(str, o.debug_dirs, b), "PTRACE_DEBUG_DIR");
+	snprintf(arg, sizeof(arg), "--debug-dir=%s", a);
+	cr_assert(eq(int, PARSE(&o, err, arg, "prog"), 0), "parses");
+	cr_assert(eq(str, o.debug_dirs, a), "the flag wins over the variable");
+	setenv("PTRACE_DEBUG_DIR", "/nonexistent-ptrace-dir", 1);
+	cr_assert(eq(int, PARSE(&o, err, "prog"), -EINVAL), "a missing directory in the variable");
+	cr_assert(eq(str, err,
+		     "PTRACE_DEBUG_DIR=/nonexistent-ptrace-dir: /nonexistent-ptrace-dir: No such file or directory "
+		     "(expected existing directories, separated by ':')"),
+		  "the message names the variable and the directory");
+	unsetenv("PTRACE_DEBUG_DIR");
+
+	snprintf(arg, sizeof(arg), "--debug-dir=%s:/nonexistent-ptrace-dir", a);
+	cr_assert(eq(int, PARSE(&o, err, arg, "prog"), -EINVAL), "a missing directory");
+	snprintf(msg, sizeof(msg),
+		 "%s: /nonexistent-ptrace-dir: No such file or directory (expected existing directories, separated by "
+		 "':')",
+		 arg);
+	cr_assert(eq(str, err, msg), "the message names the one missing");
+	snprintf(arg, sizeof(arg), "--debug-dir=%s", file);
+	cr_assert(eq(int, PARSE(&o, err, arg, "prog"), -EINVAL), "a file is no directory");
+	snprintf(msg, sizeof(msg), "%s: %s: not a directory (expected existing directories, separated by ':')", arg,
+		 file);
+	cr_assert(eq(str, err, msg), "the message");
+	snprintf(arg, sizeof(arg), "--debug-dir=%s::%s", a, b);
+	cr_assert(eq(int, PARSE(&o, err, arg, "prog"), -EINVAL), "an empty name between two");
+	snprintf(msg, sizeof(msg), "%s: an empty name (expected existing directories, separated by ':')", arg);
+	cr_assert(eq(str, err, msg), "the message");
+	cr_assert(eq(int, PARSE(&o, err, "--debug-dir=", "prog"), -EINVAL), "an empty value");
+	cr_assert(eq(str, err, "--debug-dir=: an empty value (expected existing directories, separated by ':')"),
+		  "the message");
+	snprintf(arg, sizeof(arg), "--debug-dir=%s", via);
+	cr_assert(eq(int, PARSE(&o, err, arg, "prog"), -EINVAL), "a directory whose real path has a ':'");
+	snprintf(msg, sizeof(msg), "%s: %s: its path %s has a ':', which separates directories", arg, via, colon);
+	cr_assert(eq(str, err, msg), "the message");
+	cr_assert(eq(int, PARSE(&o, err, "--debug-dir"), -EINVAL), "a missing value");
+	cr_assert(eq(str, err, "--debug-dir: missing value (expected existing directories, separated by ':')"),
+		  "the message");
+
+	unlink(file);
+	unlink(link);
+	unlink(via);
+	rmdir(a);
+	rmdir(b);
+	rmdir(colon);
+	rmdir(top);
 }

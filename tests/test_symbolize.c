@@ -976,3 +976,221 @@ Test(symbolize, plt_names_survive_save_and_load)
 	free_checked(s);
 	plt_close(&pf);
 }
+
+/* ---- separate debug files: --debug-dir, the FIFO guard, refresh ---- */
+
+/* The test binary stripped (TOP/stripped) and its debug file, by
+ * build-id under TOP/dbg (when by_id) or by its made-up debuglink name at
+ * the top of TOP/dbg; its main program's bias and range. */
+struct stripped_self {
+	char top[64], path[96], dbg[96], debug_file[256];
+	uint64_t bias, start, end;
+};
+
+static int main_range(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct stripped_self *t = arg;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	(void)size;
+	if (info->dlpi_name && *info->dlpi_name)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && ph->p_vaddr < lo)
+			lo = ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && ph->p_vaddr + ph->p_memsz > hi)
+			hi = ph->p_vaddr + ph->p_memsz;
+	}
+	t->bias = info->dlpi_addr;
+	t->start = info->dlpi_addr + lo;
+	t->end = info->dlpi_addr + hi;
+	return 1;
+}
+
+static void run_cmd(const char *fmt, const char *a, const char *b)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b);
+	cr_assert(eq(int, system(cmd), 0), "%s", cmd);
+}
+
+/* The stripped copy made; its debug file not placed yet (stripped_place). */
+static void stripped_make(struct stripped_self *t)
+{
+	memset(t, 0, sizeof(*t));
+	strcpy(t->top, "/tmp/ptrace-symbolize-dbg-XXXXXX");
+	cr_assert(not(zero(ptr, mkdtemp(t->top))), "mkdtemp");
+	snprintf(t->path, sizeof(t->path), "%s/stripped", t->top);
+	snprintf(t->dbg, sizeof(t->dbg), "%s/dbg", t->top);
+	cr_assert(eq(int, mkdir(t->dbg, 0700), 0), "mkdir %s", t->dbg);
+	run_cmd("strip --strip-all -o '%s' '%s'", t->path, self_exe());
+	run_cmd("objcopy --only-keep-debug '%s' '%s.debug-file'", self_exe(), t->path);
+	dl_iterate_phdr(main_range, t);
+	cr_assert(gt(u64, t->end, t->start), "the main program's range");
+}
+
+/* Where the debug file goes: by build-id (hex of the stripped copy), or
+ * the made-up debuglink name at the top of dbg; as a FIFO when fifo. */
+static void stripped_place(struct stripped_self *t, int by_id, int fifo)
+{
+	char from[128], sub[200];
+	struct symbolizer *s = NULL;
+	const char *id;
+
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new");
+	cr_assert(eq(int, symbolizer_add_module(s, t->path, t->bias, t->start, t->end), 0), "the stripped copy");
+	id = symbolizer_build_id(s, t->path);
+	cr_assert(not(zero(ptr, (void *)id)), "the test binary has a build id");
+	if (by_id) {
+		snprintf(sub, sizeof(sub), "%s/.build-id", t->dbg);
+		mkdir(sub, 0700);
+		snprintf(sub, sizeof(sub), "%s/.build-id/%.2s", t->dbg, id);
+		mkdir(sub, 0700);
+		snprintf(t->debug_file, sizeof(t->debug_file), "%s/%s.debug", sub, id + 2);
+	} else {
+		snprintf(t->debug_file, sizeof(t->debug_file), "%s/stripped.debug", t->dbg);
+	}
+	symbolizer_free(s);
+	snprintf(from, sizeof(from), "%s.debug-file", t->path);
+	if (fifo)
+		cr_assert(eq(int, mkfifo(t->debug_file, 0600), 0), "mkfifo %s", t->debug_file);
+	else
+		cr_assert(eq(int, rename(from, t->debug_file), 0), "rename %s", from);
+}
+
+static void stripped_free(struct stripped_self *t)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->top);
+	cr_assert(eq(int, system(cmd), 0), "%s", cmd);
+}
+
+/* probe_entry looked up in the stripped copy, searching dbg when given. */
+static struct symbolizer *stripped_symbolizer(const struct stripped_self *t, const char *dirs)
+{
+	struct symbolizer *s = NULL;
+
+	cr_assert(eq(int, symbolizer_new(&s), 0), "symbolizer_new");
+	cr_assert(eq(int, symbolizer_debug_dirs(s, dirs), 0), "symbolizer_debug_dirs");
+	cr_assert(eq(int, symbolizer_add_module(s, t->path, t->bias, t->start, t->end), 0), "the stripped copy");
+	return s;
+}
+
+static void assert_probe_entry(struct symbolizer *s, const char *what)
+{
+	struct sym_frame f[MAX_FRAMES];
+
+	symbolizer_lookup(s, addr_of((void *)probe_entry), 0, f, MAX_FRAMES);
+	cr_assert(eq(str, (char *)(f[0].function ? f[0].function : "(null)"), "probe_entry"), "%s: the name",
+		  what);
+	cr_assert(eq(int, f[0].file && ends_with(f[0].file, "/tests/test_symbolize.c"), 1), "%s: the file, got %s",
+		  what, f[0].file ? f[0].file : "(null)");
+	cr_assert(eq(int, f[0].line == probe_entry_line || f[0].line == probe_entry_line + 1, 1),
+		  "%s: the line, got %d", what, f[0].line);
+}
+
+static void assert_no_name(struct symbolizer *s, const char *path, const char *what)
+{
+	struct sym_frame f[MAX_FRAMES];
+
+	symbolizer_lookup(s, addr_of((void *)probe_entry), 0, f, MAX_FRAMES);
+	cr_assert(eq(ptr, (void *)f[0].function, NULL), "%s: no name, got %s", what,
+		  f[0].function ? f[0].function : "");
+	cr_assert(eq(ptr, (void *)f[0].file, NULL), "%s: no file", what);
+	cr_assert(eq(str, (char *)f[0].module, (char *)path), "%s: the module", what);
+	cr_assert(eq(u64, f[0].offset, addr_of((void *)probe_entry) - bias_of((void *)probe_entry)),
+		  "%s: module+offset", what);
+}
+
+Test(symbolize, debug_dir_gives_a_stripped_file_its_names_by_build_id)
+{
+	struct stripped_self t;
+	struct symbolizer *s;
+
+	stripped_make(&t);
+	stripped_place(&t, 1, 0);
+	s = stripped_symbolizer(&t, NULL);
+	assert_no_name(s, t.path, "without the directory");
+	symbolizer_free(s);
+	s = stripped_symbolizer(&t, t.dbg);
+	assert_probe_entry(s, "with the directory");
+	free_checked(s);
+	stripped_free(&t);
+}
+
+Test(symbolize, debug_dir_gives_a_stripped_file_its_names_by_debuglink)
+{
+	struct stripped_self t;
+	struct symbolizer *s;
+
+	stripped_make(&t);
+	stripped_place(&t, 0, 0);
+	s = stripped_symbolizer(&t, t.dbg);
+	assert_probe_entry(s, "the made-up debuglink name at the directory's top");
+	free_checked(s);
+	stripped_free(&t);
+}
+
+/* A FIFO where libdwfl would open a debug file waits for a writer for
+ * ever: under a --debug-dir too, the module goes without. A hang is
+ * ended by SIGALRM (a crash); Criterion's .timeout, given to a second
+ * test of this binary, made its runner leak under LeakSanitizer. */
+Test(symbolize, a_fifo_in_a_debug_dir_is_not_opened)
+{
+	struct stripped_self t;
+	struct symbolizer *s;
+
+	alarm(20);
+	for (int by_id = 0; by_id < 2; by_id++) {
+		stripped_make(&t);
+		stripped_place(&t, by_id, 1);
+		s = stripped_symbolizer(&t, t.dbg);
+		assert_no_name(s, t.path, by_id ? "a FIFO by build-id" : "a FIFO by debuglink name");
+		free_checked(s);
+		stripped_free(&t);
+	}
+	alarm(0);
+}
+
+/* A profile's symbols replayed, then looked at again with the debug
+ * directory: the names the recording lacked come from the debug file;
+ * once the file on disk is another one (its build id changed), none. */
+Test(symbolize, refresh_names_what_the_recording_could_not)
+{
+	struct stripped_self t;
+	struct symbolizer *s, *r = NULL;
+	unsigned char *bytes;
+	size_t len;
+
+	stripped_make(&t);
+	stripped_place(&t, 1, 0);
+	s = stripped_symbolizer(&t, NULL);
+	symbolizer_record(s);
+	assert_no_name(s, t.path, "recorded");
+	cr_assert(eq(int, symbolizer_save(s, &bytes, &len), 0), "symbolizer_save");
+	symbolizer_free(s);
+
+	cr_assert(eq(int, symbolizer_load(&r, bytes, len), 0), "symbolizer_load");
+	cr_assert(eq(int, symbolizer_add_module(r, t.path, t.bias, t.start, t.end), 0), "the module on record");
+	assert_no_name(r, t.path, "replayed");
+	symbolizer_free(r);
+
+	cr_assert(eq(int, symbolizer_load(&r, bytes, len), 0), "symbolizer_load");
+	cr_assert(eq(int, symbolizer_debug_dirs(r, t.dbg), 0), "symbolizer_debug_dirs");
+	cr_assert(eq(int, symbolizer_refresh(r), 0), "symbolizer_refresh");
+	assert_probe_entry(r, "refreshed");
+	symbolizer_free(r);
+
+	run_cmd("cp /bin/true '%s'%s", t.path, "");
+	cr_assert(eq(int, symbolizer_load(&r, bytes, len), 0), "symbolizer_load");
+	cr_assert(eq(int, symbolizer_debug_dirs(r, t.dbg), 0), "symbolizer_debug_dirs");
+	cr_assert(eq(int, symbolizer_refresh(r), 0), "symbolizer_refresh");
+	assert_no_name(r, t.path, "refreshed, the file replaced by another");
+	symbolizer_free(r);
+	free(bytes);
+	stripped_free(&t);
+}

@@ -128,8 +128,9 @@ static inline char *tu_read_file(const char *path, size_t *len)
 }
 
 /*
- * The child's environment: ours without LD_PRELOAD and PTRACE_* (so that
- * the runner's own settings never leak into a test), plus extra.
+ * The child's environment: ours without LD_PRELOAD, PTRACE_* and
+ * DEBUGINFOD_* (so that the runner's own settings never leak into a test,
+ * nor a debuginfod server of the runner's into its names), plus extra.
  */
 static inline char **tu_make_env(const char *const *extra)
 {
@@ -143,7 +144,7 @@ static inline char **tu_make_env(const char *const *extra)
 	env = calloc(n + 2, sizeof *env);
 	cr_assert(env != NULL, "harness: out of memory");
 	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "PTRACE_", 7) && strncmp(*e, "LD_PRELOAD=", 11))
+		if (strncmp(*e, "PTRACE_", 7) && strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "DEBUGINFOD_", 11))
 			env[k++] = *e;
 	for (const char *const *e = extra; e && *e; e++)
 		env[k++] = (char *)*e;
