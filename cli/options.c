@@ -175,6 +175,7 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_LEAK:
 		snprintf(buf, len, "expected full or off");
+		break;
 	case K_DIRS:
 		snprintf(buf, len, OPTIONS_DIRS_EXPECT);
 		break;
