@@ -86,6 +86,7 @@ static struct {
 	int active;   /* stop requests are taken */
 	int release;  /* futex word: 1 when stopped threads may go */
 	int stopped;  /* threads stopped so far */
+	int never;    /* futex word no one changes: a stopped thread's last wait */
 	struct lk_thread *thr;
 	unsigned nthr;
 } lk;
@@ -201,6 +202,18 @@ NI int leakscan_stop_here(const siginfo_t *si, void *ucv)
 	lk_futex(&lk.stopped, FUTEX_WAKE_PRIVATE, 1, NULL);
 	while (!__atomic_load_n(&lk.release, __ATOMIC_ACQUIRE))
 		lk_futex(&lk.release, FUTEX_WAIT_PRIVATE, 0, NULL);
+	/*
+	 * The process is ending: exit_group comes next. Returning now would
+	 * end this thread's interrupted call with EINTR (nanosleep, poll,
+	 * select, pause: SA_RESTART restarts none of them), which the program
+	 * would see and may act on. So wait for the end here instead, for a
+	 * bounded while, in case the rest of the exit path waits for this
+	 * thread (a lock it holds).
+	 */
+	for (int k = 0; k < 20; k++) {
+		struct timespec to = {0, 100 * 1000 * 1000};
+		lk_futex(&lk.never, FUTEX_WAIT_PRIVATE, 0, &to);
+	}
 	errno = saved;
 	return 1;
 }
