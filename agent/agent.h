@@ -100,6 +100,16 @@ struct tstate {
 
 extern __thread struct tstate ts;
 
+/* Raise the atomic *peak to live when live is higher (any thread). */
+static inline void agent_peak_raise(uint64_t *peak, int64_t live)
+{
+	uint64_t seen = __atomic_load_n(peak, __ATOMIC_RELAXED);
+
+	while (live > 0 && (uint64_t)live > seen &&
+	       !__atomic_compare_exchange_n(peak, &seen, (uint64_t)live, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /* Is an allocation of this thread to be counted now? (Not while paused.) */
 static inline int agent_counting(void)
 {

@@ -61,13 +61,9 @@ NI void heap_flush(struct tstate *t)
 {
 	struct sf_process *p = agent.proc;
 	int64_t live = __atomic_add_fetch(&p->live_bytes, t->pending, __ATOMIC_RELAXED);
-	uint64_t peak = __atomic_load_n(&p->peak_bytes, __ATOMIC_RELAXED);
 
 	t->pending = 0;
-	while (live > 0 && (uint64_t)live > peak &&
-	       !__atomic_compare_exchange_n(&p->peak_bytes, &peak, (uint64_t)live, 1, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED))
-		;
+	agent_peak_raise(&p->peak_bytes, live);
 }
 
 NI static struct sf_site *sites_find(struct sf_site *tab, uint32_t mask, uint32_t trace, int *fresh)

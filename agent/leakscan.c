@@ -781,7 +781,15 @@ NI static void lk_classify_lost(void)
 
 /* --- the result ------------------------------------------------------------- */
 
-NI static void lk_publish(struct sf_process *p, const struct sf_leaks *head)
+/* A classified block's enum sf_leak_class. */
+static inline unsigned lk_class(const struct lk_block *b)
+{
+	return b->state == 2 ? SF_LEAK_REACHABLE : b->state == 1 ? SF_LEAK_POSSIBLE : b->cls - 1u;
+}
+
+/* The totals into *head, the counts per stack into a table, and both
+ * into the image. */
+NI static void lk_publish(struct sf_process *p, struct sf_leaks *head)
 {
 	struct sf_leak_site *tab = NULL;
 	size_t cap = 16, tab_bytes = 0, nsites = 0;
@@ -789,23 +797,24 @@ NI static void lk_publish(struct sf_process *p, const struct sf_leaks *head)
 	uint32_t flags = head->flags;
 	sf_off off;
 
-	for (size_t i = 0; i < bk.n; i++)
-		if (bk.b[i].mine)
-			nsites++;
-	while (cap < 2 * nsites + 2 && cap < (1u << 22))
+	while (cap < 2 * head->blocks_found + 2 && cap < (1u << 22))
 		cap *= 2;
 	if (lk_grow((void **)&tab, &tab_bytes, cap * sizeof(*tab))) {
 		cap = 0;
 		flags |= SF_LK_NO_ROOM;
 	}
 	nsites = 0;
-	for (size_t i = 0; cap && i < bk.n; i++) {
+	for (size_t i = 0; i < bk.n; i++) {
 		const struct lk_block *b = &bk.b[i];
-		unsigned c = b->state == 2 ? SF_LEAK_REACHABLE : b->state == 1 ? SF_LEAK_POSSIBLE : b->cls - 1u;
+		unsigned c = lk_class(b);
 		uint32_t key = b->trace;
 		size_t k;
 
 		if (!b->mine)
+			continue;
+		head->blocks[c]++;
+		head->bytes[c] += b->size;
+		if (!cap)
 			continue;
 		k = (key * 0x9e3779b1u) & (cap - 1);
 		while (tab[k].pad && tab[k].trace != key)
@@ -1097,15 +1106,6 @@ NI void leakscan_run(void)
 		head.flags |= SF_LK_NO_ROOM;
 	head.root_bytes = bk.root_bytes;
 	head.block_bytes = bk.block_bytes;
-	for (size_t i = 0; i < bk.n; i++) {
-		const struct lk_block *b = &bk.b[i];
-		unsigned c = b->state == 2 ? SF_LEAK_REACHABLE : b->state == 1 ? SF_LEAK_POSSIBLE : b->cls - 1u;
-
-		if (!b->mine)
-			continue;
-		head.blocks[c]++;
-		head.bytes[c] += b->size;
-	}
 	goto publish;
 
 publish_empty:

@@ -79,7 +79,6 @@ NI static void site_add(struct sf_mmaps *t, uint32_t trace, int64_t bytes, int r
 {
 	struct sf_msite *s = site_of(t, trace);
 	int64_t live = __atomic_add_fetch(&s->live_bytes, bytes, __ATOMIC_RELAXED);
-	uint64_t peak = __atomic_load_n(&s->peak_bytes, __ATOMIC_RELAXED);
 
 	__atomic_add_fetch(&s->live_regions, regions, __ATOMIC_RELAXED);
 	if (bytes > 0) {
@@ -90,25 +89,18 @@ NI static void site_add(struct sf_mmaps *t, uint32_t trace, int64_t bytes, int r
 		if (regions < 0 && !maps) /* maps -1: a region moved by mremap */
 			__atomic_add_fetch(&s->unmaps, 1, __ATOMIC_RELAXED);
 	}
-	while (live > 0 && (uint64_t)live > peak &&
-	       !__atomic_compare_exchange_n(&s->peak_bytes, &peak, (uint64_t)live, 1, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED))
-		;
+	agent_peak_raise(&s->peak_bytes, live);
 }
 
 NI static void total_add(struct sf_mmaps *t, int64_t bytes)
 {
 	int64_t live = __atomic_add_fetch(&t->live_bytes, bytes, __ATOMIC_RELAXED);
-	uint64_t peak = __atomic_load_n(&t->peak_bytes, __ATOMIC_RELAXED);
 
 	if (bytes > 0)
 		__atomic_add_fetch(&t->bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
 	else
 		__atomic_add_fetch(&t->unmapped_bytes, (uint64_t)-bytes, __ATOMIC_RELAXED);
-	while (live > 0 && (uint64_t)live > peak &&
-	       !__atomic_compare_exchange_n(&t->peak_bytes, &peak, (uint64_t)live, 1, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED))
-		;
+	agent_peak_raise(&t->peak_bytes, live);
 }
 
 /* Record [start, start + len) for trace; 0, or -1 when the table is full. */
