@@ -168,11 +168,21 @@ NI static int unwfd_dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, voi
  * (ts.in_unwind). So while the agent unwinds, its calls do nothing; the
  * mask asked for is the empty one, which is what the paired call then
  * "restores" (nothing).
+ *
+ * Outside our unwinding (a program's own use of libunwind: a C++ throw
+ * whose _Unwind_* calls bind to libunwind's, as in a C program that
+ * dlopens a C++ library) the mask is set for real, our sampling signal
+ * included, never filtered as the program's own masks are: libunwind
+ * holds its cache's lock inside that window, and a sample landing there
+ * would unwind into the same lock and wait for itself. The sample waits
+ * for the window's end instead, as any signal does without us. (The raw
+ * call: libunwind's full mask comes from sigfillset, which leaves out
+ * glibc's own two signals, as libc's wrapper would.)
  */
 NI static int unwfd_sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
 	if (!ts.in_unwind)
-		return sigprocmask(how, set, old);
+		return (int)syscall(SYS_rt_sigprocmask, how, set, old, _NSIG / 8);
 	if (old)
 		sigemptyset(old);
 	return 0;

@@ -126,3 +126,20 @@ Test(e2e_sacred, cxx_library_loaded_locally_by_a_c_program_catches)
 	cr_assert(eq(str, r.out, "caught=100\n"), "the library's own catch handlers ran");
 	tu_run_free(&r);
 }
+
+/*
+ * The library's throws unwind with libunwind's _Unwind_* (libgcc_s is not
+ * in the global scope, libunwind is), which holds its cache's lock while
+ * it steps. A sample landing inside that window used to unwind into the
+ * same lock and wait for itself: 5000 throws at 10 kHz hung every run.
+ * libunwind's mask calls now block the sampling signal for real.
+ */
+Test(e2e_sacred, samples_never_land_inside_the_programs_own_libunwind)
+{
+	struct tu_run r;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--cpu-hz=10000", "--", TU_PROG("dlopen_cxx"), "5000"));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "caught=5000\n"));
+	tu_run_free(&r);
+}
