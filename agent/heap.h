@@ -48,10 +48,17 @@ static inline uint32_t heap_magic_tail(const void *user)
 	return HDR_MAGIC_TAIL ^ (uint32_t)((uintptr_t)user >> 4);
 }
 
-/* The end header of an aligned block whose usable size (glibc's) is usable. */
+/*
+ * The end header of an aligned block whose usable size (glibc's) is
+ * usable: the last 16-aligned 16 bytes in it. glibc's usable sizes are
+ * 8 mod 16 (16 for mmapped chunks), and the leak check's scan looks for
+ * headers at 16-byte steps (agent/leakscan.c); HDR_TAIL_ROOM bytes past
+ * the request leave room for the header below any such end.
+ */
+#define HDR_TAIL_ROOM (HDR_SIZE + 8u)
 static inline struct heap_hdr *heap_tail_of(void *user, size_t usable)
 {
-	return (struct heap_hdr *)((char *)user + usable - HDR_SIZE);
+	return (struct heap_hdr *)(((uintptr_t)user + usable - HDR_SIZE) & ~(uintptr_t)15);
 }
 
 /* Write header h of the block at user: in front (shift >= 4) or at its

@@ -64,6 +64,7 @@
 #include "cpu.h"
 #include "heap.h"
 #include "image.h"
+#include "sigown.h"
 
 #define LK_STOP_MAGIC 0x1ea60000u /* in si_value: a stop request, slot in the low 16 bits */
 #define LK_MAX_THREADS 0xffffu
@@ -71,12 +72,15 @@
 #define LK_WAIT_NS (500ull * 1000 * 1000) /* for threads to stop */
 #define LK_MAPS_FIRST (1u << 20)
 #define LK_REDZONE 128 /* below a stack pointer: the x86-64 red zone */
+#define LK_HEAP_STACKS 64 /* threads running on stacks in the heap, at most */
 #define LK_ALIGNED_SLACK (4096u + 64u) /* usable size past the request of an aligned block */
 
 struct lk_thread {
 	int tid;
-	int state; /* 1 once stopped (release) */
+	int state; /* 1 once stopped (release), 2 gone or a zombie */
+	uint8_t probed; /* its /proc state read once */
 	uintptr_t sp;
+	uintptr_t stk_lo, stk_hi; /* its own stack, as the agent knows it; 0 unknown */
 	uint64_t regs[LK_REGS];
 	unsigned nregs;
 	uintptr_t dtv; /* the start of its dynamic thread vector's block, 0 unknown */
@@ -195,6 +199,8 @@ NI int leakscan_stop_here(const siginfo_t *si, void *ucv)
 	t->nregs = 0;
 #endif
 	t->dtv = lk_dtv_block();
+	t->stk_lo = ts.stack_lo;
+	t->stk_hi = ts.stack_hi;
 	/* The agent's own reference to the last block is no root. */
 	ts.last_alloc = NULL;
 	__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
@@ -274,6 +280,76 @@ NI static int lk_ask(int pid, unsigned i, int sig)
 	return (int)syscall(SYS_rt_tgsigqueueinfo, pid, lk.thr[i].tid, sig, &si);
 }
 
+/* Is thread tid a zombie (a main thread that ended with pthread_exit,
+ * whose entry stays until the process ends)? It never answers. */
+NI static int lk_zombie(int tid)
+{
+	char path[48], buf[512];
+	int fd, n, len = 0;
+	const char *rp;
+
+	memcpy(path, "/proc/self/task/", 16);
+	len = 16;
+	{
+		char d[12];
+		int k = 0;
+		do
+			d[k++] = (char)('0' + tid % 10);
+		while ((tid /= 10) && k < 11);
+		while (k)
+			path[len++] = d[--k];
+	}
+	memcpy(path + len, "/stat", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT; /* gone meanwhile */
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	rp = strrchr(buf, ')'); /* the name may hold anything, ')' too */
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* A spare signal's handler: only stop requests come this way. */
+NI static void lk_spare_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	leakscan_stop_here(si, uc);
+}
+
+/*
+ * The signal to stop the threads with: the sampling signal while the
+ * agent holds it. Once the program took it over, its handler must never
+ * see a request of ours: a real-time signal the program left at SIG_DFL
+ * gets our handler instead, for good (a request that comes late must not
+ * find the default action, which ends the process). A thread that has
+ * that one blocked does not stop, and the check is then not made.
+ */
+NI static int lk_stop_signal(void)
+{
+	int sig = cpu_signal();
+
+	if (sig && sigown_held(sig))
+		return sig;
+	for (int s = SIGRTMAX; s > SIGRTMIN + 2; s--) {
+		struct sigaction old, act;
+
+		if (s == sig || sigown_held(s) || sigown_real(s, NULL, &old))
+			continue;
+		if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+			continue;
+		memset(&act, 0, sizeof(act));
+		act.sa_sigaction = lk_spare_handler;
+		act.sa_flags = SA_SIGINFO | SA_RESTART;
+		sigfillset(&act.sa_mask);
+		if (!sigown_real(s, &act, NULL))
+			return s;
+	}
+	return 0;
+}
+
 /*
  * Stop every other thread; 0 when all did (or are gone), -1 when one
  * could not be stopped in time. A legacy signal already pending is not
@@ -281,7 +357,7 @@ NI static int lk_ask(int pid, unsigned i, int sig)
  */
 NI static int lk_stop_world(int pid, int self, unsigned *nthreads)
 {
-	int sig = cpu_signal();
+	int sig;
 	uint64_t start = image_now_ns();
 	int missing;
 
@@ -291,6 +367,7 @@ NI static int lk_stop_world(int pid, int self, unsigned *nthreads)
 		*nthreads = 0;
 		return 0;
 	}
+	sig = lk_stop_signal();
 	if (!sig)
 		return -1;
 	__atomic_store_n(&lk.active, 1, __ATOMIC_RELEASE);
@@ -302,6 +379,13 @@ NI static int lk_stop_world(int pid, int self, unsigned *nthreads)
 			if (lk_ask(pid, i, sig) < 0 && errno == ESRCH) {
 				lk.thr[i].state = 2; /* gone */
 				continue;
+			}
+			if (round >= 3 && !lk.thr[i].probed) {
+				lk.thr[i].probed = 1;
+				if (lk_zombie(lk.thr[i].tid)) {
+					lk.thr[i].state = 2;
+					continue;
+				}
 			}
 			missing++;
 		}
@@ -321,7 +405,9 @@ NI static int lk_stop_world(int pid, int self, unsigned *nthreads)
 			lk_futex(&lk.stopped, FUTEX_WAIT_PRIVATE, seen, &to);
 		}
 	}
-	*nthreads = lk.nthr;
+	*nthreads = 0;
+	for (unsigned i = 0; i < lk.nthr; i++)
+		*nthreads += lk.thr[i].state == 1;
 	return 0;
 }
 
@@ -348,6 +434,7 @@ struct lk_region {
 	uint8_t anon;
 	uint8_t stack;
 	uint8_t named_heap; /* [heap] */
+	uint8_t shared;     /* rw-s: read only where the program mapped it (lk_mapped_roots) */
 };
 
 /* Read /proc/self/maps into a buffer of ours; its length, 0 on failure. */
@@ -361,7 +448,11 @@ NI static size_t lk_read_maps(char **out, size_t *cap)
 
 		if (!buf)
 			return 0;
-		fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+		/* The thread's own: a main thread that ended by pthread_exit
+		 * leaves /proc/self's maps empty. */
+		fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			lk_unmap(buf, want);
 			return 0;
@@ -707,9 +798,9 @@ NI static void lk_root_cb(uintptr_t lo, uintptr_t hi, void *arg)
 	lk_scan_words(lo, hi, 2);
 }
 
-/* A file-backed region, read safely: a page past the file's end would
- * fault if touched. */
-NI static void lk_root_file(uintptr_t lo, uintptr_t hi, int pid)
+/* A file-backed region's pages, read safely: a page past the file's end
+ * would fault if touched. */
+NI static void lk_read_file_pages(uintptr_t lo, uintptr_t hi, int pid)
 {
 	static uintptr_t buf[8192 / sizeof(uintptr_t)];
 
@@ -723,6 +814,51 @@ NI static void lk_root_file(uintptr_t lo, uintptr_t hi, int pid)
 		bk.root_bytes += (size_t)got;
 		for (size_t k = 0; k < (size_t)got / sizeof(uintptr_t); k++)
 			lk_reach(buf[k], 2);
+	}
+}
+
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_FILE    (1ull << 61) /* file page or shared anonymous: not written by the process */
+
+/*
+ * A private file mapping's pages hold the file's bytes until the process
+ * writes one (copy on write): only those written can hold a pointer the
+ * program stored. /proc/self/pagemap tells which (present or swapped,
+ * and no longer the file's page), so a large mapping the program only
+ * reads (a 2 GiB database file) costs a read of its page map, not of the
+ * file. Without the page map (pm < 0), every page is read.
+ */
+NI static void lk_root_file(uintptr_t lo, uintptr_t hi, int pid, int pm)
+{
+	uint64_t ent[512];
+
+	if (pm < 0) {
+		lk_read_file_pages(lo, hi, pid);
+		return;
+	}
+	for (uintptr_t w = lo; w < hi;) {
+		size_t pages = (hi - w) / 4096 < 512 ? (hi - w) / 4096 : 512;
+		ssize_t got = pread(pm, ent, pages * sizeof(ent[0]), (off_t)(w / 4096 * sizeof(ent[0])));
+		uintptr_t run = 0;
+		size_t n;
+
+		if (got <= 0) {
+			lk_read_file_pages(w, hi, pid);
+			return;
+		}
+		n = (size_t)got / sizeof(ent[0]);
+		for (size_t i = 0; i <= n; i++) {
+			int written = i < n && (ent[i] & (PM_PRESENT | PM_SWAPPED)) && !(ent[i] & PM_FILE);
+			uintptr_t at = w + i * 4096;
+			if (written && !run)
+				run = at;
+			else if (!written && run) {
+				lk_read_file_pages(run, at, pid);
+				run = 0;
+			}
+		}
+		w += n * 4096;
 	}
 }
 
@@ -926,6 +1062,10 @@ NI static size_t lk_parse_maps(const char *m, size_t len, struct lk_region *r, s
 				x->kind = LK_ROOT_FILE; /* a file, a memfd, /dev/zero: read safely */
 			}
 			n++;
+		} else if (eol - perms >= 4 && perms[0] == 'r' && perms[1] == 'w' && perms[3] == 's' && x->hi > x->lo) {
+			x->shared = 1;
+			x->kind = LK_SKIP;
+			n++;
 		}
 		s = eol + 1;
 	}
@@ -973,6 +1113,73 @@ NI static int lk_arena_like(const struct lk_region *r)
 	return hi[0] && hi[2] && hi[2] <= r->hi - r->lo && hi[3] >= hi[2];
 }
 
+/* The first region that ends above a. */
+NI static size_t lk_region_from(const struct lk_region *r, size_t n, uintptr_t a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r[mid].hi <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Where a stack the program allocated from the heap ends, for a thread
+ * whose stack pointer sp lies in heap region x: its stack's own end when
+ * the agent knows it, else the end of the block holding sp. That block
+ * is reachable: a thread runs on it.
+ */
+NI static uintptr_t lk_heap_stack_end(const struct lk_region *x, uintptr_t sp, uintptr_t stk_lo, uintptr_t stk_hi)
+{
+	long b = lk_lookup(sp);
+	uintptr_t end = x->hi;
+
+	if (b >= 0) {
+		lk_reach_start(bk.b[b].user);
+		end = bk.b[b].user + bk.b[b].readable;
+	}
+	if (stk_hi && sp >= stk_lo && sp < stk_hi && stk_hi <= x->hi)
+		end = stk_hi;
+	return end > sp ? end : sp;
+}
+
+/*
+ * The program's own anonymous mappings, as agent/mmaps.c recorded them,
+ * are roots wherever they lie: the kernel merges one with glibc's mapping
+ * of a large block next to it into one line of the memory map, which
+ * then reads as heap; and a shared one (MAP_SHARED) is no private line at
+ * all. Only the parts of such lines that the program mapped are read.
+ */
+NI static void lk_mapped_roots(const struct lk_region *r, size_t n)
+{
+	const struct sf_process *p = agent.proc;
+	sf_off off = p ? __atomic_load_n(&p->mmaps, __ATOMIC_ACQUIRE) : 0;
+	const struct sf_mmaps *t = off ? image_ptr(off) : NULL;
+
+	for (unsigned k = 0; t && k < SF_MMAP_REGIONS; k++) {
+		const struct sf_mregion *m = &t->regions[k];
+		uintptr_t a, b;
+
+		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SF_MR_LIVE)
+			continue;
+		a = (uintptr_t)m->start;
+		b = a + (uintptr_t)m->len;
+		for (size_t i = lk_region_from(r, n, a); i < n && r[i].lo < b; i++) {
+			const struct lk_region *x = &r[i];
+
+			if (x->kind != LK_HEAP && !x->shared)
+				continue;
+			lk_resident(a > x->lo ? a : x->lo, b < x->hi ? b : x->hi, lk_root_cb, NULL);
+			lk_propagate();
+		}
+	}
+}
+
 NI void leakscan_run(void)
 {
 	static int once;
@@ -984,8 +1191,10 @@ NI void leakscan_run(void)
 	size_t maps_cap = 0, maps_len, nreg, reg_bytes = 0, thr_bytes;
 	struct lk_region *reg = NULL;
 	uintptr_t self_lo, self_hi;
-	int pid = agent.pid, self = (int)syscall(SYS_gettid);
+	int pid = agent.pid, self = (int)syscall(SYS_gettid), pm;
 	uint8_t saved_state = ts.state;
+	uintptr_t heapstk[LK_HEAP_STACKS][2];
+	unsigned nheapstk = 0;
 
 #if defined(__x86_64__)
 	/* What the callers keep in callee-saved registers. */
@@ -1039,29 +1248,14 @@ NI void leakscan_run(void)
 		lk_exclude(reg, &nreg, lines, (uintptr_t)lk.thr, (uintptr_t)lk.thr + thr_bytes);
 	}
 
-	/* Stacks: from each thread's stack pointer up. */
-	for (unsigned i = 0; i <= lk.nthr; i++) {
-		uintptr_t sp = i < lk.nthr ? (lk.thr[i].state == 1 ? lk.thr[i].sp : 0) : sp_self;
-		struct lk_region *x;
-
-		if (!sp)
-			continue;
-		if (i < lk.nthr)
-			sp = sp > LK_REDZONE ? sp - LK_REDZONE : 0;
-		x = lk_region_of(reg, nreg, sp);
-		if (!x || x->kind != LK_ROOT)
-			continue;
-		if (!x->stack || sp < x->scan_lo)
-			x->scan_lo = sp;
-		x->stack = 1;
-	}
-
-	/* The blocks, and which anonymous regions hold them. */
+	/* The blocks, and which anonymous regions hold them: stacks too, for
+	 * a thread may run on a stack the program allocated (a header's
+	 * magic depends on its address: a copy of one never validates). */
 	for (size_t i = 0; i < nreg; i++) {
 		struct lk_region *x = &reg[i];
 		struct lk_find_arg a = {x->hi, 0};
 
-		if (x->kind != LK_ROOT || x->stack)
+		if (x->kind != LK_ROOT)
 			continue;
 		lk_resident(x->lo, x->hi, lk_find_cb, &a);
 		if (a.found || x->named_heap || lk_arena_like(x))
@@ -1081,6 +1275,29 @@ NI void leakscan_run(void)
 	for (size_t i = 0; i < bk.n; i++)
 		head.blocks_found += bk.b[i].mine;
 
+	/* Stacks: from each thread's stack pointer up. */
+	for (unsigned i = 0; i <= lk.nthr; i++) {
+		struct lk_thread *t = i < lk.nthr ? &lk.thr[i] : NULL;
+		uintptr_t sp = t ? (t->state == 1 ? t->sp : 0) : sp_self;
+		struct lk_region *x;
+
+		if (!sp)
+			continue;
+		if (t)
+			sp = sp > LK_REDZONE ? sp - LK_REDZONE : 0;
+		x = lk_region_of(reg, nreg, sp);
+		if (x && x->kind == LK_ROOT) {
+			if (!x->stack || sp < x->scan_lo)
+				x->scan_lo = sp;
+			x->stack = 1;
+		} else if (x && x->kind == LK_HEAP && nheapstk < LK_HEAP_STACKS) {
+			heapstk[nheapstk][0] = sp;
+			heapstk[nheapstk][1] = lk_heap_stack_end(x, sp, t ? t->stk_lo : ts.stack_lo,
+								 t ? t->stk_hi : ts.stack_hi);
+			nheapstk++;
+		}
+	}
+
 	/* Mark from the roots. */
 	for (unsigned i = 0; i < lk.nthr; i++)
 		for (unsigned k = 0; lk.thr[i].state == 1 && k < lk.thr[i].nregs; k++)
@@ -1092,15 +1309,23 @@ NI void leakscan_run(void)
 			lk_reach_start(lk.thr[i].dtv);
 	lk_reach_start(lk_dtv_block());
 	lk_propagate();
+	for (unsigned k = 0; k < nheapstk; k++) {
+		lk_resident(heapstk[k][0], heapstk[k][1], lk_root_cb, NULL);
+		lk_propagate();
+	}
+	pm = open("/proc/thread-self/pagemap", O_RDONLY | O_CLOEXEC);
 	for (size_t i = 0; i < nreg; i++) {
 		struct lk_region *x = &reg[i];
 
 		if (x->kind == LK_ROOT)
 			lk_resident(x->stack ? x->scan_lo : x->lo, x->hi, lk_root_cb, NULL);
 		else if (x->kind == LK_ROOT_FILE)
-			lk_root_file(x->lo, x->hi, pid);
+			lk_root_file(x->lo, x->hi, self, pm); /* not pid: a zombie once main ended by pthread_exit */
 		lk_propagate();
 	}
+	if (pm >= 0)
+		close(pm);
+	lk_mapped_roots(reg, nreg);
 	lk_classify_lost();
 	if (bk.no_room)
 		head.flags |= SF_LK_NO_ROOM;

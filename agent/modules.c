@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -242,7 +243,11 @@ NI static int safe_read(void *dst, uint64_t addr, size_t len)
 {
 	struct iovec local = {dst, len}, remote = {(void *)(uintptr_t)addr, len};
 
-	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+	ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+	if (r < 0 && errno == ESRCH) /* the main thread ended by pthread_exit */
+		r = process_vm_readv((pid_t)syscall(SYS_gettid), &local, 1, &remote, 1, 0);
+	return r == (ssize_t)len ? 0 : -EFAULT;
 }
 
 /* The header of a mapped object, or from its file when our own memory
@@ -357,7 +362,11 @@ NI void modules_scan_maps(int mark_unloaded)
 	c.cand = 0;
 	c.nseen = 0;
 	c.full = 0;
-	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	/* The thread's own view: once main ended by pthread_exit,
+	 * /proc/self/maps reads as empty, which would unload every module. */
+	fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		goto out;
 	while (!c.full) {

@@ -46,6 +46,11 @@ NI static ssize_t unwfd_probe(const void *addr, size_t n)
 	struct iovec remote = {(void *)addr, local.iov_len};
 	ssize_t r = process_vm_readv(agent.pid ? agent.pid : getpid(), &local, 1, &remote, 1, 0);
 
+	/* A main thread ended by pthread_exit: the process's id names a
+	 * zombie without memory; this thread's own id still works. */
+	if (r < 0 && errno == ESRCH)
+		r = process_vm_readv((pid_t)syscall(SYS_gettid), &local, 1, &remote, 1, 0);
+
 	if (r > 0)
 		return r;
 	/* EFAULT: not readable, which is the answer libunwind asks for.

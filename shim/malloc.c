@@ -133,11 +133,11 @@ NI static void *raw_alloc(size_t n, size_t align, int zero, struct heap_hdr **hp
 	if (align >= HDR_TAIL_ALIGN) {
 		/* glibc checks the alignment and the size itself and sets errno
 		 * as it would for the program's own call. */
-		if (n > SIZE_MAX - HDR_SIZE) {
+		if (n > SIZE_MAX - HDR_TAIL_ROOM) {
 			errno = ENOMEM;
 			return NULL;
 		}
-		user = agent.real.memalign(align, n + HDR_SIZE);
+		user = agent.real.memalign(align, n + HDR_TAIL_ROOM);
 		if (!user)
 			return NULL;
 		if (zero)
@@ -452,7 +452,8 @@ EXPORT size_t malloc_usable_size(void *p)
 		return arena_size(p);
 	ensure_init();
 	if (agent.tracking && (h = hdr_find(p, &base)))
-		return agent.real.usable_size(base) - (heap_hdr_shift(h) ? 1ul << heap_hdr_shift(h) : HDR_SIZE);
+		return heap_hdr_shift(h) ? agent.real.usable_size(base) - (1ul << heap_hdr_shift(h))
+					 : (size_t)((char *)h - (char *)p); /* up to the end header */
 	return agent.real.usable_size(p);
 }
 
