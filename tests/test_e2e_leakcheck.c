@@ -196,3 +196,72 @@ Test(e2e_leakcheck, off_says_live_at_exit_unclassified, .timeout = 60)
 	cr_assert(eq(str, r.err, "ptrace-run: --leak-check=some: expected full or off\n"), "one line: %s", r.err);
 	tu_run_free(&r);
 }
+
+/*
+ * tests/progs/leak_edges.c: blocks and pointers where a scan easily misses
+ * them: aligned blocks (their header at their end), a pointer in a page
+ * the kernel merged with glibc's mapping of a large block, one in a
+ * MAP_SHARED page, a thread running on a stack from malloc. Each way of
+ * ending (exit, main's pthread_exit, the program owning the sampling
+ * signal) must give the same exact classes.
+ */
+/* others: the threads stopped (the sleeper and the heap stack's; with main
+ * ended, the exiting thread is the heap stack's, and the zombie main is
+ * none). The sleeper's nanosleep must not end early (it would say so). */
+static void check_edges(const char *const *args, const char *how, long long others)
+{
+	struct tu_run r;
+	json_t *m;
+
+	tu_profile(&r, NULL, args);
+	cr_assert(eq(int, r.exit_code, 0), "%s: the run; stderr: %s", how, r.err);
+	cr_assert(eq(str, r.out, "leak_edges done, merged, 0 signals\n"), "%s: its output, no signal of ours", how);
+	m = tu_memory(r.json, 0);
+	cr_assert(tu_bool(m, "leak_check.made"), "%s: the check was made", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.threads"), others), "%s: the other threads", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.threads_stopped"), others), "%s: all stopped", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.blocks_found"), tu_int(m, "live_blocks")), "%s: every live block found",
+		  how);
+	cr_assert(eq(i64, class_of(m, "keep_aligned", "still_reachable", "bytes"), 640 + 1800), "%s: aligned", how);
+	cr_assert(eq(i64, class_of(m, "lose_aligned", "definitely_lost", "bytes"), 1900), "%s: aligned, lost", how);
+	cr_assert(eq(i64, class_of(m, "keep_in_mmap", "still_reachable", "bytes"), 300 * 1024 + 2000),
+		  "%s: the large block and the one its merged neighbour points to", how);
+	cr_assert(eq(i64, class_of(m, "keep_in_shared", "still_reachable", "bytes"), 2100), "%s: shared page", how);
+	cr_assert(eq(i64, class_of(m, "keep_on_heap_stack", "still_reachable", "bytes"), 2200),
+		  "%s: on a heap stack", how);
+	cr_assert(eq(i64, class_of(m, "main", "still_reachable", "bytes"), 65536), "%s: the stack's block", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.definitely_lost.bytes"), 1900), "%s: only that one lost", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.definitely_lost.blocks"), 1), "%s", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.indirectly_lost.blocks"), 0), "%s", how);
+	cr_assert(eq(i64, tu_int(m, "leak_check.possibly_lost.blocks"), 0), "%s", how);
+	tu_run_free(&r);
+}
+
+Test(e2e_leakcheck, edges_aligned_merged_shared_heap_stack, .timeout = 60)
+{
+	check_edges(TU_LIST("-q", "--no-profile", "--", TU_PROG("leak_edges")), "exit", 2);
+}
+
+/* Before: /proc/self/maps read empty (a zombie leader), the zombie never
+ * answered, and the check was given up after half a second. */
+Test(e2e_leakcheck, edges_after_main_ended_by_pthread_exit, .timeout = 60)
+{
+	check_edges(TU_LIST("-q", "--no-profile", "--", TU_PROG("leak_edges"), "pthread_exit"), "pthread_exit", 1);
+}
+
+/* Before: the stop requests went to the program's handler (107 lines of
+ * "a signal"). Now a spare real-time signal stops the threads. */
+Test(e2e_leakcheck, edges_when_the_program_owns_the_sampling_signal, .timeout = 60)
+{
+	struct tu_run r;
+	const char *name;
+	char num[8];
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--no-profile", "--", TU_PROG("leak_edges")));
+	name = json_string_value(json_object_get(json_object_get(tu_proc(r.json, 0), "cpu"), "signal"));
+	cr_assert(name && (!strcmp(name, "SIGSTKFLT") || !strcmp(name, "SIGPWR")), "the sampling signal: %s",
+		  name ? name : "none");
+	snprintf(num, sizeof(num), "%d", !strcmp(name, "SIGSTKFLT") ? SIGSTKFLT : SIGPWR);
+	tu_run_free(&r);
+	check_edges(TU_LIST("-q", "--no-profile", "--", TU_PROG("leak_edges"), "own-signal", num), "own-signal", 2);
+}

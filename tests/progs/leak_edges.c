@@ -11,11 +11,16 @@
  *                    (300 KiB, which glibc maps: reachable from a global),
  *                    so that the kernel merges the two into one mapping;
  *                    the page holds the only pointer to 2000 bytes: reachable
+ *                    (the output says "merged" when they are one mapping)
  *   keep_in_shared   a MAP_SHARED anonymous page holds the only pointer to
  *                    2100 bytes: reachable
  *   keep_on_heap_stack  a thread running at exit on a stack of 64 KiB the
  *                    program malloc'd (a global points to it), holding the
  *                    only pointer to 2200 bytes in a local: all reachable
+ *
+ * A second thread sleeps in nanosleep through the exit: a stop for the
+ * check that ended its sleep early (EINTR: nanosleep is never restarted)
+ * would show as a line.
  *
  * With "pthread_exit", main ends by pthread_exit (its thread stays as a
  * zombie until the process ends) and the heap-stack thread calls exit.
@@ -41,6 +46,23 @@ static void **g_page; /* both mappings, kept: they are roots, not blocks */
 static void **g_shared;
 static volatile int thread_ready, use_pthread_exit;
 static volatile sig_atomic_t got_signals;
+static const char *merged = "apart";
+
+/* Does one line of /proc/self/maps hold both a and b? */
+NI static int one_mapping(const void *a, const void *b)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long lo, hi;
+	char line[512];
+	int both = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)a >= lo && (uintptr_t)a < hi)
+			both = (uintptr_t)b >= lo && (uintptr_t)b < hi;
+	if (f)
+		fclose(f);
+	return both;
+}
 
 NI static void keep_aligned(void)
 {
@@ -64,11 +86,19 @@ NI static void keep_in_mmap(void)
 {
 	g_big = malloc(300 * 1024);
 	memset(g_big, 0, 300 * 1024);
-	g_page = (void **)mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Right below glibc's mapping of the block (it starts at the page of
+	 * the block's chunk header), where the kernel merges the two. */
+	uintptr_t below = (((uintptr_t)g_big - 16) & ~(uintptr_t)4095) - 4096;
+	g_page = (void **)mmap((void *)below, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (g_page == MAP_FAILED)
+		g_page = (void **)mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g_page == MAP_FAILED)
 		exit(3);
 	g_page[9] = malloc(2000);
 	memset(g_page[9], 7, 2000);
+	if (one_mapping(g_page, g_big))
+		merged = "merged";
 }
 
 NI static void keep_in_shared(void)
@@ -94,7 +124,7 @@ NI static void *keep_on_heap_stack(void *arg)
 		p[0]++;
 		usleep(1000);
 		if (use_pthread_exit && i == 20) {
-			printf("leak_edges done, %d signals\n", (int)got_signals);
+			printf("leak_edges done, %s, %d signals\n", merged, (int)got_signals);
 			fflush(stdout);
 			exit(0);
 		}
@@ -104,6 +134,17 @@ NI static void *keep_on_heap_stack(void *arg)
 
 /* Says so at once: a signal of ptrace-run's landing here at exit, after
  * the count is printed, must show. */
+NI static void *sleeper(void *arg)
+{
+	struct timespec t = {30, 0};
+
+	(void)arg;
+	nanosleep(&t, NULL);
+	if (write(1, "sleep ended early\n", 18) < 0)
+		return NULL;
+	return NULL;
+}
+
 static void count_signal(int sig)
 {
 	(void)sig;
@@ -121,7 +162,7 @@ NI static void wipe_stack(void)
 int main(int argc, char **argv)
 {
 	pthread_attr_t attr;
-	pthread_t t;
+	pthread_t t, s;
 
 	if (argc > 2 && !strcmp(argv[1], "own-signal")) {
 		struct sigaction sa;
@@ -141,10 +182,13 @@ int main(int argc, char **argv)
 		return 1;
 	while (!thread_ready)
 		usleep(1000);
+	if (pthread_create(&s, NULL, sleeper, NULL))
+		return 1;
+	usleep(5000);
 	wipe_stack();
 	if (use_pthread_exit)
 		pthread_exit(NULL);
-	printf("leak_edges done, %d signals\n", (int)got_signals);
+	printf("leak_edges done, %s, %d signals\n", merged, (int)got_signals);
 	fflush(stdout);
 	exit(0);
 }
