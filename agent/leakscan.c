@@ -741,6 +741,24 @@ NI static void lk_push(uint32_t i)
 }
 
 /*
+ * The aligned-allocation idiom: a block allocated larger, the pointer
+ * kept rounded up to an alignment, the block's own start stored in the
+ * word just below the rounded pointer, at it or just above it, for the
+ * free (glibc's _dl_find_object segments keep it in their second word,
+ * "to_free"). v, 8-aligned inside b, is then the block's pointer as much
+ * as its start is.
+ */
+static inline int lk_back_pointer(const struct lk_block *b, uintptr_t v)
+{
+	uintptr_t end = b->user + b->readable;
+
+	if (v & 7 || v < b->user + 8 || v + 16 > end)
+		return 0;
+	return ((const uintptr_t *)v)[-1] == b->user || ((const uintptr_t *)v)[0] == b->user ||
+	       ((const uintptr_t *)v)[1] == b->user;
+}
+
+/*
  * A word v seen in memory reached with state from (2: from a root or a
  * reachable block). A pointer to a block's start passes from on; one
  * inside it at most "possibly". C++'s new[] of a type with a destructor
@@ -764,7 +782,7 @@ static inline void lk_reach(uintptr_t v, uint8_t from)
 		int cookie = v == b->user + 8 && b->readable >= 8 && *(const uint64_t *)b->user &&
 			     (b->size - 8) % *(const uint64_t *)b->user == 0 &&
 			     (b->size - 8) / *(const uint64_t *)b->user > 0;
-		if (!cookie)
+		if (!cookie && !lk_back_pointer(b, v))
 			s = 1;
 	}
 	if (s > b->state) {

@@ -224,6 +224,8 @@ static void check_edges(const char *const *args, const char *how, long long othe
 		  how);
 	cr_assert(eq(i64, class_of(m, "keep_aligned", "still_reachable", "bytes"), 640 + 1800), "%s: aligned", how);
 	cr_assert(eq(i64, class_of(m, "lose_aligned", "definitely_lost", "bytes"), 1900), "%s: aligned, lost", how);
+	cr_assert(eq(i64, class_of(m, "keep_aligned_up", "still_reachable", "bytes"), 2300),
+		  "%s: rounded up, its start kept below", how);
 	cr_assert(eq(i64, class_of(m, "keep_in_mmap", "still_reachable", "bytes"), 300 * 1024 + 2000),
 		  "%s: the large block and the one its merged neighbour points to", how);
 	cr_assert(eq(i64, class_of(m, "keep_in_shared", "still_reachable", "bytes"), 2100), "%s: shared page", how);

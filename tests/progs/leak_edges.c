@@ -7,6 +7,9 @@
  *                    pointer to 1800 bytes: both reachable
  *   lose_aligned     aligned_alloc(128, 1900), nothing points to it:
  *                    definitely lost
+ *   keep_aligned_up  2300 bytes, a global holding a pointer rounded up to
+ *                    64 inside it, the block's start stored just below
+ *                    that (the usual aligned-allocation wrapper): reachable
  *   keep_in_mmap     a page the program maps right after a large block
  *                    (300 KiB, which glibc maps: reachable from a global),
  *                    so that the kernel merges the two into one mapping;
@@ -40,6 +43,7 @@
 #define NI __attribute__((noinline))
 
 void *g_aligned;
+void *g_aligned_up;
 void *g_big;
 void *g_stack;
 static void **g_page; /* both mappings, kept: they are roots, not blocks */
@@ -80,6 +84,16 @@ NI static void lose_aligned(void)
 
 	memset(p, 6, 1900);
 	__asm__ volatile("" : : "r"(p) : "memory");
+}
+
+NI static void keep_aligned_up(void)
+{
+	char *raw = (char *)malloc(2300);
+	uintptr_t up = ((uintptr_t)raw + 8 + 63) & ~(uintptr_t)63;
+
+	memset(raw, 0, 2300);
+	((void **)up)[-1] = raw;
+	g_aligned_up = (void *)up;
 }
 
 NI static void keep_in_mmap(void)
@@ -174,6 +188,7 @@ int main(int argc, char **argv)
 	use_pthread_exit = argc > 1 && !strcmp(argv[1], "pthread_exit");
 	keep_aligned();
 	lose_aligned();
+	keep_aligned_up();
 	keep_in_mmap();
 	keep_in_shared();
 	g_stack = malloc(65536);
