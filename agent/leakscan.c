@@ -759,6 +759,23 @@ static inline int lk_back_pointer(const struct lk_block *b, uintptr_t v)
 }
 
 /*
+ * A thread's dynamic thread vector, from its control block: 16 bytes in,
+ * in a block of (n + 2) entries of 16 bytes whose first word is n
+ * (glibc's calloc (n + 2, sizeof (dtv_t)), dtv[-1].counter = n). A
+ * thread that ended keeps its control block in glibc's cache of stacks,
+ * pointing there still.
+ */
+static inline int lk_dtv_pointer(const struct lk_block *b, uintptr_t v)
+{
+	uint64_t n;
+
+	if (v != b->user + 16 || b->readable < 16)
+		return 0;
+	n = *(const uint64_t *)b->user;
+	return n && n < (1u << 20) && b->size == (n + 2) * 16;
+}
+
+/*
  * A word v seen in memory reached with state from (2: from a root or a
  * reachable block). A pointer to a block's start passes from on; one
  * inside it at most "possibly". C++'s new[] of a type with a destructor
@@ -782,7 +799,7 @@ static inline void lk_reach(uintptr_t v, uint8_t from)
 		int cookie = v == b->user + 8 && b->readable >= 8 && *(const uint64_t *)b->user &&
 			     (b->size - 8) % *(const uint64_t *)b->user == 0 &&
 			     (b->size - 8) / *(const uint64_t *)b->user > 0;
-		if (!cookie && !lk_back_pointer(b, v))
+		if (!cookie && !lk_back_pointer(b, v) && !lk_dtv_pointer(b, v))
 			s = 1;
 	}
 	if (s > b->state) {
