@@ -66,6 +66,8 @@ extern struct agent agent;
 
 enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
 
+#define TS_UNWIND_HOOK 2 /* ts.in_unwind: inside trace_capture */
+
 struct tstate {
 	uint8_t state;            /* enum tstate_state */
 	uint8_t saved;            /* state to restore after a nested slow path */
@@ -87,11 +89,16 @@ struct tstate {
 	size_t slab_left;
 	size_t slab_next;         /* size of the next slab */
 	uintptr_t stack_lo, stack_hi; /* the thread's own stack; 0: unknown */
-	uint8_t in_unwind;        /* inside libunwind (trace_capture): a signal
-	                             handler must not unwind this thread again */
+	uint8_t in_unwind;        /* inside libunwind: a signal handler must not
+	                             unwind this thread again. TS_UNWIND_HOOK:
+	                             a hook's own stack capture (trace_capture),
+	                             whose stack a CPU sample landing there then
+	                             takes (cpu_deferred) */
 	uint8_t in_dl;            /* inside dl_iterate_phdr (shim/dl.c): holds the
 	                             loader's lock, so no unwinding (libunwind
 	                             takes its own lock, then the loader's) */
+	uint64_t cpu_deferred;    /* CPU samples that landed in a hook's capture,
+	                             waiting for its stack (cpu_take_deferred) */
 	uint32_t captures;        /* stacks unwound by this thread (trace.h: the
 	                             first ones take libunwind's slow path) */
 	uint8_t mask_view;        /* the program has the sampling signal blocked in

@@ -572,6 +572,40 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 
 /* --- the handler ---------------------------------------------------------- */
 
+/* Did the signal interrupt our own code? */
+NI static int cpu_pc_is_ours(const void *ucv)
+{
+#if defined(PR_UNIT_TEST) || !defined(__x86_64__)
+	(void)ucv;
+	return 0;
+#else
+	uint64_t pc = (uint64_t)((const ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP];
+
+	return pc >= agent.self_lo && pc < agent.self_hi;
+#endif
+}
+
+NI void cpu_take_deferred(uint32_t id)
+{
+	struct sf_cpu_thread *c = ct.c;
+	uint8_t was = ts.in_unwind;
+
+	/* A sample landing meanwhile is deferred too, and taken here. */
+	ts.in_unwind = TS_UNWIND_HOOK;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	while (id && c && ct.pid == agent.pid) {
+		uint64_t w = __atomic_exchange_n(&ts.cpu_deferred, 0, __ATOMIC_RELAXED);
+
+		if (!w)
+			break;
+		if (cpu_table_add(c, id, w) == 0)
+			c->nostack -= w;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	ts.in_unwind = was;
+	ts.cpu_deferred = 0; /* none left, or they stay stackless */
+}
+
 /* A sampling signal that is not the sampler's: the program's view
  * decides, and the view is SIG_DFL (we let go of anything else), so the
  * program gets what SIG_DFL does with it, as it would have. */
@@ -642,6 +676,16 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 	c->signals++;
 	if (w > c->max_weight)
 		c->max_weight = w;
+	if (ts.in_unwind == TS_UNWIND_HOOK) {
+		/* Inside a hook's own unwinding (libunwind, holding its
+		 * caches): not unwound again. The hook's stack, once it has
+		 * it, is this sample's (cpu_take_deferred); until then the
+		 * sample counts without a stack. */
+		ts.cpu_deferred += w;
+		c->nostack += w;
+		c->agent += w;
+		goto out;
+	}
 	/* Allocations made from here (libunwind) are not the program's. */
 	ts.state = TS_BUSY;
 	/* A signal handler: no loader lock; and the scan's frame is big,
@@ -649,6 +693,8 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)) && !ts.in_unwind && agent_can_unwind(&ts))
 		modules_scan_maps(0);
 	n = cpu_capture(uc, ips, agent.set.max_depth, &pc_only);
+	if (n && !pc_only && cpu_pc_is_ours(uc))
+		c->agent += w; /* our own code: charged to its caller (trace_drop_agent_frames) */
 	if (n)
 		id = trace_intern(&ct.slab, ips, n); /* a failure counts in dropped_traces */
 	if (!id) {

@@ -84,6 +84,14 @@ unsigned cpu_capture(const void *uc, uint64_t *ips, unsigned max, int *pc_only);
  * (the caller counts them without a stack). Owner thread only. */
 int cpu_table_add(struct sf_cpu_thread *c, uint32_t trace, uint64_t samples);
 
+/*
+ * After a hook's stack capture (trace id, 0 if none was stored): the CPU
+ * samples that landed inside it (ts.cpu_deferred) go to that stack, the
+ * program's that called the hook: the agent's time is charged to its
+ * caller, and counted as the agent's (sf_cpu_thread.agent).
+ */
+void cpu_take_deferred(uint32_t id);
+
 #ifdef PR_UNIT_TEST
 /* Unit tests: what cpu_capture returns. */
 extern uint64_t cpu_test_ips[SF_DEPTH_LIMIT];

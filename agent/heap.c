@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "image.h"
 #include "modules.h"
 #include "trace.h"
@@ -52,6 +53,8 @@ NI uint32_t heap_sample_stack(struct tstate *t)
 		if (n)
 			id = trace_intern(t, ips, n);
 	}
+	if (unlikely(t->cpu_deferred))
+		cpu_take_deferred(id);
 	t->rec->sampled++;
 	errno = saved;
 	return id;

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "agent.h"
+#include "cpu.h"
 #include "image.h"
 #include "modules.h"
 #include "trace.h"
@@ -160,6 +161,8 @@ NI static uint32_t map_stack(void)
 		if (n)
 			id = trace_intern(&ts, ips, n);
 	}
+	if (unlikely(ts.cpu_deferred))
+		cpu_take_deferred(id);
 	return id;
 }
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 7u
+#define SF_VERSION 8u
 
 #define SF_MAX_PROCS 1024u      /* process slots in the first array (sf_header.procs) */
 #define SF_PROC_CHUNK 256u      /* slots per further chunk (sf_header.proc_chunks) */
@@ -400,6 +400,9 @@ struct sf_cpu_thread {
 	sf_off table;            /* struct sf_cpu_table; replaced when 3/4 full, release-published */
 	uint64_t max_weight;     /* most samples one signal stood for (1 + overruns) */
 	uint64_t perf_page;      /* atomic: the owner's perf event mapping, 0 none */
+	uint64_t agent;          /* of samples, those that landed in ptrace-run's own
+	                            work (a hook's stack capture, our code): each
+	                            charged to the program's stack that called it */
 };
 
 /* Samples per stack, open addressing on trace id (0 = empty slot). */

@@ -87,7 +87,7 @@ static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ip
 
 	/* A CPU sample or a dump landing in here must not re-enter libunwind
 	 * (its per-thread caches): see cpu_capture. */
-	ts.in_unwind = 1;
+	ts.in_unwind = TS_UNWIND_HOOK;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (ts.captures < TRACE_SLOW_CAPTURES) {
 		unw_context_t uc;

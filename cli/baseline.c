@@ -106,6 +106,7 @@ static void cpu(struct session *s, const struct bl *b, const struct sf_process *
 	sub(&c->samples, bc->samples);
 	sub(&c->signals, bc->signals);
 	sub(&c->nostack, bc->nostack);
+	sub(&c->agent, bc->agent);
 	/* base: the samples when the current owner claimed the record. */
 	sub(&c->base, bc->samples);
 	tab = (struct sf_cpu_table *)session_get(s, p, SP_CPU, c->table, sizeof(*tab));

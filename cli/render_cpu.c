@@ -177,6 +177,9 @@ void render_cpu_text(const struct rprocess *p, FILE *f)
 			c->aside_ns / 1e9, why);
 	if (c->nostack)
 		fprintf(f, "       %" PRIu64 " samples without a stack (%.1f%%)\n", c->nostack, pct(c->nostack, c->samples));
+	if (c->agent)
+		fprintf(f, "       profiler overhead: %" PRIu64 " samples (%.1f%%) in ptrace-run's own work, each charged to the program's frame that called it\n",
+			c->agent, pct(c->agent, c->samples));
 	if (c->timer_failures)
 		fprintf(f, "       %" PRIu64 " threads were not sampled: their timer could not be created\n",
 			c->timer_failures);
@@ -256,11 +259,11 @@ static json_t *j_cpu(const struct rcpu *c)
 							 t->name[0] ? jstr(t->name) : json_null(), "samples",
 							 (json_int_t)t->samples));
 	}
-	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "hz", (int)c->hz,
+	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "hz", (int)c->hz,
 			 "samples", (json_int_t)c->samples, "cpu_ns",
 			 (json_int_t)(c->hz ? c->samples * (1000000000ull / c->hz) : 0), "stacks_taken",
 			 (json_int_t)c->signals, "max_weight", (json_int_t)c->max_weight, "no_stack_samples",
-			 (json_int_t)c->nostack, "other_samples",
+			 (json_int_t)c->nostack, "agent_samples", (json_int_t)c->agent, "other_samples",
 			 (json_int_t)other, "not_sampled", off_reason(c) ? json_string(off_reason(c)) : json_null(),
 			 "stepped_aside", why ? json_string(why) : json_null(), "stepped_aside_ns",
 			 why ? json_integer((json_int_t)c->aside_ns) : json_null(), "timer_failures",

@@ -152,6 +152,7 @@ struct rcpu {
 	uint64_t samples;       /* samples / hz = CPU seconds sampled */
 	uint64_t signals;       /* timer signals handled: stacks taken */
 	uint64_t nostack;       /* samples without a stack */
+	uint64_t agent;         /* samples in ptrace-run's own work, charged to its callers */
 	uint64_t max_weight;    /* most samples one signal stood for: attribution granularity */
 	uint64_t aside_ns;      /* when the sampler stepped aside, since the process started */
 	uint64_t timer_failures;

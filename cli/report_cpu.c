@@ -563,13 +563,14 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 		samples = ct->samples;
 		base = ct->base;
 		if (samples > SESSION_MAX_COUNT || ct->signals > SESSION_MAX_COUNT || ct->nostack > SESSION_MAX_COUNT ||
-		    ct->max_weight > SESSION_MAX_COUNT || base > samples) {
+		    ct->agent > samples || ct->max_weight > SESSION_MAX_COUNT || base > samples) {
 			session_corrupt(s, p, SP_CPU);
 			continue;
 		}
 		c->samples = session_add(c->samples, samples);
 		c->signals = session_add(c->signals, ct->signals);
 		c->nostack = session_add(c->nostack, ct->nostack);
+		c->agent = session_add(c->agent, ct->agent);
 		if (ct->max_weight > c->max_weight)
 			c->max_weight = ct->max_weight;
 		if (add_thread(c, &tcap, t->tid, t->name, ct->owner_name, samples - base))

@@ -271,13 +271,27 @@ NI static void do_free(void *p, int temp_ok)
 	agent.real.free(base);
 }
 
+/*
+ * Memory not tracked (--no-memory; decided once at start): the entry
+ * points are a test and a jump to glibc's. Before glibc's are known the
+ * slow path runs (it sets the agent up). A block taken from our arena
+ * before that still comes back to us.
+ */
+#define UNTRACKED(fn) (unlikely(!__atomic_load_n(&agent.tracking, __ATOMIC_RELAXED)) && likely(agent.real.fn != NULL))
+
 EXPORT void *malloc(size_t n)
 {
+	if (UNTRACKED(malloc))
+		return agent.real.malloc(n);
 	return do_alloc(n, 0, 0);
 }
 
 EXPORT void free(void *p)
 {
+	if (UNTRACKED(free) && !in_arena(p)) {
+		agent.real.free(p);
+		return;
+	}
 	/* errno: glibc's free keeps it; so does every path of ours (only
 	 * slow_ready makes system calls, and it restores it). */
 	do_free(p, 1);
@@ -298,6 +312,8 @@ EXPORT void *calloc(size_t nmemb, size_t size)
 {
 	size_t total;
 
+	if (UNTRACKED(calloc))
+		return agent.real.calloc(nmemb, size);
 	return array_size(nmemb, size, &total) ? do_alloc(total, 0, 1) : NULL;
 }
 
@@ -318,6 +334,8 @@ EXPORT void *realloc(void *p, size_t n)
 	struct heap_hdr *h, saved;
 	void *base, *nb, *user;
 
+	if (UNTRACKED(realloc) && !in_arena(p))
+		return agent.real.realloc(p, n);
 	if (!p)
 		return do_alloc(n, 0, 0);
 	if (in_arena(p))
