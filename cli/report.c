@@ -267,6 +267,61 @@ int symctx_new_offline(struct symctx **out)
 	return symctx_make(out, 1);
 }
 
+/*
+ * A recording's answers are keyed by synthetic addresses: file i of the
+ * recording's context at (i + 1) << 40. The replay must give each file
+ * the index it had, not the order its own report meets them in (python3's
+ * libpython came 18th in one and 3rd in the other: every name was lost).
+ * The saved modules say: each one's bias is its file's base. Indices no
+ * saved module has are held by names no module path can be.
+ */
+static size_t symctx_file(struct symctx *c, const char *path);
+
+static int symctx_replay_files(struct symctx *c)
+{
+	const char *path;
+	uint64_t bias, start, end;
+
+	for (size_t want = 0; want < SYMCTX_MAX_FILES; want++) {
+		const char *found = NULL;
+		uint64_t lo = 0, hi = 0;
+
+		for (size_t k = 0; symbolizer_module(c->sym, k, &path, &bias, &start, &end) == 0; k++)
+			if (bias == (want + 1) * SYNTH_SPACING && start >= bias && end > start) {
+				if (!found || start - bias < lo)
+					lo = start - bias;
+				if (!found || end - bias > hi)
+					hi = end - bias;
+				found = path;
+			}
+		if (!found) {
+			int more = 0;
+
+			for (size_t k = 0; symbolizer_module(c->sym, k, &path, &bias, &start, &end) == 0; k++)
+				more |= bias > (want + 1) * SYNTH_SPACING;
+			if (!more)
+				return 0;
+		}
+		{
+			char hole[32];
+			size_t i;
+
+			snprintf(hole, sizeof(hole), "\001%zu", want); /* never a path: not absolute */
+			i = symctx_file(c, found ? found : hole);
+			if (i == SIZE_MAX)
+				return -ENOMEM;
+			if (i != want)
+				return 0; /* the same file twice: leave the rest to chance */
+			if (found) {
+				c->files[i].registered = 1;
+				c->files[i].lo = lo;
+				c->files[i].hi = hi;
+			}
+		}
+	}
+	return 0;
+}
+
 int symctx_new_replay(struct symctx **out, const void *syms, size_t len)
 {
 	struct symctx *c = calloc(1, sizeof(*c));
@@ -275,10 +330,12 @@ int symctx_new_replay(struct symctx **out, const void *syms, size_t len)
 	if (!c)
 		return -ENOMEM;
 	err = symbolizer_load(&c->sym, syms, len);
-	if (err) {
+	if (!err && (err = symctx_replay_files(c)) != 0)
+		symctx_free(c);
+	else if (err)
 		free(c);
+	if (err)
 		return err;
-	}
 	*out = c;
 	return 0;
 }

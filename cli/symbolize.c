@@ -770,6 +770,18 @@ const char *symbolizer_build_id(const struct symbolizer *s, const char *path)
 	return NULL;
 }
 
+int symbolizer_module(const struct symbolizer *s, size_t i, const char **path, uint64_t *bias, uint64_t *start,
+		      uint64_t *end)
+{
+	if (i >= s->nmods)
+		return -1;
+	*path = s->mods[i].path;
+	*bias = s->mods[i].bias;
+	*start = s->mods[i].start;
+	*end = s->mods[i].end;
+	return 0;
+}
+
 int symbolizer_add_module(struct symbolizer *s, const char *path, uint64_t bias, uint64_t start, uint64_t end)
 {
 	struct sym_module *m;

@@ -103,4 +103,8 @@ int symbolizer_load(struct symbolizer **out, const void *data, size_t len);
  * when it has none or was never added. Recorded in the saved bytes too. */
 const char *symbolizer_build_id(const struct symbolizer *s, const char *path);
 
+/* Module i as added (path, bias, [start, end)): 0, or -1 past the last. */
+int symbolizer_module(const struct symbolizer *s, size_t i, const char **path, uint64_t *bias, uint64_t *start,
+		      uint64_t *end);
+
 #endif
