@@ -140,6 +140,7 @@ NI static void register_process(int forked)
 	p->track_memory = (uint32_t)!!agent.tracking; /* 2: paused (a fork child's), still tracking */
 	p->max_depth = agent.set.max_depth;
 	p->sample_rate = agent.set.sample_rate;
+	p->sample_bytes = agent.set.sample_bytes;
 	p->map_gen = gen;
 	if (forked && agent.ptag)
 		ancestor_tags[agent.ptag / 64] |= 1ull << (agent.ptag % 64);

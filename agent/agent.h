@@ -79,6 +79,9 @@ struct tstate {
 	int64_t pending;          /* live bytes not yet flushed to the process */
 	void *last_alloc;         /* for temporary allocations */
 	uint64_t countdown;       /* allocations until the next sampled stack */
+	int64_t byte_gap;         /* --sample-bytes: bytes until the next sample */
+	uint64_t w_count, w_bytes; /* the weights of the allocation just sampled by
+	                             bytes (heap_sample_bytes); w_bytes 0: none */
 	uint64_t rng;
 	struct {
 		uint64_t hash64;

@@ -33,13 +33,39 @@ NI static uint64_t next_gap(struct tstate *t)
 	return 1 + (uint64_t)(log(u) / log1p(-rate));
 }
 
+/* Bytes until the next sample by bytes: exponential, mean sample_bytes. */
+NI static int64_t next_byte_gap(struct tstate *t)
+{
+	double u = ((double)(rng_next(t) >> 11) + 0.5) / 9007199254740992.0;
+	double g = -log(u) * (double)agent.set.sample_bytes;
+
+	return g < 9e18 ? (int64_t)g : INT64_MAX;
+}
+
+NI uint32_t heap_sample_bytes(struct tstate *t, uint64_t n)
+{
+	uint32_t id;
+
+	/* Exponential gaps are memoryless: a fresh one from here is as good
+	 * as the rest of the old one, so an allocation sampled because it is
+	 * big leaves the gap alone. */
+	if (n < agent.set.sample_bytes)
+		t->byte_gap = next_byte_gap(t);
+	if (!t->sites)
+		return 0;
+	id = heap_sample_stack(t);
+	if (id)
+		heap_weights(n, agent.set.sample_bytes, &t->w_count, &t->w_bytes);
+	return id;
+}
+
 NI uint32_t heap_sample_stack(struct tstate *t)
 {
 	int saved = errno;
 	uint32_t id = 0;
 	unsigned n;
 
-	t->countdown = next_gap(t);
+	t->countdown = agent.set.sample_bytes ? ~0ull : next_gap(t);
 	if (!image_base || !agent_can_unwind(t))
 		return 0; /* before the buffer below takes any stack */
 	if (unlikely(__atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED)))
@@ -171,6 +197,11 @@ NI void heap_thread_setup(struct tstate *t)
 	t->last_alloc = NULL;
 	t->countdown = 1;
 	t->rng = ((uint64_t)r->tid << 32) ^ (uint64_t)(uintptr_t)r ^ 0x9e3779b97f4a7c15ull;
-	if (agent.set.sample_rate < 1.0)
+	t->w_bytes = 0;
+	if (agent.set.sample_bytes) {
+		t->countdown = ~0ull; /* the byte gap decides */
+		t->byte_gap = next_byte_gap(t);
+	} else if (agent.set.sample_rate < 1.0) {
 		t->countdown = next_gap(t);
+	}
 }

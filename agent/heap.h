@@ -16,6 +16,7 @@
 #ifndef PTRACE_HEAP_H
 #define PTRACE_HEAP_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -136,6 +137,33 @@ void heap_flush(struct tstate *t);
 /* Stack of the current allocation, or 0 when not sampled / not stored. */
 uint32_t heap_sample_stack(struct tstate *t);
 
+/*
+ * --sample-bytes=N: a Poisson process over the bytes allocated, N bytes
+ * apart on average (exponential gaps, as tcmalloc and Go sample), so an
+ * allocation of n < N bytes is sampled with probability p = 1 - e^(-n/N),
+ * and one of N or more always (p = 1). A sampled allocation counts 1/p
+ * allocations and n/p bytes at its site: unbiased estimates. The weights
+ * depend on n and N alone, so its free subtracts exactly what it added.
+ * Counts in 1/SF_WEIGHT_ONE of an allocation.
+ */
+static inline void heap_weights(uint64_t n, uint64_t mean, uint64_t *wc, uint64_t *wb)
+{
+	double p;
+
+	if (n >= mean || !n) {
+		*wc = SF_WEIGHT_ONE;
+		*wb = n;
+		return;
+	}
+	p = -expm1(-(double)n / (double)mean);
+	*wc = (uint64_t)((double)SF_WEIGHT_ONE / p + 0.5);
+	*wb = (uint64_t)((double)n / p + 0.5);
+}
+
+/* The sampling decision by bytes for an allocation of n: its stack (and
+ * t->w_count, t->w_bytes set), or 0. */
+uint32_t heap_sample_bytes(struct tstate *t, uint64_t n);
+
 /* Account an allocation of n bytes at user; writes its header h (in
  * front with shift >= 4, at the end with shift 0). */
 static inline __attribute__((always_inline)) void heap_on_alloc_at(struct tstate *t, struct heap_hdr *h, void *user,
@@ -147,13 +175,22 @@ static inline __attribute__((always_inline)) void heap_on_alloc_at(struct tstate
 
 	if (unlikely(--t->countdown == 0))
 		trace = heap_sample_stack(t);
+	else if (unlikely(agent.set.sample_bytes) &&
+		 (n >= agent.set.sample_bytes || (t->byte_gap -= (int64_t)n) < 0))
+		trace = heap_sample_bytes(t, n);
 	heap_hdr_put(h, user, n, shift, 1, heap_tag(), trace);
 	r->allocs++;
 	r->bytes += n;
 	r->hist[heap_bucket(n)]++;
 	s = heap_site(t, trace);
-	s->allocs++;
-	s->bytes += n;
+	if (likely(!t->w_bytes)) {
+		s->allocs++;
+		s->bytes += n;
+	} else {
+		s->allocs += t->w_count;
+		s->bytes += t->w_bytes;
+		t->w_bytes = 0;
+	}
 	func_note_alloc(t, n);
 	t->last_alloc = user;
 	t->pending += (int64_t)n;
@@ -188,8 +225,18 @@ static inline void heap_on_free(struct tstate *t, void *user, struct heap_hdr *h
 	r->frees++;
 	r->freed_bytes += n;
 	s = heap_site(t, heap_hdr_trace(h));
-	s->frees++;
-	s->freed_bytes += n;
+	if (likely(!agent.set.sample_bytes) || !heap_hdr_trace(h)) {
+		s->frees++;
+		s->freed_bytes += n;
+	} else {
+		uint64_t wc, wb;
+
+		heap_weights(n, agent.set.sample_bytes, &wc, &wb);
+		s->frees += wc;
+		s->freed_bytes += wb;
+		if (user == t->last_alloc && temp_ok)
+			s->temporary += wc - 1; /* and 1 below */
+	}
 	if (user == t->last_alloc) {
 		/* Freed before this thread allocated anything else. */
 		if (temp_ok) {

@@ -1006,8 +1006,17 @@ NI static void lk_publish(struct sf_process *p, struct sf_leaks *head)
 			nsites++;
 		}
 add:
-		tab[k].blocks[c]++;
-		tab[k].bytes[c] += b->size;
+		if (agent.set.sample_bytes && key) {
+			/* Weighted as the site's own counts (agent/heap.h). */
+			uint64_t wc, wb;
+
+			heap_weights(b->size, agent.set.sample_bytes, &wc, &wb);
+			tab[k].blocks[c] += wc;
+			tab[k].bytes[c] += wb;
+		} else {
+			tab[k].blocks[c]++;
+			tab[k].bytes[c] += b->size;
+		}
 	}
 	off = image_alloc(sizeof(*out) + nsites * sizeof(*tab));
 	if (!off && nsites) {

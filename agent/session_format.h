@@ -20,6 +20,8 @@
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
 #define SF_VERSION 8u
+/* --sample-bytes: a sampled site's counts are in 1/SF_WEIGHT_ONE units. */
+#define SF_WEIGHT_ONE 256u
 
 #define SF_MAX_PROCS 1024u      /* process slots in the first array (sf_header.procs) */
 #define SF_PROC_CHUNK 256u      /* slots per further chunk (sf_header.proc_chunks) */
@@ -214,7 +216,11 @@ struct sf_process {
 	sf_off api;              /* struct sf_api; 0 until the program first called <ptrace-run.h> */
 	sf_off leaks;            /* struct sf_leaks: the exit's leak check; 0 none (release) */
 	sf_off mmaps;            /* struct sf_mmaps: the program's anonymous mappings; 0 none yet (release CAS) */
-	uint64_t reserved[13];
+	uint64_t sample_bytes;   /* stacks sampled by bytes: the mean gap; 0: by count (sample_rate).
+	                            Then a sampled site's allocs, frees, temporary and its
+	                            leak blocks are in 1/SF_WEIGHT_ONE of an allocation, each
+	                            sampled allocation weighted 1/p (agent/heap.h) */
+	uint64_t reserved[12];
 
 	sf_off func;             /* struct sf_fproc; 0 until the first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_proc; 0 when the agent set none up */

@@ -153,6 +153,32 @@ NI static const char *env_find(char *const *envp, const char *name)
 	return NULL;
 }
 
+NI int settings_parse_bytes(const char *v, uint64_t *out)
+{
+	uint64_t n = 0, mul = 1;
+	const char *p = v;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > (1ull << 40))
+			return -EINVAL;
+	}
+	if (*p) {
+		static const char units[] = "KMGT";
+		const char *u = *p ? strchr(units, *p == 'k' ? 'K' : *p) : NULL;
+
+		if (!u || p[1])
+			return -EINVAL;
+		mul = 1ull << (10 * (u - units + 1));
+	}
+	if (n > (1ull << 40) / mul)
+		return -EINVAL;
+	*out = n * mul;
+	return 0;
+}
+
 NI void settings_load(struct settings *s, char *const *envp)
 {
 	const char *v;
@@ -190,6 +216,14 @@ NI void settings_load(struct settings *s, char *const *envp)
 		s->bad |= SF_PF_BAD_SAMPLE_RATE;
 		log_warn("PTRACE_SAMPLE_RATE=", v, ": expected a number in (0,1]; using 1");
 	}
+	s->sample_bytes = 0;
+	v = env_find(envp, "PTRACE_SAMPLE_BYTES");
+	if (v && *v && settings_parse_bytes(v, &s->sample_bytes)) {
+		s->sample_bytes = 0;
+		log_warn("PTRACE_SAMPLE_BYTES=", v, ": expected a size such as 524288 or 512K; using 0 (off)");
+	}
+	if (s->sample_bytes)
+		s->sample_rate = 1.0; /* one way of sampling: by bytes */
 	v = env_find(envp, "PTRACE_MAX_DEPTH");
 	if (v && *v && settings_parse_uint(v, 1, SF_DEPTH_LIMIT, &s->max_depth)) {
 		s->max_depth = SF_DEFAULT_DEPTH;

@@ -12,6 +12,8 @@ struct settings {
 	const char *session;  /* PTRACE_SESSION: path of the session image */
 	int track_memory;     /* PTRACE_TRACK_MEMORY, default 1 */
 	double sample_rate;   /* PTRACE_SAMPLE_RATE in (0,1], default 1 */
+	uint64_t sample_bytes; /* PTRACE_SAMPLE_BYTES: mean bytes between sampled
+	                          allocations; 0: off (default). Wins over sample_rate */
 	unsigned max_depth;   /* PTRACE_MAX_DEPTH in 1..SF_DEPTH_LIMIT */
 	uint32_t bad;         /* SF_PF_BAD_* for each value rejected */
 	unsigned cpu_hz;      /* PTRACE_CPU_HZ in 0..SF_MAX_CPU_HZ, default SF_DEFAULT_CPU_HZ; 0: off */
@@ -32,6 +34,8 @@ void settings_load(struct settings *s, char *const *envp);
 int settings_parse_rate(const char *v, double *out);
 int settings_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out);
 int settings_parse_bool(const char *v, int *out);
+/* A size: digits, then nothing or K, M, G, T (powers of 1024); at most 1 TiB. */
+int settings_parse_bytes(const char *v, uint64_t *out);
 
 /* A dump signal: QUIT, USR1, USR2 (optionally with SIG), RTMIN+N, RTMAX-N,
  * or their numbers (3, 10, 12, 34..64); "0" is none. 0 or -EINVAL. */

@@ -426,6 +426,7 @@ int main(int argc, char **argv)
 	in.spawned = 1;
 	in.not_loaded_reason = can_load ? NULL : reason;
 	in.sample_rate = o.sample_rate;
+	in.sample_bytes = o.sample_bytes;
 	in.max_depth = o.max_depth;
 	in.track_memory = o.track_memory;
 	in.main_pid = (int)pid;

@@ -32,6 +32,7 @@ enum kind {
 	K_MODE,   /* file permission bits in octal, as chmod takes them: 600, 0644 */
 	K_LEAK,   /* full or off */
 	K_DIRS,   /* existing directories, colon-separated; repeatable */
+	K_BYTES,  /* a size: an integer with an optional K, M or G (binary) */
 };
 
 /* Which struct options field a setting writes; also its bit in "given". */
@@ -68,6 +69,7 @@ enum field {
 	F_LIVE_INTERVAL,
 	F_LEAK_CHECK,
 	F_DEBUG_DIR,
+	F_SAMPLE_BYTES,
 };
 
 struct setting {
@@ -89,6 +91,7 @@ static const struct setting settings[] = {
 	{ "track-memory", 0, "PTRACE_TRACK_MEMORY", K_BOOL, F_TRACK_MEMORY, 0, 0 },
 	{ "no-memory", 0, NULL, K_FLAG, F_TRACK_MEMORY, 0, 0 },
 	{ "sample-rate", 0, "PTRACE_SAMPLE_RATE", K_RATE, F_SAMPLE_RATE, 0, 0 },
+	{ "sample-bytes", 0, "PTRACE_SAMPLE_BYTES", K_BYTES, F_SAMPLE_BYTES, 0, 0 },
 	{ "max-depth", 0, "PTRACE_MAX_DEPTH", K_UINT, F_MAX_DEPTH, 1, SF_DEPTH_LIMIT },
 	{ "session-size", 0, "PTRACE_SESSION_SIZE", K_UINT, F_SESSION_MB,
 	  OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB },
@@ -146,6 +149,9 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_RATE:
 		snprintf(buf, len, "expected a number in (0,1]");
+		break;
+	case K_BYTES:
+		snprintf(buf, len, "expected a size from 1 to 1T: an integer with an optional K, M or G, e.g. 512K (0: off)");
 		break;
 	case K_UINT:
 		snprintf(buf, len, "expected an integer from %u to %u", s->lo, s->hi);
@@ -420,6 +426,33 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
+/* A size: digits, then nothing or one of K, M, G, T (powers of 1024), at
+ * most 1 TiB. */
+static int parse_bytes(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > (1ull << 40))
+			return -EINVAL;
+	}
+	if (*p) {
+		const char *units = "KMGT", *u = strchr(units, *p == 'k' ? 'K' : *p);
+
+		if (!u || !*u || p[1])
+			return -EINVAL;
+		mul = 1ull << (10 * (u - units + 1));
+	}
+	if (v > (1ull << 40) / mul)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
 /* Store val (NULL for K_FLAG) into o; -EINVAL when val is not acceptable. */
 static int setting_apply(struct options *o, const struct setting *s, const char *val)
 {
@@ -481,6 +514,8 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		o->sample_rate = d;
 		return 0;
+	case K_BYTES:
+		return parse_bytes(val, &o->sample_bytes);
 	case K_UINT:
 		if (parse_uint(val, s->lo, s->hi, &u))
 			return -EINVAL;
@@ -570,7 +605,7 @@ static const struct setting *find_short(char c)
  * One option at argv[*i]; advances *i past a separate value. Sets the
  * setting's bit in *given so the environment cannot override it.
  */
-static int parse_one(struct options *o, int argc, char **argv, int *i, unsigned *given,
+static int parse_one(struct options *o, int argc, char **argv, int *i, uint64_t *given,
 		     char *err, size_t errlen)
 {
 	const char *arg = argv[*i];
@@ -617,13 +652,13 @@ static int parse_one(struct options *o, int argc, char **argv, int *i, unsigned 
 	snprintf(flag, sizeof(flag), "--%s", s->name);
 	if (setting_apply_msg(o, s, val, flag, err, errlen))
 		return -EINVAL;
-	*given |= 1u << s->field;
+	*given |= 1ull << s->field;
 	return 0;
 }
 
 int options_parse(struct options *o, int argc, char **argv, char *err, size_t errlen)
 {
-	unsigned given = 0;
+	uint64_t given = 0;
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -673,7 +708,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 		const struct setting *s = &settings[k];
 		const char *val;
 
-		if (!s->env || (given & (1u << s->field)))
+		if (!s->env || (given & (1ull << s->field)))
 			continue;
 		val = getenv(s->env);
 		if (!val || !*val)
@@ -683,8 +718,12 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	}
 	/* -p FILE asks for a profile: an environment that turns them off
 	 * does not undo a flag (--no-profile with it does). */
-	if ((given & (1u << F_PROFILE)) && !(given & (1u << F_SAVE_PROFILE)))
+	if ((given & (1ull << F_PROFILE)) && !(given & (1ull << F_SAVE_PROFILE)))
 		o->save_profile = 1;
+	if (o->sample_bytes && o->sample_rate < 1) {
+		say(err, errlen, "--sample-bytes and --sample-rate below 1 are two ways of sampling: give one");
+		return -EINVAL;
+	}
 	/* --dump-after needs a signal to send: USR2 unless one was given. */
 	if (o->dump_after > 0 && !o->dump_signal)
 		o->dump_signal = 12;
@@ -737,6 +776,12 @@ void options_usage(FILE *f)
 		"                          totals, peak and live figures stay exact;\n"
 		"                          per-site figures become estimates\n"
 		"                          PTRACE_SAMPLE_RATE\n"
+		"      --sample-bytes=N    capture stacks by bytes allocated instead: one\n"
+		"                          allocation per N bytes on average (a Poisson\n"
+		"                          process; 512K is cheap), every one of N or more;\n"
+		"                          per-site figures are unbiased estimates, totals\n"
+		"                          exact (default 0: off)\n"
+		"                          PTRACE_SAMPLE_BYTES\n"
 		"      --max-depth=N       deepest stack recorded, %u to %u frames (default %u)\n"
 		"                          PTRACE_MAX_DEPTH\n"
 		"      --session-size=MB   shared session image in MiB, %u to %u (default %u);\n"
@@ -844,6 +889,9 @@ int options_export(const struct options *o)
 		return -errno;
 	rate_format(o->sample_rate, buf, sizeof(buf));
 	if (setenv("PTRACE_SAMPLE_RATE", buf, 1))
+		return -errno;
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)o->sample_bytes);
+	if (setenv("PTRACE_SAMPLE_BYTES", buf, 1))
 		return -errno;
 	snprintf(buf, sizeof(buf), "%u", o->max_depth);
 	if (setenv("PTRACE_MAX_DEPTH", buf, 1))

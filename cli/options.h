@@ -9,6 +9,7 @@
 #define PTRACE_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define OPTIONS_DEFAULT_SAMPLE_RATE 1.0
@@ -26,6 +27,7 @@ struct options {
 	                           "-" = stdout */
 	int track_memory;       /* 0 or 1; default 1 */
 	double sample_rate;     /* in (0,1]; default 1 */
+	uint64_t sample_bytes;  /* mean bytes between sampled allocations; 0: off (default) */
 	unsigned max_depth;     /* frames, 1..SF_DEPTH_LIMIT; default SF_DEFAULT_DEPTH */
 	unsigned session_mb;    /* MiB, 16..32768; default 1024 */
 	int quiet;              /* -q: no text report */

@@ -130,6 +130,7 @@ static json_t *meta_json(const struct report_input *in)
 	json_object_set_new(m, "not_loaded_reason",
 			    in->not_loaded_reason ? json_string(in->not_loaded_reason) : json_null());
 	json_object_set_new(m, "sample_rate", json_real(in->sample_rate));
+	json_object_set_new(m, "sample_bytes", json_integer((json_int_t)in->sample_bytes));
 	json_object_set_new(m, "max_depth", json_integer(in->max_depth));
 	json_object_set_new(m, "track_memory", json_integer(in->track_memory));
 	json_object_set_new(m, "main_pid", json_integer(in->main_pid));
@@ -477,6 +478,11 @@ static int meta_read(struct profile *p, const char *txt, size_t len)
 	if (!json_is_number(a) || !(json_number_value(a) > 0.0 && json_number_value(a) <= 1.0))
 		goto out;
 	in->sample_rate = json_number_value(a);
+	if (json_object_get(m, "sample_bytes")) {
+		if (meta_int(m, "sample_bytes", 0, 1ll << 40, &v))
+			goto out;
+		in->sample_bytes = (uint64_t)v;
+	}
 	a = json_object_get(m, "snapshot");
 	if (a) {
 		json_t *seq = json_object_get(a, "seq"), *label = json_object_get(a, "label"),

@@ -283,7 +283,7 @@ int render_json(const struct report *r, FILE *f)
 		json_array_append_new(warnings, render_jstr(r->warnings[i]));
 	root = json_pack(
 		"{s:i, s:s, s:s, s:o, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
-		"s:{s:b, s:o, s:I, s:f, s:i, s:b, s:{s:I, s:I, s:I, s:I}, s:o}, s:o}",
+		"s:{s:b, s:o, s:I, s:f, s:I, s:i, s:b, s:{s:I, s:I, s:I, s:I}, s:o}, s:o}",
 		"schema", RENDER_SCHEMA, "tool", "ptrace-run", "version", PTRACE_VERSION, "command", j_argv(r->argv),
 		"exit_code", r->has_exit ? json_integer(r->exit_code) : json_null(), "signal",
 		r->has_signal ? json_integer(r->signal) : json_null(), "duration_ns", (json_int_t)r->duration_ns,
@@ -292,7 +292,7 @@ int render_json(const struct report *r, FILE *f)
 		(json_int_t)r->ru.ru_majflt, "voluntary_switches", (json_int_t)r->ru.ru_nvcsw, "involuntary_switches",
 		(json_int_t)r->ru.ru_nivcsw, "agent", "loaded", r->loaded, "reason",
 		r->loaded ? json_null() : render_jstr(r->reason), "events_dropped", (json_int_t)r->events_dropped,
-		"sample_rate", r->sample_rate, "max_depth", (int)r->max_depth, "track_memory", r->track_memory,
+		"sample_rate", r->sample_rate, "sample_bytes", (json_int_t)r->sample_bytes, "max_depth", (int)r->max_depth, "track_memory", r->track_memory,
 		"dropped", "traces", (json_int_t)r->dropped_traces, "processes", (json_int_t)r->dropped_procs,
 		"threads", (json_int_t)r->dropped_threads, "sites", (json_int_t)r->dropped_sites, "warnings",
 		warnings, "processes", procs);

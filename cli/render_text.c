@@ -642,7 +642,12 @@ static int render_text_names(const struct report *r, FILE *f)
 		return fflush(f) || ferror(f) ? -EIO : 0;
 	}
 	fprintf(f, "agent: loaded; memory tracking %s; stacks: ", r->track_memory ? "on" : "off");
-	if (r->sample_rate >= 1)
+	if (r->sample_bytes) {
+		char b[32];
+
+		fprintf(f, "sampled by bytes, one per %s allocated on average and every allocation that big (per-site figures are estimates)",
+			report_bytes(r->sample_bytes, b, sizeof(b)));
+	} else if (r->sample_rate >= 1)
 		fprintf(f, "every allocation");
 	else
 		fprintf(f, "sample rate %g (per-site figures are estimates)", r->sample_rate);

@@ -590,13 +590,23 @@ static uint64_t scaled(uint64_t v, double scale)
 	return x >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)x;
 }
 
-static void scale_site(struct rsite *x, double scale)
+static uint64_t at_most(uint64_t v, uint64_t cap)
 {
-	x->allocs = scaled(x->allocs, scale);
-	x->bytes = scaled(x->bytes, scale);
-	x->frees = scaled(x->frees, scale);
-	x->freed_bytes = scaled(x->freed_bytes, scale);
-	x->temporary = scaled(x->temporary, scale);
+	return v < cap ? v : cap;
+}
+
+/* A sampled site's estimates, each at most the exact total it is part of
+ * (a site's one sampled block of 71 KiB, weighted, must not claim more
+ * than all the bytes there were). */
+static void scale_site(struct rsite *x, const struct rmemory *m)
+{
+	x->allocs = at_most(scaled(x->allocs, m->count_scale), m->allocations);
+	x->bytes = at_most(scaled(x->bytes, m->scale), m->bytes_allocated);
+	/* Frees weighted as their allocations were: capped by those, so
+	 * that a site whose blocks were all freed shows none live. */
+	x->frees = at_most(scaled(x->frees, m->count_scale), x->allocs);
+	x->freed_bytes = at_most(scaled(x->freed_bytes, m->scale), x->bytes);
+	x->temporary = at_most(scaled(x->temporary, m->count_scale), x->frees);
 }
 
 /* Append a thread's figures to rp->threads (capacity *cap). */
@@ -713,8 +723,9 @@ static int leak_take(struct rprocess *rp, const struct session *s, const struct 
 		if (!hit)
 			continue;
 		for (unsigned c = 0; c < SF_LEAK_CLASSES; c++) {
-			(*hit)->lk_blocks[c] = m->sampled ? scaled(ls->blocks[c], m->scale) : ls->blocks[c];
-			(*hit)->lk_bytes[c] = m->sampled ? scaled(ls->bytes[c], m->scale) : ls->bytes[c];
+			(*hit)->lk_blocks[c] = m->sampled ? at_most(scaled(ls->blocks[c], m->count_scale), lk->blocks[c])
+							  : ls->blocks[c];
+			(*hit)->lk_bytes[c] = m->sampled ? at_most(scaled(ls->bytes[c], m->scale), lk->bytes[c]) : ls->bytes[c];
 		}
 	}
 	free(by);
@@ -794,6 +805,13 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	if (!(m->scale < 1e300)) /* a denormal rate: a finite scale for the views */
 		m->scale = 1e300;
 	m->sampled = m->scale != 1.0;
+	m->count_scale = m->scale;
+	if (p->sample_bytes) {
+		m->sample_bytes = p->sample_bytes;
+		m->scale = 1.0;
+		m->count_scale = 1.0 / SF_WEIGHT_ONE;
+		m->sampled = 1;
+	}
 	for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
 	     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {
 		uint32_t cap = t->sites_cap;
@@ -876,9 +894,13 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			continue;
 		}
 		if (x->trace && m->sampled)
-			scale_site(x, m->scale);
+			scale_site(x, m);
 		x->live_blocks = x->allocs > x->frees ? x->allocs - x->frees : 0;
 		x->live_bytes = x->bytes > x->freed_bytes ? x->bytes - x->freed_bytes : 0;
+		if (x->trace && m->sampled) {
+			x->live_blocks = at_most(x->live_blocks, m->live_blocks);
+			x->live_bytes = at_most(x->live_bytes, m->live_bytes);
+		}
 		m->sites[m->nsites++] = *x;
 	}
 	free(map.v);
@@ -1137,6 +1159,7 @@ int report_build(struct report *r, const struct session *s, const struct report_
 	}
 	r->ru = in->ru;
 	r->sample_rate = in->sample_rate;
+	r->sample_bytes = in->sample_bytes;
 	r->max_depth = in->max_depth;
 	r->track_memory = in->track_memory;
 	if (h) {

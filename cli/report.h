@@ -88,7 +88,9 @@ struct rmemory {
 	uint64_t exec_freed_bytes, exec_freed_blocks;
 	uint64_t hist[SF_HIST_BUCKETS];
 	int sampled;            /* per-site figures are scaled estimates */
-	double scale;           /* 1 / sample_rate */
+	double scale;           /* a sampled site's bytes times this: 1 / sample_rate (1 by bytes) */
+	double count_scale;     /* its counts: 1 / sample_rate, or 1 / SF_WEIGHT_ONE by bytes */
+	uint64_t sample_bytes;  /* --sample-bytes' mean gap; 0: by count */
 	struct rsite *sites;    /* by bytes allocated, descending */
 	size_t nsites;
 	/* The leak check at exit (agent/leakscan.c, docs/leaks.md). Made:
@@ -240,6 +242,7 @@ struct report_input {
 	uint64_t duration_ns;
 	const char *not_loaded_reason;  /* from the binary check, or NULL */
 	double sample_rate;
+	uint64_t sample_bytes;  /* --sample-bytes; 0: off */
 	unsigned max_depth;
 	int track_memory;
 	int main_pid;
@@ -276,6 +279,7 @@ struct report {
 	uint64_t dropped_traces, dropped_procs, dropped_threads, dropped_sites;
 	uint64_t events_dropped;
 	double sample_rate;
+	uint64_t sample_bytes;  /* --sample-bytes; 0: off */
 	unsigned max_depth;
 	int track_memory;
 	char **warnings;

@@ -732,3 +732,26 @@ Test(options, debug_dirs_are_canonical_repeatable_and_checked)
 	rmdir(colon);
 	rmdir(top);
 }
+
+Test(options, sample_bytes_takes_sizes)
+{
+	struct options o;
+	char err[256];
+
+	cr_assert(eq(int, PARSE(&o, err, "prog"), 0), "%s", err);
+	cr_assert(eq(u64, o.sample_bytes, 0), "off by default");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=512K", "prog"), 0), "%s", err);
+	cr_assert(eq(u64, o.sample_bytes, 524288), "512K");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=3M", "prog"), 0), "%s", err);
+	cr_assert(eq(u64, o.sample_bytes, 3u << 20), "3M");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=1000", "prog"), 0), "%s", err);
+	cr_assert(eq(u64, o.sample_bytes, 1000), "plain bytes");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=1T", "prog"), 0), "%s", err);
+	cr_assert(eq(u64, o.sample_bytes, 1ull << 40), "the largest");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=2T", "prog"), -EINVAL), "above 1 TiB");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=5X", "prog"), -EINVAL), "no such unit");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=K", "prog"), -EINVAL), "no digits");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=1KB", "prog"), -EINVAL), "one unit letter");
+	cr_assert(eq(int, PARSE(&o, err, "--sample-bytes=64K", "--sample-rate=0.5", "prog"), -EINVAL),
+		  "one way of sampling");
+}

@@ -72,3 +72,22 @@ Test(settings, load_without_variables_gives_defaults)
 	cr_assert(eq(u32, s.bad, 0), "nothing flagged");
 	cr_assert(eq(ptr, (void *)s.session, NULL), "no session");
 }
+
+Test(settings, bytes_take_binary_units)
+{
+	uint64_t v = 7;
+
+	cr_assert(eq(int, settings_parse_bytes("524288", &v), 0));
+	cr_assert(eq(u64, v, 524288));
+	cr_assert(eq(int, settings_parse_bytes("512K", &v), 0));
+	cr_assert(eq(u64, v, 524288));
+	cr_assert(eq(int, settings_parse_bytes("2G", &v), 0));
+	cr_assert(eq(u64, v, 2ull << 30));
+	cr_assert(eq(int, settings_parse_bytes("1T", &v), 0));
+	cr_assert(eq(u64, v, 1ull << 40));
+	cr_assert(eq(int, settings_parse_bytes("2T", &v), -EINVAL), "above 1 TiB");
+	cr_assert(eq(int, settings_parse_bytes("", &v), -EINVAL));
+	cr_assert(eq(int, settings_parse_bytes("12Q", &v), -EINVAL));
+	cr_assert(eq(int, settings_parse_bytes("-1", &v), -EINVAL));
+	cr_assert(eq(u64, v, 1ull << 40), "unchanged on failure");
+}
