@@ -48,7 +48,16 @@ struct acc {
 struct accmap {
 	struct acc *v;
 	size_t cap, n;
+	int64_t unit; /* a sampled site's counts per block: SF_WEIGHT_ONE by bytes, else 1 */
 };
+
+/* A site's live blocks, in blocks. */
+static uint64_t acc_blocks(const struct accmap *m, const struct acc *a)
+{
+	int64_t u = a->trace && m->unit > 1 ? m->unit : 1;
+
+	return a->blocks > 0 ? (uint64_t)((a->blocks + u / 2) / u) : 0;
+}
 
 static struct acc *acc_slot(struct accmap *m, uint32_t trace)
 {
@@ -211,6 +220,7 @@ static int read_sites(const struct session *s, const struct sf_process *p, struc
 	sf_off head = __atomic_load_n(&p->threads, __ATOMIC_ACQUIRE);
 	uint64_t n = session_list_len(s, p, SP_THREADS, head, sizeof(struct sf_thread), offsetof(struct sf_thread, next));
 
+	m->unit = p->sample_bytes ? SF_WEIGHT_ONE : 1;
 	for (const struct sf_thread *t = session_at(s, head, sizeof(*t)); t && n;
 	     t = session_at(s, __atomic_load_n(&t->next, __ATOMIC_ACQUIRE), sizeof(*t)), n--) {
 		uint32_t cap = __atomic_load_n(&t->sites_cap, __ATOMIC_ACQUIRE);
@@ -250,7 +260,7 @@ static size_t sites_of(const struct accmap *m, struct series_site **out)
 			continue;
 		v[k].trace = a->trace;
 		v[k].live_bytes = a->bytes > 0 ? (uint64_t)a->bytes : 0;
-		v[k].live_blocks = a->blocks > 0 ? (uint64_t)a->blocks : 0;
+		v[k].live_blocks = acc_blocks(m, a);
 		if (v[k].live_bytes > SESSION_MAX_LIVE)
 			v[k].live_bytes = SESSION_MAX_LIVE;
 		if (v[k].live_blocks > SESSION_MAX_COUNT)
@@ -277,7 +287,7 @@ static size_t top_of(const struct accmap *m, struct series_site *top)
 			continue;
 		x = (struct series_site){.trace = a->trace,
 					 .live_bytes = a->bytes > 0 ? (uint64_t)a->bytes : 0,
-					 .live_blocks = a->blocks > 0 ? (uint64_t)a->blocks : 0};
+					 .live_blocks = acc_blocks(m, a)};
 		if (x.live_bytes > SESSION_MAX_LIVE)
 			x.live_bytes = SESSION_MAX_LIVE;
 		if (x.live_blocks > SESSION_MAX_COUNT)
