@@ -74,6 +74,8 @@ struct sym_module {
 	struct sym_curange *cus; /* sorted by lo; made at the first miss */
 	size_t ncus;
 	int cus_loaded;
+	struct sym_fnindex *fnidx; /* one per unit looked into (symbolize_fnindex) */
+	size_t nfnidx, fnidx_cap;
 	char *path;
 	uint64_t bias;       /* load bias: runtime address - ELF vaddr */
 	uint64_t start, end; /* runtime addresses, [start, end) */
@@ -721,10 +723,13 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 }
 
 /* Hand m's file to libdwfl at m's bias; 0 or -errno. */
+static void fnindex_free(struct sym_module *m);
+
 static int symbolize_report(struct symbolizer *s, struct sym_module *m)
 {
 	int fd;
 
+	fnindex_free(m); /* its DIEs were the old file's */
 	/* Opened here rather than by libdwfl so a missing or unreadable file
 	 * gives the caller its real errno, and so that only a regular file
 	 * is ever opened. */
@@ -995,6 +1000,190 @@ static Dwarf_Die *symbolize_cu(struct sym_module *m, uint64_t pc, Dwarf_Addr *bi
 		if (pc - *bias < m->cus[k].hi)
 			return m->cus[k].cu;
 	return NULL;
+}
+
+/*
+ * A unit's functions and inlined instances, from one walk of its DIEs:
+ * every range of each, sorted by start (deeper first among equal starts
+ * is not needed: see fnindex_find), with the enclosing function-like DIE.
+ * dwarf_getscopes and dwarf_getscopes_die walk the unit from its root for
+ * every address; for python3's ceval.c, thousands of addresses into one
+ * unit of tens of thousands of DIEs, that was the report's 3 seconds.
+ */
+struct sym_fndie {
+	Dwarf_Die die;
+	int parent; /* index of the enclosing function-like DIE, -1 none */
+	int tag;
+};
+
+struct sym_fnrange {
+	uint64_t lo, hi; /* DWARF addresses, [lo, hi) */
+	uint64_t maxhi;  /* the highest hi of this and every earlier range */
+	unsigned depth;
+	int die;
+};
+
+struct sym_fnindex {
+	Dwarf_Off cu_off;
+	struct sym_fndie *dies;
+	size_t ndies;
+	struct sym_fnrange *ranges;
+	size_t nranges;
+	int bad; /* out of memory while made: not used */
+};
+
+static int fnrange_cmp(const void *a, const void *b)
+{
+	const struct sym_fnrange *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->depth < y->depth ? -1 : x->depth > y->depth;
+}
+
+#define FNINDEX_MAX_DEPTH 256
+
+static int fnindex_add_die(struct sym_fnindex *x, size_t *dcap, const Dwarf_Die *die, int parent, int tag)
+{
+	if (x->ndies == *dcap) {
+		size_t cap = *dcap ? *dcap * 2 : 64;
+		struct sym_fndie *t = realloc(x->dies, cap * sizeof(*t));
+
+		if (!t)
+			return -1;
+		x->dies = t;
+		*dcap = cap;
+	}
+	x->dies[x->ndies].die = *die;
+	x->dies[x->ndies].parent = parent;
+	x->dies[x->ndies].tag = tag;
+	return (int)x->ndies++;
+}
+
+static int fnindex_add_ranges(struct sym_fnindex *x, size_t *rcap, Dwarf_Die *die, int idx, unsigned depth)
+{
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		if (lo >= hi)
+			continue;
+		if (x->nranges == *rcap) {
+			size_t cap = *rcap ? *rcap * 2 : 64;
+			struct sym_fnrange *t = realloc(x->ranges, cap * sizeof(*t));
+
+			if (!t)
+				return -1;
+			x->ranges = t;
+			*rcap = cap;
+		}
+		x->ranges[x->nranges++] = (struct sym_fnrange){.lo = lo, .hi = hi, .depth = depth, .die = idx};
+	}
+	return 0;
+}
+
+/* Walk cudie's tree once (an explicit stack: no recursion on input). */
+static void fnindex_build(struct sym_fnindex *x, Dwarf_Die *cudie)
+{
+	struct {
+		Dwarf_Die die;
+		int fn; /* the function-like DIE enclosing this level's DIEs */
+	} stack[FNINDEX_MAX_DEPTH];
+	size_t dcap = 0, rcap = 0;
+	int sp = 0;
+
+	if (dwarf_child(cudie, &stack[0].die) != 0)
+		return;
+	stack[0].fn = -1;
+	for (;;) {
+		Dwarf_Die *d = &stack[sp].die;
+		int tag = dwarf_tag(d), fn = stack[sp].fn, idx = -1;
+		Dwarf_Die child;
+
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+			idx = fnindex_add_die(x, &dcap, d, fn, tag);
+			if (idx < 0 || fnindex_add_ranges(x, &rcap, d, idx, (unsigned)sp) < 0) {
+				x->bad = 1;
+				return;
+			}
+		}
+		if (sp + 1 < FNINDEX_MAX_DEPTH && dwarf_haschildren(d) && dwarf_child(d, &child) == 0) {
+			sp++;
+			stack[sp].die = child;
+			stack[sp].fn = idx >= 0 ? idx : fn;
+			continue;
+		}
+		while (dwarf_siblingof(&stack[sp].die, &stack[sp].die) != 0) {
+			if (sp == 0)
+				goto done;
+			sp--;
+		}
+	}
+done:
+	if (x->nranges)
+		qsort(x->ranges, x->nranges, sizeof(*x->ranges), fnrange_cmp);
+	for (size_t i = 0; i < x->nranges; i++)
+		x->ranges[i].maxhi = i && x->ranges[i - 1].maxhi > x->ranges[i].hi ? x->ranges[i - 1].maxhi : x->ranges[i].hi;
+}
+
+/* The index of the unit cudie in m, made on first use; NULL when it
+ * could not be made. */
+static struct sym_fnindex *symbolize_fnindex(struct sym_module *m, Dwarf_Die *cudie)
+{
+	Dwarf_Off off = dwarf_dieoffset(cudie);
+	struct sym_fnindex *x;
+
+	for (size_t i = 0; i < m->nfnidx; i++)
+		if (m->fnidx[i].cu_off == off)
+			return m->fnidx[i].bad ? NULL : &m->fnidx[i];
+	if (m->nfnidx == m->fnidx_cap) {
+		size_t cap = m->fnidx_cap ? m->fnidx_cap * 2 : 16;
+		struct sym_fnindex *t = realloc(m->fnidx, cap * sizeof(*t));
+
+		if (!t)
+			return NULL;
+		m->fnidx = t;
+		m->fnidx_cap = cap;
+	}
+	x = &m->fnidx[m->nfnidx++];
+	memset(x, 0, sizeof(*x));
+	x->cu_off = off;
+	fnindex_build(x, cudie);
+	return x->bad ? NULL : x;
+}
+
+/* The innermost function-like DIE whose ranges hold pc (a DWARF
+ * address): among the ranges holding it, the one starting last (nested
+ * ranges start inside their parents'), deeper on a tie. -1 when none. */
+static int fnindex_find(const struct sym_fnindex *x, uint64_t pc)
+{
+	size_t lo = 0, hi = x->nranges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->ranges[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Back from the last range starting at or before pc; none earlier
+	 * can hold pc once the highest end so far is at or below it. */
+	for (size_t k = lo; k-- > 0 && x->ranges[k].maxhi > pc;)
+		if (pc < x->ranges[k].hi)
+			return x->ranges[k].die;
+	return -1;
+}
+
+static void fnindex_free(struct sym_module *m)
+{
+	for (size_t i = 0; i < m->nfnidx; i++) {
+		free(m->fnidx[i].dies);
+		free(m->fnidx[i].ranges);
+	}
+	free(m->fnidx);
+	m->fnidx = NULL;
+	m->nfnidx = m->fnidx_cap = 0;
 }
 
 static const char *symbolize_symbol(struct symbolizer *s, struct sym_module *m, uint64_t pc, const char **entity)
@@ -1330,6 +1519,16 @@ static const char *symbolize_die_symbol(struct sym_module *sm, Dwarf_Die *die, D
 	char *dem;
 	int ok;
 
+	if (cudie) {
+		/* C has no mangled names to find: the walk of the unit below,
+		 * for every inlined frame of every address, was most of the
+		 * report's time on python3 with its DWARF (4 s). */
+		int lang = dwarf_srclang(cudie);
+
+		if (lang == DW_LANG_C89 || lang == DW_LANG_C || lang == DW_LANG_C99 || lang == DW_LANG_C11 ||
+		    lang == 0x2c /* DW_LANG_C17 */)
+			return NULL;
+	}
 	if (dwarf_tag(die) == DW_TAG_subprogram) {
 		raw = symbolize_symbol_raw(sm, pc);
 	} else if (cudie) {
@@ -1440,6 +1639,39 @@ static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64
 	cudie = symbolize_cu(sm, pc, &bias);
 	if (!cudie)
 		return 0;
+	/* An assembler's unit (glibc's syscall stubs) names its entries by
+	 * internal aliases (__GI_getpid): the symbol table says it better. */
+	if (dwarf_srclang(cudie) == DW_LANG_Mips_Assembler)
+		return 0;
+	{
+		struct sym_fnindex *x = symbolize_fnindex(sm, cudie);
+		int k = x ? fnindex_find(x, pc - bias) : -1;
+
+		if (k >= 0) {
+			/* The same walk as below, up the index's parents. */
+			for (; k >= 0 && n < cap; k = x->dies[k].parent) {
+				Dwarf_Die *die = &x->dies[k].die;
+				int tag = x->dies[k].tag;
+
+				f[n] = base;
+				f[n].function = symbolize_die_name(s, sm, die, cudie, pc, bias, &f[n].entity);
+				f[n].inlined = tag == DW_TAG_inlined_subroutine;
+				if (!callee)
+					symbolize_srcline(s, sm, pc, &f[n]);
+				else
+					symbolize_callsite(s, callee, &f[n]);
+				if (tag == DW_TAG_subprogram) {
+					if (!f[n].function)
+						f[n].function = symbolize_symbol(s, sm, pc, &f[n].entity);
+					n++;
+					break;
+				}
+				callee = die;
+				n++;
+			}
+			return n;
+		}
+	}
 	nscopes = dwarf_getscopes(cudie, pc - bias, &scopes);
 	for (i = 0; i < nscopes; i++)
 		if (symbolize_is_function(&scopes[i]))
@@ -1985,6 +2217,7 @@ void symbolizer_free(struct symbolizer *s)
 		free(s->mods[i].syms);
 		free(s->mods[i].plts);
 		free(s->mods[i].cus);
+		fnindex_free(&s->mods[i]);
 	}
 	free(s->mods);
 	for (i = 0; i < s->strs_cap; i++)
