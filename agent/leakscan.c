@@ -1042,19 +1042,6 @@ add:
 
 /* --- the check -------------------------------------------------------------- */
 
-NI static struct lk_region *lk_region_of(struct lk_region *r, size_t n, uintptr_t a)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (r[mid].hi <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && r[lo].lo <= a ? &r[lo] : NULL;
-}
 
 NI static size_t lk_parse_maps(const char *m, size_t len, struct lk_region *r, size_t max)
 {
@@ -1170,6 +1157,13 @@ NI static size_t lk_region_from(const struct lk_region *r, size_t n, uintptr_t a
 			hi = mid;
 	}
 	return lo;
+}
+
+NI static struct lk_region *lk_region_of(struct lk_region *r, size_t n, uintptr_t a)
+{
+	size_t lo = lk_region_from(r, n, a);
+
+	return lo < n && r[lo].lo <= a ? &r[lo] : NULL;
 }
 
 /*

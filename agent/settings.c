@@ -153,32 +153,6 @@ NI static const char *env_find(char *const *envp, const char *name)
 	return NULL;
 }
 
-NI int settings_parse_bytes(const char *v, uint64_t *out)
-{
-	uint64_t n = 0, mul = 1;
-	const char *p = v;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (uint64_t)(*p - '0');
-		if (n > (1ull << 40))
-			return -EINVAL;
-	}
-	if (*p) {
-		static const char units[] = "KMGT";
-		const char *u = *p ? strchr(units, *p == 'k' ? 'K' : *p) : NULL;
-
-		if (!u || p[1])
-			return -EINVAL;
-		mul = 1ull << (10 * (u - units + 1));
-	}
-	if (n > (1ull << 40) / mul)
-		return -EINVAL;
-	*out = n * mul;
-	return 0;
-}
-
 NI void settings_load(struct settings *s, char *const *envp)
 {
 	const char *v;

@@ -6,7 +6,9 @@
 #ifndef PTRACE_SETTINGS_H
 #define PTRACE_SETTINGS_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 struct settings {
 	const char *session;  /* PTRACE_SESSION: path of the session image */
@@ -34,8 +36,33 @@ void settings_load(struct settings *s, char *const *envp);
 int settings_parse_rate(const char *v, double *out);
 int settings_parse_uint(const char *v, unsigned lo, unsigned hi, unsigned *out);
 int settings_parse_bool(const char *v, int *out);
-/* A size: digits, then nothing or K, M, G, T (powers of 1024); at most 1 TiB. */
-int settings_parse_bytes(const char *v, uint64_t *out);
+/* A size: digits, then nothing or K, M, G, T (powers of 1024); at most 1 TiB.
+ * 0 or -EINVAL. Inline: the launcher checks --sample-bytes with it too. */
+static inline int settings_parse_bytes(const char *v, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	uint64_t n = 0, mul = 1;
+	const char *p = v;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (uint64_t)(*p - '0');
+		if (n > (1ull << 40))
+			return -EINVAL;
+	}
+	if (*p) {
+		const char *u = strchr(units, *p == 'k' ? 'K' : *p);
+
+		if (!u || p[1])
+			return -EINVAL;
+		mul = 1ull << (10 * (u - units + 1));
+	}
+	if (n > (1ull << 40) / mul)
+		return -EINVAL;
+	*out = n * mul;
+	return 0;
+}
 
 /* A dump signal: QUIT, USR1, USR2 (optionally with SIG), RTMIN+N, RTMAX-N,
  * or their numbers (3, 10, 12, 34..64); "0" is none. 0 or -EINVAL. */

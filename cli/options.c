@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "session_format.h"
+#include "settings.h"
 
 enum kind {
 	K_FLAG,   /* no value */
@@ -426,33 +427,6 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
-/* A size: digits, then nothing or one of K, M, G, T (powers of 1024), at
- * most 1 TiB. */
-static int parse_bytes(const char *s, uint64_t *out)
-{
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > (1ull << 40))
-			return -EINVAL;
-	}
-	if (*p) {
-		const char *units = "KMGT", *u = strchr(units, *p == 'k' ? 'K' : *p);
-
-		if (!u || !*u || p[1])
-			return -EINVAL;
-		mul = 1ull << (10 * (u - units + 1));
-	}
-	if (v > (1ull << 40) / mul)
-		return -EINVAL;
-	*out = v * mul;
-	return 0;
-}
-
 /* Store val (NULL for K_FLAG) into o; -EINVAL when val is not acceptable. */
 static int setting_apply(struct options *o, const struct setting *s, const char *val)
 {
@@ -515,7 +489,7 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 		o->sample_rate = d;
 		return 0;
 	case K_BYTES:
-		return parse_bytes(val, &o->sample_bytes);
+		return settings_parse_bytes(val, &o->sample_bytes);
 	case K_UINT:
 		if (parse_uint(val, s->lo, s->hi, &u))
 			return -EINVAL;

@@ -1625,6 +1625,31 @@ static bool symbolize_is_function(Dwarf_Die *die)
 	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine;
 }
 
+/* One frame of the function-like die (its tag) into *f, a copy of *base
+ * with its own name and position: the line at pc for the innermost, the
+ * call site in *callee for the others; *callee becomes die. 1 when die is
+ * the real function, the last frame. */
+static int symbolize_frame(struct symbolizer *s, struct sym_module *sm, Dwarf_Die *die, int tag, Dwarf_Die *cudie,
+			   uint64_t pc, Dwarf_Addr bias, const struct sym_frame *base, Dwarf_Die **callee,
+			   struct sym_frame *f)
+{
+	*f = *base;
+	f->function = symbolize_die_name(s, sm, die, cudie, pc, bias, &f->entity);
+	f->inlined = tag == DW_TAG_inlined_subroutine;
+	if (!*callee)
+		symbolize_srcline(s, sm, pc, f);
+	else
+		symbolize_callsite(s, *callee, f);
+	if (tag == DW_TAG_subprogram) {
+		/* An artificial or nameless DIE: the symbol still has one. */
+		if (!f->function)
+			f->function = symbolize_symbol(s, sm, pc, &f->entity);
+		return 1;
+	}
+	*callee = die;
+	return 0;
+}
+
 /* Frames from the DWARF scopes around pc, innermost first, each a copy of
  * f[0] with its own name and position; 0 when the module has no DWARF
  * function there (the caller falls back to the symbol table). */
@@ -1649,26 +1674,10 @@ static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64
 
 		if (k >= 0) {
 			/* The same walk as below, up the index's parents. */
-			for (; k >= 0 && n < cap; k = x->dies[k].parent) {
-				Dwarf_Die *die = &x->dies[k].die;
-				int tag = x->dies[k].tag;
-
-				f[n] = base;
-				f[n].function = symbolize_die_name(s, sm, die, cudie, pc, bias, &f[n].entity);
-				f[n].inlined = tag == DW_TAG_inlined_subroutine;
-				if (!callee)
-					symbolize_srcline(s, sm, pc, &f[n]);
-				else
-					symbolize_callsite(s, callee, &f[n]);
-				if (tag == DW_TAG_subprogram) {
-					if (!f[n].function)
-						f[n].function = symbolize_symbol(s, sm, pc, &f[n].entity);
-					n++;
+			for (; k >= 0 && n < cap; k = x->dies[k].parent)
+				if (symbolize_frame(s, sm, &x->dies[k].die, x->dies[k].tag, cudie, pc, bias, &base, &callee,
+						    &f[n++]))
 					break;
-				}
-				callee = die;
-				n++;
-			}
 			return n;
 		}
 	}
@@ -1682,29 +1691,10 @@ static int symbolize_inlines(struct symbolizer *s, struct sym_module *sm, uint64
 	 * of the abstract definition, not into the code it was inlined into.
 	 * The concrete DIE's physical parents are the real call chain. */
 	nchain = dwarf_getscopes_die(&scopes[i], &chain);
-	for (i = 0; i < nchain && n < cap; i++) {
-		Dwarf_Die *die = &chain[i];
-		int tag = dwarf_tag(die);
-
-		if (!symbolize_is_function(die))
-			continue;
-		f[n] = base;
-		f[n].function = symbolize_die_name(s, sm, die, cudie, pc, bias, &f[n].entity);
-		f[n].inlined = tag == DW_TAG_inlined_subroutine;
-		if (!callee)
-			symbolize_srcline(s, sm, pc, &f[n]);
-		else
-			symbolize_callsite(s, callee, &f[n]);
-		if (tag == DW_TAG_subprogram) {
-			/* An artificial or nameless DIE: the symbol still has one. */
-			if (!f[n].function)
-				f[n].function = symbolize_symbol(s, sm, pc, &f[n].entity);
-			n++;
+	for (i = 0; i < nchain && n < cap; i++)
+		if (symbolize_is_function(&chain[i]) &&
+		    symbolize_frame(s, sm, &chain[i], dwarf_tag(&chain[i]), cudie, pc, bias, &base, &callee, &f[n++]))
 			break;
-		}
-		callee = die;
-		n++;
-	}
 out:
 	free(chain);
 	free(scopes);
