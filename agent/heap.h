@@ -214,7 +214,7 @@ void heap_on_free_slow(struct tstate *t, struct heap_hdr *h);
 static inline void heap_on_free(struct tstate *t, void *user, struct heap_hdr *h, int temp_ok)
 {
 	struct sf_thread *r = t->rec;
-	uint64_t n = heap_hdr_size(h);
+	uint64_t n = heap_hdr_size(h), one = 1, bytes = n; /* bytes and count the free takes from its site */
 	struct sf_site *s;
 
 	/* Counted, this process's, this epoch's: one compare. */
@@ -225,23 +225,15 @@ static inline void heap_on_free(struct tstate *t, void *user, struct heap_hdr *h
 	r->frees++;
 	r->freed_bytes += n;
 	s = heap_site(t, heap_hdr_trace(h));
-	if (likely(!agent.set.sample_bytes) || !heap_hdr_trace(h)) {
-		s->frees++;
-		s->freed_bytes += n;
-	} else {
-		uint64_t wc, wb;
-
-		heap_weights(n, agent.set.sample_bytes, &wc, &wb);
-		s->frees += wc;
-		s->freed_bytes += wb;
-		if (user == t->last_alloc && temp_ok)
-			s->temporary += wc - 1; /* and 1 below */
-	}
+	if (unlikely(agent.set.sample_bytes) && heap_hdr_trace(h))
+		heap_weights(n, agent.set.sample_bytes, &one, &bytes); /* as its allocation added */
+	s->frees += one;
+	s->freed_bytes += bytes;
 	if (user == t->last_alloc) {
 		/* Freed before this thread allocated anything else. */
 		if (temp_ok) {
 			r->temporary++;
-			s->temporary++;
+			s->temporary += one;
 		}
 		t->last_alloc = NULL;
 	}
