@@ -1043,17 +1043,27 @@ static int fnrange_cmp(const void *a, const void *b)
 
 #define FNINDEX_MAX_DEPTH 256
 
+/* Room in *v (*cap elements of size bytes) for element n: doubled from
+ * first. 0, or -1 out of memory (*v unchanged). */
+static int fnindex_reserve(void **v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	size_t ncap;
+	void *t;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if (!(t = realloc(*v, ncap * size)))
+		return -1;
+	*v = t;
+	*cap = ncap;
+	return 0;
+}
+
 static int fnindex_add_die(struct sym_fnindex *x, size_t *dcap, const Dwarf_Die *die, int parent, int tag)
 {
-	if (x->ndies == *dcap) {
-		size_t cap = *dcap ? *dcap * 2 : 64;
-		struct sym_fndie *t = realloc(x->dies, cap * sizeof(*t));
-
-		if (!t)
-			return -1;
-		x->dies = t;
-		*dcap = cap;
-	}
+	if (fnindex_reserve((void **)&x->dies, dcap, x->ndies, sizeof(*x->dies), 64))
+		return -1;
 	x->dies[x->ndies].die = *die;
 	x->dies[x->ndies].parent = parent;
 	x->dies[x->ndies].tag = tag;
@@ -1068,15 +1078,8 @@ static int fnindex_add_ranges(struct sym_fnindex *x, size_t *rcap, Dwarf_Die *di
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (lo >= hi)
 			continue;
-		if (x->nranges == *rcap) {
-			size_t cap = *rcap ? *rcap * 2 : 64;
-			struct sym_fnrange *t = realloc(x->ranges, cap * sizeof(*t));
-
-			if (!t)
-				return -1;
-			x->ranges = t;
-			*rcap = cap;
-		}
+		if (fnindex_reserve((void **)&x->ranges, rcap, x->nranges, sizeof(*x->ranges), 64))
+			return -1;
 		x->ranges[x->nranges++] = (struct sym_fnrange){.lo = lo, .hi = hi, .depth = depth, .die = idx};
 	}
 	return 0;
@@ -1136,15 +1139,8 @@ static struct sym_fnindex *symbolize_fnindex(struct sym_module *m, Dwarf_Die *cu
 	for (size_t i = 0; i < m->nfnidx; i++)
 		if (m->fnidx[i].cu_off == off)
 			return m->fnidx[i].bad ? NULL : &m->fnidx[i];
-	if (m->nfnidx == m->fnidx_cap) {
-		size_t cap = m->fnidx_cap ? m->fnidx_cap * 2 : 16;
-		struct sym_fnindex *t = realloc(m->fnidx, cap * sizeof(*t));
-
-		if (!t)
-			return NULL;
-		m->fnidx = t;
-		m->fnidx_cap = cap;
-	}
+	if (fnindex_reserve((void **)&m->fnidx, &m->fnidx_cap, m->nfnidx, sizeof(*m->fnidx), 16))
+		return NULL;
 	x = &m->fnidx[m->nfnidx++];
 	memset(x, 0, sizeof(*x));
 	x->cu_off = off;
