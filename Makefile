@@ -155,6 +155,22 @@ LC_CC_cxx   := $(CXX) -O2 -x c++
 $(B)/progs/lc_%/leak_classes: tests/progs/leak_classes.c
 	@mkdir -p $(@D)
 	$(LC_CC_$*) -g -Wall -Wextra -o $@ $< -lpthread
+# Stack walks of every common shape (tests/test_e2e_unwind.c), as users
+# build: gcc -O2 and clang -O2 (and -O0, as every program in tests/progs);
+# the C++ one with g++ and clang++.
+WALK_VARIANTS := O2 clang
+WALK_PROGS := $(foreach v,$(WALK_VARIANTS),$(B)/progs/walk_$(v)/walk_shapes) \
+              $(B)/progs/walk_O2/walk_shapes_cxx $(B)/progs/walk_clang/walk_shapes_cxx
+WALK_CC_O2    := $(CC) -O2
+WALK_CC_clang := $(CLANG) -O2
+WALK_CXX_O2    := $(CXX) -O2
+WALK_CXX_clang := $(CLANGXX) -O2
+$(B)/progs/walk_%/walk_shapes: tests/progs/walk_shapes.c
+	@mkdir -p $(@D)
+	$(WALK_CC_$*) -g -Wall -Wextra -o $@ $< -lpthread
+$(B)/progs/walk_%/walk_shapes_cxx: tests/progs/walk_shapes_cxx.cc
+	@mkdir -p $(@D)
+	$(WALK_CXX_$*) -g -Wall -Wextra -o $@ $<
 # A plugin for the dlopen tests.
 $(B)/progs/lib%.so: tests/progs/plugin/%.c
 	@mkdir -p $(@D)
@@ -211,7 +227,7 @@ $(foreach v,$(FI_VARIANTS),$(eval $(call fi_variant,$(v))))
 $(B)/tests/test_%: tests/test_%.c tests/testutil.h tests/crfix.h $(AGENT_TOBJ) $(CLI_LIBOBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CLI_CFLAGS) -DPR_UNIT_TEST -Itests -include tests/crfix.h -o $@ $< $(AGENT_TOBJ) $(CLI_LIBOBJ) \
-	    -lcriterion $(CLI_LIBS) -lpthread -lm -ldl
+	    -lcriterion $(CLI_LIBS) -lunwind -lpthread -lm -ldl
 
 # libFuzzer target over the image reader and report builder (clang; the
 # launcher's objects again, with the fuzzer's coverage and ASan+UBSan).
@@ -271,7 +287,7 @@ test: deps
 	@scripts/run-tests.sh $(TESTS) $(ASAN_UNITS)
 	@$(MAKE) --no-print-directory WERROR=$(or $(WERROR),1) fuzz
 
-progs: $(PROGS) $(PLUGINS) $(FI_PROGS) $(API_PROGS) $(LC_PROGS)
+progs: $(PROGS) $(PLUGINS) $(FI_PROGS) $(API_PROGS) $(LC_PROGS) $(WALK_PROGS)
 tests: $(TESTS)
 
 demo: deps

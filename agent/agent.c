@@ -3,6 +3,7 @@
  * the constructor, whichever runs first), thread records, fork, exit.
  */
 #include "agent.h"
+#include "cfi.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -202,6 +203,7 @@ NI int agent_init(void)
 	unwfd_install((const void *)unw_backtrace);
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 #endif
+	cfi_init(); /* without its table, libunwind walks every stack */
 	pthread_key_create(&thread_key, thread_key_dtor);
 	pthread_atfork(NULL, after_fork_parent, after_fork_child);
 	on_exit(on_exit_cb, NULL);
@@ -325,12 +327,14 @@ NI static void agent_thread_init_raw(void)
 		/* No room: count nothing per site, lose the figures, harm nothing. */
 		r = &fallback_rec;
 		ts.rec = r;
+		ts.memo = NULL;
 		ts.sites = NULL;
 		ts.countdown = ~0ull;
 		ts.state = TS_READY;
 		return;
 	}
 	ts.rec = r;
+	ts.memo = NULL; /* the record's memo, if any, was its last owner's */
 	/* A fork child's thread keeps its stack (and pthread_getattr_np
 	 * reads /proc with stdio for the main thread: malloc, a lock). */
 	if (!ts.stack_hi)
@@ -490,6 +494,7 @@ NI static void after_fork_child(void)
 		/* Headers stay valid; this process's figures are lost, not wrong. */
 		agent.proc = &fallback_proc;
 		ts.rec = &fallback_rec;
+		ts.memo = NULL;
 		ts.sites = NULL;
 		ts.countdown = ~0ull; /* no stacks: nowhere of our own to store them */
 		ts.state = ts.state == TS_READY ? TS_READY : TS_OFF;

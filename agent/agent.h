@@ -52,6 +52,7 @@ struct agent {
 	uint64_t self_lo, self_hi;  /* our own text: stack frames to skip */
 	int modules_dirty;        /* atomic: a dlopen may have added modules */
 	int modules_busy;         /* atomic try-lock for module scans */
+	int unloaded;             /* atomic: a dlclose ran (trace_unwind_libunwind) */
 	int fork_child;           /* a fork child before exec: only async-signal-safe
 	                             work (the loader's lock may be held for ever) */
 	struct sf_process *lineage[AGENT_LINEAGE]; /* profiled ancestors, parent first */
@@ -67,6 +68,8 @@ extern struct agent agent;
 enum tstate_state { TS_UNINIT = 0, TS_READY = 1, TS_BUSY = 2, TS_OFF = 3 };
 
 #define TS_UNWIND_HOOK 2 /* ts.in_unwind: inside trace_capture */
+
+struct cfi_memo;
 
 struct tstate {
 	uint8_t state;            /* enum tstate_state */
@@ -104,6 +107,8 @@ struct tstate {
 	                             waiting for its stack (cpu_take_deferred) */
 	uint32_t captures;        /* stacks unwound by this thread (trace.h: the
 	                             first ones take libunwind's slow path) */
+	struct cfi_memo *memo;    /* rec->walk_memo, NULL until the first walk
+	                             (trace_memo) */
 	uint8_t mask_view;        /* the program has the sampling signal blocked in
 	                             this thread; for real it is not (shim/signal.c) */
 };

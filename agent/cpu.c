@@ -530,7 +530,21 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 	}
 	ts.in_unwind = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (ts.captures < TRACE_SLOW_CAPTURES) {
+	/* Our walker from the signal's registers (agent/cfi.h): frame 0 is
+	 * the interrupted PC. */
+	if (likely(agent.set.unwind == SET_UNWIND_CFI)) {
+		n = (int)cfi_backtrace_from(ips, max, ts.stack_lo, ts.stack_hi, pc,
+					    (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
+					    (uint64_t)uc->uc_mcontext.gregs[REG_RBP]);
+		if (n > 0) {
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			ts.in_unwind = 0;
+			return trace_drop_agent_frames(ips, (unsigned)n, (unsigned)n) ?: 1;
+		}
+	}
+	/* libunwind: its fast path keeps rules by address for good, so once
+	 * a library was unloaded the walk steps (see trace_unwind_libunwind). */
+	if (ts.captures < TRACE_SLOW_CAPTURES || __atomic_load_n(&agent.unloaded, __ATOMIC_RELAXED)) {
 		/* A thread's first stacks step by step, from the signal's own
 		 * context (see trace.h): frame 0 is the interrupted PC. */
 		ts.captures++;

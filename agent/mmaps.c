@@ -161,6 +161,7 @@ NI static uint32_t map_stack(void)
 		if (n)
 			id = trace_intern(&ts, ips, n);
 	}
+	ts.rec->map_walks++;
 	if (unlikely(ts.cpu_deferred))
 		cpu_take_deferred(id);
 	return id;

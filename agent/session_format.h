@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define SF_MAGIC 0x31736e7372747270ULL /* "prtrsns1" little endian */
-#define SF_VERSION 8u
+#define SF_VERSION 9u
 /* --sample-bytes: a sampled site's counts are in 1/SF_WEIGHT_ONE units. */
 #define SF_WEIGHT_ONE 256u
 
@@ -166,6 +166,10 @@ struct sf_thread {
 	uint64_t old_frees;      /* frees of blocks allocated before the last ptrace_reset() */
 	uint64_t old_freed_bytes; /* (not in frees/freed_bytes; still no longer live) */
 	uint64_t sampled;        /* allocations whose stack was captured */
+	uint64_t map_walks;      /* stacks captured for mappings (agent/mmaps.c) */
+	uint64_t unwind_slow;    /* hooks' stacks walked by libunwind (agent/cfi.h) */
+	uint64_t unwind_checked; /* PTRACE_UNWIND=check: stacks walked both ways */
+	uint64_t unwind_differ;  /* of those, where the two walks differed */
 	uint64_t hist[SF_HIST_BUCKETS];
 
 	/* Counters at the moment the current owner claimed the record. */
@@ -181,6 +185,8 @@ struct sf_thread {
 
 	sf_off func;             /* struct sf_fthread; 0 until its first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_thread; 0 until the sampler set it up */
+	sf_off walk_memo;        /* the agent's own: its owner's last stack walk
+	                            (struct cfi_memo, agent/cfi.h); 0 until the first */
 };
 
 struct sf_process {

@@ -172,6 +172,16 @@ NI void settings_load(struct settings *s, char *const *envp)
 		else if (strcmp(v, "full"))
 			log_warn("PTRACE_LEAK_CHECK=", v, ": expected full or off; using full");
 	}
+	s->unwind = SET_UNWIND_CFI;
+	v = env_find(envp, "PTRACE_UNWIND");
+	if (v && *v) {
+		if (!strcmp(v, "libunwind"))
+			s->unwind = SET_UNWIND_LIBUNWIND;
+		else if (!strcmp(v, "check"))
+			s->unwind = SET_UNWIND_CHECK;
+		else if (strcmp(v, "cfi"))
+			log_warn("PTRACE_UNWIND=", v, ": expected cfi, libunwind or check; using cfi");
+	}
 	s->session = env_find(envp, "PTRACE_SESSION");
 	s->track_memory = 1;
 	s->sample_rate = 1.0;

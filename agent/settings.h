@@ -22,6 +22,14 @@ struct settings {
 	int dump_signal;      /* PTRACE_DUMP_SIGNAL as a number; 0: none (default) */
 	uint32_t cpu_bad;     /* SF_CPU_BAD_* for each of those two rejected */
 	int leak_check;       /* PTRACE_LEAK_CHECK: full (1, default) or off (0) */
+	int unwind;           /* PTRACE_UNWIND: enum settings_unwind */
+};
+
+/* Who walks the hooks' stacks (agent/cfi.h). */
+enum settings_unwind {
+	SET_UNWIND_CFI = 0,   /* "cfi" (default): our walker, libunwind where it can't */
+	SET_UNWIND_LIBUNWIND, /* "libunwind": libunwind alone */
+	SET_UNWIND_CHECK,     /* "check": both, libunwind's kept, differences counted */
 };
 
 /* Secure execution (AT_SECURE): the agent must stay off and read no

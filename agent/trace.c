@@ -46,6 +46,59 @@ unsigned trace_capture(uint64_t *ips, unsigned max)
 }
 #endif
 
+#ifndef PR_UNIT_TEST
+NI struct cfi_memo *trace_memo_slow(void)
+{
+	struct sf_thread *r = ts.rec;
+	sf_off off;
+
+	/* Only a record of this thread's own (not the shared stand-in used
+	 * when the image is full): a memo is one thread's. */
+	if (!r || !image_contains(r))
+		return NULL;
+	off = r->walk_memo;
+	if (!off) {
+		off = image_alloc(sizeof(struct cfi_memo));
+		if (!off)
+			return NULL;
+		r->walk_memo = off;
+	}
+	ts.memo = image_reach(off, sizeof(struct cfi_memo));
+	if (ts.memo)
+		cfi_memo_reset(ts.memo);
+	return ts.memo;
+}
+
+NI int trace_unwind_other(uint64_t *ips, unsigned max)
+{
+	uint64_t mine[max + TRACE_SLACK];
+	unsigned a, b;
+	int n;
+
+	ts.rec->unwind_slow++;
+	/* The reference walk of a check steps: exact through every frame
+	 * libunwind knows, its caches flushed at each dlclose. */
+	n = trace_unwind_libunwind(ips, max, agent.set.unwind == SET_UNWIND_CHECK);
+	if (agent.set.unwind != SET_UNWIND_CHECK || n <= 0)
+		return n;
+	b = cfi_backtrace(mine, max + TRACE_SLACK, ts.stack_lo, ts.stack_hi, trace_memo());
+	if (!b)
+		return n; /* a stack ours leaves to libunwind */
+	/* Compared as they would be recorded: our frames out, at most max. */
+	{
+		uint64_t theirs[max + TRACE_SLACK];
+
+		memcpy(theirs, ips, (size_t)n * sizeof(uint64_t));
+		a = trace_drop_agent_frames(theirs, (unsigned)n, max);
+		b = trace_drop_agent_frames(mine, b, max);
+		ts.rec->unwind_checked++;
+		if (a != b || memcmp(theirs, mine, a * sizeof(uint64_t)))
+			ts.rec->unwind_differ++;
+	}
+	return n;
+}
+#endif
+
 /* Carve a trace record out of the thread's slab; 0 when the image is full. */
 NI static sf_off trace_store(struct tstate *t, uint64_t h, const uint64_t *ips, unsigned n)
 {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "cfi.h"
 
 #define TRACE_SLACK 16 /* room for the agent's own frames above max */
 
@@ -78,24 +79,56 @@ static inline __attribute__((always_inline)) int trace_step_unwind(unw_context_t
 	return n;
 }
 
+/* libunwind's walk of the calling thread into ips (room max + TRACE_SLACK,
+ * before our frames are dropped). Its fast path (unw_backtrace) keeps
+ * each thread's rules by address for good: once a library was unloaded,
+ * another may sit at its addresses, so from then on the walk steps
+ * (unw_step's caches follow unw_flush_cache, called at dlclose). */
+static inline __attribute__((always_inline)) int trace_unwind_libunwind(uint64_t *ips, unsigned max, int step)
+{
+	if (step || ts.captures < TRACE_SLOW_CAPTURES ||
+	    __atomic_load_n(&agent.unloaded, __ATOMIC_RELAXED)) {
+		unw_context_t uc;
+
+		ts.captures++;
+		return unw_getcontext(&uc) == 0 ? trace_step_unwind(&uc, 0, ips, (int)(max + TRACE_SLACK)) : 0;
+	}
+	return unw_backtrace((void **)ips, (int)(max + TRACE_SLACK));
+}
+
+/* The calling thread's walk memo: NULL when it has no record of its own
+ * in the image, or the image is full (trace.c). */
+struct cfi_memo *trace_memo_slow(void);
+
+static inline struct cfi_memo *trace_memo(void)
+{
+	return likely(ts.memo != NULL) ? ts.memo : trace_memo_slow();
+}
+
+/* PTRACE_UNWIND=libunwind or check (trace.c). */
+int trace_unwind_other(uint64_t *ips, unsigned max);
+
 static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ips, unsigned max)
 {
-	/* ips has room for max + TRACE_SLACK: libunwind writes into it
+	/* ips has room for max + TRACE_SLACK: the walkers write into it
 	 * directly (void * and uint64_t are one size here), our own frames
 	 * are squeezed out in place. No second buffer on the stack. */
-	int n;
+	int n = 0;
 
 	/* A CPU sample or a dump landing in here must not re-enter libunwind
 	 * (its per-thread caches): see cpu_capture. */
 	ts.in_unwind = TS_UNWIND_HOOK;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (ts.captures < TRACE_SLOW_CAPTURES) {
-		unw_context_t uc;
-
-		ts.captures++;
-		n = unw_getcontext(&uc) == 0 ? trace_step_unwind(&uc, 0, ips, (int)(max + TRACE_SLACK)) : 0;
+	if (likely(agent.set.unwind == SET_UNWIND_CFI)) {
+		n = (int)cfi_backtrace(ips, max + TRACE_SLACK, ts.stack_lo, ts.stack_hi, trace_memo());
+		if (unlikely(!n)) {
+			/* Rare (a signal frame, code without unwind
+			 * information): libunwind's stepping walk. */
+			ts.rec->unwind_slow++;
+			n = trace_unwind_libunwind(ips, max, 1);
+		}
 	} else {
-		n = unw_backtrace((void **)ips, (int)(max + TRACE_SLACK));
+		n = trace_unwind_other(ips, max);
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	ts.in_unwind = 0;

@@ -32,6 +32,7 @@ enum kind {
 	K_DURATION, /* integer with ns, us, ms or s (default ns) */
 	K_MODE,   /* file permission bits in octal, as chmod takes them: 600, 0644 */
 	K_LEAK,   /* full or off */
+	K_UNWIND, /* cfi, libunwind or check */
 	K_DIRS,   /* existing directories, colon-separated; repeatable */
 	K_BYTES,  /* a size: an integer with an optional K, M or G (binary) */
 };
@@ -71,6 +72,7 @@ enum field {
 	F_LEAK_CHECK,
 	F_DEBUG_DIR,
 	F_SAMPLE_BYTES,
+	F_UNWIND,
 };
 
 struct setting {
@@ -107,6 +109,7 @@ static const struct setting settings[] = {
 	{ "suppressions", 0, "PTRACE_SUPPRESSIONS", K_FILE, F_SUPPRESSIONS, 0, 0 },
 	{ "builtin-suppressions", 0, "PTRACE_BUILTIN_SUPPRESSIONS", K_BOOL, F_BUILTIN_SUPPRESSIONS, 0, 0 },
 	{ "leak-check", 0, "PTRACE_LEAK_CHECK", K_LEAK, F_LEAK_CHECK, 0, 0 },
+	{ "unwind", 0, "PTRACE_UNWIND", K_UNWIND, F_UNWIND, 0, 0 },
 	{ "timeline", 0, "PTRACE_TIMELINE", K_BOOL, F_TIMELINE, 0, 0 },
 	{ "timeline-min", 0, "PTRACE_TIMELINE_MIN", K_DURATION, F_TIMELINE_MIN, 0, 0 },
 	{ "interval", 0, "PTRACE_INTERVAL", K_DURATION, F_INTERVAL, 0, 0 },
@@ -182,6 +185,9 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_LEAK:
 		snprintf(buf, len, "expected full or off");
+		break;
+	case K_UNWIND:
+		snprintf(buf, len, "expected cfi, libunwind or check");
 		break;
 	case K_DIRS:
 		snprintf(buf, len, OPTIONS_DIRS_EXPECT);
@@ -531,6 +537,11 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		o->leak_check = !strcmp(val, "full");
 		return 0;
+	case K_UNWIND:
+		if (strcmp(val, "cfi") && strcmp(val, "libunwind") && strcmp(val, "check"))
+			return -EINVAL;
+		o->unwind = val;
+		return 0;
 	case K_DIRS:
 		break; /* setting_apply_msg */
 	}
@@ -649,6 +660,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->timeline = 1;
 	o->builtin_suppressions = 1;
 	o->leak_check = 1;
+	o->unwind = "cfi";
 	o->timeline_min_ns = 100000ull;
 	o->live_interval = 1.0;
 	if (err && errlen)
@@ -739,6 +751,11 @@ void options_usage(FILE *f)
 		"                          definitely, indirectly or possibly lost, or still\n"
 		"                          reachable, by a scan of memory at exit\n"
 		"                          PTRACE_LEAK_CHECK\n"
+		"      --unwind=cfi|libunwind|check  who walks the stacks of allocations and\n"
+		"                          CPU samples: cfi (default), the agent's own walker\n"
+		"                          (libunwind where it cannot); libunwind alone; or\n"
+		"                          check: both, libunwind's kept, differences counted\n"
+		"                          PTRACE_UNWIND\n"
 		"      --builtin-suppressions=BOOL  suppress the C/C++ runtime's own one-time\n"
 		"                          allocations: stdio buffers, locale, NSS (default 1)\n"
 		"                          PTRACE_BUILTIN_SUPPRESSIONS\n"
@@ -860,6 +877,8 @@ int options_export(const struct options *o)
 	if (setenv("PTRACE_TRACK_MEMORY", o->track_memory ? "1" : "0", 1))
 		return -errno;
 	if (setenv("PTRACE_LEAK_CHECK", o->leak_check ? "full" : "off", 1))
+		return -errno;
+	if (setenv("PTRACE_UNWIND", o->unwind, 1))
 		return -errno;
 	rate_format(o->sample_rate, buf, sizeof(buf));
 	if (setenv("PTRACE_SAMPLE_RATE", buf, 1))

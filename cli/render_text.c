@@ -442,6 +442,9 @@ static void print_memory(FILE *f, const struct rmemory *m, int snapshot)
 	fprintf(f, "  heap: %" PRIu64 " allocations, %" PRIu64 " frees, %s allocated, peak %s\n", m->allocations,
 		m->frees, report_bytes(m->bytes_allocated, b1, sizeof(b1)), report_bytes(m->peak_bytes, b2, sizeof(b2)));
 	fprintf(f, "        %" PRIu64 " temporary allocations, %" PRIu64 " failed\n", m->temporary, m->failed);
+	if (m->walks_checked)
+		fprintf(f, "        stack walks checked against libunwind: %" PRIu64 ", %" PRIu64 " differed\n",
+			m->walks_checked, m->walks_differ);
 	if (m->freed_by_exec)
 		fprintf(f, "        live at exec: %s in %" PRIu64 " blocks (freed by the exec, not leaked)\n",
 			report_bytes(m->exec_freed_bytes, b3, sizeof(b3)), m->exec_freed_blocks);

@@ -829,6 +829,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		m->old_freed_bytes = session_add(m->old_freed_bytes, t->old_freed_bytes);
 		m->temporary = session_add(m->temporary, t->temporary);
 		m->failed = session_add(m->failed, t->failed);
+		m->walks = session_add(session_add(m->walks, t->sampled), t->map_walks);
+		m->walks_libunwind = session_add(m->walks_libunwind, t->unwind_slow);
+		m->walks_checked = session_add(m->walks_checked, t->unwind_checked);
+		m->walks_differ = session_add(m->walks_differ, t->unwind_differ);
 		for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
 			m->hist[b] = session_add(m->hist[b], t->hist[b]);
 		site_take(&map, 0, &t->nostack, s, p);

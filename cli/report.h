@@ -91,6 +91,10 @@ struct rmemory {
 	double scale;           /* a sampled site's bytes times this: 1 / sample_rate (1 by bytes) */
 	double count_scale;     /* its counts: 1 / sample_rate, or 1 / SF_WEIGHT_ONE by bytes */
 	uint64_t sample_bytes;  /* --sample-bytes' mean gap; 0: by count */
+	/* Stacks the hooks walked (allocations and mappings), how many
+	 * libunwind walked (agent/cfi.h), and under PTRACE_UNWIND=check how
+	 * many were walked both ways and how many of those differed. */
+	uint64_t walks, walks_libunwind, walks_checked, walks_differ;
 	struct rsite *sites;    /* by bytes allocated, descending */
 	size_t nsites;
 	/* The leak check at exit (agent/leakscan.c, docs/leaks.md). Made:

@@ -9,7 +9,8 @@ BUILD_PKGS="gcc g++ clang libclang-rt-14-dev make pkg-config libunwind-dev libdw
 # page in headless Chromium (chromium); the live view in a tmux pane (tmux).
 # Stripped programs' names (tests/test_e2e_debuginfo.c): strip, objcopy,
 # nm and readelf (binutils), xz for MiniDebugInfo, a local debuginfod.
-TEST_PKGS="golang-go valgrind chromium tmux binutils xz-utils debuginfod"
+# Real programs whose stacks the walker is checked on: python3, sqlite3.
+TEST_PKGS="golang-go valgrind chromium tmux binutils xz-utils debuginfod python3 sqlite3"
 # dpkg-dev: dpkg-source, which bench/lua's apt-get source unpacks the Lua source with.
 BENCH_PKGS="heaptrack uftrace google-perftools libgoogle-perftools-dev python3 sqlite3 xz-utils dpkg-dev"
 

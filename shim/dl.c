@@ -12,6 +12,10 @@
 #include <string.h>
 
 #include "agent.h"
+#include "cfi.h"
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 #include "deepbind.h"
 #include "modules.h"
 
@@ -38,6 +42,15 @@ EXPORT void *dlopen(const char *file, int mode)
 	return real(file, mode); /* a sibling call: see the comment above */
 }
 
+/* After a dlclose: another library may be mapped where it was, with
+ * other unwind rules at the same addresses. */
+NI static void dl_forget_rules(void)
+{
+	cfi_forget();
+	__atomic_store_n(&agent.unloaded, 1, __ATOMIC_RELAXED);
+	unw_flush_cache(unw_local_addr_space, 0, 0);
+}
+
 EXPORT int dlclose(void *handle)
 {
 	dlclose_fn real = agent.real.dlclose;
@@ -56,6 +69,7 @@ EXPORT int dlclose(void *handle)
 		modules_scan(0); /* record what is about to go before it goes */
 		ts.state = saved;
 		ret = real(handle);
+		dl_forget_rules();
 		/* The destructors may have set this thread up meanwhile. */
 		saved = ts.state;
 		if (saved != TS_BUSY) {
@@ -65,7 +79,9 @@ EXPORT int dlclose(void *handle)
 		}
 		return ret;
 	}
-	return real(handle);
+	ret = real(handle);
+	dl_forget_rules();
+	return ret;
 }
 
 /*

@@ -55,6 +55,7 @@ Test(options, defaults_without_flags_or_env)
 	cr_assert(eq(int, o.quiet, 0), "not quiet by default");
 	cr_assert(eq(int, o.help, 0), "no help by default");
 	cr_assert(eq(int, o.version, 0), "no version by default");
+	cr_assert(eq(str, (char *)o.unwind, "cfi"), "our own stack walker by default");
 	cr_assert(eq(int, o.argc, 1), "one program argument");
 	cr_assert(eq(ptr, (void *)o.argv, (void *)(argv + 1)), "argv points into the given argv");
 	cr_assert(eq(str, err, ""), "no error message on success");
@@ -281,6 +282,8 @@ Test(options, bad_flag_values_give_exact_messages)
 		const char *msg;
 	} cases[] = {
 		{ { "--sample-rate=abc" }, "--sample-rate=abc: expected a number in (0,1]" },
+		{ { "--unwind=fast" }, "--unwind=fast: expected cfi, libunwind or check" },
+		{ { "--unwind=" }, "--unwind=: expected cfi, libunwind or check" },
 		{ { "--sample-rate=0" }, "--sample-rate=0: expected a number in (0,1]" },
 		{ { "--sample-rate=0.0" }, "--sample-rate=0.0: expected a number in (0,1]" },
 		{ { "--sample-rate=2" }, "--sample-rate=2: expected a number in (0,1]" },

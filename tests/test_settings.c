@@ -91,3 +91,26 @@ Test(settings, bytes_take_binary_units)
 	cr_assert(eq(int, settings_parse_bytes("-1", &v), -EINVAL));
 	cr_assert(eq(u64, v, 1ull << 40), "unchanged on failure");
 }
+
+Test(settings, unwind_names_its_walker)
+{
+	static const struct {
+		const char *env;
+		int want;
+	} cases[] = {
+		{ "PATH=/bin", SET_UNWIND_CFI },
+		{ "PTRACE_UNWIND=cfi", SET_UNWIND_CFI },
+		{ "PTRACE_UNWIND=libunwind", SET_UNWIND_LIBUNWIND },
+		{ "PTRACE_UNWIND=check", SET_UNWIND_CHECK },
+		{ "PTRACE_UNWIND=LIBUNWIND", SET_UNWIND_CFI }, /* a bad value: the default, with a warning */
+		{ "PTRACE_UNWIND=", SET_UNWIND_CFI },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *env[] = { (char *)cases[i].env, NULL };
+		struct settings s;
+
+		settings_load(&s, env);
+		cr_assert(eq(int, s.unwind, cases[i].want), "%s", cases[i].env);
+	}
+}

@@ -1,0 +1,93 @@
+/*
+ * The hooks' own stack walker (x86-64): each return address's unwind rule
+ * is read once from its module's .eh_frame (found through _dl_find_object
+ * and the .eh_frame_hdr search table) and kept in a lock-free table; a walk
+ * is then one lookup and one or two loads per frame, where libunwind's
+ * unw_backtrace costs ~10 ns a frame and ~60 ns to set up.
+ *
+ * It follows the same DWARF rules libunwind does, and only the common
+ * shape of frame: CFA = rsp or rbp + constant, return address at CFA - 8,
+ * rbp unchanged or saved at a constant offset from the CFA. Any other
+ * frame (a signal frame, a CFA computed by an expression, code without
+ * unwind information, a stack pointer outside the thread's stack) makes
+ * cfi_backtrace return 0 and the caller unwinds with libunwind: the frames
+ * are libunwind's either way. PTRACE_UNWIND=check compares the two on
+ * every stack (tests/test_e2e_unwind.c).
+ */
+#ifndef PTRACE_CFI_H
+#define PTRACE_CFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A frame's rule, packed in 64 bits (0 is never a valid rule). */
+#define CFI_KIND_MASK 3ull
+#define CFI_STEP 1ull       /* the common shape: unwind through it */
+#define CFI_LAST 2ull       /* return address undefined: the outermost frame */
+#define CFI_NONE 3ull       /* not handled here: libunwind must walk this stack */
+#define CFI_CFA_RBP (1ull << 2) /* CFA = rbp + off (else rsp + off) */
+#define CFI_RBP_SAVED (1ull << 3) /* caller's rbp at CFA + rbp_off */
+
+static inline int32_t cfi_cfa_off(uint64_t rule)
+{
+	return (int32_t)(rule >> 32);
+}
+
+static inline int16_t cfi_rbp_off(uint64_t rule)
+{
+	return (int16_t)(rule >> 16);
+}
+
+/*
+ * A thread's last walk, for the next one to stop early where the stack is
+ * still the same (cfi_backtrace). CFI_MEMO frames: the default depth and
+ * our own frames; deeper walks keep none.
+ */
+#define CFI_MEMO 96
+
+struct cfi_mframe {
+	uint64_t rip, rsp, rbp; /* as they were in the frame */
+	uint64_t rule;          /* its rule, | CFI_NEEDS_RBP (cfi.c); 0: not stepped from */
+};
+
+struct cfi_memo {
+	uint32_t n;             /* frames held; 0: none */
+	uint32_t gen;           /* the rule table's generation they were walked in */
+	uint64_t end_cfa, end_rip; /* the walk's last read, of a return address below
+	                              0x4000 that ended it at CFA end_cfa; 0: none */
+	struct cfi_mframe f[CFI_MEMO];
+};
+
+/* Forget what m holds (a thread taking a record over, a fork child). */
+void cfi_memo_reset(struct cfi_memo *m);
+
+/* Map the rule table (once, at the agent's set-up). 0 or -errno; without
+ * it every walk falls back to libunwind. */
+int cfi_init(void);
+
+/* Rules cached before this call are not used again: a dlclose may have
+ * unmapped their code, and a dlopen may map other code there. */
+void cfi_forget(void);
+
+/* Walk the calling thread's stack into ips (at most max frames, the first
+ * one inside this function), through frames whose stack addresses lie in
+ * [lo, hi), with the thread's memo m (NULL: none; never one a signal
+ * handler may be using). Returns the depth, or 0 when some frame needs
+ * libunwind. */
+unsigned cfi_backtrace(uint64_t *ips, unsigned max, uintptr_t lo, uintptr_t hi, struct cfi_memo *m);
+
+/* The same from a frame whose registers are rip (an exact pc: a signal's
+ * interrupted instruction), rsp and rbp, with no memo. */
+unsigned cfi_backtrace_from(uint64_t *ips, unsigned max, uintptr_t lo, uintptr_t hi, uint64_t rip, uint64_t rsp,
+			    uint64_t rbp);
+
+/* The rule for code address addr (a return address minus 1, or an exact
+ * pc) from the FDE at fde, in an .eh_frame whose pointers are relative to
+ * nothing unusual; CFI_NONE when the FDE does not cover addr or uses what
+ * this walker does not handle. Exposed for the unit tests. */
+uint64_t cfi_rule_from_fde(const uint8_t *fde, uint64_t addr);
+
+/* The rule for addr through the table (computed and cached on a miss). */
+uint64_t cfi_rule(uint64_t addr);
+
+#endif
