@@ -598,7 +598,27 @@ NI uint64_t cfi_rule(uint64_t addr)
 
 void cfi_memo_reset(struct cfi_memo *m)
 {
-	m->n = 0;
+	memset(m->l0, 0, sizeof(m->l0));
+	for (unsigned i = 0; i < CFI_WALKS; i++)
+		m->w[i].n = 0;
+}
+
+/* The rule for addr: the thread's own cache first, when it has one. */
+static inline __attribute__((always_inline)) uint64_t rule_at(struct cfi_memo *m, uint64_t addr)
+{
+	uint64_t rule;
+
+	if (m) {
+		__typeof__(&m->l0[0]) e = &m->l0[(addr * 0x9e3779b97f4a7c15ull) >> (64 - CFI_L0_BITS)];
+
+		if (likely(e->addr == addr))
+			return e->rule;
+		rule = cfi_rule(addr);
+		e->addr = addr;
+		e->rule = rule;
+		return rule;
+	}
+	return cfi_rule(addr);
 }
 
 /*
@@ -611,13 +631,14 @@ void cfi_memo_reset(struct cfi_memo *m)
  * with independent loads, not the walk's chain of dependent ones (a table
  * lookup and a load: ~20 cycles a frame).
  */
-static int memo_holds(const struct cfi_memo *m, unsigned k, uint64_t floor)
+static int memo_holds(const struct cfi_walk *m, unsigned k, uint64_t floor, int *bad)
 {
 	if (k + 1 < m->n && m->f[k + 1].rsp - 8 < floor)
 		return 0;
 	for (unsigned j = k; j + 1 < m->n; j++) {
 		const struct cfi_mframe *a = &m->f[j], *b = &m->f[j + 1];
 
+		*bad = (int)j; /* a match at j or before reads this step's words too */
 		if (*(const uint64_t *)(uintptr_t)(b->rsp - 8) != b->rip)
 			return 0;
 		if (a->rule & CFI_RBP_SAVED) {
@@ -627,6 +648,7 @@ static int memo_holds(const struct cfi_memo *m, unsigned k, uint64_t floor)
 				return 0;
 		}
 	}
+	*bad = (int)m->n;
 	if (m->end_cfa && (m->end_cfa - 8 < floor || *(const uint64_t *)(uintptr_t)(m->end_cfa - 8) != m->end_rip))
 		return 0;
 	return 1;
@@ -650,7 +672,7 @@ static void memo_needs(struct cfi_mframe *f, unsigned j, int next)
 /* The memo becomes fresh[0..nf) followed by its own frames from k on
  * (none when k >= m->n), the walk having ended as end_cfa/end_rip say
  * (a final read of a return address below 0x4000; 0: none). */
-static void memo_store(struct cfi_memo *m, const struct cfi_mframe *fresh, unsigned nf, unsigned k,
+static void memo_store(struct cfi_walk *m, const struct cfi_mframe *fresh, unsigned nf, unsigned k,
 		       uint64_t end_cfa, uint64_t end_rip)
 {
 	if (k < m->n) {
@@ -694,37 +716,48 @@ NI unsigned cfi_backtrace_from(uint64_t *ips, unsigned max, uintptr_t lo, uintpt
 	return 0;
 }
 #else
-/* The walk from a frame whose registers are rip (an exact pc), rsp, rbp. */
+/* The walk from a frame whose registers are rip (an exact pc), rsp, rbp,
+ * with the thread's memo ms (NULL: none). */
 static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsigned max, uintptr_t lo, uintptr_t hi,
 							   uint64_t rip, uint64_t rsp, uint64_t rbp,
-							   struct cfi_memo *m)
+							   struct cfi_memo *ms)
 {
 	struct cfi_mframe fresh[CFI_MEMO];
-	uint64_t addr, floor = rsp, gen, rule, cfa;
+	struct cfi_walk *m = NULL; /* the memo walk this one is matched against */
+	struct cfi_memo *rules = ms; /* whose rule cache serves the whole walk */
+	uint64_t addr, floor = rsp, rule, cfa;
 	unsigned n = 0, k = 0, nf = 0;
+	int bad = -1;              /* the memo's step that no longer holds */
 
 	if (floor < lo || floor >= hi || !max)
 		return 0;
-	if (m) {
-		gen = __atomic_load_n(&cfi_gen, __ATOMIC_RELAXED);
-		if (m->gen != gen) {
-			m->n = 0;
-			m->gen = gen;
+	if (ms) {
+		uint32_t gen = __atomic_load_n(&cfi_gen, __ATOMIC_RELAXED);
+
+		if (ms->gen != gen) {
+			cfi_memo_reset(ms);
+			ms->gen = gen;
 		}
+		/* By the first frame's stack pointer: one call site at one
+		 * depth gives one, and the walk from it is the same, ours
+		 * and the program's frames alike, as long as the stack is. */
+		m = &ms->w[(rsp * 0x9e3779b97f4a7c15ull) >> (64 - CFI_WALKS_BITS)];
 	}
 	addr = rip;
 	for (;;) {
 		/* A frame: rip, rsp and rbp as they are in it. */
 		ips[n++] = rip;
-		if (m && nf == CFI_MEMO) {
-			m->n = 0; /* deeper than a memo holds: keep none */
+		if (ms && nf == CFI_MEMO) {
+			if (m)
+				m->n = 0; /* deeper than a memo holds: keep none */
 			m = NULL;
+			ms = NULL;
 		}
 		if (m) {
 			while (k < m->n && m->f[k].rsp < rsp)
 				k++;
-			if (k < m->n && m->f[k].rsp == rsp && m->f[k].rip == rip &&
-			    (!(m->f[k].rule & CFI_NEEDS_RBP) || m->f[k].rbp == rbp) && memo_holds(m, k, floor)) {
+			if (k < m->n && (int)k > bad && m->f[k].rsp == rsp && m->f[k].rip == rip &&
+			    (!(m->f[k].rule & CFI_NEEDS_RBP) || m->f[k].rbp == rbp) && memo_holds(m, k, floor, &bad)) {
 				unsigned j, last = m->n - 1;
 				struct cfi_mframe tail = m->f[last];
 
@@ -741,21 +774,25 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 				rbp = tail.rbp;
 				addr = last ? rip - 1 : rip; /* frame 0's pc is exact */
 				m = NULL;
-			} else {
-				fresh[nf].rip = rip;
-				fresh[nf].rsp = rsp;
-				fresh[nf].rbp = rbp;
-				fresh[nf].rule = 0;
-				nf++;
+				ms = NULL;
+				goto step;
 			}
 		}
+		if (ms) {
+			fresh[nf].rip = rip;
+			fresh[nf].rsp = rsp;
+			fresh[nf].rbp = rbp;
+			fresh[nf].rule = 0;
+			nf++;
+		}
+step:
 		if (n == max) {
 			if (m)
 				memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
 			return n;
 		}
-		rule = cfi_rule(addr);
-		if (m)
+		rule = rule_at(rules, addr);
+		if (ms)
 			fresh[nf - 1].rule = rule;
 		if (unlikely((rule & CFI_KIND_MASK) != CFI_STEP)) {
 			if ((rule & CFI_KIND_MASK) != CFI_LAST)

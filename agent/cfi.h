@@ -39,23 +39,39 @@ static inline int16_t cfi_rbp_off(uint64_t rule)
 }
 
 /*
- * A thread's last walk, for the next one to stop early where the stack is
- * still the same (cfi_backtrace). CFI_MEMO frames: the default depth and
- * our own frames; deeper walks keep none.
+ * A thread's recent walks, for the next one to stop early where the stack
+ * is still the same (cfi_backtrace): CFI_WALKS of them, each the last walk
+ * whose first frame outside the agent (the allocation's call site) had
+ * the same address and stack pointer modulo the hash. CFI_MEMO frames a
+ * walk: the default depth and our own frames; deeper walks keep none.
  */
 #define CFI_MEMO 96
+#define CFI_WALKS_BITS 3
+#define CFI_WALKS (1u << CFI_WALKS_BITS)
+#define CFI_L0_BITS 9
 
 struct cfi_mframe {
 	uint64_t rip, rsp, rbp; /* as they were in the frame */
-	uint64_t rule;          /* its rule, | CFI_NEEDS_RBP (cfi.c); 0: not stepped from */
+	uint64_t rule;          /* its rule, | CFI_NEEDS_RBP (cfi.c); no kind: not stepped from */
 };
 
-struct cfi_memo {
+struct cfi_walk {
 	uint32_t n;             /* frames held; 0: none */
-	uint32_t gen;           /* the rule table's generation they were walked in */
+	uint32_t pad;
 	uint64_t end_cfa, end_rip; /* the walk's last read, of a return address below
 	                              0x4000 that ended it at CFA end_cfa; 0: none */
 	struct cfi_mframe f[CFI_MEMO];
+};
+
+struct cfi_memo {
+	uint32_t gen;           /* the rule table's generation all this is of */
+	uint32_t pad;
+	/* The thread's own small cache of rules, in front of the table
+	 * (whose 1 MiB a hot path's lookups would miss in). */
+	struct {
+		uint64_t addr, rule;
+	} l0[1u << CFI_L0_BITS];
+	struct cfi_walk w[CFI_WALKS];
 };
 
 /* Forget what m holds (a thread taking a record over, a fork child). */

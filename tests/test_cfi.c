@@ -252,5 +252,6 @@ Test(cfi, with_a_memo_as_without)
 		deep(100, &memo); /* past the memo's 96 frames */
 	}
 	cr_assert(eq(int, walks, 3 * (7 + 1 + 14 + 34)), "deep(d) walks at 0 and at every multiple of 3");
-	cr_assert(memo.n == 0 || memo.n <= CFI_MEMO, "memo of %u frames", memo.n);
+	for (unsigned i = 0; i < CFI_WALKS; i++)
+		cr_assert(memo.w[i].n <= CFI_MEMO, "memo walk %u: %u frames", i, memo.w[i].n);
 }
