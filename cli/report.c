@@ -212,6 +212,7 @@ struct pmod {
 	const char *path;       /* interned in the symctx */
 	uint32_t gen_lo, gen_hi; /* mapped for map generations [gen_lo, gen_hi) */
 	uint64_t maxend;        /* the highest end of this and every earlier module */
+	int runtime;            /* report_runtime_module(path), once per module */
 };
 
 struct pmap {
@@ -515,6 +516,7 @@ static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *
 				pm->m = nm;
 			}
 			x.path = c->files[fi].path;
+			x.runtime = report_runtime_module(x.path);
 			x.synth = symctx_file_base(c, fi, x.start, x.end, x.bias);
 			/* A loaded module is a mapped regular file: a path naming a
 			 * FIFO or a device was written over. */
@@ -1407,7 +1409,7 @@ static int pmap_stack(struct report *r, const struct pmap *pm, const struct sess
 		memset(f, 0, sizeof(f[0]));
 		if (m && m->synth) {
 			n = symbolizer_lookup_flags(r->symctx->sym, m->synth + (ip - m->bias), i > 0,
-						    below_main || report_runtime_module(m->path) ? SYM_SYMTAB_ONLY : 0, f,
+						    below_main || m->runtime ? SYM_SYMTAB_ONLY : 0, f,
 						    MAX_FRAMES_PER_IP);
 			if (n && !f[n - 1].inlined && f[n - 1].function && !strcmp(f[n - 1].function, "main"))
 				below_main = 1;
