@@ -558,6 +558,11 @@ void cfi_forget(void)
 	__atomic_fetch_add(&cfi_gen, 1, __ATOMIC_RELAXED);
 }
 
+void cfi_memo_fresh(struct cfi_memo *m)
+{
+	m->gen = __atomic_load_n(&cfi_gen, __ATOMIC_RELAXED);
+}
+
 NI uint64_t cfi_rule(uint64_t addr)
 {
 	struct cfi_slot *tab = cfi_tab;
@@ -567,7 +572,11 @@ NI uint64_t cfi_rule(uint64_t addr)
 	if (unlikely(!tab || (addr >> 48)))
 		return rule_compute(addr);
 	key = addr | (uint64_t)(__atomic_load_n(&cfi_gen, __ATOMIC_RELAXED) & 0x7fff) << 48;
-	i = (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> (64 - CFI_BITS));
+	/* The rules of one 4 KiB of code share one 4 KiB of table (256
+	 * slots, by address / 16): a short process touches a page of the
+	 * table per page of code it returns into, not one per rule. */
+	i = (uint32_t)(((addr >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - CFI_BITS + 8)) << 8 |
+	    (uint32_t)((addr >> 4) & 255);
 	for (unsigned probe = 0; probe < CFI_PROBES; probe++, i = (i + 1) & (CFI_SLOTS - 1)) {
 		/* Acquire pairs with the release store of the key below. */
 		uint64_t k = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);

@@ -77,6 +77,9 @@ struct cfi_memo {
 /* Forget what m holds (a thread taking a record over, a fork child). */
 void cfi_memo_reset(struct cfi_memo *m);
 
+/* Make zeroed memory m an empty memo, writing only its header. */
+void cfi_memo_fresh(struct cfi_memo *m);
+
 /* Map the rule table (once, at the agent's set-up). 0 or -errno; without
  * it every walk falls back to libunwind. */
 int cfi_init(void);

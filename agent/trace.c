@@ -58,10 +58,17 @@ NI struct cfi_memo *trace_memo_slow(void)
 		return NULL;
 	off = r->walk_memo;
 	if (!off) {
+		/* Fresh from the image: zeroed, an empty memo. Left untouched,
+		 * its pages are made only as walks use them (a short process
+		 * pays for few). */
 		off = image_alloc(sizeof(struct cfi_memo));
 		if (!off)
 			return NULL;
 		r->walk_memo = off;
+		ts.memo = image_reach(off, sizeof(struct cfi_memo));
+		if (ts.memo)
+			cfi_memo_fresh(ts.memo);
+		return ts.memo;
 	}
 	ts.memo = image_reach(off, sizeof(struct cfi_memo));
 	if (ts.memo)

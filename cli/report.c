@@ -1401,6 +1401,13 @@ static int pmap_stack(struct report *r, const struct pmap *pm, const struct sess
 		return 0;
 	}
 	depth = (unsigned)session_charge(s, pm->p, depth);
+	/* One frame per address but for inlined calls: sized by the depth,
+	 * grown only for those, trimmed at the end (a million stacks'
+	 * arrays are most of a report's memory). */
+	cap = depth + 4;
+	out->frames = malloc(cap * sizeof(*out->frames));
+	if (!out->frames)
+		return -ENOMEM;
 	for (unsigned i = 0; i < depth; i++) {
 		uint64_t ip = t->ips[i];
 		const struct pmod *m = pmap_find(pm, i > 0 && ip ? ip - 1 : ip);
@@ -1432,6 +1439,15 @@ static int pmap_stack(struct report *r, const struct pmap *pm, const struct sess
 				.offset = ip - (m ? m->bias : 0),
 				.inlined = f[k].inlined,
 			};
+		}
+	}
+	if (out->n < cap) {
+		struct rframe *nf = out->n ? realloc(out->frames, out->n * sizeof(*nf)) : NULL;
+
+		if (nf || !out->n) {
+			if (!out->n)
+				free(out->frames);
+			out->frames = nf;
 		}
 	}
 	return 0;
