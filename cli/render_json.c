@@ -269,9 +269,47 @@ static json_int_t tv_ns(struct timeval tv)
 /* Compact, one line and a newline: reports with many processes run to
  * tens of megabytes, half of it indentation. `jq .` or `python3 -m
  * json.tool` pretty-print it. */
+struct json_sink {
+	FILE *f;
+	size_t n;
+	char buf[1 << 16];
+};
+
+static int json_sink_flush(struct json_sink *k)
+{
+	if (k->n && fwrite(k->buf, 1, k->n, k->f) != k->n)
+		return -1;
+	k->n = 0;
+	return 0;
+}
+
+/* jansson hands its output over token by token: through a buffer of our
+ * own, not a locked stdio call each (a 4 MB report: ~500k of them). */
+static int json_sink_add(const char *p, size_t len, void *data)
+{
+	struct json_sink *k = data;
+
+	if (len > sizeof(k->buf) - k->n && json_sink_flush(k))
+		return -1;
+	if (len > sizeof(k->buf))
+		return fwrite(p, 1, len, k->f) == len ? 0 : -1;
+	memcpy(k->buf + k->n, p, len);
+	k->n += len;
+	return 0;
+}
+
 static int json_write(json_t *root, FILE *f)
 {
-	if (json_dumpf(root, f, JSON_COMPACT | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF || fflush(f))
+	struct json_sink *k = malloc(sizeof(*k));
+	int bad;
+
+	if (!k)
+		return -ENOMEM;
+	k->f = f;
+	k->n = 0;
+	bad = json_dump_callback(root, json_sink_add, k, JSON_COMPACT | JSON_PRESERVE_ORDER) || json_sink_flush(k);
+	free(k);
+	if (bad || fputc('\n', f) == EOF || fflush(f))
 		return -EIO;
 	return ferror(f) ? -EIO : 0;
 }
