@@ -642,6 +642,7 @@ static inline __attribute__((always_inline)) uint64_t rule_at(struct cfi_memo *m
  */
 static int memo_holds(const struct cfi_walk *m, unsigned k, uint64_t floor, int *bad)
 {
+	*bad = (int)k;
 	if (k + 1 < m->n && m->f[k + 1].rsp - 8 < floor)
 		return 0;
 	for (unsigned j = k; j + 1 < m->n; j++) {
@@ -766,25 +767,57 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 			while (k < m->n && m->f[k].rsp < rsp)
 				k++;
 			if (k < m->n && (int)k > bad && m->f[k].rsp == rsp && m->f[k].rip == rip &&
-			    (!(m->f[k].rule & CFI_NEEDS_RBP) || m->f[k].rbp == rbp) && memo_holds(m, k, floor, &bad)) {
-				unsigned j, last = m->n - 1;
-				struct cfi_mframe tail = m->f[last];
+			    (!(m->f[k].rule & CFI_NEEDS_RBP) || m->f[k].rbp == rbp)) {
+				unsigned j, last;
 
-				for (j = k + 1; j < m->n && n < max; j++)
-					ips[n++] = m->f[j].rip;
-				m->f[k].rbp = rbp;
-				memo_store(m, fresh, nf, k, 0, 0);
-				if (n == max || (tail.rule & CFI_KIND_MASK))
-					return n; /* max frames, or the memo reached the end */
-				/* The memo stops short of the end: walk on from
-				 * its last frame, memoizing no more. */
-				rip = tail.rip;
-				rsp = tail.rsp;
-				rbp = tail.rbp;
-				addr = last ? rip - 1 : rip; /* frame 0's pc is exact */
-				m = NULL;
-				ms = NULL;
-				goto step;
+				if (memo_holds(m, k, floor, &bad)) {
+					struct cfi_mframe tail = m->f[m->n - 1];
+
+					last = m->n - 1;
+					for (j = k + 1; j < m->n && n < max; j++)
+						ips[n++] = m->f[j].rip;
+					m->f[k].rbp = rbp;
+					memo_store(m, fresh, nf, k, 0, 0);
+					if (n == max || (tail.rule & CFI_KIND_MASK))
+						return n; /* max frames, or the memo reached the end */
+					/* The memo stops short of the end: walk on
+					 * from its last frame, memoizing no more. */
+					rip = tail.rip;
+					rsp = tail.rsp;
+					rbp = tail.rbp;
+					addr = last ? rip - 1 : rip; /* frame 0's pc is exact */
+					m = NULL;
+					ms = NULL;
+					goto step;
+				}
+				/*
+				 * Not the whole memo, but its frames up to the
+				 * first step whose words changed (bad; all of them
+				 * when only the end differs) are this stack's: with
+				 * rbp the same here, every register they carry is
+				 * (inherited, or read from words that held). Take
+				 * them and walk on from the last.
+				 */
+				last = bad >= (int)m->n ? m->n - 1 : (unsigned)bad;
+				if (m->f[k].rbp == rbp && last > k && nf + (last - k) < CFI_MEMO) {
+					fresh[nf++] = m->f[k];
+					for (j = k + 1; j <= last; j++) {
+						if (n == max) {
+							fresh[nf - 1].rule = 0; /* cut here */
+							memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
+							return n;
+						}
+						ips[n++] = m->f[j].rip;
+						fresh[nf++] = m->f[j];
+					}
+					fresh[nf - 1].rule = 0; /* stepped from below */
+					rip = m->f[last].rip;
+					rsp = m->f[last].rsp;
+					rbp = m->f[last].rbp;
+					addr = rip - 1;
+					k = last + 1;
+					goto step;
+				}
 			}
 		}
 		if (ms) {

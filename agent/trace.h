@@ -6,6 +6,7 @@
 #define PTRACE_TRACE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "agent.h"
 #include "cfi.h"
@@ -33,18 +34,29 @@ unsigned trace_capture(uint64_t *ips, unsigned max);
  */
 static inline unsigned trace_drop_agent_frames(uint64_t *ips, unsigned n, unsigned max)
 {
-	unsigned out = 0;
-	int dropped_top = 0;
+	uint64_t lo = agent.self_lo, size = agent.self_hi - agent.self_lo;
+	unsigned top = 0, out, i;
 
-	for (unsigned i = 0; i < n && out < max; i++) {
-		if (ips[i] >= agent.self_lo && ips[i] < agent.self_hi) {
-			if (!out)
-				dropped_top = 1;
-			continue;
-		}
-		ips[out++] = ips[i];
+	/* Ours are on top (the hook), and rarely below (the pthread_create
+	 * wrapper): skip the top ones, then look for others in one pass of
+	 * compares before moving anything. */
+	while (top < n && ips[top] - lo < size)
+		top++;
+	for (i = top; i < n && i - top < max; i++)
+		if (unlikely(ips[i] - lo < size))
+			break;
+	if (likely(i == n || i - top == max)) {
+		out = i - top;
+		if (top)
+			memmove(ips, ips + top, out * sizeof(*ips));
+	} else {
+		out = i - top;
+		memmove(ips, ips + top, out * sizeof(*ips));
+		for (; i < n && out < max; i++)
+			if (ips[i] - lo >= size)
+				ips[out++] = ips[i];
 	}
-	if (out && dropped_top)
+	if (out && top)
 		ips[0] -= 1;
 	return out;
 }
