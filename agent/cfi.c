@@ -326,11 +326,6 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cfi_cie *c, ui
 				return -1;
 			set_reg(row, reg, op == 0x07 ? HOW_UNDEF : HOW_SAME, 0);
 			break;
-		case 0x09: /* DW_CFA_register */
-			if (uleb(&p, end, &reg) || uleb(&p, end, &u))
-				return -1;
-			set_reg(row, reg, HOW_OTHER, 0);
-			break;
 		case 0x0a: /* DW_CFA_remember_state: the whole row, CFA included */
 			if (nsaved == CFI_STATES)
 				return -1;
@@ -388,6 +383,7 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cfi_cie *c, ui
 				return -1;
 			row->cfa_off = s * c->data_align;
 			break;
+		case 0x09: /* DW_CFA_register */
 		case 0x14: /* DW_CFA_val_offset */
 			if (uleb(&p, end, &reg) || uleb(&p, end, &u))
 				return -1;

@@ -142,29 +142,30 @@ Test(cfi, frames_it_leaves_to_libunwind)
 	static const uint8_t pop_empty[] = { 0x41, 0x0b };            /* restore_state, nothing remembered */
 	static const uint8_t restore[] = { 0x41, 0x86, 0x02, 0x41, 0xc6 }; /* rbp saved, then restored */
 
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, in_reg, sizeof(in_reg)), 0x1001), CFI_NONE),
-		  "rbp kept in another register");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, in_reg, sizeof(in_reg)), 0x1000), rule_sp(8)),
-		  "before that instruction: plain");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, val_off, sizeof(val_off)), 0x1001), CFI_NONE),
-		  "rsp not the CFA");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, ra_moved, sizeof(ra_moved)), 0x1001),
-		     CFI_NONE),
-		  "return address elsewhere");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, r10_cfa, sizeof(r10_cfa)), 0x1001), CFI_NONE),
-		  "CFA from r10");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, unknown, sizeof(unknown)), 0x1001), CFI_NONE),
-		  "an opcode it does not know");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, pop_empty, sizeof(pop_empty)), 0x1001),
-		     CFI_NONE),
-		  "malformed: restore_state with nothing remembered");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zRS", 0x1000, 16, restore, sizeof(restore)), 0x1000), CFI_NONE),
-		  "a signal frame's CIE");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, restore, sizeof(restore)), 0x1001),
-		     rule_sp_rbp(8, -16)),
-		  "rbp saved");
-	cr_assert(eq(u64, cfi_rule_from_fde(make(&r, "zR", 0x1000, 16, restore, sizeof(restore)), 0x1002), rule_sp(8)),
-		  "DW_CFA_restore: the CIE's rule (none) again");
+	const struct {
+		const char *aug;
+		const uint8_t *ins;
+		size_t nins;
+		uint64_t addr, want;
+		const char *what;
+	} cases[] = {
+		{ "zR", in_reg, sizeof(in_reg), 0x1001, CFI_NONE, "rbp kept in another register" },
+		{ "zR", in_reg, sizeof(in_reg), 0x1000, rule_sp(8), "before that instruction: plain" },
+		{ "zR", val_off, sizeof(val_off), 0x1001, CFI_NONE, "rsp not the CFA" },
+		{ "zR", ra_moved, sizeof(ra_moved), 0x1001, CFI_NONE, "return address elsewhere" },
+		{ "zR", r10_cfa, sizeof(r10_cfa), 0x1001, CFI_NONE, "CFA from r10" },
+		{ "zR", unknown, sizeof(unknown), 0x1001, CFI_NONE, "an opcode it does not know" },
+		{ "zR", pop_empty, sizeof(pop_empty), 0x1001, CFI_NONE, "malformed: restore_state, nothing remembered" },
+		{ "zRS", restore, sizeof(restore), 0x1000, CFI_NONE, "a signal frame's CIE" },
+		{ "zR", restore, sizeof(restore), 0x1001, rule_sp_rbp(8, -16), "rbp saved" },
+		{ "zR", restore, sizeof(restore), 0x1002, rule_sp(8), "DW_CFA_restore: the CIE's rule (none) again" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert(eq(u64, cfi_rule_from_fde(make(&r, cases[i].aug, 0x1000, 16, cases[i].ins, cases[i].nins),
+						     cases[i].addr),
+			     cases[i].want),
+			  "%s", cases[i].what);
 }
 
 /* ---- Walks of this stack ---- */
