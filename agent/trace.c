@@ -51,27 +51,27 @@ NI struct cfi_memo *trace_memo_slow(void)
 {
 	struct sf_thread *r = ts.rec;
 	sf_off off;
+	int fresh;
 
 	/* Only a record of this thread's own (not the shared stand-in used
 	 * when the image is full): a memo is one thread's. */
 	if (!r || !image_contains(r))
 		return NULL;
 	off = r->walk_memo;
-	if (!off) {
-		/* Fresh from the image: zeroed, an empty memo. Left untouched,
-		 * its pages are made only as walks use them (a short process
-		 * pays for few). */
+	fresh = !off;
+	if (fresh) {
 		off = image_alloc(sizeof(struct cfi_memo));
 		if (!off)
 			return NULL;
 		r->walk_memo = off;
-		ts.memo = image_reach(off, sizeof(struct cfi_memo));
-		if (ts.memo)
-			cfi_memo_fresh(ts.memo);
-		return ts.memo;
 	}
 	ts.memo = image_reach(off, sizeof(struct cfi_memo));
-	if (ts.memo)
+	/* Fresh from the image, it is zeroed: an empty memo. Left untouched,
+	 * its pages are made only as walks use them (a short process pays
+	 * for few). A reused record's holds its last owner's walks. */
+	if (ts.memo && fresh)
+		cfi_memo_fresh(ts.memo);
+	else if (ts.memo)
 		cfi_memo_reset(ts.memo);
 	return ts.memo;
 }
