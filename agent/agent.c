@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,36 @@ NI static struct sf_thread *thread_claim(struct sf_process *p, int tid)
 	return r;
 }
 
+/* Set by the loader to the stack pointer the kernel gave the program
+ * (pointing at argc): every frame of the main thread lies below it. */
+extern void *__libc_stack_end;
+
+/*
+ * The main thread's stack: from the page above __libc_stack_end down by
+ * its rlimit (8 MiB where unlimited or absurd). That is what the walker
+ * needs: a frame's stack lies between the stack pointer it starts from
+ * and that top; above it are argv, the environment and the aux vector.
+ * glibc's pthread_getattr_np finds the same by reading /proc/self/maps
+ * with stdio (a third of a short process's start-up cost, measured).
+ */
+NI static int main_stack_bounds(struct tstate *t)
+{
+	struct rlimit rl;
+	uintptr_t top = (uintptr_t)__libc_stack_end, lim = (uintptr_t)8 << 20;
+
+	if (!top || agent_gettid() != agent.pid)
+		return -1;
+	if (!getrlimit(RLIMIT_STACK, &rl) && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 65536 &&
+	    rl.rlim_cur <= (rlim_t)1 << 32)
+		lim = (uintptr_t)rl.rlim_cur;
+	top = (top + 8 + 4095) & ~(uintptr_t)4095;
+	if (top < lim)
+		return -1;
+	t->stack_lo = top - lim;
+	t->stack_hi = top;
+	return 0;
+}
+
 NI static void thread_stack_bounds(struct tstate *t)
 {
 	pthread_attr_t attr;
@@ -291,6 +322,8 @@ NI static void thread_stack_bounds(struct tstate *t)
 	size_t size;
 
 	t->stack_lo = t->stack_hi = 0;
+	if (!main_stack_bounds(t))
+		return;
 	if (pthread_getattr_np(pthread_self(), &attr))
 		return;
 	if (!pthread_attr_getstack(&attr, &addr, &size)) {

@@ -549,6 +549,12 @@ int cfi_init(void)
 	return 0;
 }
 
+void cfi_table_span(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = (uintptr_t)cfi_tab;
+	*hi = cfi_tab ? *lo + CFI_SLOTS * sizeof(struct cfi_slot) : *lo;
+}
+
 void cfi_forget(void)
 {
 	__atomic_fetch_add(&cfi_gen, 1, __ATOMIC_RELAXED);
@@ -568,11 +574,12 @@ NI uint64_t cfi_rule(uint64_t addr)
 	if (unlikely(!tab || (addr >> 48)))
 		return rule_compute(addr);
 	key = addr | (uint64_t)(__atomic_load_n(&cfi_gen, __ATOMIC_RELAXED) & 0x7fff) << 48;
-	/* The rules of one 4 KiB of code share one 4 KiB of table (256
-	 * slots, by address / 16): a short process touches a page of the
-	 * table per page of code it returns into, not one per rule. */
-	i = (uint32_t)(((addr >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - CFI_BITS + 8)) << 8 |
-	    (uint32_t)((addr >> 4) & 255);
+	/* A slot per 64 bytes of code, in address order (the table wraps
+	 * every 4 MiB of code): the rules of 16 KiB of code share one page
+	 * of the table, so a short process touches a page of it per 16 KiB
+	 * of code it returns into, not one per rule or per page of code.
+	 * Return addresses closer than 64 bytes take the next slots. */
+	i = (uint32_t)(addr >> 6) & (CFI_SLOTS - 1);
 	for (unsigned probe = 0; probe < CFI_PROBES; probe++, i = (i + 1) & (CFI_SLOTS - 1)) {
 		/* Acquire pairs with the release store of the key below. */
 		uint64_t k = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);

@@ -84,6 +84,10 @@ void cfi_memo_fresh(struct cfi_memo *m);
  * it every walk falls back to libunwind. */
 int cfi_init(void);
 
+/* The rule table's mapping ([*lo, *hi), empty before cfi_init): ours, not
+ * the program's, so the leak scan leaves it out. */
+void cfi_table_span(uintptr_t *lo, uintptr_t *hi);
+
 /* Rules cached before this call are not used again: a dlclose may have
  * unmapped their code, and a dlopen may map other code there. */
 void cfi_forget(void);

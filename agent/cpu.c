@@ -543,8 +543,12 @@ NI unsigned cpu_capture(const void *ucv, uint64_t *ips, unsigned max, int *pc_on
 		}
 	}
 	/* libunwind: its fast path keeps rules by address for good, so once
-	 * a library was unloaded the walk steps (see trace_unwind_libunwind). */
-	if (ts.captures < TRACE_SLOW_CAPTURES || __atomic_load_n(&agent.unloaded, __ATOMIC_RELAXED)) {
+	 * a library was unloaded the walk steps (see trace_unwind_libunwind).
+	 * Where our walker gave up (a rare shape), stepping is enough: the
+	 * fast path's per-thread cache (256 KiB, every page written) would
+	 * cost each short process more than all its stepped walks. */
+	if (agent.set.unwind == SET_UNWIND_CFI || ts.captures < TRACE_SLOW_CAPTURES ||
+	    __atomic_load_n(&agent.unloaded, __ATOMIC_RELAXED)) {
 		/* A thread's first stacks step by step, from the signal's own
 		 * context (see trace.h): frame 0 is the interrupted PC. */
 		ts.captures++;
@@ -838,14 +842,15 @@ NI void cpu_thread_init(struct sf_thread *r)
 	if (!c->table)
 		table_grow(c, NULL);
 #ifndef PR_UNIT_TEST
-	if (!__atomic_exchange_n(&cpu.warm, 1, __ATOMIC_RELAXED)) {
+	if (agent.set.unwind != SET_UNWIND_CFI && !__atomic_exchange_n(&cpu.warm, 1, __ATOMIC_RELAXED)) {
 		/*
 		 * libunwind's first backtrace in the process makes its pthread
 		 * key (pthread_once) and its first per-thread cache: let that
 		 * happen here, not in a handler. Other threads make their cache
 		 * (mmap, pthread_setspecific on that early key: no malloc) at
 		 * their first sample, so short threads that never get one
-		 * never pay for it.
+		 * never pay for it. Under our walker (the default) that fast
+		 * path is never taken: nothing to warm.
 		 */
 		void *warm[4];
 		ts.in_unwind = 1;

@@ -61,6 +61,7 @@
 #endif
 
 #include "agent.h"
+#include "cfi.h"
 #include "cpu.h"
 #include "heap.h"
 #include "image.h"
@@ -1287,6 +1288,9 @@ NI void leakscan_run(void)
 			lk_exclude(reg, &nreg, lines, self_lo, self_hi);
 		lk_exclude(reg, &nreg, lines, (uintptr_t)maps, (uintptr_t)maps + maps_cap);
 		lk_exclude(reg, &nreg, lines, (uintptr_t)lk.thr, (uintptr_t)lk.thr + thr_bytes);
+		cfi_table_span(&self_lo, &self_hi);
+		if (self_lo < self_hi)
+			lk_exclude(reg, &nreg, lines, self_lo, self_hi);
 	}
 
 	/* The blocks, and which anonymous regions hold them: stacks too, for
