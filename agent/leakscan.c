@@ -66,6 +66,7 @@
 #include "heap.h"
 #include "image.h"
 #include "sigown.h"
+#include "trace.h"
 
 #define LK_STOP_MAGIC 0x1ea60000u /* in si_value: a stop request, slot in the low 16 bits */
 #define LK_MAX_THREADS 0xffffu
@@ -1107,6 +1108,10 @@ NI static size_t lk_parse_maps(const char *m, size_t len, struct lk_region *r, s
 	return n;
 }
 
+/* Regions an exclusion may split off: a few of ours, and the chunks the
+ * walk memos are carved from (agent/trace.c). */
+#define LK_SPLIT_ROOM (64 + 64)
+
 /* Leave [lo, hi) out of every region (our own memory). */
 NI static void lk_exclude(struct lk_region *r, size_t *n, size_t max, uintptr_t lo, uintptr_t hi)
 {
@@ -1277,12 +1282,12 @@ NI void leakscan_run(void)
 		size_t lines = 16;
 		for (size_t i = 0; i < maps_len; i++)
 			lines += maps[i] == '\n';
-		lines += 64; /* room for splits */
+		lines += LK_SPLIT_ROOM;
 		if (lk_grow((void **)&reg, &reg_bytes, lines * sizeof(*reg))) {
 			head.flags |= SF_LK_NO_ROOM;
 			goto publish_empty;
 		}
-		nreg = lk_parse_maps(maps, maps_len, reg, lines - 64);
+		nreg = lk_parse_maps(maps, maps_len, reg, lines - LK_SPLIT_ROOM);
 		lk_self_rw(&self_lo, &self_hi);
 		if (self_lo < self_hi)
 			lk_exclude(reg, &nreg, lines, self_lo, self_hi);
@@ -1291,6 +1296,13 @@ NI void leakscan_run(void)
 		cfi_table_span(&self_lo, &self_hi);
 		if (self_lo < self_hi)
 			lk_exclude(reg, &nreg, lines, self_lo, self_hi);
+		{
+			uintptr_t span[64][2];
+			unsigned ns = trace_memo_spans(span, 64);
+
+			for (unsigned k = 0; k < ns; k++)
+				lk_exclude(reg, &nreg, lines, span[k][0], span[k][1]);
+		}
 	}
 
 	/* The blocks, and which anonymous regions hold them: stacks too, for

@@ -185,8 +185,10 @@ struct sf_thread {
 
 	sf_off func;             /* struct sf_fthread; 0 until its first instrumented call */
 	sf_off cpu;              /* struct sf_cpu_thread; 0 until the sampler set it up */
-	sf_off walk_memo;        /* the agent's own: its owner's last stack walk
-	                            (struct cfi_memo, agent/cfi.h); 0 until the first */
+	uint64_t walk_memo;      /* the agent's own: the address, in the owning
+	                            process, of its memo of stack walks (struct
+	                            cfi_memo, agent/cfi.h, private memory); 0 until
+	                            its first walk */
 };
 
 struct sf_process {

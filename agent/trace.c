@@ -1,6 +1,7 @@
 #include "trace.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -47,35 +48,102 @@ unsigned trace_capture(uint64_t *ips, unsigned max)
 #endif
 
 #ifndef PR_UNIT_TEST
+/*
+ * Walk memos are the agent's own scratch, in private memory: nobody but
+ * their thread reads them, and in the image every profile and snapshot
+ * copied and compressed 33 KiB a thread for nothing (half the image of a
+ * build's short processes). Carved lock-free from chunks mapped as
+ * needed (MAP_NORESERVE: a page is made only as walks use it); a thread
+ * record keeps its memo for the next thread that takes the record.
+ * Beyond MEMO_CHUNKS * MEMO_PER_CHUNK records a thread walks without one:
+ * slower, as exact.
+ */
+#define MEMO_PER_CHUNK 16u
+#define MEMO_CHUNKS 64u
+
+static struct {
+	char *chunk[MEMO_CHUNKS]; /* atomic */
+	uint32_t next;            /* atomic: memos handed out */
+} memos;
+
+NI static struct cfi_memo *memo_new(void)
+{
+	uint32_t i = __atomic_fetch_add(&memos.next, 1, __ATOMIC_RELAXED), c = i / MEMO_PER_CHUNK;
+	size_t len = MEMO_PER_CHUNK * sizeof(struct cfi_memo);
+	char *base;
+
+	if (c >= MEMO_CHUNKS)
+		return NULL;
+	base = __atomic_load_n(&memos.chunk[c], __ATOMIC_ACQUIRE);
+	if (!base) {
+		char *mine = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		char *none = NULL;
+
+		if (mine == MAP_FAILED)
+			return NULL;
+		if (__atomic_compare_exchange_n(&memos.chunk[c], &none, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			base = mine;
+		} else {
+			munmap(mine, len);
+			base = none;
+		}
+	}
+	return (struct cfi_memo *)(void *)(base + (size_t)(i % MEMO_PER_CHUNK) * sizeof(struct cfi_memo));
+}
+
+unsigned trace_memo_spans(uintptr_t (*span)[2], unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned c = 0; c < MEMO_CHUNKS && n < max; c++) {
+		char *base = __atomic_load_n(&memos.chunk[c], __ATOMIC_ACQUIRE);
+
+		if (base) {
+			span[n][0] = (uintptr_t)base;
+			span[n][1] = (uintptr_t)base + MEMO_PER_CHUNK * sizeof(struct cfi_memo);
+			n++;
+		}
+	}
+	return n;
+}
+
 NI struct cfi_memo *trace_memo_slow(void)
 {
 	struct sf_thread *r = ts.rec;
-	sf_off off;
-	int fresh;
+	struct cfi_memo *m;
 
 	/* Only a record of this thread's own (not the shared stand-in used
 	 * when the image is full): a memo is one thread's. */
 	if (!r || !image_contains(r))
 		return NULL;
-	off = r->walk_memo;
-	fresh = !off;
-	if (fresh) {
-		off = image_alloc(sizeof(struct cfi_memo));
-		if (!off)
+	/* A record is this process's own (a fork child makes new ones), so
+	 * the address it keeps is one of this process's memos. */
+	m = (struct cfi_memo *)(uintptr_t)r->walk_memo;
+	if (m) {
+		/* It holds its last owner's walks. */
+		cfi_memo_reset(m);
+	} else {
+		m = memo_new();
+		if (!m)
 			return NULL;
-		r->walk_memo = off;
+		/* Fresh, it is zeroed: an empty memo. Left untouched, its
+		 * pages are made only as walks use them. */
+		cfi_memo_fresh(m);
+		r->walk_memo = (uint64_t)(uintptr_t)m;
 	}
-	ts.memo = image_reach(off, sizeof(struct cfi_memo));
-	/* Fresh from the image, it is zeroed: an empty memo. Left untouched,
-	 * its pages are made only as walks use them (a short process pays
-	 * for few). A reused record's holds its last owner's walks. */
-	if (ts.memo && fresh)
-		cfi_memo_fresh(ts.memo);
-	else if (ts.memo)
-		cfi_memo_reset(ts.memo);
-	return ts.memo;
+	ts.memo = m;
+	return m;
 }
 
+#else
+unsigned trace_memo_spans(uintptr_t (*span)[2], unsigned max)
+{
+	(void)span, (void)max;
+	return 0;
+}
+#endif
+
+#ifndef PR_UNIT_TEST
 NI int trace_unwind_other(uint64_t *ips, unsigned max)
 {
 	uint64_t mine[max + TRACE_SLACK];

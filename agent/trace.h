@@ -112,6 +112,10 @@ static inline __attribute__((always_inline)) int trace_unwind_libunwind(uint64_t
  * in the image, or the image is full (trace.c). */
 struct cfi_memo *trace_memo_slow(void);
 
+/* The mappings the walk memos are carved from, [span[i][0], span[i][1]),
+ * at most max; returns how many (the leak scan leaves them out). */
+unsigned trace_memo_spans(uintptr_t (*span)[2], unsigned max);
+
 static inline struct cfi_memo *trace_memo(void)
 {
 	return likely(ts.memo != NULL) ? ts.memo : trace_memo_slow();

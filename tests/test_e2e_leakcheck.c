@@ -174,6 +174,25 @@ Test(e2e_leakcheck, suppressions_take_lost_blocks_out_and_count_them, .timeout =
 	free(supp);
 }
 
+/* The agent's memory is not the program's: a pointer that lived in rbp
+ * while an allocation's stack was walked stays in the walk memo (private
+ * memory of the agent's), and must not keep a lost block reachable.
+ * Without the scan leaving the memos out, this block read as reachable. */
+Test(e2e_leakcheck, agent_memory_is_no_root, .timeout = 60)
+{
+	struct tu_run r;
+	json_t *m;
+
+	tu_profile(&r, NULL, TU_LIST("-q", "--no-profile", "--", "./build/progs/leak_rbp"));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	cr_assert(eq(str, r.out, "leak_rbp done\n"), "its output");
+	m = tu_memory(r.json, 0);
+	cr_assert(eq(i64, class_of(m, "lose_in_rbp", "definitely_lost", "bytes"), 1900), "lost, though rbp held it");
+	cr_assert(eq(i64, tu_int(m, "leak_check.definitely_lost.blocks"), 1), "the one lost block");
+	cr_assert(eq(i64, class_of(m, "keep_global", "still_reachable", "bytes"), 2000), "the scan ran");
+	tu_run_free(&r);
+}
+
 Test(e2e_leakcheck, off_says_live_at_exit_unclassified, .timeout = 60)
 {
 	struct tu_run r;
