@@ -1,17 +1,18 @@
 /*
  * The profile file (profile.h, docs/profile-format.md):
  *
- *   magic "\x89PTRPRF\n", u32 version (2), u32 flags (0), u64 0, then
+ *   magic "\x89PTRPRF\n", u32 version (3), u32 flags (0), u64 0, then
  *   records, each a 32-byte header (u32 "PRRC", u32 kind: snapshot or
  *   end, u64 payload length, u64 frame length, u64 0) and one zstd frame
  *   holding its payload: sections, each a 64-byte header (u32 tag, u32 0,
  *   u64 length, zeros) and its bytes, padded to 64 so every section's
  *   data is 64-byte aligned (the image is read in place): META (JSON: the
  *   command, status, resource usage, settings, the snapshot), SYMS
- *   (symbolizer_save's bytes), IMAGE (the session image), TIME (the
- *   series, when read). Records are appended and each is written whole
- *   with one write, so the file is valid after each. Version 1 was the
- *   file header with a payload length and one frame, no records.
+ *   (symbolizer_save's bytes), IMGR (the session image as runs of the
+ *   pages holding data), TIME (the series, when read). Records are
+ *   appended and each is written whole with one write, so the file is
+ *   valid after each. Version 2 wrote the image whole (IMAGE); version 1
+ *   was the file header with a payload length and one frame, no records.
  */
 #include "profile.h"
 
@@ -42,6 +43,7 @@ static const unsigned char profile_magic[8] = {0x89, 'P', 'T', 'R', 'P', 'R', 'F
 #define TAG_META 0x4154454du  /* "META" */
 #define TAG_SYMS 0x534d5953u  /* "SYMS" */
 #define TAG_IMAGE 0x47414d49u /* "IMAG" */
+#define TAG_IMGR 0x52474d49u  /* "IMGR" */
 #define TAG_TIME 0x454d4954u  /* "TIME" */
 #define TAG_TIML 0x4c4d4954u  /* "TIML" */
 
@@ -99,6 +101,148 @@ static void zout_section(struct zout *z, uint32_t tag, const void *data, size_t 
 	if (head_len)
 		zout_feed(z, head, head_len, ZSTD_e_continue);
 	zout_feed(z, (const char *)data + head_len, len - head_len, ZSTD_e_continue);
+	zout_feed(z, zeros, pad64(len) - len, ZSTD_e_continue);
+}
+
+/*
+ * The image as runs of the pages that hold data (IMGR): most of a short
+ * run's image is tables never touched (the stack hash, process slots),
+ * and reading those pages of the memfd would make them (a page each, as
+ * the compressor's copies go) only to write zeros. The memfd's holes are
+ * found with SEEK_DATA/SEEK_HOLE without touching them; pages made but
+ * all zero are left out too. Page 0 (the header) is always in.
+ */
+#define IMG_PAGE 4096u
+
+struct irun {
+	uint64_t off, len;
+};
+
+static int page_zero(const unsigned char *p, size_t n)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < n / 8; i++)
+		any |= w[i];
+	for (size_t i = n / 8 * 8; i < n; i++)
+		any |= p[i];
+	return !any;
+}
+
+static int runs_add(struct irun **r, size_t *n, size_t *cap, uint64_t off, uint64_t len)
+{
+	if (*n && (*r)[*n - 1].off + (*r)[*n - 1].len == off) {
+		(*r)[*n - 1].len += len;
+		return 0;
+	}
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		struct irun *g = realloc(*r, c * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		*r = g;
+		*cap = c;
+	}
+	(*r)[(*n)++] = (struct irun){off, len};
+	return 0;
+}
+
+/* The runs of [0, used) holding data into *out (*n of them); 0 or -ENOMEM. */
+static int image_runs(const struct session *s, size_t used, struct irun **out, size_t *n)
+{
+	const unsigned char *base = s->base;
+	size_t cap = 0;
+	uint64_t at = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (at < used) {
+		uint64_t lo = at, hi = used;
+
+		if (s->fd >= 0) {
+			off_t d = lseek(s->fd, (off_t)at, SEEK_DATA), h;
+
+			if (d < 0 && errno == ENXIO)
+				break;
+			if (d >= 0 && (h = lseek(s->fd, d, SEEK_HOLE)) >= 0) {
+				lo = (uint64_t)d & ~(uint64_t)(IMG_PAGE - 1);
+				hi = (uint64_t)h < used ? (uint64_t)h : used;
+			}
+		}
+		if (lo >= used)
+			break;
+		for (uint64_t pg = lo; pg < hi; pg += IMG_PAGE) {
+			uint64_t len = hi - pg < IMG_PAGE ? hi - pg : IMG_PAGE;
+
+			if ((pg == 0 || !page_zero(base + pg, len)) && runs_add(out, n, &cap, pg, len)) {
+				free(*out);
+				*out = NULL;
+				return -ENOMEM;
+			}
+		}
+		at = hi > at ? hi : at + IMG_PAGE;
+	}
+	if (!*n || (*out)[0].off != 0) {
+		/* The header's page: always there (a memfd the kernel could not
+		 * seek in is read whole). */
+		struct irun *r = realloc(*out, (*n + 1) * sizeof(*r));
+
+		if (!r) {
+			free(*out);
+			*out = NULL;
+			return -ENOMEM;
+		}
+		memmove(r + 1, r, *n * sizeof(*r));
+		r[0] = (struct irun){0, used < IMG_PAGE ? used : IMG_PAGE};
+		*out = r;
+		(*n)++;
+	}
+	return 0;
+}
+
+static uint64_t runs_bytes(const struct irun *r, size_t n)
+{
+	uint64_t sum = 16 + 16 * (uint64_t)n;
+
+	for (size_t i = 0; i < n; i++)
+		sum += r[i].len;
+	return sum;
+}
+
+/* IMGR: u64 image length, u64 runs, runs x (u64 offset, u64 length), then
+ * each run's bytes; head replaces the image's first head_len bytes. */
+static void zout_image_runs(struct zout *z, const void *image, size_t used, const struct irun *r, size_t n,
+			    const void *head, size_t head_len)
+{
+	unsigned char h[SECTION_HEADER] = {0}, zeros[64] = {0}, t[16];
+	struct wbuf w = {.p = h, .cap = sizeof(h)};
+	uint64_t len = runs_bytes(r, n);
+
+	wbuf_u32(&w, TAG_IMGR);
+	wbuf_u32(&w, 0);
+	wbuf_u64(&w, len);
+	zout_feed(z, h, sizeof(h), ZSTD_e_continue);
+	w = (struct wbuf){.p = t, .cap = sizeof(t)};
+	wbuf_u64(&w, used);
+	wbuf_u64(&w, n);
+	zout_feed(z, t, sizeof(t), ZSTD_e_continue);
+	for (size_t i = 0; i < n; i++) {
+		w = (struct wbuf){.p = t, .cap = sizeof(t)};
+		wbuf_u64(&w, r[i].off);
+		wbuf_u64(&w, r[i].len);
+		zout_feed(z, t, sizeof(t), ZSTD_e_continue);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t skip = 0;
+
+		if (r[i].off == 0 && head_len <= r[i].len) {
+			zout_feed(z, head, head_len, ZSTD_e_continue);
+			skip = head_len;
+		}
+		zout_feed(z, (const char *)image + r[i].off + skip, r[i].len - skip, ZSTD_e_continue);
+	}
 	zout_feed(z, zeros, pad64(len) - len, ZSTD_e_continue);
 }
 
@@ -186,19 +330,36 @@ static size_t image_head(const struct session *s, struct sf_header *head)
 int profile_image_copy(const struct session *s, void **out, size_t *len)
 {
 	struct sf_header head;
-	size_t used;
+	struct irun *runs;
+	size_t used, nruns;
 	void *buf;
 
 	if (!s->base || s->size < sizeof(head))
 		return -EINVAL;
 	used = image_head(s, &head);
-	if (posix_memalign(&buf, 64, used))
+	/* Only the pages that hold data are copied: the rest of a fresh
+	 * mapping reads as zero, and reading the memfd's holes would make
+	 * them (see image_runs). */
+	if (image_runs(s, used, &runs, &nruns))
 		return -ENOMEM;
-	memcpy(buf, s->base, used);
+	buf = mmap(NULL, used, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED) {
+		free(runs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nruns; i++)
+		memcpy((char *)buf + runs[i].off, (const char *)s->base + runs[i].off, runs[i].len);
+	free(runs);
 	memcpy(buf, &head, sizeof(head));
 	*out = buf;
 	*len = used;
 	return 0;
+}
+
+void profile_image_free(void *img, size_t len)
+{
+	if (img)
+		munmap(img, len);
 }
 
 int profile_record(FILE *f, const struct session *s, const struct report_input *in)
@@ -208,6 +369,8 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 	size_t syms_len = 0, series_len = 0, used, total, frame_len = 0;
 	struct wbuf w = {.p = rh, .cap = sizeof(rh)};
 	struct zout *z;
+	struct irun *runs;
+	size_t nruns;
 	json_t *meta;
 	char *meta_txt, *frame = NULL;
 	int err;
@@ -230,8 +393,14 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		return -ENOMEM;
 	}
 	used = image_head(s, &head);
+	if (image_runs(s, used, &runs, &nruns)) {
+		free(syms);
+		free(series);
+		free(meta_txt);
+		return -ENOMEM;
+	}
 	total = SECTION_HEADER + pad64(strlen(meta_txt)) + SECTION_HEADER + pad64(syms_len) + SECTION_HEADER +
-		pad64(used) + (series ? SECTION_HEADER + pad64(series_len) : 0);
+		pad64(runs_bytes(runs, nruns)) + (series ? SECTION_HEADER + pad64(series_len) : 0);
 	z = calloc(1, sizeof(*z));
 	if (!z || !(z->cc = ZSTD_createCCtx()) || !(z->f = open_memstream(&frame, &frame_len))) {
 		if (z)
@@ -240,6 +409,7 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 		free(syms);
 		free(series);
 		free(meta_txt);
+		free(runs);
 		return -ENOMEM;
 	}
 	ZSTD_CCtx_setParameter(z->cc, ZSTD_c_compressionLevel, 3);
@@ -249,7 +419,8 @@ int profile_record(FILE *f, const struct session *s, const struct report_input *
 	ZSTD_CCtx_setPledgedSrcSize(z->cc, total);
 	zout_section(z, TAG_META, meta_txt, strlen(meta_txt), NULL, 0);
 	zout_section(z, TAG_SYMS, syms, syms_len, NULL, 0);
-	zout_section(z, TAG_IMAGE, s->base, used, &head, sizeof(head));
+	zout_image_runs(z, s->base, used, runs, nruns, &head, sizeof(head));
+	free(runs);
 	if (series)
 		zout_section(z, TAG_TIME, series, series_len, NULL, 0);
 	zout_feed(z, NULL, 0, ZSTD_e_end);
@@ -504,6 +675,48 @@ out:
 	return rc;
 }
 
+/* An IMGR section (zout_image_runs) made whole again, in a mapping of
+ * p's: the pages between runs are zero, and made only if read. */
+static int image_unrun(struct profile *p, const unsigned char *body, uint64_t slen, void **image, size_t *len)
+{
+	struct rbuf r = {.p = body, .n = slen};
+	uint64_t used = rbuf_u64(&r), n = rbuf_u64(&r), data, end = 0;
+	const unsigned char *src;
+	unsigned char *m;
+
+	if (r.err || used < sizeof(struct sf_header) || used > PROFILE_MAX_PAYLOAD || n == 0 ||
+	    n > (slen - 16) / 16)
+		return -EPROTO;
+	data = 16 + 16 * n;
+	src = body + data;
+	for (uint64_t i = 0; i < n; i++) {
+		struct rbuf e = {.p = body + 16 + 16 * i, .n = 16};
+		uint64_t off = rbuf_u64(&e), l = rbuf_u64(&e);
+
+		if (off < end || (i == 0 && off != 0) || l == 0 || l > used - off || l > slen - data)
+			return -EPROTO;
+		end = off + l;
+		data += l;
+	}
+	if (data != slen)
+		return -EPROTO;
+	m = mmap(NULL, used, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n; i++) {
+		struct rbuf e = {.p = body + 16 + 16 * i, .n = 16};
+		uint64_t off = rbuf_u64(&e), l = rbuf_u64(&e);
+
+		memcpy(m + off, src, l);
+		src += l;
+	}
+	p->image_map = m;
+	p->image_map_len = used;
+	*image = m;
+	*len = used;
+	return 0;
+}
+
 /* The payload's sections into p. 0, or -errno with err said. */
 static int parse_payload(struct profile *p, char *err, size_t errlen)
 {
@@ -537,6 +750,12 @@ static int parse_payload(struct profile *p, char *err, size_t errlen)
 		} else if (tag == TAG_IMAGE && !image) {
 			image = (void *)body;
 			image_len = slen;
+		} else if (tag == TAG_IMGR && !image) {
+			rc = image_unrun(p, body, slen, &image, &image_len);
+			if (rc) {
+				say(err, errlen, rc == -ENOMEM ? strerror(ENOMEM) : "corrupt: the session image (IMGR) is not valid");
+				return rc;
+			}
 		} else if (tag == TAG_TIME && !time) {
 			time = body;
 			time_len = slen;
@@ -727,9 +946,9 @@ int profile_parse_at(const void *data, size_t len, unsigned which, struct profil
 		rc = unpack(p, d + PROFILE_HEADER, len - PROFILE_HEADER, total, err, errlen);
 		goto payload;
 	}
-	if (version != PROFILE_VERSION) {
+	if (version != 2 && version != PROFILE_VERSION) {
 		if (err && errlen)
-			snprintf(err, errlen, "a profile of format version %u (this ptrace-run reads 1 and %u)", version,
+			snprintf(err, errlen, "a profile of format version %u (this ptrace-run reads 1 to %u)", version,
 				 PROFILE_VERSION);
 		return -EPROTO;
 	}
@@ -915,6 +1134,8 @@ void profile_free(struct profile *p)
 	symctx_free(p->in.symctx);
 	if (p->payload)
 		munmap(p->payload, p->payload_len);
+	if (p->image_map)
+		munmap(p->image_map, p->image_map_len);
 	for (char **a = p->argv; a && *a; a++)
 		free(*a);
 	free(p->argv);

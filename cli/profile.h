@@ -23,7 +23,7 @@
 #include "timeline.h"
 #include "session.h"
 
-#define PROFILE_VERSION 2u
+#define PROFILE_VERSION 3u
 
 /* Record kinds. */
 #define PROFILE_SNAPSHOT 1u  /* taken while the program ran */
@@ -48,14 +48,18 @@ int profile_timeline(FILE *f, const struct timeline *tl, size_t from);
 /* profile_begin and one record. */
 int profile_write(FILE *f, const struct session *s, const struct report_input *in);
 
-/* A copy of the image of s in use (64-byte aligned, malloc'd), its
- * header the launcher's layout: for session_use. 0, -EINVAL, -ENOMEM. */
+/* A copy of the image of s in use (page-aligned, mapped: free it with
+ * profile_image_free), its header the launcher's layout: for
+ * session_use. 0, -EINVAL, -ENOMEM. */
 int profile_image_copy(const struct session *s, void **out, size_t *len);
+void profile_image_free(void *img, size_t len);
 
 /* A profile file read back. */
 struct profile {
 	void *payload;            /* decompressed, mapped */
 	size_t payload_len;
+	void *image_map;          /* the image made whole from runs (IMGR), mapped */
+	size_t image_map_len;
 	struct session s;         /* over the image inside payload */
 	struct report_input in;   /* argv, status, ...; symctx from the file */
 	char **argv;              /* owned */

@@ -117,7 +117,7 @@ struct snapjob {
 
 static void job_free(struct snapjob *j)
 {
-	free(j->img);
+	profile_image_free(j->img, j->len);
 	series_free(&j->series);
 	timeline_free(&j->part);
 	free(j);
@@ -244,12 +244,26 @@ static void *warm_main(void *arg)
 	struct sampler *sm = arg;
 
 	for (int i = 0; i < 200 && !__atomic_load_n(&sm->stop, __ATOMIC_ACQUIRE); i++) {
+		struct timespec until;
+
 		if (modules_known(&sm->wrd)) {
 			/* Also records each module's build id for the profile. */
 			symctx_warm(sm->ctx, &sm->wrd);
 			break;
 		}
-		usleep(10000);
+		/* 10 ms, or until the run ends: the end joins this thread, and
+		 * a sleep would hold a short program's report back. */
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += 10000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&sm->lock);
+		while (!__atomic_load_n(&sm->stop, __ATOMIC_ACQUIRE) &&
+		       pthread_cond_timedwait(&sm->warm_cond, &sm->lock, &until) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&sm->lock);
 	}
 	return NULL;
 }
@@ -258,6 +272,10 @@ static void *warm_main(void *arg)
 static void warm_join(struct sampler *sm)
 {
 	if (sm->warming) {
+		/* Wake it from its wait: stop is set by now. */
+		pthread_mutex_lock(&sm->lock);
+		pthread_cond_broadcast(&sm->warm_cond);
+		pthread_mutex_unlock(&sm->lock);
 		pthread_join(sm->warm, NULL);
 		sm->warming = 0;
 	}
@@ -360,6 +378,14 @@ int sampler_start(struct sampler *sm, const struct session *live, struct symctx 
 	/* The warm thread first: the worker's first snapshot joins it. */
 	pthread_mutex_init(&sm->lock, NULL);
 	pthread_cond_init(&sm->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&sm->warm_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	sm->tail = &sm->head;
 	sm->warming = pthread_create(&sm->warm, NULL, warm_main, sm) == 0;
 	err = pthread_create(&sm->worker, NULL, worker_main, sm);
@@ -441,6 +467,7 @@ void sampler_free(struct sampler *sm)
 	if (sm->tail) {
 		pthread_mutex_destroy(&sm->lock);
 		pthread_cond_destroy(&sm->cond);
+		pthread_cond_destroy(&sm->warm_cond);
 		sm->tail = NULL;
 	}
 	series_free(&sm->sr);

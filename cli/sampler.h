@@ -59,6 +59,7 @@ struct sampler {
 	int working;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t warm_cond; /* the warm thread's wait, cut short by stop */
 	struct snapjob *head, **tail;
 	unsigned queued;
 	int quit;

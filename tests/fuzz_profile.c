@@ -6,7 +6,8 @@
  *   else: u32 length and bytes of META, SYMS, TIME and TIML (0: none),
  *         then a session image; the harness lays them out as a profile
  *         file of one record (the image's header made valid as
- *         tests/fuzz_report.c does), so the fuzzer's mutations reach the
+ *         tests/fuzz_report.c does; an odd-sized input's image as runs of
+ *         its nonzero blocks, IMGR), so the fuzzer's mutations reach the
  *         JSON, symbol, series and timeline readers and the report
  *         instead of dying at the frame's checksum.
  * Then report_build and every view. A crash, a sanitizer report, a hang,
@@ -62,6 +63,50 @@ static void run(const void *file, size_t len)
 	}
 	report_free(&r);
 	profile_free(&prof);
+}
+
+/* The image as the writer lays it out (IMGR): runs of the 64-byte blocks
+ * that hold a nonzero byte, block 0 always, then their bytes. */
+static void section_runs(struct wbuf *w, const unsigned char *img, size_t len)
+{
+	static const unsigned char zeros[64];
+	struct wbuf t = {0}, d = {0};
+	uint64_t nruns = 0, run_off = 0, run_len = 0;
+
+	for (size_t b = 0; b < len; b += 64) {
+		size_t n = len - b < 64 ? len - b : 64;
+
+		if (b && !memcmp(img + b, zeros, n))
+			continue;
+		if (run_len && run_off + run_len == b) {
+			run_len += n;
+		} else {
+			if (run_len) {
+				wbuf_u64(&t, run_off);
+				wbuf_u64(&t, run_len);
+				nruns++;
+			}
+			run_off = b;
+			run_len = n;
+		}
+		wbuf_put(&d, img + b, n);
+	}
+	wbuf_u64(&t, run_off);
+	wbuf_u64(&t, run_len);
+	nruns++;
+	wbuf_u32(w, 0x52474d49u);
+	wbuf_u32(w, 0);
+	wbuf_u64(w, 16 + t.n + d.n);
+	wbuf_put(w, zeros, 48);
+	wbuf_u64(w, len);
+	wbuf_u64(w, nruns);
+	wbuf_put(w, t.p, t.n);
+	wbuf_put(w, d.p, d.n);
+	wbuf_put(w, zeros, ((16 + t.n + d.n + 63) & ~(size_t)63) - (16 + t.n + d.n));
+	if (t.err || d.err)
+		w->err = -12;
+	wbuf_free(&t);
+	wbuf_free(&d);
 }
 
 /* A record of kind holding payload, appended to file. */
@@ -133,7 +178,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h->procs = hdr;
 	section(&payload, 0x4154454du, meta, meta_len);
 	section(&payload, 0x534d5953u, syms, syms_len);
-	section(&payload, 0x47414d49u, img, img_len);
+	/* Odd sizes go as runs (IMGR), even ones whole (IMAGE): both readers. */
+	if (size & 1)
+		section_runs(&payload, img, img_len);
+	else
+		section(&payload, 0x47414d49u, img, img_len);
 	if (time_len)
 		section(&payload, 0x454d4954u, time, time_len);
 	free(img);

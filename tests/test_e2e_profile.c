@@ -307,7 +307,7 @@ Test(e2e_profile, corrupt_and_truncated_profiles_get_one_line)
 	data[len / 2] ^= 0x40;
 	data[8] = 7; /* format version */
 	write_bytes(bad, data, len);
-	bad_profile(bad, "a profile of format version 7 (this ptrace-run reads 1 and 2)");
+	bad_profile(bad, "a profile of format version 7 (this ptrace-run reads 1 to 3)");
 	bad_profile(dir, "not a regular file");
 	bad_profile("/nonexistent/x.ptrace", "No such file or directory");
 	cr_assert(mkfifo(bad, 0600) == 0 || (unlink(bad) == 0 && mkfifo(bad, 0600) == 0), "mkfifo");
