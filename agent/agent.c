@@ -430,11 +430,13 @@ NI void agent_thread_exit(void)
  * into the image, nothing that allocates or locks (the module map comes
  * from /proc/self/maps, not dl_iterate_phdr).
  */
-NI static void process_end(struct sf_process *p, int code)
+NI static void process_end(struct sf_process *p, int code, int maps_fresh)
 {
 	/* A library loaded since the last scan (the dlopen shim cannot see
-	 * dlopen return) is still mapped now. */
-	modules_scan_maps(0);
+	 * dlopen return) is still mapped now; the leak scan may have read
+	 * the map just now. */
+	if (!maps_fresh || __atomic_load_n(&agent.modules_dirty, __ATOMIC_RELAXED))
+		modules_scan_maps(0);
 	for (struct sf_thread *r = image_ptr(p->threads); r; r = image_ptr(r->next))
 		if (r->state == SF_THREAD_USED && !r->name[0])
 			read_comm(r->tid, r->name);
@@ -455,8 +457,7 @@ NI void agent_process_exit(int code)
 	func_process_exit();
 	if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_DONE)
 		return;
-	leakscan_run();
-	process_end(p, code);
+	process_end(p, code, leakscan_run());
 	__atomic_store_n(&p->state, SF_PROC_DONE, __ATOMIC_RELEASE);
 }
 
@@ -495,7 +496,7 @@ NI static void after_fork_parent(void)
 	    agent.pid == getpid() && __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == SF_PROC_RUNNING) {
 		if (ts.state == TS_READY)
 			heap_flush(&ts);
-		process_end(p, 0);
+		process_end(p, 0, 0);
 	}
 	errno = saved;
 }

@@ -65,6 +65,7 @@
 #include "cpu.h"
 #include "heap.h"
 #include "image.h"
+#include "modules.h"
 #include "sigown.h"
 #include "trace.h"
 
@@ -1227,7 +1228,7 @@ NI static void lk_mapped_roots(const struct lk_region *r, size_t n)
 	}
 }
 
-NI void leakscan_run(void)
+NI int leakscan_run(void)
 {
 	static int once;
 	struct sf_process *p = agent.proc;
@@ -1242,6 +1243,7 @@ NI void leakscan_run(void)
 	uint8_t saved_state = ts.state;
 	uintptr_t heapstk[LK_HEAP_STACKS][2];
 	unsigned nheapstk = 0;
+	int maps_read = 0;
 
 #if defined(__x86_64__)
 	/* What the callers keep in callee-saved registers. */
@@ -1253,7 +1255,7 @@ NI void leakscan_run(void)
 #endif
 	if (!agent.set.leak_check || agent.tracking != 1 || agent.fork_child || !p ||
 	    __atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
-		return;
+		return 0;
 	memset(&head, 0, sizeof(head));
 	memset(&bk, 0, sizeof(bk));
 	head.scan_ns = image_now_ns();
@@ -1274,6 +1276,11 @@ NI void leakscan_run(void)
 	head.threads_stopped = (uint32_t)__atomic_load_n(&lk.stopped, __ATOMIC_ACQUIRE);
 
 	maps_len = lk_read_maps(&maps, &maps_cap);
+	if (maps_len) {
+		/* The module map from the same read (process_end's scan). */
+		modules_scan_maps_text(maps, maps_len);
+		maps_read = 1;
+	}
 	if (!maps_len) {
 		head.flags |= SF_LK_NO_ROOM;
 		goto publish_empty;
@@ -1407,4 +1414,5 @@ out:
 	/* lk.thr stays: a stopped thread reads it until it runs again. */
 	memset(&bk, 0, sizeof(bk));
 	ts.state = saved_state;
+	return maps_read;
 }

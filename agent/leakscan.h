@@ -9,8 +9,10 @@
 #include <signal.h>
 
 /* Run the check once, from the exit path (agent_process_exit), before the
- * process's record is ended. No malloc, no locks of the program's. */
-void leakscan_run(void);
+ * process's record is ended. No malloc, no locks of the program's.
+ * Returns 1 when it also brought the module map up to date (from the
+ * /proc/self/maps it read). */
+int leakscan_run(void);
 
 /* From the sampling signal's handler: a stop request of the check
  * (rt_tgsigqueueinfo from the checking thread)? Then the thread saves its

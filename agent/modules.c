@@ -347,6 +347,46 @@ NI static void maps_line(struct maps_scan *c, char *line)
 		maps_confirm(c);
 }
 
+/* Take the scan (modules_busy); 0 when another holds it (the map is
+ * then marked dirty for later). */
+static int maps_begin(struct maps_scan *c)
+{
+	if (!agent.proc || __atomic_exchange_n(&agent.modules_busy, 1, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&agent.modules_dirty, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	__atomic_store_n(&agent.modules_dirty, 0, __ATOMIC_RELAXED);
+	c->cand = 0;
+	c->nseen = 0;
+	c->full = 0;
+	return 1;
+}
+
+static void maps_end(struct maps_scan *c, int mark_unloaded, int complete)
+{
+	if (mark_unloaded && complete && c->nseen <= MAPS_SEEN) {
+		uint32_t gen = __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED);
+		int gone = 0;
+
+		for (struct sf_module *m = image_ptr(agent.proc->modules); m; m = image_ptr(m->next)) {
+			unsigned i;
+
+			if (m->unloaded)
+				continue;
+			for (i = 0; i < c->nseen && c->seen[i] != m->start; i++)
+				;
+			if (i == c->nseen) {
+				m->gen_unloaded = gen + 1;
+				__atomic_store_n(&m->unloaded, 1, __ATOMIC_RELEASE);
+				gone = 1;
+			}
+		}
+		if (gone)
+			modules_gone(gen);
+	}
+	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELEASE);
+}
+
 NI void modules_scan_maps(int mark_unloaded)
 {
 	struct maps_scan c;
@@ -354,21 +394,17 @@ NI void modules_scan_maps(int mark_unloaded)
 	size_t have = 0;
 	int fd, complete = 0;
 
-	if (!agent.proc || __atomic_exchange_n(&agent.modules_busy, 1, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&agent.modules_dirty, 1, __ATOMIC_RELAXED);
+	if (!maps_begin(&c))
 		return;
-	}
-	__atomic_store_n(&agent.modules_dirty, 0, __ATOMIC_RELAXED);
-	c.cand = 0;
-	c.nseen = 0;
-	c.full = 0;
 	/* The thread's own view: once main ended by pthread_exit,
 	 * /proc/self/maps reads as empty, which would unload every module. */
 	fd = open("/proc/thread-self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto out;
+	if (fd < 0) {
+		maps_end(&c, 0, 0);
+		return;
+	}
 	while (!c.full) {
 		ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
 		char *line = buf, *nl;
@@ -397,28 +433,29 @@ NI void modules_scan_maps(int mark_unloaded)
 		memmove(buf, line, have);
 	}
 	close(fd);
-	if (mark_unloaded && complete && c.nseen <= MAPS_SEEN) {
-		uint32_t gen = __atomic_load_n(&agent.proc->map_gen, __ATOMIC_RELAXED);
-		int gone = 0;
+	maps_end(&c, mark_unloaded, complete);
+}
 
-		for (struct sf_module *m = image_ptr(agent.proc->modules); m; m = image_ptr(m->next)) {
-			unsigned i;
+NI void modules_scan_maps_text(const char *text, size_t len)
+{
+	struct maps_scan c;
+	char line[4096];
 
-			if (m->unloaded)
-				continue;
-			for (i = 0; i < c.nseen && c.seen[i] != m->start; i++)
-				;
-			if (i == c.nseen) {
-				m->gen_unloaded = gen + 1;
-				__atomic_store_n(&m->unloaded, 1, __ATOMIC_RELEASE);
-				gone = 1;
-			}
+	if (!maps_begin(&c))
+		return;
+	for (const char *s = text, *end = text + len; s < end && !c.full;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = (size_t)((nl ? nl : end) - s);
+
+		/* A line longer than the buffer (a very long path): skipped. */
+		if (n < sizeof(line)) {
+			memcpy(line, s, n);
+			line[n] = 0;
+			maps_line(&c, line);
 		}
-		if (gone)
-			modules_gone(gen);
+		s += n + 1;
 	}
-out:
-	__atomic_store_n(&agent.modules_busy, 0, __ATOMIC_RELEASE);
+	maps_end(&c, 0, 0);
 }
 
 /* --- range of an address ------------------------------------------------------ */

@@ -26,6 +26,10 @@ void modules_scan(int mark_unloaded);
  * for exit paths, signal handlers and fork children. */
 void modules_scan_maps(int mark_unloaded);
 
+/* modules_scan_maps(0) from a copy of /proc/self/maps read just now
+ * (the leak scan's, at exit: one read of it, not two). */
+void modules_scan_maps_text(const char *text, size_t len);
+
 /* Range of the object containing addr, as dl_iterate_phdr sees it. */
 int modules_range_of(const void *addr, uint64_t *lo, uint64_t *hi);
 
