@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "agent.h"
 
@@ -541,8 +543,9 @@ int cfi_init(void)
 
 	if (cfi_tab)
 		return 0;
-	p = mmap(NULL, CFI_SLOTS * sizeof(struct cfi_slot), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* The system call, not the mmap shim: no mapping of the program's. */
+	p = (void *)syscall(SYS_mmap, NULL, CFI_SLOTS * sizeof(struct cfi_slot), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
 	cfi_tab = p;

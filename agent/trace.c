@@ -2,6 +2,8 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -76,7 +78,10 @@ NI static struct cfi_memo *memo_new(void)
 		return NULL;
 	base = __atomic_load_n(&memos.chunk[c], __ATOMIC_ACQUIRE);
 	if (!base) {
-		char *mine = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		/* The system call, not the mmap shim: this is no mapping of
+		 * the program's (and recording one would walk a stack here). */
+		char *mine = (char *)syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+					     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		char *none = NULL;
 
 		if (mine == MAP_FAILED)
@@ -84,7 +89,7 @@ NI static struct cfi_memo *memo_new(void)
 		if (__atomic_compare_exchange_n(&memos.chunk[c], &none, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			base = mine;
 		} else {
-			munmap(mine, len);
+			syscall(SYS_munmap, mine, len);
 			base = none;
 		}
 	}

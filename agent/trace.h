@@ -112,9 +112,6 @@ static inline __attribute__((always_inline)) int trace_unwind_libunwind(uint64_t
  * in the image, or the image is full (trace.c). */
 struct cfi_memo *trace_memo_slow(void);
 
-/* The mappings the walk memos are carved from, [span[i][0], span[i][1]),
- * at most max; returns how many (the leak scan leaves them out). */
-unsigned trace_memo_spans(uintptr_t (*span)[2], unsigned max);
 
 static inline struct cfi_memo *trace_memo(void)
 {
@@ -155,6 +152,10 @@ static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ip
 /* Id of the trace ips[0..n); 0 when it could not be stored (table or
  * image full: counted in dropped_traces). */
 uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n);
+
+/* The mappings the walk memos are carved from, [span[i][0], span[i][1]),
+ * at most max; returns how many (the leak scan leaves them out). */
+unsigned trace_memo_spans(uintptr_t (*span)[2], unsigned max);
 
 /* 64-bit hash of a stack (exposed for tests); never 0. */
 uint64_t trace_hash(const uint64_t *ips, unsigned n);
