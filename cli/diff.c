@@ -144,7 +144,7 @@ static char *stack_key(const struct rstack *st)
 	if (!st->n)
 		fputs("[no stack]", m);
 	for (unsigned i = 0; i < st->n; i++)
-		fprintf(m, "%s%s", i ? " <- " : "", view_frame_name(&st->frames[i], name, sizeof(name)));
+		fprintf(m, "%s%s", i ? " <- " : "", view_frame_name(rstack_frame(st, i), name, sizeof(name)));
 	fclose(m);
 	return buf;
 }
@@ -170,7 +170,7 @@ static struct dsite *site_of(struct gather *g, const struct rstack *st)
 	}
 	i = g->d->nsites++;
 	g->d->sites[i].key = key;
-	g->d->sites[i].name = st->n && st->frames[0].function ? st->frames[0].function : NULL;
+	g->d->sites[i].name = st->n ? rstack_frame(st, 0)->function : NULL;
 	nmap_put(&g->smap, slot, key, i);
 	return &g->d->sites[i];
 }

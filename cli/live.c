@@ -243,9 +243,9 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 static const struct rframe *own_frame(const struct rstack *st)
 {
 	for (unsigned i = 0; i < st->n; i++)
-		if (!report_runtime_module(st->frames[i].module))
-			return &st->frames[i];
-	return st->n ? &st->frames[0] : NULL;
+		if (!report_runtime_module(rstack_frame(st, i)->module))
+			return rstack_frame(st, i);
+	return st->n ? rstack_frame(st, 0) : NULL;
 }
 
 static int str_eq(const char *a, const char *b)

@@ -123,10 +123,12 @@ void render_crash_text(const struct rprocess *p, FILE *f)
 	fprintf(f, ", %.3f s after start\n", k->time_ns / 1e9);
 	if (k->runtime.n) {
 		fprintf(f, "   in the runtime: ");
-		for (unsigned i = 0; i < k->runtime.n && i < 6; i++)
-			fprintf(f, "%s%s", i ? " <- " : "",
-				k->runtime.frames[i].function ? E(N(k->runtime.frames[i].function)) : "??");
-		fprintf(f, " (%s), called from:\n", E(base_name(k->runtime.frames[0].module)));
+		for (unsigned i = 0; i < k->runtime.n && i < 6; i++) {
+			const char *fn = rstack_frame(&k->runtime, i)->function;
+
+			fprintf(f, "%s%s", i ? " <- " : "", fn ? E(N(fn)) : "??");
+		}
+		fprintf(f, " (%s), called from:\n", E(base_name(rstack_frame(&k->runtime, 0)->module)));
 	}
 	if (k->pc_only)
 		fprintf(f, "   (it crashed inside the unwinder: only the instruction is known)\n");

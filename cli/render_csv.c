@@ -81,7 +81,7 @@ static char *stack_text(const struct rstack *st)
 	if (!m)
 		return NULL;
 	for (unsigned i = 0; i < st->n; i++) {
-		const struct rframe *fr = &st->frames[i];
+		const struct rframe *fr = rstack_frame(st, i);
 
 		fprintf(m, "%s%s", i ? " <- " : "", view_frame_name(fr, name, sizeof(name)));
 		if (fr->file && fr->line > 0)
@@ -132,7 +132,7 @@ int render_csv(const struct report *r, FILE *f, const struct view_opts *o)
 		}
 		for (size_t i = 0; i < p->mem.nsites; i++) {
 			const struct rsite *s = &p->mem.sites[i];
-			const struct rframe *top = s->stack.n ? &s->stack.frames[0] : NULL;
+			const struct rframe *top = s->stack.n ? rstack_frame(&s->stack, 0) : NULL;
 			struct row row = {0};
 			char name[256];
 			char *st = stack_text(&s->stack);

@@ -50,7 +50,7 @@ static void put_stack(FILE *f, const char *label, const struct rstack *st, uint6
 	}
 	for (unsigned i = st->n; i-- > 0;) {
 		put_sep(f, &first);
-		put_frame(f, view_frame_name(&st->frames[i], buf, sizeof(buf)));
+		put_frame(f, view_frame_name(rstack_frame(st, i), buf, sizeof(buf)));
 	}
 	fprintf(f, " %" PRIu64 "\n", value);
 }

@@ -80,7 +80,7 @@ static int tnode_add(struct tnode *root, const struct rstack *st, uint64_t v)
 		return 0;
 	}
 	for (unsigned i = st->n; i-- > 0;) {
-		t = tnode_child(t, view_frame_name(&st->frames[i], buf, sizeof(buf)));
+		t = tnode_child(t, view_frame_name(rstack_frame(st, i), buf, sizeof(buf)));
 		if (!t)
 			return -1;
 		t->value += v;
@@ -186,7 +186,7 @@ static json_t *stack_str(const struct rstack *st)
 	if (!m)
 		return json_null();
 	for (unsigned i = 0; i < st->n; i++) {
-		const struct rframe *fr = &st->frames[i];
+		const struct rframe *fr = rstack_frame(st, i);
 
 		fprintf(m, "%s%s", i ? "\n" : "", view_frame_name(fr, name, sizeof(name)));
 		if (fr->file && fr->line > 0)
@@ -207,7 +207,7 @@ static json_t *frames_json(const struct rstack *st)
 	if (!st->n)
 		json_array_append_new(a, render_jstr("[no stack]"));
 	for (unsigned i = st->n; i-- > 0;)
-		json_array_append_new(a, render_jstr(view_frame_name(&st->frames[i], buf, sizeof(buf))));
+		json_array_append_new(a, render_jstr(view_frame_name(rstack_frame(st, i), buf, sizeof(buf))));
 	return a;
 }
 
@@ -230,7 +230,7 @@ static json_t *time_json(const struct rtime *t)
 	}
 	for (size_t j = 0; j < t->nlayers; j++) {
 		const struct rtime_layer *l = &t->layers[j];
-		const struct rframe *top = l->stack.n ? &l->stack.frames[0] : NULL;
+		const struct rframe *top = l->stack.n ? rstack_frame(&l->stack, 0) : NULL;
 		json_t *lv = json_array();
 		char label[512];
 
@@ -349,11 +349,8 @@ static json_t *proc_json(const struct report *r, const struct rprocess *p)
 
 			if (!t->nstacks)
 				continue;
-			for (size_t k = 0; k < t->nstacks && !err; k++) {
-				struct rstack st = {(struct rframe *)t->stacks[k].frames, t->stacks[k].n};
-
-				err = tnode_add(&root, &st, t->stacks[k].samples);
-			}
+			for (size_t k = 0; k < t->nstacks && !err; k++)
+				err = tnode_add(&root, &t->stacks[k].stack, t->stacks[k].samples);
 			snprintf(label, sizeof(label), "%s [tid %d]%s", t->name[0] ? t->name : "?", t->tid,
 				 t->shared_record ? " (and earlier threads of its record)" : "");
 			if (!err && root.value)
@@ -377,7 +374,7 @@ static json_t *proc_json(const struct report *r, const struct rprocess *p)
 	}
 	for (size_t i = 0; i < p->mem.nsites; i++) {
 		const struct rsite *s = &p->mem.sites[i];
-		const struct rframe *top = s->stack.n ? &s->stack.frames[0] : NULL;
+		const struct rframe *top = s->stack.n ? rstack_frame(&s->stack, 0) : NULL;
 
 		json_array_append_new(
 			sites, json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:o}", "name",

@@ -70,7 +70,7 @@ static json_t *j_stack(const struct rstack *st)
 	json_t *a = json_array();
 
 	for (unsigned i = 0; i < st->n; i++) {
-		const struct rframe *f = &st->frames[i];
+		const struct rframe *f = rstack_frame(st, i);
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:I, s:I, s:b}", "function",
 						   jstr_or_null(f->function), "file", jstr_or_null(f->file), "line",
 						   f->line ? json_integer(f->line) : json_null(), "module",

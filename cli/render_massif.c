@@ -21,16 +21,19 @@
 
 /* One site's stack, innermost first, cut after main. */
 struct mstack {
-	const struct rframe *f;
+	const struct rstack *st;
 	unsigned n;
 	uint64_t bytes;
 };
 
 static unsigned depth_to_main(const struct rstack *st)
 {
-	for (unsigned i = 0; i < st->n; i++)
-		if (st->frames[i].function && !strcmp(st->frames[i].function, "main") && !st->frames[i].inlined)
+	for (unsigned i = 0; i < st->n; i++) {
+		const struct rframe *fr = rstack_frame(st, i);
+
+		if (fr->function && !strcmp(fr->function, "main") && !fr->inlined)
 			return i + 1;
+	}
 	return st->n;
 }
 
@@ -70,15 +73,15 @@ static void tree(FILE *f, struct mstack *v, size_t n, unsigned lvl)
 			i++;
 			continue;
 		}
-		while (j < n && lvl < v[j].n && same_frame(&v[j].f[lvl], &v[i].f[lvl]))
+		while (j < n && lvl < v[j].n && same_frame(rstack_frame(v[j].st, lvl), rstack_frame(v[i].st, lvl)))
 			sum += v[j++].bytes;
 		/* Its children: the distinct frames at lvl + 1. */
 		for (size_t k = i; k < j; k++)
 			if (lvl + 1 < v[k].n && (k == i || lvl + 1 >= v[k - 1].n ||
-						 !same_frame(&v[k].f[lvl + 1], &v[k - 1].f[lvl + 1])))
+						 !same_frame(rstack_frame(v[k].st, lvl + 1), rstack_frame(v[k - 1].st, lvl + 1))))
 				kids++;
 		fprintf(f, "%*sn%zu: %" PRIu64 " ", (int)lvl + 1, "", kids, sum);
-		label(f, &v[i].f[lvl]);
+		label(f, rstack_frame(v[i].st, lvl));
 		fputc('\n', f);
 		tree(f, v + i, j - i, lvl + 1);
 		i = j;
@@ -92,7 +95,7 @@ static int by_frames(const void *a, const void *b)
 	const struct mstack *x = a, *y = b;
 
 	for (unsigned i = 0; i < x->n && i < y->n; i++) {
-		const struct rframe *p = &x->f[i], *q = &y->f[i];
+		const struct rframe *p = rstack_frame(x->st, i), *q = rstack_frame(y->st, i);
 
 		if (p->address != q->address)
 			return p->address < q->address ? -1 : 1;
@@ -114,7 +117,8 @@ static void snapshot_tree(FILE *f, struct mstack *v, size_t n, uint64_t total, u
 
 	qsort(v, n, sizeof(*v), by_frames);
 	for (size_t k = 0; k < n; k++)
-		if (v[k].n && (k == 0 || !v[k - 1].n || !same_frame(&v[k].f[0], &v[k - 1].f[0])))
+		if (v[k].n &&
+		    (k == 0 || !v[k - 1].n || !same_frame(rstack_frame(v[k].st, 0), rstack_frame(v[k - 1].st, 0))))
 			kids++;
 	fprintf(f, "n%zu: %" PRIu64 " (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n",
 		kids + (other ? 1 : 0), total);
@@ -170,7 +174,7 @@ int render_massif(const struct report *r, FILE *f, const struct view_opts *o)
 
 				if (!d || !t->comp[k].live_bytes)
 					continue;
-				v[n++] = (struct mstack){t->comp[k].stack.frames, d, t->comp[k].live_bytes};
+				v[n++] = (struct mstack){&t->comp[k].stack, d, t->comp[k].live_bytes};
 				sum += t->comp[k].live_bytes;
 			}
 			other = x->live_bytes > sum ? x->live_bytes - sum : 0;
@@ -184,7 +188,7 @@ int render_massif(const struct report *r, FILE *f, const struct view_opts *o)
 
 			if (!d || !t->layers[j].live[i])
 				continue;
-			v[n++] = (struct mstack){t->layers[j].stack.frames, d, t->layers[j].live[i]};
+			v[n++] = (struct mstack){&t->layers[j].stack, d, t->layers[j].live[i]};
 			sum += t->layers[j].live[i];
 		}
 		other = x->live_bytes > sum ? x->live_bytes - sum : 0;

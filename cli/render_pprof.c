@@ -138,14 +138,7 @@ struct idtab {
 	size_t cap, n;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
+#define mix report_mix64
 
 /* The id of key, or 0 with *slot where a new one goes. */
 static uint64_t id_find(struct idtab *t, uint64_t key, size_t *slot)
@@ -267,11 +260,12 @@ static uint64_t function_id(struct pp *pp, const char *name, const char *file, i
 	return id;
 }
 
-/* The location of frames f[0..n) (one address: its inlined frames, then
- * the function holding them) in process pid. */
-static uint64_t location_id(struct pp *pp, int pid, const struct rframe *f, unsigned n, int leaf)
+/* The location of frames i..i+n of st (one address: its inlined frames,
+ * then the function holding them) in process pid. */
+static uint64_t location_id(struct pp *pp, int pid, const struct rstack *st, unsigned i, unsigned n, int leaf)
 {
-	uint64_t key = mix(f[0].address ^ mix((uint64_t)pid << 1 | (uint64_t)leaf)), id, map;
+	const struct rframe *f0 = rstack_frame(st, i);
+	uint64_t key = mix(f0->address ^ mix((uint64_t)pid << 1 | (uint64_t)leaf)), id, map;
 	struct wbuf line = {0};
 	char buf[256];
 	size_t slot;
@@ -284,15 +278,16 @@ static uint64_t location_id(struct pp *pp, int pid, const struct rframe *f, unsi
 		pp->err = -1;
 		return 0;
 	}
-	map = mapping_id(pp, pid, f[0].module, f[0].address);
+	map = mapping_id(pp, pid, f0->module, f0->address);
 	pb_uint(&pp->sub, 1, id);
 	pb_uint(&pp->sub, 2, map);
-	pb_uint(&pp->sub, 3, f[0].address);
+	pb_uint(&pp->sub, 3, f0->address);
 	for (unsigned k = 0; k < n; k++) {
-		uint64_t fid = function_id(pp, view_frame_name(&f[k], buf, sizeof(buf)), f[k].file, 0);
+		const struct rframe *f = rstack_frame(st, i + k);
+		uint64_t fid = function_id(pp, view_frame_name(f, buf, sizeof(buf)), f->file, 0);
 
 		pb_uint(&line, 1, fid);
-		pb_uint(&line, 2, f[k].line > 0 ? (uint64_t)f[k].line : 0);
+		pb_uint(&line, 2, f->line > 0 ? (uint64_t)f->line : 0);
 		pb_msg(&pp->sub, 4, &line);
 	}
 	wbuf_free(&line);
@@ -310,9 +305,10 @@ static void sample(struct pp *pp, const struct rprocess *p, int labels, const st
 		unsigned j = i;
 
 		/* One address: its inlined frames and the function after them. */
-		while (j + 1 < st->n && st->frames[j].inlined && st->frames[j + 1].address == st->frames[i].address)
+		while (j + 1 < st->n && rstack_frame(st, j)->inlined &&
+		       rstack_frame(st, j + 1)->address == rstack_frame(st, i)->address)
 			j++;
-		pb_varint(&ids, location_id(pp, p->pid, &st->frames[i], j - i + 1, i == 0));
+		pb_varint(&ids, location_id(pp, p->pid, st, i, j - i + 1, i == 0));
 		i = j + 1;
 	}
 	for (unsigned k = 0; k < nvalues; k++)
@@ -336,30 +332,50 @@ static void sample(struct pp *pp, const struct rprocess *p, int labels, const st
 	wbuf_free(&label);
 }
 
-/* A call path of instrumented functions as a stack of rframes (leaf
- * first), at each function's own address. */
-static int func_stack(const struct rfuncs *F, size_t v, struct rstack *st, size_t *cap)
+/* The frames of F's functions: frame i is function i, at its own
+ * address; frame F->nfuncs stands for the hidden ones. NULL: no memory. */
+static struct rframes *func_frames(const struct rfuncs *F)
+{
+	struct rframes *fs = rframes_new();
+
+	for (size_t i = 0; fs && i <= F->nfuncs; i++) {
+		const struct rfunc *fn = i < F->nfuncs ? &F->funcs[i] : NULL;
+		struct rframe x = fn ? (struct rframe){.function = fn->name ? fn->name : "[unknown]",
+						       .file = fn->file,
+						       .line = fn->line,
+						       .module = fn->module,
+						       .address = fn->address,
+						       .offset = fn->offset}
+				     : (struct rframe){.function = "[hidden]"};
+		uint32_t id;
+
+		if (rframes_add(fs, &x, &id)) {
+			rframes_free(fs);
+			return NULL;
+		}
+	}
+	return fs;
+}
+
+/* A call path of instrumented functions as a stack (leaf first) of
+ * func_frames' frames fs. */
+static int func_stack(const struct rfuncs *F, const struct rframes *fs, size_t v, struct rstack *st, size_t *cap)
 {
 	st->n = 0;
+	st->store = fs;
 	for (; v && v < F->nnodes; v = F->nodes[v].parent) {
-		const struct rfunc *fn = F->nodes[v].func < F->nfuncs ? &F->funcs[F->nodes[v].func] : NULL;
+		size_t fi = F->nodes[v].func < F->nfuncs ? F->nodes[v].func : F->nfuncs;
 
 		if (st->n == *cap) {
 			size_t ncap = *cap ? *cap * 2 : 64;
-			struct rframe *nf = realloc(st->frames, ncap * sizeof(*nf));
+			uint32_t *ni = realloc(st->ids, ncap * sizeof(*ni));
 
-			if (!nf)
+			if (!ni)
 				return -1;
-			st->frames = nf;
+			st->ids = ni;
 			*cap = ncap;
 		}
-		st->frames[st->n++] = fn ? (struct rframe){.function = fn->name ? fn->name : "[unknown]",
-							   .file = fn->file,
-							   .line = fn->line,
-							   .module = fn->module,
-							   .address = fn->address,
-							   .offset = fn->offset}
-					 : (struct rframe){.function = "[hidden]"};
+		st->ids[st->n++] = (uint32_t)fi;
 	}
 	return 0;
 }
@@ -441,16 +457,20 @@ int render_pprof(const struct report *r, FILE *f, const struct view_opts *o)
 			}
 		} else if (m == VM_FUNC_NS || m == VM_FUNC_CALLS) {
 			const struct rfuncs *F = p->func;
+			struct rframes *fs = F ? func_frames(F) : NULL;
 
-			for (size_t v = 1; F && v < F->nnodes; v++) {
+			if (F && !fs)
+				pp.err = -1;
+			for (size_t v = 1; fs && v < F->nnodes; v++) {
 				int64_t val[2] = {(int64_t)F->nodes[v].calls, (int64_t)F->nodes[v].self_ns};
 
-				if (func_stack(F, v, &st, &cap)) {
+				if (func_stack(F, fs, v, &st, &cap)) {
 					pp.err = -1;
 					break;
 				}
 				sample(&pp, p, labels, &st, val, 2);
 			}
+			rframes_free(fs);
 		} else {
 			for (size_t k = 0; k < p->mem.nsites; k++) {
 				const struct rsite *s = &p->mem.sites[k];
@@ -494,7 +514,7 @@ int render_pprof(const struct report *r, FILE *f, const struct view_opts *o)
 		rc = -12; /* ENOMEM */
 	else if (gzip_out(f, pp.prof.p, pp.prof.n) || fflush(f) || ferror(f))
 		rc = -5; /* EIO */
-	free(st.frames);
+	free(st.ids);
 	for (size_t i = 0; i < pp.strs.cap; i++)
 		free((char *)pp.strs.keys[i]);
 	free(pp.strs.keys);

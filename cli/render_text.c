@@ -139,31 +139,10 @@ const char *render_text_name(const char *name)
 	return cxxshort_map_get(text_names, name);
 }
 
-static void names_add_stack(struct cxxshort_map *m, const struct rstack *st)
-{
-	for (unsigned i = 0; i < st->n; i++)
-		cxxshort_map_add(m, st->frames[i].function); /* -ENOMEM: that name in full */
-}
-
 static void names_add_proc(struct cxxshort_map *m, const struct rprocess *p)
 {
-	for (size_t i = 0; i < p->mem.nsites; i++)
-		names_add_stack(m, &p->mem.sites[i].stack);
-	for (size_t i = 0; i < p->mem.nleaks; i++)
-		names_add_stack(m, &p->mem.leaks[i]->stack);
-	for (size_t i = 0; p->time && i < p->time->ncomp; i++)
-		names_add_stack(m, &p->time->comp[i].stack);
-	for (size_t i = 0; p->time && i < p->time->nlayers; i++)
-		names_add_stack(m, &p->time->layers[i].stack);
 	for (size_t i = 0; i < p->cpu.nfns; i++)
 		cxxshort_map_add(m, p->cpu.fns[i].name);
-	for (size_t i = 0; i < p->cpu.nstacks; i++)
-		names_add_stack(m, &p->cpu.stacks[i].stack);
-	names_add_stack(m, &p->crash.stack);
-	names_add_stack(m, &p->crash.runtime);
-	for (size_t i = 0; i < p->ndumps; i++)
-		for (size_t k = 0; k < p->dumps[i].nthreads; k++)
-			names_add_stack(m, &p->dumps[i].threads[k].stack);
 	for (size_t i = 0; p->func && i < p->func->nfuncs; i++)
 		if (!p->func->funcs[i].region) /* named by the program: shown as it is */
 			cxxshort_map_add(m, p->func->funcs[i].name);
@@ -177,6 +156,9 @@ static struct cxxshort_map *names_of(const struct report *r)
 		return NULL;
 	for (size_t i = 0; i < r->nprocs; i++)
 		names_add_proc(m, &r->procs[i]);
+	/* Every stack's frames are in the report's store, each once. */
+	for (uint32_t i = 0; r->frames && i < r->frames->n; i++)
+		cxxshort_map_add(m, rframes_at(r->frames, i)->function); /* -ENOMEM: that name in full */
 	cxxshort_map_settle(m); /* -ENOMEM: every name in full */
 	return m;
 }
@@ -238,9 +220,9 @@ static unsigned library_run(const struct rstack *st, unsigned i)
 {
 	unsigned j = i;
 
-	if (!library_frame(&st->frames[i]))
+	if (!library_frame(rstack_frame(st, i)))
 		return i;
-	while (j + 1 < st->n && library_frame(&st->frames[j + 1]))
+	while (j + 1 < st->n && library_frame(rstack_frame(st, j + 1)))
 		j++;
 	return j + 1 < st->n ? j : i;
 }
@@ -266,9 +248,9 @@ static void print_stack_from(FILE *f, const struct rstack *st, const char *inden
 		if (j > i)
 			snprintf(note, sizeof(note), "  [+%u library frame%s inside]", j - i, j - i == 1 ? "" : "s");
 		fprintf(f, "%s", indent);
-		print_frame_note(f, &st->frames[j], j > i ? note : NULL);
+		print_frame_note(f, rstack_frame(st, j), j > i ? note : NULL);
 		lines++;
-		if (st->frames[j].function && !strcmp(st->frames[j].function, "main"))
+		if (rstack_frame(st, j)->function && !strcmp(rstack_frame(st, j)->function, "main"))
 			return;
 		i = j + 1;
 	}
@@ -296,17 +278,17 @@ void render_text_site_line(FILE *f, const struct rstack *st)
 	/* A site reached through the library: the library call the program
 	 * made, and the program's frame that made it. */
 	if (k > 0 && k + 1 < st->n) {
-		const struct rframe *l = &st->frames[k], *c = &st->frames[k + 1];
+		const struct rframe *l = rstack_frame(st, k), *c = rstack_frame(st, k + 1);
 
 		fprintf(f, "%s <- %s", l->function ? E(N(l->function)) : "??", c->function ? E(N(c->function)) : "??");
 		if (c->file && c->line)
 			fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
 		fputc('\n', f);
-	} else if (st->n > 1 && !st->frames[0].inlined && st->frames[0].function &&
-		   strcmp(st->frames[0].function, "main")) {
+	} else if (st->n > 1 && !rstack_frame(st, 0)->inlined && rstack_frame(st, 0)->function &&
+		   strcmp(rstack_frame(st, 0)->function, "main")) {
 		/* Frame 0 and its caller: sites differ by caller often. */
-		const struct rframe *c = &st->frames[1];
-		const struct rframe *f0 = &st->frames[0];
+		const struct rframe *c = rstack_frame(st, 1);
+		const struct rframe *f0 = rstack_frame(st, 0);
 		fprintf(f, "%s", E(N(f0->function)));
 		if (f0->file && f0->line)
 			fprintf(f, " (%s:%d)", E(base_name(f0->file)), f0->line);
@@ -315,7 +297,7 @@ void render_text_site_line(FILE *f, const struct rstack *st)
 			fprintf(f, " (%s:%d)", E(base_name(c->file)), c->line);
 		fputc('\n', f);
 	} else if (st->n)
-		print_frame(f, &st->frames[0]);
+		print_frame(f, rstack_frame(st, 0));
 	else
 		fprintf(f, "<no stack>\n");
 }

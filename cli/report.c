@@ -19,44 +19,69 @@
 
 /* --- site aggregation: open addressing on trace id --- */
 
+/* The sites in order of first sight, and a table of their indices: the
+ * sites themselves are never rehashed or copied, they become the site
+ * list (a million sites: 160 MB, with 8 MB of index, where a table of
+ * sites at half load took twice that, and a copy more). */
 struct site_map {
 	struct rsite *v;
-	size_t cap, n;
+	size_t n, vcap;
+	uint32_t *slot;         /* index + 1; 0: empty */
+	size_t cap;             /* a power of 2 */
 };
 
+static size_t site_slot(const struct site_map *m, uint32_t trace)
+{
+	size_t i = (trace * 2654435761u) & (m->cap - 1);
+
+	while (m->slot[i] && m->v[m->slot[i] - 1].trace != trace)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* The site of trace (0: allocations without a stack), new and zeroed
+ * but for its trace when first asked; NULL: no memory. */
 static struct rsite *site_map_get(struct site_map *m, uint32_t trace)
 {
 	size_t i;
 
 	if ((m->n + 1) * 2 > m->cap) {
 		size_t ncap = m->cap ? m->cap * 2 : 256;
-		struct rsite *nv = calloc(ncap, sizeof(*nv));
+		uint32_t *ns = calloc(ncap, sizeof(*ns));
+
+		if (!ns || m->n >= UINT32_MAX) {
+			free(ns);
+			return NULL;
+		}
+		free(m->slot);
+		m->slot = ns;
+		m->cap = ncap;
+		for (size_t k = 0; k < m->n; k++)
+			m->slot[site_slot(m, m->v[k].trace)] = (uint32_t)(k + 1);
+	}
+	i = site_slot(m, trace);
+	if (m->slot[i])
+		return &m->v[m->slot[i] - 1];
+	if (m->n == m->vcap) {
+		size_t ncap = m->vcap ? m->vcap * 2 : 256;
+		struct rsite *nv = realloc(m->v, ncap * sizeof(*nv));
+
 		if (!nv)
 			return NULL;
-		for (size_t k = 0; k < m->cap; k++) {
-			if (!m->v[k].allocs && !m->v[k].frees && !m->v[k].trace)
-				continue;
-			for (i = (m->v[k].trace * 2654435761u) & (ncap - 1); nv[i].trace || nv[i].allocs || nv[i].frees;
-			     i = (i + 1) & (ncap - 1))
-				;
-			nv[i] = m->v[k];
-		}
-		free(m->v);
 		m->v = nv;
-		m->cap = ncap;
+		m->vcap = ncap;
 	}
-	for (i = (trace * 2654435761u) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		struct rsite *s = &m->v[i];
-		if (s->trace == trace && (trace || s->allocs || s->frees))
-			return s;
-		if (!s->trace && !s->allocs && !s->frees) {
-			/* An empty slot: claim it. Trace-0 claims are marked by the
-			 * caller adding counts right away. */
-			s->trace = trace;
-			m->n++;
-			return s;
-		}
-	}
+	memset(&m->v[m->n], 0, sizeof(m->v[m->n]));
+	m->v[m->n].trace = trace;
+	m->slot[i] = (uint32_t)++m->n;
+	return &m->v[m->n - 1];
+}
+
+static void site_map_free(struct site_map *m)
+{
+	free(m->v);
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
 }
 
 static void site_add(struct rsite *d, const struct sf_site *s)
@@ -215,12 +240,38 @@ struct pmod {
 	int runtime;            /* report_runtime_module(path), once per module */
 };
 
+/* What one address of a process symbolized to: frames first .. first +
+ * n - 1 of the report's store (its inlined calls, then the function).
+ * Keyed by the address and how it was looked up (a return address; by
+ * the symbol table only). */
+struct pframes {
+	uint64_t ip;
+	uint32_t first;
+	uint8_t n;
+	uint8_t how;            /* 0: empty slot; else 1 + PF_* */
+	uint8_t main;           /* the function is main: the frames below are named from symbols only */
+};
+
+#define PF_RETURN 1u
+#define PF_SYMTAB 2u
+
 struct pmap {
 	struct pmod *m;         /* sorted by start */
 	size_t n;
 	const struct session *s; /* for the lookup budget */
 	const struct sf_process *p;
+	struct pframes *seen; /* open addressing, cap a power of 2 */
+	size_t nseen, seen_cap;
 };
+
+static void pmap_release(struct pmap *pm)
+{
+	free(pm->m);
+	free(pm->seen);
+	pm->m = NULL;
+	pm->seen = NULL;
+	pm->n = pm->nseen = pm->seen_cap = 0;
+}
 
 static int pmod_cmp(const void *a, const void *b)
 {
@@ -487,8 +538,7 @@ static void pmap_build(struct pmap *pm, struct symctx *c, const struct session *
 	char path[MODULE_PATH_MAX];
 	size_t cap = 0;
 
-	pm->m = NULL;
-	pm->n = 0;
+	memset(pm, 0, sizeof(*pm));
 	pm->s = s;
 	pm->p = p;
 	for (int depth = 0; p && depth < 64; depth++) {
@@ -579,8 +629,7 @@ static const struct pmod *pmap_find_gen(const struct pmap *pm, uint64_t pc, uint
 	return m ? m : pmap_find(pm, pc);
 }
 
-static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
-		      struct rstack *out);
+static int pmap_stack(struct report *r, struct pmap *pm, const struct session *s, uint32_t trace, struct rstack *out);
 
 /* v * scale, rounded, saturating (scale can be large: 1 / a tiny rate). */
 static uint64_t scaled(uint64_t v, double scale)
@@ -849,8 +898,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		/* The current (or last) owner of the record. */
 		if ((t->allocs != t->base_allocs || t->frees != t->base_frees) &&
 		    thread_push(rp, &tcap, t->tid, t->name, t->allocs - t->base_allocs, t->bytes - t->base_bytes,
-				t->frees - t->base_frees))
+				t->frees - t->base_frees)) {
+			site_map_free(&map);
 			return -ENOMEM;
+		}
 	}
 	head = __atomic_load_n(&p->thread_log, __ATOMIC_ACQUIRE);
 	n = session_list_len(s, p, SP_THREAD_LOG, head, sizeof(struct sf_thread_log), offsetof(struct sf_thread_log, next));
@@ -860,8 +911,10 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			session_corrupt(s, p, SP_THREAD_LOG);
 			continue;
 		}
-		if (thread_push(rp, &tcap, l->tid, l->name, l->allocs, l->bytes, l->frees))
+		if (thread_push(rp, &tcap, l->tid, l->name, l->allocs, l->bytes, l->frees)) {
+			site_map_free(&map);
 			return -ENOMEM;
+		}
 	}
 	/* Frees of blocks from before a reset the baseline has not taken
 	 * out yet (a live image) end them all the same. */
@@ -881,16 +934,12 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	if (m->peak_bytes < m->live_bytes)
 		m->peak_bytes = m->live_bytes;
 
-	/* Compact the map into the site list. */
-	m->sites = calloc(map.n ? map.n : 1, sizeof(*m->sites));
-	if (!m->sites) {
-		free(map.v);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < map.cap; i++) {
+	/* The map's sites become the site list, filtered in place. */
+	free(map.slot);
+	map.slot = NULL;
+	for (size_t i = 0; i < map.n; i++) {
 		struct rsite *x = &map.v[i];
-		if (!x->trace && !x->allocs && !x->frees)
-			continue;
+
 		if (!x->allocs && !x->frees)
 			continue;
 		if (!x->trace && m->sampled) {
@@ -907,9 +956,19 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 			x->live_blocks = at_most(x->live_blocks, m->live_blocks);
 			x->live_bytes = at_most(x->live_bytes, m->live_bytes);
 		}
-		m->sites[m->nsites++] = *x;
+		map.v[m->nsites++] = *x;
 	}
-	free(map.v);
+	if (m->nsites) {
+		struct rsite *v = realloc(map.v, m->nsites * sizeof(*v));
+
+		m->sites = v ? v : map.v;
+	} else {
+		free(map.v);
+		m->sites = calloc(1, sizeof(*m->sites));
+		if (!m->sites)
+			return -ENOMEM;
+	}
+	map.v = NULL;
 	report_qsort(m->sites, m->nsites, sizeof(*m->sites), by_bytes);
 
 	if (!r->symctx) {
@@ -921,21 +980,21 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 	m->leaks = calloc(m->nsites ? m->nsites : 1, sizeof(*m->leaks));
 	m->reachable = calloc(m->nsites ? m->nsites : 1, sizeof(*m->reachable));
 	if (!m->leaks || !m->reachable) {
-		free(pm.m);
+		pmap_release(&pm);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < m->nsites; i++) {
 		struct rsite *x = &m->sites[i];
 		if (x->trace && pmap_stack(r, &pm, s, x->trace, &x->stack)) {
-			free(pm.m);
+			pmap_release(&pm);
 			return -ENOMEM;
 		}
 	}
 	if (mapped_take(rp, s, p, r, &pm)) {
-		free(pm.m);
+		pmap_release(&pm);
 		return -ENOMEM;
 	}
-	free(pm.m);
+	pmap_release(&pm);
 	if (leak_take(rp, s, p))
 		return -ENOMEM;
 	for (size_t i = 0; i < m->nsites; i++) {
@@ -1301,12 +1360,12 @@ void report_free(struct report *r)
 		free_argv(p->argv);
 		free(p->exe);
 		for (size_t k = 0; k < p->mem.nsites; k++)
-			free(p->mem.sites[k].stack.frames);
+			free(p->mem.sites[k].stack.ids);
 		free(p->mem.sites);
 		free(p->mem.leaks);
 		free(p->mem.reachable);
 		for (size_t k = 0; k < p->mapped.nsites; k++)
-			free(p->mapped.sites[k].stack.frames);
+			free(p->mapped.sites[k].stack.ids);
 		free(p->mapped.sites);
 		free(p->mem.suppressed);
 		free(p->threads);
@@ -1321,6 +1380,7 @@ void report_free(struct report *r)
 	free(r->warnings);
 	if (r->own_symctx)
 		symctx_free(r->symctx);
+	rframes_free(r->frames);
 	free(r->cpu_coverage_note);
 	memset(r, 0, sizeof(*r));
 }
@@ -1343,7 +1403,7 @@ void symctx_warm(struct symctx *c, const struct session *s)
 		for (size_t k = 0; k < pm.n && !exe_addr; k++)
 			if (pm.m[k].synth && !strcmp(pm.m[k].path, exe))
 				exe_addr = pm.m[k].synth + (pm.m[k].start - pm.m[k].bias);
-		free(pm.m);
+		pmap_release(&pm);
 	}
 	/* Symbol tables of everything, DWARF of the program itself: other
 	 * libraries' DWARF is read only if a stack needs it. */
@@ -1375,26 +1435,102 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
 	return 0;
 }
 
+/* The frames of address ip, looked up as how says (PF_*): from pm's cache
+ * or symbolized now and added to the report's store. *below_main is set
+ * when the frame is main's. 0 or -ENOMEM. */
+static int pmap_frames(struct report *r, struct pmap *pm, uint64_t ip, unsigned how, const struct pframes **out,
+		       int *below_main)
+{
+	struct sym_frame f[MAX_FRAMES_PER_IP];
+	const struct pmod *m;
+	struct pframes *e;
+	size_t i;
+	int n = 1;
+
+	if (pm->nseen * 2 >= pm->seen_cap) {
+		size_t ncap = pm->seen_cap ? pm->seen_cap * 2 : 256;
+		struct pframes *ns = calloc(ncap, sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		for (size_t k = 0; k < pm->seen_cap; k++) {
+			const struct pframes *x = &pm->seen[k];
+
+			if (!x->how)
+				continue;
+			for (i = report_mix64(x->ip ^ x->how) & (ncap - 1); ns[i].how; i = (i + 1) & (ncap - 1))
+				;
+			ns[i] = *x;
+		}
+		free(pm->seen);
+		pm->seen = ns;
+		pm->seen_cap = ncap;
+	}
+	for (i = report_mix64(ip ^ (how + 1)) & (pm->seen_cap - 1); pm->seen[i].how; i = (i + 1) & (pm->seen_cap - 1))
+		if (pm->seen[i].ip == ip && pm->seen[i].how == how + 1)
+			goto found;
+	m = pmap_find(pm, how & PF_RETURN && ip ? ip - 1 : ip);
+	memset(f, 0, sizeof(f[0]));
+	if (m && m->synth)
+		n = symbolizer_lookup_flags(r->symctx->sym, m->synth + (ip - m->bias), !!(how & PF_RETURN),
+					    how & PF_SYMTAB || m->runtime ? SYM_SYMTAB_ONLY : 0, f, MAX_FRAMES_PER_IP);
+	else if (m)
+		f[0].module = m->path;
+	if (n < 1)
+		n = 1; /* the symbolizer answers >= 1; a frame of its own regardless */
+	if (!r->frames && !(r->frames = rframes_new()))
+		return -ENOMEM;
+	e = &pm->seen[i];
+	e->first = r->frames->n;
+	for (int k = 0; k < n; k++) {
+		struct rframe x = {
+		    .function = f[k].function,
+		    .file = f[k].file,
+		    .line = f[k].line,
+		    .module = f[k].module,
+		    .address = ip,
+		    .offset = ip - (m ? m->bias : 0),
+		    .inlined = f[k].inlined,
+		};
+		uint32_t id;
+
+		if (rframes_add(r->frames, &x, &id))
+			return -ENOMEM;
+	}
+	e->ip = ip;
+	e->n = (uint8_t)n;
+	e->how = (uint8_t)(how + 1);
+	e->main = !f[n - 1].inlined && f[n - 1].function && !strcmp(f[n - 1].function, "main");
+	pm->nseen++;
+found:
+	e = &pm->seen[i];
+	if (e->main)
+		*below_main = 1;
+	*out = e;
+	return 0;
+}
+
 /*
- * A trace symbolized in a process's module map: frame 0 looked up as an
- * exact address, the others as return addresses. Frames in the C/C++
- * runtime (libc, ld.so, libstdc++, libgcc_s: report_runtime_module) and
- * below main are named from the symbol table only: CPU samples and heap
+ * One symbolized stack of a trace: frame 0 as the address given, the
+ * others as return addresses (looked up at address - 1). Frames in the
+ * C/C++ runtime (libc, ld.so, libstdc++, libgcc_s: report_runtime_module)
+ * and below main are named from the symbol table only: CPU samples and heap
  * stacks land in libc all the time (memcpy, strdup, malloc's insides),
  * and reading libc's compressed DWARF for their glibc-source lines costs
  * the report ~0.1 s, more than the profiling itself on a short program.
- * Each frame is charged to the reading budget.
+ * Each frame is charged to the reading budget. An address is symbolized
+ * once a process (pm's cache); its frames are kept once, in the report's
+ * store, and the stack holds their ids.
  */
-static int pmap_stack(struct report *r, const struct pmap *pm, const struct session *s, uint32_t trace,
-		      struct rstack *out)
+static int pmap_stack(struct report *r, struct pmap *pm, const struct session *s, uint32_t trace, struct rstack *out)
 {
 	unsigned depth;
 	const struct sf_trace *t = session_trace_depth(s, trace, &depth);
-	struct sym_frame f[MAX_FRAMES_PER_IP];
 	size_t cap = 0;
 	int below_main = 0;
 
-	out->frames = NULL;
+	out->ids = NULL;
+	out->store = NULL;
 	out->n = 0;
 	if (!t) {
 		session_corrupt(s, pm->p, SP_TRACES);
@@ -1402,59 +1538,85 @@ static int pmap_stack(struct report *r, const struct pmap *pm, const struct sess
 	}
 	depth = (unsigned)session_charge(s, pm->p, depth);
 	/* One frame per address but for inlined calls: sized by the depth,
-	 * grown only for those, trimmed at the end (a million stacks'
-	 * arrays are most of a report's memory). */
+	 * grown only for those, trimmed at the end (a million stacks' ids
+	 * are most of a report's memory). */
 	cap = depth + 4;
-	out->frames = malloc(cap * sizeof(*out->frames));
-	if (!out->frames)
+	out->ids = malloc(cap * sizeof(*out->ids));
+	if (!out->ids)
 		return -ENOMEM;
 	for (unsigned i = 0; i < depth; i++) {
-		uint64_t ip = t->ips[i];
-		const struct pmod *m = pmap_find(pm, i > 0 && ip ? ip - 1 : ip);
-		int n = 1;
+		const struct pframes *e;
 
-		memset(f, 0, sizeof(f[0]));
-		if (m && m->synth) {
-			n = symbolizer_lookup_flags(r->symctx->sym, m->synth + (ip - m->bias), i > 0,
-						    below_main || m->runtime ? SYM_SYMTAB_ONLY : 0, f,
-						    MAX_FRAMES_PER_IP);
-			if (n && !f[n - 1].inlined && f[n - 1].function && !strcmp(f[n - 1].function, "main"))
-				below_main = 1;
-		} else if (m) {
-			f[0].module = m->path;
-		}
-		for (int k = 0; k < n; k++) {
+		if (pmap_frames(r, pm, t->ips[i], (i > 0 ? PF_RETURN : 0) | (below_main ? PF_SYMTAB : 0), &e,
+				&below_main))
+			return -ENOMEM;
+		for (unsigned k = 0; k < e->n; k++) {
 			if (out->n == cap) {
-				struct rframe *nf = realloc(out->frames, (cap = cap ? cap * 2 : 16) * sizeof(*nf));
-				if (!nf)
+				uint32_t *ni = realloc(out->ids, (cap *= 2) * sizeof(*ni));
+				if (!ni)
 					return -ENOMEM;
-				out->frames = nf;
+				out->ids = ni;
 			}
-			out->frames[out->n++] = (struct rframe){
-				.function = f[k].function,
-				.file = f[k].file,
-				.line = f[k].line,
-				.module = f[k].module,
-				.address = ip,
-				.offset = ip - (m ? m->bias : 0),
-				.inlined = f[k].inlined,
-			};
+			out->ids[out->n++] = e->first + k;
 		}
 	}
-	if (out->n < cap) {
-		struct rframe *nf = out->n ? realloc(out->frames, out->n * sizeof(*nf)) : NULL;
+	if (out->n && out->n < cap) {
+		uint32_t *ni = realloc(out->ids, out->n * sizeof(*ni));
 
-		if (nf || !out->n) {
-			if (!out->n)
-				free(out->frames);
-			out->frames = nf;
-		}
+		if (ni)
+			out->ids = ni;
+	} else if (!out->n) {
+		free(out->ids);
+		out->ids = NULL;
 	}
+	out->store = r->frames;
 	return 0;
 }
 
-int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
-			uint32_t trace, struct rstack *out)
+/* --- the frame store --------------------------------------------------------- */
+
+struct rframes *rframes_new(void)
+{
+	return calloc(1, sizeof(struct rframes));
+}
+
+void rframes_free(struct rframes *fs)
+{
+	if (!fs)
+		return;
+	for (size_t i = 0; i < fs->nchunks; i++)
+		free(fs->chunks[i]);
+	free(fs->chunks);
+	free(fs);
+}
+
+int rframes_add(struct rframes *fs, const struct rframe *f, uint32_t *id)
+{
+	size_t c = fs->n >> RFRAMES_SHIFT;
+
+	if (fs->n == UINT32_MAX)
+		return -ENOMEM;
+	if (c == fs->nchunks) {
+		if (fs->nchunks == fs->chunks_cap) {
+			size_t ncap = fs->chunks_cap ? fs->chunks_cap * 2 : 16;
+			struct rframe **nc = realloc(fs->chunks, ncap * sizeof(*nc));
+
+			if (!nc)
+				return -ENOMEM;
+			fs->chunks = nc;
+			fs->chunks_cap = ncap;
+		}
+		if (!(fs->chunks[c] = malloc(sizeof(struct rframe) << RFRAMES_SHIFT)))
+			return -ENOMEM;
+		fs->nchunks++;
+	}
+	fs->chunks[c][fs->n & ((1u << RFRAMES_SHIFT) - 1)] = *f;
+	*id = fs->n++;
+	return 0;
+}
+
+int report_modmap_stack(struct report *r, struct report_modmap *mm, const struct session *s, uint32_t trace,
+			struct rstack *out)
 {
 	return pmap_stack(r, &mm->pm, s, trace, out);
 }
@@ -1484,6 +1646,6 @@ int report_modmap_addr(struct report *r, const struct report_modmap *mm, uint64_
 void report_modmap_free(struct report_modmap *mm)
 {
 	if (mm)
-		free(mm->pm.m);
+		pmap_release(&mm->pm);
 	free(mm);
 }

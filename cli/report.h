@@ -19,8 +19,9 @@ struct suppr;
 #include "session.h"
 #include "session_format.h"
 
-/* 48 bytes: a report holds one per frame of every stack (a million
- * distinct stacks of 33 frames: 1.6 GB). */
+/* A frame of a stack. A report keeps each once, in its struct rframes:
+ * stacks hold 4-byte ids (a million distinct stacks of 44 frames: 176 MB
+ * of ids, where 48-byte frames of their own took 2.1 GB). */
 struct rframe {
 	const char *function;   /* NULL when unknown */
 	const char *file;
@@ -31,10 +32,39 @@ struct rframe {
 	int inlined;
 };
 
+#define RFRAMES_SHIFT 12u       /* frames a chunk: 1 << RFRAMES_SHIFT */
+
+/* The frames of a report, by id. They never move: a chunk is never
+ * reallocated, only the list of chunks. */
+struct rframes {
+	struct rframe **chunks;
+	size_t nchunks, chunks_cap;
+	uint32_t n;
+};
+
+/* A new, empty store, or NULL (no memory). */
+struct rframes *rframes_new(void);
+void rframes_free(struct rframes *fs);
+
+/* Keep a copy of f; its id in *id. 0 or -ENOMEM (also past 2^32 frames). */
+int rframes_add(struct rframes *fs, const struct rframe *f, uint32_t *id);
+
+static inline const struct rframe *rframes_at(const struct rframes *fs, uint32_t id)
+{
+	return &fs->chunks[id >> RFRAMES_SHIFT][id & ((1u << RFRAMES_SHIFT) - 1)];
+}
+
 struct rstack {
-	struct rframe *frames;  /* innermost first */
+	uint32_t *ids;          /* innermost first; malloc'ed, owned (but see rcpu_tstack) */
+	const struct rframes *store; /* where the ids are; NULL when n is 0 */
 	unsigned n;
 };
+
+/* Frame i of st (i < st->n). */
+static inline const struct rframe *rstack_frame(const struct rstack *st, unsigned i)
+{
+	return rframes_at(st->store, st->ids[i]);
+}
 
 struct rsite {
 	uint32_t trace;         /* 0: allocations without a stack */
@@ -135,12 +165,11 @@ struct rcpu_stack {
 	struct rstack stack;    /* frame 0: the instruction that was running */
 };
 
-/* One stack of one thread's samples: the frames are those of a stack in
+/* One stack of one thread's samples: the ids are those of a stack in
  * rcpu.stacks (the same trace, symbolized once), not owned. */
 struct rcpu_tstack {
 	uint64_t samples;
-	const struct rframe *frames;
-	unsigned n;
+	struct rstack stack; /* not owned: its ids are those of a stack in rcpu.stacks */
 };
 
 struct rcpu_thread {
@@ -294,6 +323,7 @@ struct report {
 	size_t nprocs;
 	char *cpu_coverage_note;   /* set when most CPU time went unsampled */
 	struct symctx *symctx;     /* owns the strings in the stacks */
+	struct rframes *frames;	 /* every stack's frames (NULL until the first) */
 	int own_symctx;
 	const char *func_filter, *func_exclude; /* as in report_input; not owned */
 	unsigned cpu_hz;           /* as in report_input */
@@ -308,6 +338,16 @@ struct report {
 	const struct suppr *suppr;       /* as in report_input; not owned */
 	uint64_t timeline_left_out; /* calls the launcher could not keep (its limit) */
 };
+
+/* A 64-bit finalizer (MurmurHash3's fmix64), for hash tables of the views. */
+static inline uint64_t report_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
 
 /* qsort, for n possibly 0 with base NULL (qsort's base must not be NULL). */
 static inline void report_qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
@@ -375,8 +415,8 @@ struct report_modmap;
 int report_modmap_new(struct report *r, const struct session *s, const struct sf_process *p,
 		      struct report_modmap **out);
 
-/* out->frames is malloc'ed (NULL when the trace is unknown). 0 or -ENOMEM. */
-int report_modmap_stack(struct report *r, const struct report_modmap *mm, const struct session *s,
+/* out->ids is malloc'ed (NULL when the trace is unknown). 0 or -ENOMEM. */
+int report_modmap_stack(struct report *r, struct report_modmap *mm, const struct session *s,
 			uint32_t trace, struct rstack *out);
 
 /* Symbolize one address of the process, seen at map generation gen

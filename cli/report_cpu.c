@@ -188,7 +188,7 @@ static int stack_eq(const void *ctx, size_t i)
 	if (x->n != y->n)
 		return 0;
 	for (unsigned k = 0; k < x->n; k++)
-		if (!frame_same(&x->frames[k], &y->frames[k]))
+		if (!frame_same(rstack_frame(x, k), rstack_frame(y, k)))
 			return 0;
 	return 1;
 }
@@ -255,7 +255,7 @@ static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t 
 	size_t i;
 
 	for (unsigned k = 0; k < st->n; k++) {
-		const struct rframe *f = &st->frames[k];
+		const struct rframe *f = rstack_frame(st, k);
 		size_t fi = fn_of(a, f);
 		struct line *l;
 
@@ -289,9 +289,9 @@ static int agg_stack(struct agg *a, struct rstack *st, uint64_t samples, size_t 
 		a->nstacks++;
 	} else {
 		a->stacks[i].samples = session_add(a->stacks[i].samples, samples);
-		free(st->frames);
+		free(st->ids);
 	}
-	st->frames = NULL;
+	st->ids = NULL;
 	st->n = 0;
 	*where = i;
 	return 0;
@@ -389,7 +389,7 @@ static int agg_finish(struct agg *a, struct rcpu *c)
 static void agg_free(struct agg *a)
 {
 	for (size_t i = 0; i < a->nstacks; i++)
-		free(a->stacks[i].stack.frames);
+		free(a->stacks[i].stack.ids);
 	free(a->stacks);
 	free(a->fns);
 	free(a->lines);
@@ -439,18 +439,19 @@ static int split_crash(struct rcrash *k, struct rstack *all)
 {
 	unsigned i = 0;
 
-	while (i < all->n && report_runtime_module(all->frames[i].module))
+	while (i < all->n && report_runtime_module(rstack_frame(all, i)->module))
 		i++;
 	if (i == all->n || i == 0) {
 		k->stack = *all; /* all runtime, or none: keep it whole */
 		return 0;
 	}
-	k->runtime.frames = malloc(i * sizeof(struct rframe));
-	if (!k->runtime.frames)
+	k->runtime.ids = malloc(i * sizeof(*all->ids));
+	if (!k->runtime.ids)
 		return -ENOMEM;
-	memcpy(k->runtime.frames, all->frames, i * sizeof(struct rframe));
+	memcpy(k->runtime.ids, all->ids, i * sizeof(*all->ids));
 	k->runtime.n = i;
-	memmove(all->frames, all->frames + i, (all->n - i) * sizeof(struct rframe));
+	k->runtime.store = all->store;
+	memmove(all->ids, all->ids + i, (all->n - i) * sizeof(*all->ids));
 	all->n -= i;
 	k->stack = *all;
 	return 0;
@@ -626,13 +627,13 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 			goto out;
 		if (!st.n) {
 			/* An unreadable trace: its samples are without a stack. */
-			free(st.frames);
+			free(st.ids);
 			c->nostack = session_add(c->nostack, tm.v[i].samples);
 			tm.v[i].samples = 0;
 			continue;
 		}
 		if (agg_stack(&a, &st, tm.v[i].samples, ++stamp, &where)) {
-			free(st.frames);
+			free(st.ids);
 			goto out;
 		}
 		/* Which merged stack this trace became (its index until
@@ -641,7 +642,7 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 		tm.v[i].samples = where + 1;
 	}
 	/* Each thread's samples by stack, pointing at the merged stacks'
-	 * frames (taken before agg_finish moves the array; the frames
+	 * ids (taken before agg_finish moves the array; the ids
 	 * themselves never move). */
 	for (size_t k = 0; k < npairs; k++) {
 		struct rcpu_thread *th = &c->threads[pairs[k].thread];
@@ -660,8 +661,7 @@ static int build_samples(struct report *r, struct rprocess *rp, const struct ses
 				goto out;
 			th->stacks = ns;
 		}
-		th->stacks[th->nstacks++] = (struct rcpu_tstack){pairs[k].samples, a.stacks[idx].stack.frames,
-								 a.stacks[idx].stack.n};
+		th->stacks[th->nstacks++] = (struct rcpu_tstack){pairs[k].samples, a.stacks[idx].stack};
 	}
 	report_qsort(c->threads, c->nthreads, sizeof(*c->threads), thread_by_samples);
 	err = agg_finish(&a, c);
@@ -723,7 +723,7 @@ int report_cpu_build(struct report *r, struct rprocess *rp, const struct session
 		c->time_ns = k->ns > p->start_ns ? k->ns - p->start_ns : 0;
 		session_str(c->thread, SF_NAME_LEN, k->name, SF_NAME_LEN);
 		if (k->trace && ((err = report_modmap_stack(r, mm, s, k->trace, &all)) || (err = split_crash(c, &all)))) {
-			free(all.frames);
+			free(all.ids);
 			goto out;
 		}
 	}
@@ -738,18 +738,18 @@ void report_cpu_free(struct rprocess *rp)
 	struct rcpu *c = &rp->cpu;
 
 	for (size_t i = 0; i < c->nstacks; i++)
-		free(c->stacks[i].stack.frames);
+		free(c->stacks[i].stack.ids);
 	free(c->stacks);
 	free(c->fns);
 	free(c->by_total);
 	for (size_t i = 0; i < c->nthreads; i++)
 		free(c->threads[i].stacks);
 	free(c->threads);
-	free(rp->crash.stack.frames);
-	free(rp->crash.runtime.frames);
+	free(rp->crash.stack.ids);
+	free(rp->crash.runtime.ids);
 	for (size_t i = 0; i < rp->ndumps; i++) {
 		for (size_t k = 0; k < rp->dumps[i].nthreads; k++)
-			free(rp->dumps[i].threads[k].stack.frames);
+			free(rp->dumps[i].threads[k].stack.ids);
 		free(rp->dumps[i].threads);
 	}
 	free(rp->dumps);

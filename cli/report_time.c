@@ -36,7 +36,7 @@ static uint64_t site_bytes(const struct rprocess *rp, uint32_t trace, uint64_t v
 }
 
 static int build_layers(struct report *r, struct rtime *t, const struct series_proc *sp, struct rprocess *rp,
-			const struct report_modmap *mm, const struct session *s)
+			struct report_modmap *mm, const struct session *s)
 {
 	struct rtime_layer *all = NULL;
 	size_t nall = 0, cap = 0;
@@ -178,10 +178,10 @@ void report_time_free(struct rprocess *rp)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->ncomp; i++)
-		free(t->comp[i].stack.frames);
+		free(t->comp[i].stack.ids);
 	for (size_t j = 0; j < t->nlayers; j++) {
 		free(t->layers[j].live);
-		free(t->layers[j].stack.frames);
+		free(t->layers[j].stack.ids);
 	}
 	free(t->comp);
 	free(t->layers);

@@ -76,20 +76,20 @@ const char *suppr_match(const struct suppr *s, const struct rstack *st)
 
 	for (size_t k = 0; s && k < s->n; k++)
 		for (unsigned i = 0; i < st->n; i++)
-			if (frame_matches(s->pat[k], &st->frames[i]))
+			if (frame_matches(s->pat[k], rstack_frame(st, i)))
 				return s->why[k];
 	if (s && !s->builtin)
 		return NULL;
 	for (size_t k = 0; k < sizeof(builtin) / sizeof(builtin[0]); k++)
 		for (unsigned i = 0; i < st->n; i++)
-			if (suppr_pattern_match(builtin[k].pattern, st->frames[i].function))
+			if (suppr_pattern_match(builtin[k].pattern, rstack_frame(st, i)->function))
 				return builtin[k].why;
 	/* No frame of the program's own code at all: a library's
 	 * initialiser (libstdc++'s exception pool, from _dl_init). */
 	for (unsigned i = 0; i < st->n && !program; i++)
 		/* A frame in no module (JIT code, a torn stack) may be the
 		 * program's: not suppressed. */
-		program = !st->frames[i].module || !report_runtime_module(st->frames[i].module);
+		program = !rstack_frame(st, i)->module || !report_runtime_module(rstack_frame(st, i)->module);
 	return st->n && !program ? "built-in: the C/C++ runtime's own (no frame of the program)" : NULL;
 }
 

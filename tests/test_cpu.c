@@ -196,6 +196,34 @@ Test(cpu, sample_table_grows_and_keeps_every_count, .init = setup, .fini = teard
 
 /* --- the report model from known stacks --------------------------------------- */
 
+Test(cpu, frame_store_ids_are_stable_across_chunks)
+{
+	const unsigned n = 3 * (1u << RFRAMES_SHIFT) + 17;
+	struct rframes *fs = rframes_new();
+	const struct rframe *first;
+
+	cr_assert(ne(ptr, fs, NULL), "store made");
+	for (unsigned i = 0; i < n; i++) {
+		struct rframe f = {.address = 0x1000 + i, .line = (int)i, .inlined = (int)(i & 1)};
+		uint32_t id = UINT32_MAX;
+
+		cr_assert(eq(int, rframes_add(fs, &f, &id), 0), "frame %u kept", i);
+		cr_assert(eq(u32, id, i), "ids are given in order");
+	}
+	first = rframes_at(fs, 0);
+	cr_assert(eq(u32, fs->n, n), "every frame counted");
+	cr_assert(eq(sz, fs->nchunks, 4), "four chunks of %u", 1u << RFRAMES_SHIFT);
+	for (unsigned i = 0; i < n; i++) {
+		const struct rframe *f = rframes_at(fs, i);
+
+		cr_assert(eq(u64, f->address, 0x1000 + i), "frame %u by its id", i);
+		cr_assert(eq(int, f->line, (int)i), "and all of it");
+		cr_assert(eq(int, f->inlined, (int)(i & 1)), "inlined bit of %u", i);
+	}
+	cr_assert(eq(ptr, (void *)rframes_at(fs, 0), (void *)first), "frames never move");
+	rframes_free(fs);
+}
+
 /* Distinct bodies (no identical-code folding), never inlined. */
 __attribute__((noinline, noipa)) static int leaf(int x)
 {
@@ -285,8 +313,15 @@ Test(cpu, report_counts_self_total_stacks_and_threads, .init = setup, .fini = te
 	cr_assert(eq(u64, rp.cpu.stacks[2].samples, 2), "then t3");
 	cr_assert(eq(u64, rp.cpu.stacks[3].samples, 1), "then t4");
 	cr_assert(eq(u32, rp.cpu.stacks[0].stack.n, 3), "three frames");
-	cr_assert(eq(str, (char *)rp.cpu.stacks[0].stack.frames[0].function, "leaf"), "frame 0 is the running function");
-	cr_assert(eq(str, (char *)rp.cpu.stacks[0].stack.frames[2].function, "top"), "frame 2");
+	cr_assert(eq(str, (char *)rstack_frame(&rp.cpu.stacks[0].stack, 0)->function, "leaf"),
+		  "frame 0 is the running function");
+	cr_assert(eq(str, (char *)rstack_frame(&rp.cpu.stacks[0].stack, 2)->function, "top"), "frame 2");
+	/* Nine frames over four stacks, six distinct addresses (each as a
+	 * program counter or a return address): kept once each. */
+	cr_assert(ne(ptr, r.frames, NULL), "the report's frame store");
+	cr_assert(eq(u32, r.frames->n, 6), "each address's frame kept once");
+	cr_assert(eq(u32, rp.cpu.stacks[0].stack.ids[2], rp.cpu.stacks[1].stack.ids[1]),
+		  "t1 and t2 share top's frame");
 	cr_assert(eq(sz, rp.cpu.nthreads, 2), "two threads");
 	cr_assert(eq(int, rp.cpu.threads[0].tid, 300), "by samples: alpha first");
 	cr_assert(eq(str, rp.cpu.threads[0].name, "alpha"), "its name");
@@ -294,6 +329,7 @@ Test(cpu, report_counts_self_total_stacks_and_threads, .init = setup, .fini = te
 	cr_assert(eq(u64, rp.cpu.threads[1].samples, 5), "beta's samples");
 	report_cpu_free(&rp);
 	symctx_free(r.symctx);
+	rframes_free(r.frames);
 }
 
 Test(cpu, report_splits_the_crash_stack_and_groups_dumps, .init = setup, .fini = teardown)
@@ -341,21 +377,23 @@ Test(cpu, report_splits_the_crash_stack_and_groups_dumps, .init = setup, .fini =
 	cr_assert(not(rp.crash.has_address), "abort has no address");
 	cr_assert(eq(u64, rp.crash.time_ns, 5000), "time since start");
 	cr_assert(eq(u32, rp.crash.runtime.n, 1), "libc's frame set apart");
-	cr_assert(report_runtime_module(rp.crash.runtime.frames[0].module), "it is the runtime's: %s",
-		  rp.crash.runtime.frames[0].module);
+	cr_assert(report_runtime_module(rstack_frame(&rp.crash.runtime, 0)->module), "it is the runtime's: %s",
+		  rstack_frame(&rp.crash.runtime, 0)->module);
 	cr_assert(eq(u32, rp.crash.stack.n, 2), "the program's frames");
-	cr_assert(eq(str, (char *)rp.crash.stack.frames[0].function, "leaf"), "top of the crash stack: own code");
+	cr_assert(eq(str, (char *)rstack_frame(&rp.crash.stack, 0)->function, "leaf"),
+		  "top of the crash stack: own code");
 	cr_assert(eq(sz, rp.ndumps, 1), "one dump");
 	cr_assert(eq(u32, rp.dumps[0].asked, 2), "two threads asked");
 	cr_assert(eq(u64, rp.dumps[0].time_ns, 6000), "the dump's time: its first stack");
 	cr_assert(eq(sz, rp.dumps[0].nthreads, 2), "two answered");
 	cr_assert(eq(int, rp.dumps[0].threads[0].tid, 300), "the main thread first");
 	cr_assert(rp.dumps[0].threads[0].requester, "it received the signal");
-	cr_assert(eq(str, (char *)rp.dumps[0].threads[0].stack.frames[0].function, "mid"), "its stack");
+	cr_assert(eq(str, (char *)rstack_frame(&rp.dumps[0].threads[0].stack, 0)->function, "mid"), "its stack");
 	cr_assert(eq(int, rp.dumps[0].threads[1].tid, 200), "then the other");
 	cr_assert(eq(u32, rp.cpu.hz, 0), "no sampling in this process");
 	report_cpu_free(&rp);
 	symctx_free(r.symctx);
+	rframes_free(r.frames);
 }
 
 Test(cpu, runtime_modules)
