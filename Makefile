@@ -159,7 +159,7 @@ $(B)/progs/lc_%/leak_classes: tests/progs/leak_classes.c
 # build: gcc -O2 and clang -O2 (and -O0, as every program in tests/progs);
 # the C++ one with g++ and clang++.
 WALK_VARIANTS := O2 clang
-WALK_PROGS := $(foreach v,$(WALK_VARIANTS),$(B)/progs/walk_$(v)/walk_shapes) \
+WALK_PROGS := $(foreach v,$(WALK_VARIANTS),$(B)/progs/walk_$(v)/walk_shapes $(B)/progs/walk_$(v)/walk_repeat) \
               $(B)/progs/walk_O2/walk_shapes_cxx $(B)/progs/walk_clang/walk_shapes_cxx
 WALK_CC_O2    := $(CC) -O2
 WALK_CC_clang := $(CLANG) -O2
@@ -168,6 +168,9 @@ WALK_CXX_clang := $(CLANGXX) -O2
 $(B)/progs/walk_%/walk_shapes: tests/progs/walk_shapes.c
 	@mkdir -p $(@D)
 	$(WALK_CC_$*) -g -Wall -Wextra -o $@ $< -lpthread
+$(B)/progs/walk_%/walk_repeat: tests/progs/walk_repeat.c
+	@mkdir -p $(@D)
+	$(WALK_CC_$*) -g -Wall -Wextra -o $@ $<
 $(B)/progs/walk_%/walk_shapes_cxx: tests/progs/walk_shapes_cxx.cc
 	@mkdir -p $(@D)
 	$(WALK_CXX_$*) -g -Wall -Wextra -o $@ $<

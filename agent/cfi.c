@@ -691,6 +691,7 @@ static void memo_needs(struct cfi_mframe *f, unsigned j, int next)
 static void memo_store(struct cfi_walk *m, const struct cfi_mframe *fresh, unsigned nf, unsigned k,
 		       uint64_t end_cfa, uint64_t end_rip)
 {
+	m->trace = 0; /* other frames, or the same ones: the caller says */
 	if (k < m->n) {
 		unsigned keep = m->n - k;
 		int cut = 0;
@@ -745,6 +746,10 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 	unsigned n = 0, k = 0, nf = 0;
 	int bad = -1;              /* the memo's step that no longer holds */
 
+	if (ms) {
+		ms->hit = 0;
+		ms->done = NULL;
+	}
 	if (floor < lo || floor >= hi || !max)
 		return 0;
 	if (ms) {
@@ -778,14 +783,35 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 
 				if (memo_holds(m, k, floor, &bad)) {
 					struct cfi_mframe tail = m->f[m->n - 1];
+					uint32_t trace = m->trace;
 
 					last = m->n - 1;
-					for (j = k + 1; j < m->n && n < max; j++)
-						ips[n++] = m->f[j].rip;
+					/* The walk the memo holds, again: its frames
+					 * above the match are these too. */
+					if (trace && ms->want_id && nf == k &&
+					    ((tail.rule & CFI_KIND_MASK) || m->n >= max)) {
+						for (j = 0; j < nf && fresh[j].rip == m->f[j].rip; j++)
+							;
+						if (j < nf)
+							trace = 0;
+					} else {
+						trace = 0;
+					}
+					if (trace) {
+						n = m->n < max ? m->n : max;
+						ms->hit = trace;
+					} else {
+						for (j = k + 1; j < m->n && n < max; j++)
+							ips[n++] = m->f[j].rip;
+					}
 					m->f[k].rbp = rbp;
 					memo_store(m, fresh, nf, k, 0, 0);
-					if (n == max || (tail.rule & CFI_KIND_MASK))
-						return n; /* max frames, or the memo reached the end */
+					if (n == max || (tail.rule & CFI_KIND_MASK)) {
+						/* max frames, or the memo reached the end */
+						m->trace = trace;
+						ms->done = m;
+						return n;
+					}
 					/* The memo stops short of the end: walk on
 					 * from its last frame, memoizing no more. */
 					rip = tail.rip;
@@ -811,6 +837,7 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 						if (n == max) {
 							fresh[nf - 1].rule = 0; /* cut here */
 							memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
+							ms->done = m;
 							return n;
 						}
 						ips[n++] = m->f[j].rip;
@@ -835,8 +862,10 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 		}
 step:
 		if (n == max) {
-			if (m)
+			if (m) {
 				memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
+				ms->done = m;
+			}
 			return n;
 		}
 		rule = rule_at(rules, addr);
@@ -845,8 +874,10 @@ step:
 		if (unlikely((rule & CFI_KIND_MASK) != CFI_STEP)) {
 			if ((rule & CFI_KIND_MASK) != CFI_LAST)
 				goto fall_back;
-			if (m)
+			if (m) {
 				memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
+				ms->done = m;
+			}
 			return n;
 		}
 		cfa = (rule & CFI_CFA_RBP ? rbp : rsp) + (uint64_t)(int64_t)cfi_cfa_off(rule);
@@ -865,8 +896,10 @@ step:
 		rsp = cfa;
 		if (rip < 0x4000) {
 			/* as libunwind: the end, or nowhere */
-			if (m)
+			if (m) {
 				memo_store(m, fresh, nf, CFI_MEMO, cfa, rip);
+				ms->done = m;
+			}
 			return n;
 		}
 		addr = rip - 1; /* a return address: its call is the instruction before */

@@ -46,7 +46,7 @@ static inline int16_t cfi_rbp_off(uint64_t rule)
  * walk: the default depth and our own frames; deeper walks keep none.
  */
 #define CFI_MEMO 96
-#define CFI_WALKS_BITS 3
+#define CFI_WALKS_BITS 4
 #define CFI_WALKS (1u << CFI_WALKS_BITS)
 #define CFI_L0_BITS 9
 
@@ -57,7 +57,10 @@ struct cfi_mframe {
 
 struct cfi_walk {
 	uint32_t n;             /* frames held; 0: none */
-	uint32_t pad;
+	/* The trace id the caller interned this walk's frames as (every
+	 * frame held, at most the walk's max, is the walk it made); 0:
+	 * unknown. Cleared whenever the frames change. */
+	uint32_t trace;
 	uint64_t end_cfa, end_rip; /* the walk's last read, of a return address below
 	                              0x4000 that ended it at CFA end_cfa; 0: none */
 	struct cfi_mframe f[CFI_MEMO];
@@ -65,7 +68,14 @@ struct cfi_walk {
 
 struct cfi_memo {
 	uint32_t gen;           /* the rule table's generation all this is of */
-	uint32_t pad;
+	/* Set by the caller for one walk: a walk that is again the one a
+	 * memo walk holds, whose trace is known, copies no frames and says
+	 * its id in hit instead. */
+	uint8_t want_id;
+	uint8_t pad[3];
+	uint32_t hit;           /* that id, from the last walk; 0: its frames are in ips */
+	uint32_t pad2;
+	struct cfi_walk *done;  /* the memo walk that is exactly the last walk, for its id; NULL: none */
 	/* The thread's own small cache of rules, in front of the table
 	 * (whose 1 MiB a hot path's lookups would miss in). */
 	struct {
@@ -96,7 +106,9 @@ void cfi_forget(void);
  * one inside this function), through frames whose stack addresses lie in
  * [lo, hi), with the thread's memo m (NULL: none; never one a signal
  * handler may be using). Returns the depth, or 0 when some frame needs
- * libunwind. */
+ * libunwind. With m->want_id, m->hit may say instead that the walk is the
+ * one whose trace id it is, ips left unwritten; m->done is the memo walk
+ * the caller gives the id of the walk's frames (cfi_walk.trace). */
 unsigned cfi_backtrace(uint64_t *ips, unsigned max, uintptr_t lo, uintptr_t hi, struct cfi_memo *m);
 
 /* The same from a frame whose registers are rip (an exact pc: a signal's

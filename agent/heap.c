@@ -63,7 +63,6 @@ NI uint32_t heap_sample_stack(struct tstate *t)
 {
 	int saved = errno;
 	uint32_t id = 0;
-	unsigned n;
 
 	t->countdown = agent.set.sample_bytes ? ~0ull : next_gap(t);
 	if (!image_base || !agent_can_unwind(t))
@@ -75,9 +74,7 @@ NI uint32_t heap_sample_stack(struct tstate *t)
 		 * libunwind needs most of (~3 KiB of its own). */
 		uint64_t ips[agent.set.max_depth + TRACE_SLACK];
 
-		n = trace_capture(ips, agent.set.max_depth);
-		if (n)
-			id = trace_intern(t, ips, n);
+		id = trace_stack_id(t, ips, agent.set.max_depth);
 	}
 	if (unlikely(t->cpu_deferred))
 		cpu_take_deferred(id);

@@ -148,7 +148,6 @@ NI static int region_take(struct sf_mmaps *t, uint64_t start, struct sf_mregion 
 NI static uint32_t map_stack(void)
 {
 	uint32_t id = 0;
-	unsigned n;
 
 	if (!image_base || !agent_can_unwind(&ts))
 		return 0;
@@ -157,9 +156,7 @@ NI static uint32_t map_stack(void)
 	{
 		uint64_t ips[agent.set.max_depth + TRACE_SLACK];
 
-		n = trace_capture(ips, agent.set.max_depth);
-		if (n)
-			id = trace_intern(&ts, ips, n);
+		id = trace_stack_id(&ts, ips, agent.set.max_depth);
 	}
 	ts.rec->map_walks++;
 	if (unlikely(ts.cpu_deferred))

@@ -154,7 +154,9 @@ struct sf_thread {
 	int32_t tid;            /* current owner */
 	char name[SF_NAME_LEN];
 	uint32_t generation;    /* owners so far */
-	uint32_t pad;
+	uint32_t walks_repeated; /* of sampled and map_walks, stacks that were a memo's walk
+	                            again, known by its trace id (agent/cfi.h);
+	                            saturates; 0 in images of before */
 
 	/* Cumulative over every owner of this record. Single writer. */
 	uint64_t allocs;

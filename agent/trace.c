@@ -152,6 +152,7 @@ unsigned trace_memo_spans(uintptr_t (*span)[2], unsigned max)
 NI int trace_unwind_other(uint64_t *ips, unsigned max)
 {
 	uint64_t mine[max + TRACE_SLACK];
+	struct cfi_memo *m;
 	unsigned a, b;
 	int n;
 
@@ -161,7 +162,12 @@ NI int trace_unwind_other(uint64_t *ips, unsigned max)
 	n = trace_unwind_libunwind(ips, max, agent.set.unwind == SET_UNWIND_CHECK);
 	if (agent.set.unwind != SET_UNWIND_CHECK || n <= 0)
 		return n;
-	b = cfi_backtrace(mine, max + TRACE_SLACK, ts.stack_lo, ts.stack_hi, trace_memo());
+	m = trace_memo();
+	if (m)
+		m->want_id = 1; /* the memo's trace ids are checked too */
+	b = cfi_backtrace(mine, max + TRACE_SLACK, ts.stack_lo, ts.stack_hi, m);
+	if (m)
+		m->want_id = 0;
 	if (!b)
 		return n; /* a stack ours leaves to libunwind */
 	/* Compared as they would be recorded: our frames out, at most max. */
@@ -170,10 +176,21 @@ NI int trace_unwind_other(uint64_t *ips, unsigned max)
 
 		memcpy(theirs, ips, (size_t)n * sizeof(uint64_t));
 		a = trace_drop_agent_frames(theirs, (unsigned)n, max);
-		b = trace_drop_agent_frames(mine, b, max);
 		ts.rec->unwind_checked++;
+		if (m && m->hit) {
+			/* No frames of ours: the id the memo says against the
+			 * id of libunwind's frames. */
+			if (!a || trace_intern(&ts, theirs, a) != m->hit)
+				ts.rec->unwind_differ++;
+			else if (ts.rec->walks_repeated != UINT32_MAX)
+				ts.rec->walks_repeated++;
+			return n;
+		}
+		b = trace_drop_agent_frames(mine, b, max);
 		if (a != b || memcmp(theirs, mine, a * sizeof(uint64_t)))
 			ts.rec->unwind_differ++;
+		else if (m && m->done && a)
+			m->done->trace = trace_intern(&ts, mine, a);
 	}
 	return n;
 }

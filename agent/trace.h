@@ -133,7 +133,15 @@ static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ip
 	ts.in_unwind = TS_UNWIND_HOOK;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(agent.set.unwind == SET_UNWIND_CFI)) {
-		n = (int)cfi_backtrace(ips, max + TRACE_SLACK, ts.stack_lo, ts.stack_hi, trace_memo());
+		struct cfi_memo *m = trace_memo();
+
+		n = (int)cfi_backtrace(ips, max + TRACE_SLACK, ts.stack_lo, ts.stack_hi, m);
+		if (m && m->hit) {
+			/* The memo's walk again: its trace id, no frames (trace_stack_id). */
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			ts.in_unwind = 0;
+			return 1;
+		}
 		if (unlikely(!n)) {
 			/* Rare (a signal frame, code without unwind
 			 * information): libunwind's stepping walk. */
@@ -152,6 +160,48 @@ static inline __attribute__((always_inline)) unsigned trace_capture(uint64_t *ip
 /* Id of the trace ips[0..n); 0 when it could not be stored (table or
  * image full: counted in dropped_traces). */
 uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n);
+
+#ifndef PR_UNIT_TEST
+/*
+ * The trace id of the calling thread's stack, walked into ips (room for
+ * max + TRACE_SLACK): trace_capture, then trace_intern. When the walk is
+ * the one a memo walk already holds (every frame the same, cfi.h), it is
+ * that walk's id: no frames copied, hashed or looked up (most allocations
+ * repeat a recent stack: Lua's 2.4 million come from 50). The id found
+ * for a walk is kept in its memo walk for the next. 0: no stack.
+ */
+static inline __attribute__((always_inline)) uint32_t trace_stack_id(struct tstate *t, uint64_t *ips, unsigned max)
+{
+	/* Under PTRACE_UNWIND=check, trace_unwind_other checks the ids too. */
+	struct cfi_memo *m = likely(agent.set.unwind == SET_UNWIND_CFI) ? trace_memo() : NULL;
+	uint32_t id = 0;
+	unsigned n;
+
+	if (m)
+		m->want_id = 1;
+	n = trace_capture(ips, max);
+	if (m) {
+		m->want_id = 0;
+		if (m->hit) {
+			if (t->rec->walks_repeated != UINT32_MAX)
+				t->rec->walks_repeated++;
+			return m->hit;
+		}
+	}
+	if (n)
+		id = trace_intern(t, ips, n);
+	if (m && m->done && id)
+		m->done->trace = id;
+	return id;
+}
+#else
+static inline uint32_t trace_stack_id(struct tstate *t, uint64_t *ips, unsigned max)
+{
+	unsigned n = trace_capture(ips, max);
+
+	return n ? trace_intern(t, ips, n) : 0;
+}
+#endif
 
 /* The mappings the walk memos are carved from, [span[i][0], span[i][1]),
  * at most max; returns how many (the leak scan leaves them out). */

@@ -179,9 +179,10 @@ static json_t *j_memory(const struct rmemory *m)
 		}
 		json_object_set_new(o, "leak_check", j_leak_check(m));
 		json_object_set_new(o, "stack_walks",
-				    json_pack("{s:I, s:I, s:I, s:I}", "total", (json_int_t)m->walks, "libunwind",
-					      (json_int_t)m->walks_libunwind, "checked", (json_int_t)m->walks_checked,
-					      "differed", (json_int_t)m->walks_differ));
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)m->walks, "libunwind",
+					      (json_int_t)m->walks_libunwind, "repeated", (json_int_t)m->walks_repeated,
+					      "checked", (json_int_t)m->walks_checked, "differed",
+					      (json_int_t)m->walks_differ));
 		json_object_set_new(o, "suppressed", sup);
 		json_object_set_new(o, "suppressed_bytes", json_integer((json_int_t)m->suppressed_bytes));
 		json_object_set_new(o, "suppressed_blocks", json_integer((json_int_t)m->suppressed_blocks));

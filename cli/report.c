@@ -884,6 +884,7 @@ static int build_memory(struct rprocess *rp, const struct session *s, const stru
 		m->walks_libunwind = session_add(m->walks_libunwind, t->unwind_slow);
 		m->walks_checked = session_add(m->walks_checked, t->unwind_checked);
 		m->walks_differ = session_add(m->walks_differ, t->unwind_differ);
+		m->walks_repeated = session_add(m->walks_repeated, t->walks_repeated);
 		for (unsigned b = 0; b < SF_HIST_BUCKETS; b++)
 			m->hist[b] = session_add(m->hist[b], t->hist[b]);
 		site_take(&map, 0, &t->nostack, s, p);

@@ -125,8 +125,9 @@ struct rmemory {
 	uint64_t sample_bytes;  /* --sample-bytes' mean gap; 0: by count */
 	/* Stacks the hooks walked (allocations and mappings), how many
 	 * libunwind walked (agent/cfi.h), and under PTRACE_UNWIND=check how
-	 * many were walked both ways and how many of those differed. */
-	uint64_t walks, walks_libunwind, walks_checked, walks_differ;
+	 * many were walked both ways and how many of those differed; how
+	 * many were a memo's walk again, known by its trace id. */
+	uint64_t walks, walks_libunwind, walks_checked, walks_differ, walks_repeated;
 	struct rsite *sites;    /* by bytes allocated, descending */
 	size_t nsites;
 	/* The leak check at exit (agent/leakscan.c, docs/leaks.md). Made:
