@@ -25,7 +25,7 @@ AGENT_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -ftls-model=initial-e
                 -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc \
                 -fno-builtin-free -fno-stack-protector -fno-omit-frame-pointer \
                 $(shell pkg-config --cflags libunwind 2>/dev/null)
-AGENT_LIBS   := -lunwind -ldl -lpthread -lm
+AGENT_LIBS   := -lunwind -ldl -lpthread
 
 SAN :=
 ifeq ($(ASAN),1)

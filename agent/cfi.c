@@ -537,6 +537,14 @@ static struct cfi_slot *cfi_tab;
 static uint32_t cfi_used; /* atomic */
 static uint32_t cfi_gen;  /* atomic; 15 bits used */
 
+/* The table's pages this process wrote (a bit each, atomic). A slot in a
+ * page never written is empty: the lookup that misses there reads
+ * nothing, so the page is made once, by the write, and not first mapped
+ * as the zero page by the read (two page faults where one will do: a
+ * short process faulted 42 times on 21 pages of the table). */
+#define CFI_SLOTS_PAGE (4096u / sizeof(struct cfi_slot))
+static uint64_t cfi_written[CFI_SLOTS / CFI_SLOTS_PAGE / 64 + 1];
+
 int cfi_init(void)
 {
 	void *p;
@@ -584,9 +592,12 @@ NI uint64_t cfi_rule(uint64_t addr)
 	 * Return addresses closer than 64 bytes take the next slots. */
 	i = (uint32_t)(addr >> 6) & (CFI_SLOTS - 1);
 	for (unsigned probe = 0; probe < CFI_PROBES; probe++, i = (i + 1) & (CFI_SLOTS - 1)) {
-		/* Acquire pairs with the release store of the key below. */
-		uint64_t k = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);
+		uint32_t page = i / CFI_SLOTS_PAGE;
+		uint64_t bit = 1ull << (page % 64), k = 0;
 
+		/* Acquire pairs with the release store of the key below. */
+		if (__atomic_load_n(&cfi_written[page / 64], __ATOMIC_RELAXED) & bit)
+			k = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);
 		if (likely(k == key))
 			return __atomic_load_n(&tab[i].rule, __ATOMIC_RELAXED);
 		if (k)
@@ -599,6 +610,7 @@ NI uint64_t cfi_rule(uint64_t addr)
 			__atomic_store_n(&tab[i].key, key, __ATOMIC_RELEASE);
 			__atomic_fetch_add(&cfi_used, 1, __ATOMIC_RELAXED);
 		}
+		__atomic_fetch_or(&cfi_written[page / 64], bit, __ATOMIC_RELAXED);
 		return rule;
 	}
 	return rule_compute(addr);

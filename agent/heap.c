@@ -1,7 +1,6 @@
 #include "heap.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -25,19 +24,20 @@ NI static uint64_t rng_next(struct tstate *t)
 /* Allocations until the next sampled one: geometric with mean 1/rate. */
 NI static uint64_t next_gap(struct tstate *t)
 {
-	double rate = agent.set.sample_rate, u;
+	double rate = agent.set.sample_rate, u, g;
 
 	if (rate >= 1.0)
 		return 1;
 	u = ((double)(rng_next(t) >> 11) + 0.5) / 9007199254740992.0;
-	return 1 + (uint64_t)(log(u) / log1p(-rate));
+	g = pr_log(u) / pr_log1p(-rate);
+	return g < 1.8e19 ? 1 + (uint64_t)g : UINT64_MAX; /* a tiny rate: no sample again */
 }
 
 /* Bytes until the next sample by bytes: exponential, mean sample_bytes. */
 NI static int64_t next_byte_gap(struct tstate *t)
 {
 	double u = ((double)(rng_next(t) >> 11) + 0.5) / 9007199254740992.0;
-	double g = -log(u) * (double)agent.set.sample_bytes;
+	double g = -pr_log(u) * (double)agent.set.sample_bytes;
 
 	return g < 9e18 ? (int64_t)g : INT64_MAX;
 }

@@ -16,11 +16,11 @@
 #ifndef PTRACE_HEAP_H
 #define PTRACE_HEAP_H
 
-#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "agent.h"
+#include "fmath.h"
 
 #define HDR_SIZE 16u
 #define HDR_MAGIC 0xa11c0b1eu
@@ -155,7 +155,7 @@ static inline void heap_weights(uint64_t n, uint64_t mean, uint64_t *wc, uint64_
 		*wb = n;
 		return;
 	}
-	p = -expm1(-(double)n / (double)mean);
+	p = -pr_expm1(-(double)n / (double)mean);
 	*wc = (uint64_t)((double)SF_WEIGHT_ONE / p + 0.5);
 	*wb = (uint64_t)((double)n / p + 0.5);
 }

@@ -235,6 +235,28 @@ NI static int trace_equal(const struct sf_trace *tr, uint64_t h, unsigned n)
 	return tr->hash64 == h && tr->depth == n;
 }
 
+/*
+ * A trace's slots: first TRACE_HOME_PROBES of its process's home run of
+ * TRACE_HOME slots (one 2 KiB stretch of the table, picked by pid), then
+ * the whole table from a place its hash picks. Every lookup and insert of
+ * a trace follows the same sequence and slots are never emptied, so a
+ * trace is found before any empty slot of its sequence. A short process's
+ * few hundred traces then write one page of the table, not one page
+ * each (the table is 1/256 of the image: ls under a 1 GiB session wrote
+ * 33 pages of it, a shared-memory page fault each). A fork child has a
+ * home of its own: a stack its parent interned gets a record of the
+ * child's (ids are per process anyway).
+ */
+#define TRACE_HOME 512u
+#define TRACE_HOME_PROBES 8u
+
+static inline uint32_t trace_slot(uint32_t home, uint64_t h, uint32_t mask, uint32_t probe)
+{
+	if (probe < TRACE_HOME_PROBES)
+		return (home + (((uint32_t)h + probe) & (TRACE_HOME - 1))) & mask;
+	return ((uint32_t)(h >> 32) + probe - TRACE_HOME_PROBES) & mask;
+}
+
 NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 {
 	struct sf_header *hdr = image_hdr;
@@ -242,6 +264,9 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 	uint32_t mask = hdr->trace_cap - 1;
 	uint64_t h = trace_hash(ips, n);
 	__typeof__(&t->tcache[0]) c = &t->tcache[(h >> 40) & (TS_TCACHE - 1)];
+	/* A run of the table (of 2^14 slots at least, cli/session.c; a
+	 * smaller one wraps, as exact). */
+	uint32_t home = (((uint32_t)agent.pid * 0x9e3779b1u) >> 7) & mask & ~(TRACE_HOME - 1);
 	sf_off mine = 0;
 
 	/* The shared table is large and sparse: a lookup there is a cache
@@ -251,7 +276,8 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 	if (c->hash64 == h && c->depth == n)
 		return c->id;
 
-	for (uint32_t i = (uint32_t)h & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++) {
+	for (uint32_t probes = 0; probes <= mask + TRACE_HOME_PROBES; probes++) {
+		uint32_t i = trace_slot(home, h, mask, probes);
 		/* Acquire pairs with the release CAS below: a visible id means a
 		 * fully written record. */
 		uint32_t id = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);

@@ -3,6 +3,7 @@
  * the bump allocator and process registration, all in a real image. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,4 +216,42 @@ Test(heap, exec_replaces_record_with_same_pid)
 	cr_assert(eq(u32, proc->flags & SF_PF_EXECED, SF_PF_EXECED), "first marked as exec'd");
 	cr_assert(eq(u32, proc->state, SF_PROC_DONE), "first is done");
 	cr_assert(eq(u32, p2->state, SF_PROC_RUNNING), "second runs");
+}
+
+/* The sampler's own log, log1p and expm1 (agent/fmath.h) against libm's,
+ * over the ranges the agent uses them on: within 4 ulps (relative 2^-50),
+ * the same input always the same output. */
+static void near_libm(const char *what, double ours, double libm, double x)
+{
+	double err = fabs(ours - libm), tol = fabs(libm) * 0x1p-50;
+
+	cr_assert(err <= tol, "%s(%.17g): %.17g, libm %.17g", what, x, ours, libm);
+}
+
+Test(heap, own_log_log1p_expm1_match_libm)
+{
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 200000; i++) {
+		double u, rate, x;
+
+		r ^= r >> 12, r ^= r << 25, r ^= r >> 27;
+		/* As next_gap and next_byte_gap draw u: (k + 0.5) / 2^53. */
+		u = ((double)((r * 0x2545f4914f6cdd1dull) >> 11) + 0.5) / 9007199254740992.0;
+		near_libm("log", pr_log(u), log(u), u);
+		rate = i % 2 ? u : ldexp(u, -(i % 60)); /* rates down to 2^-60 */
+		near_libm("log1p", pr_log1p(-rate), log1p(-rate), -rate);
+		x = -u; /* -n / mean, n < mean */
+		near_libm("expm1", pr_expm1(x), expm1(x), x);
+		cr_assert(eq(dbl, pr_expm1(x), pr_expm1(x)), "the same every time");
+	}
+	for (int e = -1074 + 52; e <= 1023; e += 7) { /* log over every binade of normal doubles */
+		double v = ldexp(1.2345, e);
+
+		near_libm("log", pr_log(v), log(v), v);
+	}
+	cr_assert(eq(dbl, pr_log(1.0), 0.0), "log 1");
+	cr_assert(eq(dbl, pr_log1p(-0x1p-60), -0x1p-60), "log1p of a tiny x is x");
+	cr_assert(eq(dbl, pr_expm1(0.0), 0.0), "expm1 0");
+	near_libm("expm1", pr_expm1(-1.0), expm1(-1.0), -1.0);
 }
