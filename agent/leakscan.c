@@ -966,16 +966,48 @@ static inline unsigned lk_class(const struct lk_block *b)
 
 /* The totals into *head, the counts per stack into a table, and both
  * into the image. */
+/* The slot of key in tab[cap]: its own or the empty one it would take. */
+static inline size_t lk_site_slot(const struct sf_leak_site *tab, size_t cap, uint32_t key)
+{
+	size_t k = (key * 0x9e3779b1u) & (cap - 1);
+
+	while (tab[k].pad && tab[k].trace != key)
+		k = (k + 1) & (cap - 1);
+	return k;
+}
+
+/* Double the site table (a fresh mapping, rehashed): 0, or -1 with the
+ * old one kept. */
+NI static int lk_sites_double(struct sf_leak_site **tab, size_t *cap, size_t *bytes)
+{
+	size_t ncap = *cap * 2, nbytes = 0;
+	struct sf_leak_site *nt = NULL;
+
+	if (lk_grow((void **)&nt, &nbytes, ncap * sizeof(*nt)))
+		return -1;
+	for (size_t k = 0; k < *cap; k++)
+		if ((*tab)[k].pad)
+			nt[lk_site_slot(nt, ncap, (*tab)[k].trace)] = (*tab)[k];
+	lk_unmap(*tab, *bytes);
+	*tab = nt;
+	*cap = ncap;
+	*bytes = nbytes;
+	return 0;
+}
+
 NI static void lk_publish(struct sf_process *p, struct sf_leaks *head)
 {
 	struct sf_leak_site *tab = NULL;
-	size_t cap = 16, tab_bytes = 0, nsites = 0;
+	size_t cap = 64, max_cap = 64, tab_bytes = 0, nsites = 0;
 	struct sf_leaks *out;
 	uint32_t flags = head->flags;
 	sf_off off;
 
-	while (cap < 2 * head->blocks_found + 2 && cap < (1u << 22))
-		cap *= 2;
+	/* Sized by the sites found, not the blocks: a short process's few
+	 * dozen make a page or two of it, not one per 56 slots of a table
+	 * for every block. It grows to what the blocks could need. */
+	while (max_cap < 2 * head->blocks_found + 2 && max_cap < (1u << 22))
+		max_cap *= 2;
 	if (lk_grow((void **)&tab, &tab_bytes, cap * sizeof(*tab))) {
 		cap = 0;
 		flags |= SF_LK_NO_ROOM;
@@ -993,9 +1025,10 @@ NI static void lk_publish(struct sf_process *p, struct sf_leaks *head)
 		head->bytes[c] += b->size;
 		if (!cap)
 			continue;
-		k = (key * 0x9e3779b1u) & (cap - 1);
-		while (tab[k].pad && tab[k].trace != key)
-			k = (k + 1) & (cap - 1);
+		k = lk_site_slot(tab, cap, key);
+		if (!tab[k].pad && nsites + 1 >= cap / 2 && cap < max_cap &&
+		    !lk_sites_double(&tab, &cap, &tab_bytes))
+			k = lk_site_slot(tab, cap, key);
 		if (!tab[k].pad) {
 			if (nsites + 1 >= cap / 2 && key) {
 				/* Full: into the stackless row. */

@@ -312,11 +312,32 @@ struct maps_scan {
 	int full;                 /* the image is full: stop */
 };
 
+/* A live module of this process that starts at start: the object mapped
+ * there (two live objects never share an address), its headers read
+ * already. 0 when none. */
+NI static uint64_t module_live_start(uint64_t start)
+{
+	for (struct sf_module *m = image_ptr(__atomic_load_n(&agent.proc->modules, __ATOMIC_ACQUIRE)); m;
+	     m = image_ptr(m->next))
+		if (m->start == start && !__atomic_load_n(&m->unloaded, __ATOMIC_RELAXED))
+			return m->start;
+	return 0;
+}
+
 NI static void maps_confirm(struct maps_scan *c)
 {
 	uint64_t bias, lo, hi;
 
 	c->cand = 0;
+	/* Most objects start at their first page (p_vaddr = p_offset = 0):
+	 * one known there is not read again (an exit's scan read two headers
+	 * of every library, four system calls each). */
+	if ((lo = module_live_start(c->cand_start))) {
+		if (c->nseen < MAPS_SEEN)
+			c->seen[c->nseen] = lo;
+		c->nseen++;
+		return;
+	}
 	if (elf_extent(c->cand_start, c->cand_path, &bias, &lo, &hi))
 		return;
 	if (c->nseen < MAPS_SEEN)
