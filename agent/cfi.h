@@ -64,6 +64,15 @@ struct cfi_walk {
 	uint64_t end_cfa, end_rip; /* the walk's last read, of a return address below
 	                              0x4000 that ended it at CFA end_cfa; 0: none */
 	struct cfi_mframe f[CFI_MEMO];
+	/* Every stack word the walk read, with what it read, for a walk that
+	 * is this one again (from its first frame): 1 + how many; 0: not
+	 * made. Made at the first such walk after a trace id is known,
+	 * dropped with it. Last: its pages are made only if used. */
+	uint32_t nchk;
+	uint32_t pad;
+	struct {
+		uint64_t at, val;
+	} chk[2 * CFI_MEMO + 1];
 };
 
 struct cfi_memo {
