@@ -133,6 +133,8 @@ NI static void register_process(int forked)
 		agent.lineage[0] = agent.proc;
 	}
 	agent.pid = getpid();
+	if (!forked)
+		agent.trace_pid = agent.pid; /* a fork child shares its parent's traces */
 	p = image_register_process(agent.pid, ppid, parent, flags, &agent.proc_index);
 	if (!p) {
 		agent.proc = NULL;

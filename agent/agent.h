@@ -44,6 +44,9 @@ struct agent {
 	int tracking;             /* blocks carry our header (decided once): 1; 2 while
 	                             recording is paused (agent/api.c); 0 never */
 	int pid;
+	int trace_pid;            /* whose run of the trace table this image's traces
+	                             start in (agent/trace.c): the pid that exec'd it,
+	                             kept by fork children */
 	uint32_t proc_index;
 	uint32_t ptag;            /* 12-bit tag of this process in block headers */
 	uint32_t epoch;           /* 0 or 1: flipped by each ptrace_reset() (agent/api.c) */

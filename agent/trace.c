@@ -243,9 +243,10 @@ NI static int trace_equal(const struct sf_trace *tr, uint64_t h, unsigned n)
  * trace is found before any empty slot of its sequence. A short process's
  * few hundred traces then write one page of the table, not one page
  * each (the table is 1/256 of the image: ls under a 1 GiB session wrote
- * 33 pages of it, a shared-memory page fault each). A fork child has a
- * home of its own: a stack its parent interned gets a record of the
- * child's (ids are per process anyway).
+ * 33 pages of it, a shared-memory page fault each). A fork child keeps
+ * its parent's home, as it keeps its code at the same addresses: a stack
+ * both walk is one trace, one site for a view that sums the processes
+ * (e2e_live); an exec'd image starts a home of its own.
  */
 #define TRACE_HOME 512u
 #define TRACE_HOME_PROBES 8u
@@ -266,7 +267,8 @@ NI uint32_t trace_intern(struct tstate *t, const uint64_t *ips, unsigned n)
 	__typeof__(&t->tcache[0]) c = &t->tcache[(h >> 40) & (TS_TCACHE - 1)];
 	/* A run of the table (of 2^14 slots at least, cli/session.c; a
 	 * smaller one wraps, as exact). */
-	uint32_t home = (((uint32_t)agent.pid * 0x9e3779b1u) >> 7) & mask & ~(TRACE_HOME - 1);
+	uint32_t home = (((uint32_t)(agent.trace_pid ? agent.trace_pid : agent.pid) * 0x9e3779b1u) >> 7) & mask &
+			~(TRACE_HOME - 1);
 	sf_off mine = 0;
 
 	/* The shared table is large and sparse: a lookup there is a cache
