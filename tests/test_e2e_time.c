@@ -110,6 +110,30 @@ Test(e2e_time, the_heap_over_time_has_the_programs_steps, .timeout = 60)
 	free(prof);
 }
 
+/* With memory tracking off there are no heap figures over time (not a
+ * heap of 0 B): the chart is of the RSS, which follows the program's
+ * steps, 30 MiB of written blocks at the highest. */
+Test(e2e_time, without_memory_tracking_the_chart_is_the_rss, .timeout = 60)
+{
+	struct tu_run r;
+	const char *at;
+	double mib = 0;
+
+	tu_run(&r, NULL, TU_LIST(TU_LAUNCHER, "--no-memory", "--no-profile", "-o", "-", "--interval=10ms", "--",
+				 TU_PROG("time_steps")));
+	cr_assert(eq(int, r.exit_code, 0), "the run; stderr: %s", r.err);
+	cr_assert(strstr(r.out, "  RSS over time (memory tracking off: no heap figures; ") != NULL, "the chart: %s",
+		  r.out);
+	cr_assert(strstr(r.out, "heap over time") == NULL, "no heap chart: %s", r.out);
+	cr_assert(strstr(r.out, "   live |") == NULL, "no live bytes: %s", r.out);
+	cr_assert(strstr(r.out, "\n           time        RSS      CPU\n") != NULL, "the table's columns: %s", r.out);
+	cr_assert(strstr(r.out, "  <- highest\n") != NULL, "the highest read marked: %s", r.out);
+	at = strstr(r.out, "    RSS |");
+	cr_assert(at && (at = strstr(at, "| ")) && sscanf(at, "| %lf MiB at most", &mib) == 1, "the top: %s", r.out);
+	cr_assert(mib >= 30.0, "30 MiB written at once: %.1f MiB", mib);
+	tu_run_free(&r);
+}
+
 /* ms_print (valgrind) reads the massif file: its graph tops at 30 MiB,
  * and the snapshot it calls the peak holds 31,457,280 bytes. */
 Test(e2e_time, massif_file_opens_in_ms_print, .timeout = 60)
