@@ -644,6 +644,22 @@ static long long correct_error(int correct, int *corrected)
 	return err < 0 ? -err : err;
 }
 
+/* The smallest error of three runs: a disturbed run (the other core's
+ * test jobs, a noisy machine) only ever makes it larger (a CI run once
+ * saw 2.6 ms corrected against 2.0 ms raw, both three times the truth). */
+static long long correct_error_best(int correct, int *corrected)
+{
+	long long best = correct_error(correct, corrected);
+
+	for (int i = 0; i < 2; i++) {
+		long long e = correct_error(correct, corrected);
+
+		if (e < best)
+			best = e;
+	}
+	return best;
+}
+
 /*
  * The default, correcting, must be closer to the truth: outer's 20000
  * callees cost 20000 hook pairs (~0.6 ms here) in a raw time, against a
@@ -653,7 +669,7 @@ static long long correct_error(int correct, int *corrected)
 VTEST(correcting_for_the_hook_cost_is_closer_to_the_truth)
 {
 	int corrected_on, corrected_off;
-	long long err_on = correct_error(1, &corrected_on), err_off = correct_error(0, &corrected_off);
+	long long err_on = correct_error_best(1, &corrected_on), err_off = correct_error_best(0, &corrected_off);
 
 	cr_assert(corrected_on, "%s: --correct-times=1: corrected", V);
 	cr_assert(not(corrected_off), "%s: --correct-times=0: raw", V);
