@@ -858,14 +858,15 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 
 				/* Its walk again from the first frame, known by its
 				 * id, its words listed: those alone are checked. */
-				if (!k && m->trace && ms->want_id && !m->nchk &&
-				    ((m->f[m->n - 1].rule & CFI_KIND_MASK) || m->n >= max))
-					memo_words_make(m, floor);
-				if (!k && m->nchk && m->trace && ms->want_id && memo_words_hold(m)) {
-					m->f[0].rbp = rbp;
-					ms->hit = m->trace;
-					ms->done = m;
-					return m->n < max ? m->n : max;
+				if (!k && m->trace && ms->want_id) {
+					if (!m->nchk && ((m->f[m->n - 1].rule & CFI_KIND_MASK) || m->n >= max))
+						memo_words_make(m, floor);
+					if (m->nchk && memo_words_hold(m)) {
+						m->f[0].rbp = rbp;
+						ms->hit = m->trace;
+						ms->done = m;
+						return m->n < max ? m->n : max;
+					}
 				}
 				if (memo_holds(m, k, floor, &bad)) {
 					struct cfi_mframe tail = m->f[m->n - 1];

@@ -138,8 +138,6 @@ struct idtab {
 	size_t cap, n;
 };
 
-#define mix report_mix64
-
 /* The id of key, or 0 with *slot where a new one goes. */
 static uint64_t id_find(struct idtab *t, uint64_t key, size_t *slot)
 {
@@ -158,7 +156,7 @@ static uint64_t id_find(struct idtab *t, uint64_t key, size_t *slot)
 		for (size_t k = 0; k < ocap; k++) {
 			if (!ov[k])
 				continue;
-			for (i = mix(ok[k]) & (t->cap - 1); t->vals[i]; i = (i + 1) & (t->cap - 1))
+			for (i = report_mix64(ok[k]) & (t->cap - 1); t->vals[i]; i = (i + 1) & (t->cap - 1))
 				;
 			t->keys[i] = ok[k];
 			t->vals[i] = ov[k];
@@ -166,7 +164,7 @@ static uint64_t id_find(struct idtab *t, uint64_t key, size_t *slot)
 		free(ok);
 		free(ov);
 	}
-	for (i = mix(key) & (t->cap - 1); t->vals[i]; i = (i + 1) & (t->cap - 1))
+	for (i = report_mix64(key) & (t->cap - 1); t->vals[i]; i = (i + 1) & (t->cap - 1))
 		if (t->keys[i] == key)
 			return t->vals[i];
 	*slot = i;
@@ -199,7 +197,7 @@ struct pp {
 
 static uint64_t key_str2(const char *a, const char *b, uint64_t salt)
 {
-	return mix(bytes_hash_str(a ? a : "") ^ mix(bytes_hash_str(b ? b : "") + salt));
+	return report_mix64(bytes_hash_str(a ? a : "") ^ report_mix64(bytes_hash_str(b ? b : "") + salt));
 }
 
 static uint64_t mapping_id(struct pp *pp, int pid, const char *module, uint64_t addr)
@@ -265,7 +263,7 @@ static uint64_t function_id(struct pp *pp, const char *name, const char *file, i
 static uint64_t location_id(struct pp *pp, int pid, const struct rstack *st, unsigned i, unsigned n, int leaf)
 {
 	const struct rframe *f0 = rstack_frame(st, i);
-	uint64_t key = mix(f0->address ^ mix((uint64_t)pid << 1 | (uint64_t)leaf)), id, map;
+	uint64_t key = report_mix64(f0->address ^ report_mix64((uint64_t)pid << 1 | (uint64_t)leaf)), id, map;
 	struct wbuf line = {0};
 	char buf[256];
 	size_t slot;

@@ -22,15 +22,13 @@ static uint64_t chart_value(const struct rtime_point *x, int heap)
 	return heap ? x->live_bytes : x->rss_bytes;
 }
 
-/* The rows of the table: the first and last reads, the highest one's
- * (of the chart's figure), and evenly spaced ones between, in time order. */
-static size_t pick_rows(const struct rtime *t, int heap, size_t *rows)
+/* The rows of the table: the first and last reads, the highest one
+ * (peak, of the chart's figure), and evenly spaced ones between, in time
+ * order. */
+static size_t pick_rows(const struct rtime *t, size_t peak, size_t *rows)
 {
-	size_t n = 0, peak = 0;
+	size_t n = 0;
 
-	for (size_t i = 0; i < t->n; i++)
-		if (chart_value(&t->pts[i], heap) > chart_value(&t->pts[peak], heap))
-			peak = i;
 	for (size_t k = 0; k < TABLE_ROWS && t->n; k++) {
 		size_t i = t->n == 1 ? 0 : k * (t->n - 1) / (TABLE_ROWS - 1);
 
@@ -91,7 +89,7 @@ void render_time_text(const struct report *r, const struct rprocess *p, FILE *f)
 		fprintf(f, "     %10s %10s %10s %10s %10s %8s\n", "time", "live", "blocks", "RSS", "allocs", "CPU");
 	else
 		fprintf(f, "     %10s %10s %8s\n", "time", "RSS", "CPU");
-	nrows = pick_rows(t, heap, rows);
+	nrows = pick_rows(t, top, rows);
 	for (size_t k = 0; k < nrows; k++) {
 		const struct rtime_point *x = &t->pts[rows[k]];
 		uint64_t dt = rows[k] ? x->t_ns - t->pts[rows[k] - 1].t_ns : x->t_ns;

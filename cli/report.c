@@ -1436,6 +1436,16 @@ int report_modmap_new(struct report *r, const struct session *s, const struct sf
 	return 0;
 }
 
+/* The slot of (ip, how1) in tab[cap]: its own, or the empty one it takes. */
+static size_t pframes_slot(const struct pframes *tab, size_t cap, uint64_t ip, uint8_t how1)
+{
+	size_t i = report_mix64(ip ^ how1) & (cap - 1);
+
+	while (tab[i].how && (tab[i].ip != ip || tab[i].how != how1))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
 /* The frames of address ip, looked up as how says (PF_*): from pm's cache
  * or symbolized now and added to the report's store. *below_main is set
  * when the frame is main's. 0 or -ENOMEM. */
@@ -1454,22 +1464,16 @@ static int pmap_frames(struct report *r, struct pmap *pm, uint64_t ip, unsigned 
 
 		if (!ns)
 			return -ENOMEM;
-		for (size_t k = 0; k < pm->seen_cap; k++) {
-			const struct pframes *x = &pm->seen[k];
-
-			if (!x->how)
-				continue;
-			for (i = report_mix64(x->ip ^ x->how) & (ncap - 1); ns[i].how; i = (i + 1) & (ncap - 1))
-				;
-			ns[i] = *x;
-		}
+		for (size_t k = 0; k < pm->seen_cap; k++)
+			if (pm->seen[k].how)
+				ns[pframes_slot(ns, ncap, pm->seen[k].ip, pm->seen[k].how)] = pm->seen[k];
 		free(pm->seen);
 		pm->seen = ns;
 		pm->seen_cap = ncap;
 	}
-	for (i = report_mix64(ip ^ (how + 1)) & (pm->seen_cap - 1); pm->seen[i].how; i = (i + 1) & (pm->seen_cap - 1))
-		if (pm->seen[i].ip == ip && pm->seen[i].how == how + 1)
-			goto found;
+	i = pframes_slot(pm->seen, pm->seen_cap, ip, (uint8_t)(how + 1));
+	if (pm->seen[i].how)
+		goto found;
 	m = pmap_find(pm, how & PF_RETURN && ip ? ip - 1 : ip);
 	memset(f, 0, sizeof(f[0]));
 	if (m && m->synth)
