@@ -626,8 +626,11 @@ NI uint64_t cfi_rule(uint64_t addr)
 void cfi_memo_reset(struct cfi_memo *m)
 {
 	memset(m->l0, 0, sizeof(m->l0));
-	for (unsigned i = 0; i < CFI_WALKS; i++)
+	m->tick = 0;
+	for (unsigned i = 0; i < CFI_WALKS; i++) {
 		m->w[i].n = 0;
+		m->w[i].used = 0;
+	}
 }
 
 /* The rule for addr: the thread's own cache first, when it has one. */
@@ -759,38 +762,47 @@ static void memo_needs(struct cfi_mframe *f, unsigned j, int next)
 	}
 }
 
-/* The memo becomes fresh[0..nf) followed by its own frames from k on
- * (none when k >= m->n), the walk having ended as end_cfa/end_rip say
- * (a final read of a return address below 0x4000; 0: none). */
-static void memo_store(struct cfi_walk *m, const struct cfi_mframe *fresh, unsigned nf, unsigned k,
-		       uint64_t end_cfa, uint64_t end_rip)
+/* Memo walk d becomes fresh[0..nf) followed by memo walk m's frames from
+ * k on (none when k >= m->n; d may be m), the walk having ended as
+ * end_cfa/end_rip say (a final read of a return address below 0x4000; 0:
+ * none). */
+static void memo_store(struct cfi_memo *ms, struct cfi_walk *d, const struct cfi_walk *m,
+		       const struct cfi_mframe *fresh, unsigned nf, unsigned k, uint64_t end_cfa, uint64_t end_rip)
 {
-	m->trace = 0; /* other frames, or the same ones: the caller says */
-	m->nchk = 0;
+	d->trace = 0; /* other frames, or the same ones: the caller says */
+	d->nchk = 0;
+	d->used = ++ms->tick;
 	if (k < m->n) {
 		unsigned keep = m->n - k;
 		int cut = 0;
 
+		end_cfa = m->end_cfa;
+		end_rip = m->end_rip;
 		if (nf + keep > CFI_MEMO) {
 			keep = CFI_MEMO - nf; /* >= 1: a match needs room (cfi_backtrace) */
-			m->f[k + keep - 1].rule = 0;
-			m->end_cfa = 0;
+			end_cfa = 0;
 			cut = 1;
 		}
-		if (nf != k)
-			memmove(&m->f[nf], &m->f[k], keep * sizeof(m->f[0]));
-		memcpy(m->f, fresh, nf * sizeof(m->f[0]));
-		m->n = nf + keep;
-		if (cut) /* the kept frames' needs change with their new end */
-			memo_needs(m->f, m->n, 0);
-		else
-			memo_needs(m->f, nf, !!(m->f[nf].rule & CFI_NEEDS_RBP));
+		if (d != m)
+			memcpy(&d->f[nf], &m->f[k], keep * sizeof(m->f[0]));
+		else if (nf != k)
+			memmove(&d->f[nf], &m->f[k], keep * sizeof(m->f[0]));
+		memcpy(d->f, fresh, nf * sizeof(d->f[0]));
+		d->n = nf + keep;
+		d->end_cfa = end_cfa;
+		d->end_rip = end_rip;
+		if (cut) { /* the kept frames' needs change with their new end */
+			d->f[d->n - 1].rule = 0;
+			memo_needs(d->f, d->n, 0);
+		} else {
+			memo_needs(d->f, nf, !!(d->f[nf].rule & CFI_NEEDS_RBP));
+		}
 	} else {
-		memcpy(m->f, fresh, nf * sizeof(m->f[0]));
-		m->n = nf;
-		m->end_cfa = end_cfa;
-		m->end_rip = end_rip;
-		memo_needs(m->f, nf, 0);
+		memcpy(d->f, fresh, nf * sizeof(d->f[0]));
+		d->n = nf;
+		d->end_cfa = end_cfa;
+		d->end_rip = end_rip;
+		memo_needs(d->f, nf, 0);
 	}
 }
 
@@ -816,6 +828,7 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 {
 	struct cfi_mframe fresh[CFI_MEMO];
 	struct cfi_walk *m = NULL; /* the memo walk this one is matched against */
+	struct cfi_walk *d = NULL; /* the one it is memoized in (may be m); NULL: none */
 	struct cfi_memo *rules = ms; /* whose rule cache serves the whole walk */
 	uint64_t addr, floor = rsp, rule, cfa;
 	unsigned n = 0, k = 0, nf = 0;
@@ -834,19 +847,49 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 			cfi_memo_reset(ms);
 			ms->gen = gen;
 		}
+		struct cfi_walk *set, *same = NULL, *last_used;
+
 		/* By the first frame's stack pointer: one call site at one
-		 * depth gives one, and the walk from it is the same, ours
+		 * depth gives one set, and the walk from it is the same, ours
 		 * and the program's frames alike, as long as the stack is. */
-		m = &ms->w[(rsp * 0x9e3779b97f4a7c15ull) >> (64 - CFI_WALKS_BITS)];
+		set = &ms->w[((rsp * 0x9e3779b97f4a7c15ull) >> (64 - CFI_WALKS_BITS + CFI_WAYS_BITS)) << CFI_WAYS_BITS];
+		d = last_used = set;
+		for (unsigned w = 0; w < CFI_WAYS; w++) {
+			struct cfi_walk *c = &set[w];
+
+			if (c->used < d->used)
+				d = c;
+			if (c->used > last_used->used)
+				last_used = c;
+			if (!c->n || c->f[0].rsp != rsp || c->f[0].rip != rip ||
+			    ((c->f[0].rule & CFI_NEEDS_RBP) && c->f[0].rbp != rbp))
+				continue;
+			/* Its walk again from the first frame, known by its id,
+			 * its words listed: those alone are checked. */
+			if (c->trace && ms->want_id) {
+				if (!c->nchk && ((c->f[c->n - 1].rule & CFI_KIND_MASK) || c->n >= max))
+					memo_words_make(c, floor);
+				if (c->nchk && memo_words_hold(c)) {
+					c->f[0].rbp = rbp;
+					c->used = ++ms->tick;
+					ms->hit = c->trace;
+					ms->done = c;
+					return c->n < max ? c->n : max;
+				}
+			}
+			if (!same || c->used > same->used)
+				same = c;
+		}
+		/* Matched against the latest walk from this frame, else the
+		 * set's latest; memoized in the set's least recently used. */
+		m = same ? same : last_used;
 	}
 	addr = rip;
 	for (;;) {
 		/* A frame: rip, rsp and rbp as they are in it. */
 		ips[n++] = rip;
 		if (ms && nf == CFI_MEMO) {
-			if (m)
-				m->n = 0; /* deeper than a memo holds: keep none */
-			m = NULL;
+			m = d = NULL; /* deeper than a memo holds: keep none */
 			ms = NULL;
 		}
 		if (m) {
@@ -856,18 +899,6 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 			    (!(m->f[k].rule & CFI_NEEDS_RBP) || m->f[k].rbp == rbp)) {
 				unsigned j, last;
 
-				/* Its walk again from the first frame, known by its
-				 * id, its words listed: those alone are checked. */
-				if (!k && m->trace && ms->want_id) {
-					if (!m->nchk && ((m->f[m->n - 1].rule & CFI_KIND_MASK) || m->n >= max))
-						memo_words_make(m, floor);
-					if (m->nchk && memo_words_hold(m)) {
-						m->f[0].rbp = rbp;
-						ms->hit = m->trace;
-						ms->done = m;
-						return m->n < max ? m->n : max;
-					}
-				}
 				if (memo_holds(m, k, floor, &bad)) {
 					struct cfi_mframe tail = m->f[m->n - 1];
 					uint32_t trace = m->trace;
@@ -887,16 +918,17 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 					if (trace) {
 						n = m->n < max ? m->n : max;
 						ms->hit = trace;
+						d = m; /* the same walk: kept where it was */
 					} else {
 						for (j = k + 1; j < m->n && n < max; j++)
 							ips[n++] = m->f[j].rip;
 					}
-					m->f[k].rbp = rbp;
-					memo_store(m, fresh, nf, k, 0, 0);
+					memo_store(ms, d, m, fresh, nf, k, 0, 0);
+					d->f[nf].rbp = rbp; /* m's frame k, as it is now */
 					if (n == max || (tail.rule & CFI_KIND_MASK)) {
 						/* max frames, or the memo reached the end */
-						m->trace = trace;
-						ms->done = m;
+						d->trace = trace;
+						ms->done = d;
 						return n;
 					}
 					/* The memo stops short of the end: walk on
@@ -905,7 +937,7 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 					rsp = tail.rsp;
 					rbp = tail.rbp;
 					addr = last ? rip - 1 : rip; /* frame 0's pc is exact */
-					m = NULL;
+					m = d = NULL;
 					ms = NULL;
 					goto step;
 				}
@@ -923,8 +955,8 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 					for (j = k + 1; j <= last; j++) {
 						if (n == max) {
 							fresh[nf - 1].rule = 0; /* cut here */
-							memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
-							ms->done = m;
+							memo_store(ms, d, m, fresh, nf, CFI_MEMO, 0, 0);
+							ms->done = d;
 							return n;
 						}
 						ips[n++] = m->f[j].rip;
@@ -949,9 +981,9 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 		}
 step:
 		if (n == max) {
-			if (m) {
-				memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
-				ms->done = m;
+			if (d) {
+				memo_store(ms, d, m, fresh, nf, CFI_MEMO, 0, 0);
+				ms->done = d;
 			}
 			return n;
 		}
@@ -961,9 +993,9 @@ step:
 		if (unlikely((rule & CFI_KIND_MASK) != CFI_STEP)) {
 			if ((rule & CFI_KIND_MASK) != CFI_LAST)
 				goto fall_back;
-			if (m) {
-				memo_store(m, fresh, nf, CFI_MEMO, 0, 0);
-				ms->done = m;
+			if (d) {
+				memo_store(ms, d, m, fresh, nf, CFI_MEMO, 0, 0);
+				ms->done = d;
 			}
 			return n;
 		}
@@ -983,18 +1015,16 @@ step:
 		rsp = cfa;
 		if (rip < 0x4000) {
 			/* as libunwind: the end, or nowhere */
-			if (m) {
-				memo_store(m, fresh, nf, CFI_MEMO, cfa, rip);
-				ms->done = m;
+			if (d) {
+				memo_store(ms, d, m, fresh, nf, CFI_MEMO, cfa, rip);
+				ms->done = d;
 			}
 			return n;
 		}
 		addr = rip - 1; /* a return address: its call is the instruction before */
 	}
 fall_back:
-	if (m)
-		m->n = 0;
-	return 0;
+	return 0; /* the memo as it was: nothing of this walk kept */
 }
 
 NI __attribute__((noinline)) unsigned cfi_backtrace(uint64_t *ips, unsigned max, uintptr_t lo, uintptr_t hi,

@@ -40,14 +40,22 @@ static inline int16_t cfi_rbp_off(uint64_t rule)
 
 /*
  * A thread's recent walks, for the next one to stop early where the stack
- * is still the same (cfi_backtrace): CFI_WALKS of them, each the last walk
- * whose first frame outside the agent (the allocation's call site) had
- * the same address and stack pointer modulo the hash. CFI_MEMO frames a
- * walk: the default depth and our own frames; deeper walks keep none.
+ * is still the same (cfi_backtrace): CFI_WALKS of them, in sets of
+ * CFI_WAYS chosen by the first frame's stack pointer (one call site at
+ * one depth: one set), the least recently used of a set giving way. Ways,
+ * not one walk a stack pointer: stacks that alternate at one depth (two
+ * callers of one allocating function) each keep theirs. Measured in the
+ * sequences of (stack pointer, trace) of whole runs: of Lua's 2.39M
+ * walks 73.8% were the walk its slot held with 16 slots of one walk,
+ * 96.4% with 8 sets of 2, 99.98% with 4 sets of 4 (sqlite3: 85.4%, 99.9%,
+ * 99.94%). CFI_MEMO frames a walk: the default depth and our own frames;
+ * deeper walks keep none.
  */
 #define CFI_MEMO 96
 #define CFI_WALKS_BITS 4
+#define CFI_WAYS_BITS 2
 #define CFI_WALKS (1u << CFI_WALKS_BITS)
+#define CFI_WAYS (1u << CFI_WAYS_BITS)
 #define CFI_L0_BITS 9
 
 struct cfi_mframe {
@@ -61,6 +69,8 @@ struct cfi_walk {
 	 * frame held, at most the walk's max, is the walk it made); 0:
 	 * unknown. Cleared whenever the frames change. */
 	uint32_t trace;
+	uint32_t used;          /* cfi_memo.tick when last found or made; 0: never */
+	uint32_t pad0;
 	uint64_t end_cfa, end_rip; /* the walk's last read, of a return address below
 	                              0x4000 that ended it at CFA end_cfa; 0: none */
 	struct cfi_mframe f[CFI_MEMO];
@@ -73,7 +83,7 @@ struct cfi_walk {
 	struct {
 		uint64_t at, val;
 	} chk[2 * CFI_MEMO + 1];
-};
+} __attribute__((aligned(64))); /* its head and first frame: one cache line */
 
 struct cfi_memo {
 	uint32_t gen;           /* the rule table's generation all this is of */
@@ -83,7 +93,7 @@ struct cfi_memo {
 	uint8_t want_id;
 	uint8_t pad[3];
 	uint32_t hit;           /* that id, from the last walk; 0: its frames are in ips */
-	uint32_t pad2;
+	uint32_t tick;          /* the walks' clock of use */
 	struct cfi_walk *done;  /* the memo walk that is exactly the last walk, for its id; NULL: none */
 	/* The thread's own small cache of rules, in front of the table
 	 * (whose 1 MiB a hot path's lookups would miss in). */
