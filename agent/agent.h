@@ -82,6 +82,10 @@ struct tstate {
 	uint32_t site_mask;       /* site table capacity - 1 */
 	struct sf_thread *rec;    /* this thread's record in the image */
 	struct sf_site *sites;    /* rec->sites, NULL when no table */
+	/* Lookups that went past a site's second slot since the table was
+	 * laid out, and the lookups (allocations and frees) by then. */
+	uint32_t site_far, site_layouts;
+	uint64_t site_looks;
 	int64_t pending;          /* live bytes not yet flushed to the process */
 	void *last_alloc;         /* for temporary allocations */
 	uint64_t countdown;       /* allocations until the next sampled stack */

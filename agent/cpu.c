@@ -444,7 +444,7 @@ NI static struct sf_cpu_site *table_slot(struct sf_cpu_table *t, uint32_t trace)
 {
 	uint32_t mask = t->cap - 1;
 
-	for (uint32_t i = (trace * 0x9e3779b1u) & mask, probes = 0; probes <= mask; i = (i + 1) & mask, probes++)
+	for (uint32_t i = sf_trace_slot(trace, mask), probes = 0; probes <= mask; i = (i + 1) & mask, probes++)
 		if (t->slots[i].trace == trace || !t->slots[i].trace)
 			return &t->slots[i];
 	return NULL;

@@ -123,10 +123,19 @@ static inline struct sf_site *heap_site(struct tstate *t, uint32_t trace)
 	if (!trace)
 		return &t->rec->nostack; /* unsampled: the common case at low rates */
 	if (likely(t->sites != NULL)) {
-		uint32_t i = (trace * 0x9e3779b1u) & t->site_mask;
+		/* Its first slot or the next: a hot stack made after the
+		 * table filled finds its first slot taken (Lua: the four
+		 * hottest sites, 58% of lookups, one slot on). */
+		uint32_t i = sf_trace_slot(trace, t->site_mask);
 		struct sf_site *s = &t->sites[i];
+
 		if (likely(s->trace == trace))
 			return s;
+		if (s->trace) {
+			s = &t->sites[(i + 1) & t->site_mask];
+			if (likely(s->trace == trace))
+				return s;
+		}
 	}
 	return heap_site_slow(t, trace);
 }

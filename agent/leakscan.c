@@ -969,7 +969,7 @@ static inline unsigned lk_class(const struct lk_block *b)
 /* The slot of key in tab[cap]: its own or the empty one it would take. */
 static inline size_t lk_site_slot(const struct sf_leak_site *tab, size_t cap, uint32_t key)
 {
-	size_t k = (key * 0x9e3779b1u) & (cap - 1);
+	size_t k = sf_trace_slot(key, (uint32_t)(cap - 1));
 
 	while (tab[k].pad && tab[k].trace != key)
 		k = (k + 1) & (cap - 1);

@@ -53,7 +53,7 @@ static inline uint32_t slot_of(uint64_t start, uint32_t cap)
 
 NI static struct sf_msite *site_of(struct sf_mmaps *t, uint32_t trace)
 {
-	for (uint32_t i = (trace * 0x9e3779b1u) & (SF_MMAP_SITES - 1), n = 0; trace && n < SF_MMAP_SITES;
+	for (uint32_t i = sf_trace_slot(trace, SF_MMAP_SITES - 1), n = 0; trace && n < SF_MMAP_SITES;
 	     i = (i + 1) & (SF_MMAP_SITES - 1), n++) {
 		struct sf_msite *s = &t->sites[i];
 		uint32_t used = __atomic_load_n(&s->used, __ATOMIC_ACQUIRE), zero = 0;

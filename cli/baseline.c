@@ -63,7 +63,7 @@ static const struct sf_site *find_site(const struct sf_site *tab, uint32_t cap, 
 {
 	if (!tab || !cap || (cap & (cap - 1)))
 		return NULL;
-	for (uint32_t i = (trace * 0x9e3779b1u) & (cap - 1), k = 0; k < cap; i = (i + 1) & (cap - 1), k++) {
+	for (uint32_t i = sf_trace_slot(trace, cap - 1), k = 0; k < cap; i = (i + 1) & (cap - 1), k++) {
 		if (tab[i].trace == trace)
 			return &tab[i];
 		if (!tab[i].trace)
@@ -120,7 +120,7 @@ static void cpu(struct session *s, const struct bl *b, const struct sf_process *
 
 		if (!tr)
 			continue;
-		for (uint32_t j = (tr * 0x9e3779b1u) & m, k = 0; k <= m; j = (j + 1) & m, k++) {
+		for (uint32_t j = sf_trace_slot(tr, m), k = 0; k <= m; j = (j + 1) & m, k++) {
 			if (btab->slots[j].trace == tr) {
 				sub(&tab->slots[i].samples, btab->slots[j].samples);
 				break;

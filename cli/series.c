@@ -72,7 +72,7 @@ static struct acc *acc_slot(struct accmap *m, uint32_t trace)
 
 			if (!m->v[i].used)
 				continue;
-			for (j = (m->v[i].trace * 0x9e3779b1u) & (ncap - 1); nv[j].used; j = (j + 1) & (ncap - 1))
+			for (j = sf_trace_slot(m->v[i].trace, (uint32_t)(ncap - 1)); nv[j].used; j = (j + 1) & (ncap - 1))
 				;
 			nv[j] = m->v[i];
 		}
@@ -80,7 +80,7 @@ static struct acc *acc_slot(struct accmap *m, uint32_t trace)
 		m->v = nv;
 		m->cap = ncap;
 	}
-	for (size_t j = (trace * 0x9e3779b1u) & (m->cap - 1);; j = (j + 1) & (m->cap - 1)) {
+	for (size_t j = sf_trace_slot(trace, (uint32_t)(m->cap - 1));; j = (j + 1) & (m->cap - 1)) {
 		struct acc *a = &m->v[j];
 
 		if (a->used && a->trace == trace)

@@ -136,6 +136,64 @@ Test(heap, site_table_grows_and_keeps_counts)
 	(void)blk;
 }
 
+/* Three traces made first that take hot's first slot and the two after
+ * it (in the thread's table as it is), then hot, three slots on. */
+static uint32_t crowd_first_slot(uint32_t *slot)
+{
+	uint32_t mask = ts.site_mask, hot = 100000, n = 0;
+
+	*slot = sf_trace_slot(hot, mask);
+	for (uint32_t c = 1; n < 3; c++)
+		if (c != hot && sf_trace_slot(c, mask) == *slot + n) {
+			heap_site(&ts, c)->allocs = 1;
+			n++;
+		}
+	heap_site(&ts, hot); /* made: not a lookup that went far */
+	cr_assert(eq(u32, ts.sites[(*slot + 3) & mask].trace, hot), "hot is three slots on");
+	return hot;
+}
+
+/* One lookup: what heap_on_alloc counts (the lookups are allocations and
+ * frees), looks more ones besides that find their first slot. */
+static void look(uint32_t trace, uint64_t more)
+{
+	heap_site(&ts, trace)->allocs++;
+	ts.rec->allocs += 1 + more;
+}
+
+Test(heap, a_hot_site_made_late_is_laid_out_in_its_first_slot)
+{
+	uint32_t slot, hot = crowd_first_slot(&slot), mask = ts.site_mask;
+	sf_off before = ts.rec->sites;
+
+	/* The first layout waits for 4 far lookups a slot: 1024 of 256. */
+	for (int i = 0; i < 1023; i++)
+		look(hot, 0);
+	cr_assert(eq(u32, ts.sites[(slot + 3) & mask].trace, hot), "not yet laid out");
+	cr_assert(eq(u64, ts.rec->sites, before), "the same table");
+	look(hot, 0);
+	cr_assert(eq(u32, ts.sites[slot].trace, hot), "laid out: hot in its first slot");
+	cr_assert(ne(u64, ts.rec->sites, before), "a new table, published");
+	cr_assert(eq(u32, ts.rec->sites_cap, mask + 1), "of the same size");
+	cr_assert(eq(u32, ts.rec->sites_used, 4), "the same four sites");
+	cr_assert(eq(u64, heap_site(&ts, hot)->allocs, 1024), "hot kept its count");
+	for (uint32_t i = 1; i <= 3; i++)
+		cr_assert(eq(u64, ts.sites[(slot + i) & mask].allocs, 1), "a crowding site kept its count");
+}
+
+Test(heap, a_table_whose_lookups_mostly_find_their_first_slot_stays)
+{
+	uint32_t slot, hot = crowd_first_slot(&slot), mask = ts.site_mask;
+	sf_off before = ts.rec->sites;
+
+	/* 16 other lookups for each far one: one in 17 went far, fewer than
+	 * one in 16. */
+	for (int i = 0; i < 4096; i++)
+		look(hot, 16);
+	cr_assert(eq(u64, ts.rec->sites, before), "the same table");
+	cr_assert(eq(u32, ts.sites[(slot + 3) & mask].trace, hot), "hot where it was");
+}
+
 Test(heap, foreign_process_tag_counts_as_inherited)
 {
 	uint64_t blk[4] __attribute__((aligned(16)));
