@@ -403,8 +403,10 @@ static inline void tu_bg_finish(struct tu_bg *r, struct tu_run *t)
 /*
  * fi_timeline's three naps of 1, 2 and 3 ms (dur, in us, any order):
  * sorted, the i-th shortest is at least i ms (a sleep is never shorter
- * than asked, so at most one nap is under 2 ms, ...) and at most i + 20
- * ms (scheduling on a busy 2-CPU machine).
+ * than asked, so at most one nap is under 2 ms, ...) and at most i + 100
+ * ms: a nap's thread can wait that long to run again on a busy 2-CPU
+ * machine (a full run saw a 3 ms nap take 44.6 ms while Chromium drew
+ * another test's page); a duration in the wrong unit is 1000 times off.
  */
 static inline void tu_check_naps(double *dur)
 {
@@ -417,7 +419,7 @@ static inline void tu_check_naps(double *dur)
 				dur[k] = t;
 			}
 	for (int i = 0; i < 3; i++)
-		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 20000.0, "nap #%d: %.3f us", i + 1,
+		cr_assert(dur[i] >= 1000.0 * (i + 1) && dur[i] <= 1000.0 * (i + 1) + 100000.0, "nap #%d: %.3f us", i + 1,
 			  dur[i]);
 }
 
