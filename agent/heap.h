@@ -124,8 +124,9 @@ static inline struct sf_site *heap_site(struct tstate *t, uint32_t trace)
 		return &t->rec->nostack; /* unsampled: the common case at low rates */
 	if (likely(t->sites != NULL)) {
 		/* Its first slot or the next: a hot stack made after the
-		 * table filled finds its first slot taken (Lua: the four
-		 * hottest sites, 58% of lookups, one slot on). */
+		 * table filled finds its first slot taken (Lua: 58% of the
+		 * lookups were of sites one or two slots on); farther ones
+		 * are laid out again (heap.c, sites_far). */
 		uint32_t i = sf_trace_slot(trace, t->site_mask);
 		struct sf_site *s = &t->sites[i];
 
