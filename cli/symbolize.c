@@ -372,17 +372,20 @@ static int symbolize_open_regular(const char *path)
 
 /* 1 when path names nothing, a regular file or a directory: nothing an
  * open for reading can wait on (a FIFO waits for a writer) or have an
- * effect through (a device). */
-static int symbolize_safe(const char *path)
+ * effect through (a device). A regular file counts in *found. */
+static int symbolize_safe(const char *path, int *found)
 {
 	struct stat st;
 
-	return stat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+	if (stat(path, &st) < 0)
+		return 1;
+	*found += S_ISREG(st.st_mode);
+	return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
 }
 
 /* symbolize_safe of [dir/][sub/]name, joined as libdwfl's try_open joins
  * them. A name of PATH_MAX bytes or more cannot be opened: safe. */
-static int symbolize_safe3(const char *dir, const char *sub, const char *name)
+static int symbolize_safe3(const char *dir, const char *sub, const char *name, int *found)
 {
 	char buf[PATH_MAX];
 	int n;
@@ -397,12 +400,12 @@ static int symbolize_safe3(const char *dir, const char *sub, const char *name)
 		n = snprintf(buf, sizeof(buf), "%s/%s/%s", dir, sub, name);
 	if (n < 0)
 		return 0;
-	return n >= (int)sizeof(buf) || symbolize_safe(buf);
+	return n >= (int)sizeof(buf) || symbolize_safe(buf, found);
 }
 
 /* DIR/.build-id/xx/rest.debug for id (len bytes) in every absolute entry
  * of path: libdwfl's first look. It takes ids of 3 to 64 bytes only. */
-static int symbolize_safe_build_id(const char *path, const unsigned char *id, int len)
+static int symbolize_safe_build_id(const char *path, const unsigned char *id, int len, int *found)
 {
 	char name[sizeof(".build-id/xx/") + 2 * 64 + sizeof(".debug")], *copy, *rest, *p;
 	int k, ok = 1;
@@ -419,7 +422,7 @@ static int symbolize_safe_build_id(const char *path, const unsigned char *id, in
 		if (*p == '+' || *p == '-') /* a CRC check flag */
 			p++;
 		if (*p == '/')
-			ok = symbolize_safe3(p, NULL, name);
+			ok = symbolize_safe3(p, NULL, name, found);
 	}
 	free(copy);
 	return ok;
@@ -437,7 +440,7 @@ static int symbolize_safe_build_id(const char *path, const unsigned char *id, in
  * (alt): link as given in the first two, its base name under an absolute
  * entry, and in .dwz/ of the file's directory and of absolute entries.
  */
-static int symbolize_safe_in_path(const char *path, const char *file, const char *link, int alt)
+static int symbolize_safe_in_path(const char *path, const char *file, const char *link, int alt, int *found)
 {
 	const char *slash = strrchr(file, '/'), *base = slash ? slash + 1 : file, *lbase;
 	char dirbuf[PATH_MAX], name[PATH_MAX], *dir = NULL, *copy, *rest, *p;
@@ -461,9 +464,9 @@ static int symbolize_safe_in_path(const char *path, const char *file, const char
 		if (*p == '+' || *p == '-')
 			p++;
 		if (!*p) {
-			ok = symbolize_safe3(dir, NULL, name) && (!alt || symbolize_safe3(dir, ".dwz", lbase));
+			ok = symbolize_safe3(dir, NULL, name, found) && (!alt || symbolize_safe3(dir, ".dwz", lbase, found));
 		} else if (*p == '/' && alt) {
-			ok = symbolize_safe3(p, NULL, lbase) && symbolize_safe3(p, ".dwz", lbase);
+			ok = symbolize_safe3(p, NULL, lbase, found) && symbolize_safe3(p, ".dwz", lbase, found);
 		} else if (*p == '/') {
 			if (!dir || dir[0] != '/')
 				continue; /* libdwfl cannot place a relative file there */
@@ -471,12 +474,12 @@ static int symbolize_safe_in_path(const char *path, const char *file, const char
 				sub = strchr(sub, '/');
 				if (sub && !*++sub)
 					break;
-				ok = symbolize_safe3(p, sub, name) && (!made_up || symbolize_safe3(p, sub, base));
+				ok = symbolize_safe3(p, sub, name, found) && (!made_up || symbolize_safe3(p, sub, base, found));
 				if (!ok || !sub)
 					break;
 			}
 		} else {
-			ok = symbolize_safe3(dir, p, name) && (!made_up || symbolize_safe3(dir, p, base));
+			ok = symbolize_safe3(dir, p, name, found) && (!made_up || symbolize_safe3(dir, p, base, found));
 		}
 	}
 	free(copy);
@@ -577,12 +580,21 @@ static int symbolize_difd_progress(debuginfod_client *c, long a, long b)
 	return 1;
 }
 
+/* Whether libdwfl would ask a debuginfod server: DEBUGINFOD_URLS names
+ * one. */
+static int symbolize_difd_wanted(void)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+
+	return urls && *urls;
+}
+
 /* Hook the progress callback into the Dwfl's debuginfod client, once.
  * libdwfl has libdebuginfod.so.1 loaded (dlopen) by then, so the two
  * setters come from it without a link-time dependency. */
 static void symbolize_difd_hook(struct symbolizer *s)
 {
-	const char *urls = getenv("DEBUGINFOD_URLS"), *t = getenv("DEBUGINFOD_TIMEOUT");
+	const char *t = getenv("DEBUGINFOD_TIMEOUT");
 	void (*set_progressfn)(debuginfod_client *, symbolize_progress_fn);
 	debuginfod_client *c;
 	void *so;
@@ -595,7 +607,7 @@ static void symbolize_difd_hook(struct symbolizer *s)
 	s->difd_timeout_ns = SYMBOLIZE_DIFD_TIMEOUT_S * 1000000000ull;
 	if (t && *t && (v = strtol(t, &end, 10)) >= 0 && !*end)
 		s->difd_timeout_ns = (uint64_t)v * 1000000000u;
-	if (!urls || !*urls || !(c = dwfl_get_debuginfod_client(s->dwfl)))
+	if (!symbolize_difd_wanted() || !(c = dwfl_get_debuginfod_client(s->dwfl)))
 		return;
 	so = dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD);
 	if (!so)
@@ -678,14 +690,16 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 	 * link is then .gnu_debugaltlink's, which has no CRC. */
 	int alt = debuglink_file && !debuglink_crc;
 	char *canon;
+	/* Regular files among the names libdwfl will try. */
+	int found = 0;
 
 	qid = id;
-	if (!symbolize_safe_build_id(path, id, n))
+	if (!symbolize_safe_build_id(path, id, n, &found))
 		return -1;
 	if (alt && file_name) {
 		int an = symbolize_altlink_id(file_name, altid);
 
-		if (an < 0 || !symbolize_safe_build_id(path, altid, an))
+		if (an < 0 || !symbolize_safe_build_id(path, altid, an, &found))
 			return -1;
 		if (an > 0) {
 			qid = altid;
@@ -693,18 +707,29 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 		}
 	}
 	if (file_name) {
-		if (!symbolize_safe_in_path(path, file_name, debuglink_file, 0) ||
-		    (alt && !symbolize_safe_in_path(path, file_name, debuglink_file, 1)))
+		if (!symbolize_safe_in_path(path, file_name, debuglink_file, 0, &found) ||
+		    (alt && !symbolize_safe_in_path(path, file_name, debuglink_file, 1, &found)))
 			return -1;
 		/* libdwfl looks again under the file's real path. */
 		canon = realpath(file_name, NULL);
 		if (canon && strcmp(canon, file_name) &&
-		    (!symbolize_safe_in_path(path, canon, debuglink_file, 0) ||
-		     (alt && !symbolize_safe_in_path(path, canon, debuglink_file, 1)))) {
+		    (!symbolize_safe_in_path(path, canon, debuglink_file, 0, &found) ||
+		     (alt && !symbolize_safe_in_path(path, canon, debuglink_file, 1, &found)))) {
 			free(canon);
 			return -1;
 		}
 		free(canon);
+	} else {
+		found = 1; /* libdwfl's names cannot be told here */
+	}
+	/* Nothing to find here and no debuginfod server to ask: libdwfl's
+	 * search would end as this does, but it loads libdebuginfod first
+	 * (elfutils 0.188 dlopens it on a module's first miss, URLs or not),
+	 * and with it libcurl, GnuTLS, Kerberos and LDAP: 36 libraries,
+	 * some 10 ms of a short run's report. */
+	if (!found && !symbolize_difd_wanted()) {
+		errno = ENOENT;
+		return -1;
 	}
 	if (!s)
 		return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,

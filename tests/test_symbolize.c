@@ -1135,6 +1135,31 @@ Test(symbolize, debug_dir_gives_a_stripped_file_its_names_by_debuglink)
 	stripped_free(&t);
 }
 
+/* No --debug-dir: the default path's entries relative to the module, its
+ * own directory and its .debug/, are looked in (the symbolizer asks
+ * libdwfl only where a file is there or debuginfod is set). */
+Test(symbolize, the_default_path_finds_a_debug_file_beside_the_module_and_in_its_debug_dir)
+{
+	static const char *const where[] = {"", "/.debug"};
+	char dir[200], to[260], from[160];
+
+	for (size_t i = 0; i < 2; i++) {
+		struct stripped_self t;
+		struct symbolizer *s;
+
+		stripped_make(&t);
+		snprintf(dir, sizeof(dir), "%s%s", t.top, where[i]);
+		mkdir(dir, 0700);
+		snprintf(to, sizeof(to), "%s/stripped.debug", dir);
+		snprintf(from, sizeof(from), "%s.debug-file", t.path);
+		cr_assert(eq(int, rename(from, to), 0), "rename %s", from);
+		s = stripped_symbolizer(&t, NULL);
+		assert_probe_entry(s, i ? "in the module's .debug/" : "beside the module");
+		free_checked(s);
+		stripped_free(&t);
+	}
+}
+
 /* A FIFO where libdwfl would open a debug file waits for a writer for
  * ever: under a --debug-dir too, the module goes without. A hang is
  * ended by SIGALRM (a crash); Criterion's .timeout, given to a second
