@@ -457,7 +457,7 @@ uint64_t cfi_rule_from_fde(const uint8_t *fde, uint64_t addr)
 	if (read_enc(&p, end, c.fde_enc & 0x0f, 0, &range))
 		return CFI_NONE;
 	if (addr < begin || addr - begin >= range)
-		return CFI_NONE;
+		return CFI_NONE | CFI_NO_FDE;
 	if (c.has_z) {
 		if (uleb(&p, end, &auglen) || auglen > (uint64_t)(end - p))
 			return CFI_NONE;
@@ -472,14 +472,21 @@ uint64_t cfi_rule_from_fde(const uint8_t *fde, uint64_t addr)
 	return pack(&row);
 }
 
-/* The FDE covering addr, through its module's .eh_frame_hdr search table. */
-static const uint8_t *find_fde(uint64_t addr)
+/* The FDE covering addr, through its module's .eh_frame_hdr search table;
+ * NULL, with *none set when certainly no FDE covers addr (no module holds
+ * it, or it lies before the module's first FDE). */
+static const uint8_t *find_fde(uint64_t addr, int *none)
 {
 	struct dl_find_object o;
 	const uint8_t *h, *p, *t;
 	uint64_t frame, count, lo, hi;
 
-	if (_dl_find_object((void *)(uintptr_t)addr, &o) != 0 || !o.dlfo_eh_frame)
+	*none = 0;
+	if (_dl_find_object((void *)(uintptr_t)addr, &o) != 0) {
+		*none = 1;
+		return NULL;
+	}
+	if (!o.dlfo_eh_frame)
 		return NULL;
 	h = o.dlfo_eh_frame;
 	/* version 1; the table as sorted (datarel sdata4 initial pc, FDE) pairs */
@@ -501,16 +508,19 @@ static const uint8_t *find_fde(uint64_t addr)
 		else
 			hi = mid;
 	}
-	if (!lo)
+	if (!lo) {
+		*none = 1;
 		return NULL;
+	}
 	return h + (int64_t)(int32_t)ld(t + (lo - 1) * 8 + 4, 4);
 }
 
 static uint64_t rule_compute(uint64_t addr)
 {
-	const uint8_t *fde = find_fde(addr);
+	int none;
+	const uint8_t *fde = find_fde(addr, &none);
 
-	return fde ? cfi_rule_from_fde(fde, addr) : CFI_NONE;
+	return fde ? cfi_rule_from_fde(fde, addr) : CFI_NONE | (none ? CFI_NO_FDE : 0);
 }
 
 /* ---- The rule table ---- */
@@ -756,8 +766,9 @@ static void memo_needs(struct cfi_mframe *f, unsigned j, int next)
 
 		if ((r & CFI_KIND_MASK) == CFI_STEP)
 			next = (r & CFI_CFA_RBP) || (!(r & CFI_RBP_SAVED) && next);
-		else
-			next = !r; /* cut here: what comes next may read it; the last frame: nothing */
+		else /* cut here: what comes next may read it; the last frame:
+		      * nothing, but where its rbp of 0 ended the walk */
+			next = !r || (r & CFI_NO_FDE);
 		f[j].rule = r | (next ? CFI_NEEDS_RBP : 0);
 	}
 }
@@ -991,7 +1002,9 @@ step:
 		if (ms)
 			fresh[nf - 1].rule = rule;
 		if (unlikely((rule & CFI_KIND_MASK) != CFI_STEP)) {
-			if ((rule & CFI_KIND_MASK) != CFI_LAST)
+			/* The end: the outermost frame's rule, or a return
+			 * address no FDE covers whose frame's rbp is 0. */
+			if ((rule & CFI_KIND_MASK) != CFI_LAST && !((rule & CFI_NO_FDE) && !rbp && addr != rip))
 				goto fall_back;
 			if (d) {
 				memo_store(ms, d, m, fresh, nf, CFI_MEMO, 0, 0);
