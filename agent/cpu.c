@@ -679,8 +679,10 @@ NI static void on_sample(int sig, siginfo_t *si, void *uc)
 		w = 1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0);
 		/* Where a perf event, if one replaces the timer, starts. */
 		ct.base_ns = thread_cpu_ns();
-		/* This thread runs long enough to pay for a perf event. */
-		if (!ct.stay && __atomic_load_n(&cpu.perf, __ATOMIC_RELAXED) && cpu_upgrade(c, agent_gettid()))
+		/* This thread runs long enough to pay for a perf event, where
+		 * one is wanted (--cpu-timer=exact). */
+		if (!ct.stay && agent.set.cpu_timer == SET_CPU_TIMER_EXACT &&
+		    __atomic_load_n(&cpu.perf, __ATOMIC_RELAXED) && cpu_upgrade(c, agent_gettid()))
 			ct.stay = 1;
 	} else if (!(w = perf_weight()))
 		goto out;

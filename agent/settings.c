@@ -182,6 +182,14 @@ NI void settings_load(struct settings *s, char *const *envp)
 		else if (strcmp(v, "cfi"))
 			log_warn("PTRACE_UNWIND=", v, ": expected cfi, libunwind or check; using cfi");
 	}
+	s->cpu_timer = SET_CPU_TIMER_TICK;
+	v = env_find(envp, "PTRACE_CPU_TIMER");
+	if (v && *v) {
+		if (!strcmp(v, "exact"))
+			s->cpu_timer = SET_CPU_TIMER_EXACT;
+		else if (strcmp(v, "tick"))
+			log_warn("PTRACE_CPU_TIMER=", v, ": expected tick or exact; using tick");
+	}
 	s->session = env_find(envp, "PTRACE_SESSION");
 	s->track_memory = 1;
 	s->sample_rate = 1.0;

@@ -23,6 +23,13 @@ struct settings {
 	uint32_t cpu_bad;     /* SF_CPU_BAD_* for each of those two rejected */
 	int leak_check;       /* PTRACE_LEAK_CHECK: full (1, default) or off (0) */
 	int unwind;           /* PTRACE_UNWIND: enum settings_unwind */
+	int cpu_timer;        /* PTRACE_CPU_TIMER: enum settings_cpu_timer */
+};
+
+/* What raises a thread's CPU samples (agent/cpu.c). */
+enum settings_cpu_timer {
+	SET_CPU_TIMER_TICK = 0, /* "tick" (default): a POSIX CPU timer, checked at the kernel's tick */
+	SET_CPU_TIMER_EXACT,    /* "exact": a perf event, a signal every period */
 };
 
 /* Who walks the hooks' stacks (agent/cfi.h). */

@@ -33,6 +33,7 @@ enum kind {
 	K_MODE,   /* file permission bits in octal, as chmod takes them: 600, 0644 */
 	K_LEAK,   /* full or off */
 	K_UNWIND, /* cfi, libunwind or check */
+	K_CPU_TIMER, /* tick or exact */
 	K_DIRS,   /* existing directories, colon-separated; repeatable */
 	K_BYTES,  /* a size: an integer with an optional K, M or G (binary) */
 };
@@ -73,6 +74,7 @@ enum field {
 	F_DEBUG_DIR,
 	F_SAMPLE_BYTES,
 	F_UNWIND,
+	F_CPU_TIMER,
 };
 
 struct setting {
@@ -99,6 +101,7 @@ static const struct setting settings[] = {
 	{ "session-size", 0, "PTRACE_SESSION_SIZE", K_UINT, F_SESSION_MB,
 	  OPTIONS_MIN_SESSION_MB, OPTIONS_MAX_SESSION_MB },
 	{ "cpu-hz", 0, "PTRACE_CPU_HZ", K_UINT, F_CPU_HZ, 0, SF_MAX_CPU_HZ },
+	{ "cpu-timer", 0, "PTRACE_CPU_TIMER", K_CPU_TIMER, F_CPU_TIMER, 0, 0 },
 	{ "dump-signal", 0, "PTRACE_DUMP_SIGNAL", K_SIGNAL, F_DUMP_SIGNAL, 0, 0 },
 	{ "dump-after", 0, "PTRACE_DUMP_AFTER", K_SECONDS, F_DUMP_AFTER, 0, 0 },
 	{ "filter", 0, "PTRACE_FILTER", K_GLOBS, F_FILTER, 0, 0 },
@@ -188,6 +191,9 @@ static void setting_expect(const struct setting *s, char *buf, size_t len)
 		break;
 	case K_UNWIND:
 		snprintf(buf, len, "expected cfi, libunwind or check");
+		break;
+	case K_CPU_TIMER:
+		snprintf(buf, len, "expected tick or exact");
 		break;
 	case K_DIRS:
 		snprintf(buf, len, OPTIONS_DIRS_EXPECT);
@@ -542,6 +548,11 @@ static int setting_apply(struct options *o, const struct setting *s, const char 
 			return -EINVAL;
 		o->unwind = val;
 		return 0;
+	case K_CPU_TIMER:
+		if (strcmp(val, "tick") && strcmp(val, "exact"))
+			return -EINVAL;
+		o->cpu_timer = val;
+		return 0;
 	case K_DIRS:
 		break; /* setting_apply_msg */
 	}
@@ -661,6 +672,7 @@ int options_parse(struct options *o, int argc, char **argv, char *err, size_t er
 	o->builtin_suppressions = 1;
 	o->leak_check = 1;
 	o->unwind = "cfi";
+	o->cpu_timer = "tick";
 	o->timeline_min_ns = 100000ull;
 	o->live_interval = 1.0;
 	if (err && errlen)
@@ -781,6 +793,13 @@ void options_usage(FILE *f)
 		"      --cpu-hz=N          CPU samples per second of each thread's CPU time,\n"
 		"                          0 to 10000 (default 1000); 0: no CPU profile\n"
 		"                          PTRACE_CPU_HZ\n"
+		"      --cpu-timer=tick|exact  what raises the samples: tick (default), a\n"
+		"                          POSIX CPU timer the kernel checks at its tick (250\n"
+		"                          signals a CPU second at CONFIG_HZ=250, each one\n"
+		"                          weighing the periods it stands for); exact, a perf\n"
+		"                          event, a signal every period (costlier: its timer\n"
+		"                          interrupt and wake-up each time)\n"
+		"                          PTRACE_CPU_TIMER\n"
 		"      --dump-signal=SIG   on SIG the stacks of all threads go into the\n"
 		"                          report and the program goes on: QUIT, USR1, USR2,\n"
 		"                          RTMIN+N, RTMAX-N or its number (default: none)\n"
@@ -879,6 +898,8 @@ int options_export(const struct options *o)
 	if (setenv("PTRACE_LEAK_CHECK", o->leak_check ? "full" : "off", 1))
 		return -errno;
 	if (setenv("PTRACE_UNWIND", o->unwind, 1))
+		return -errno;
+	if (setenv("PTRACE_CPU_TIMER", o->cpu_timer, 1))
 		return -errno;
 	rate_format(o->sample_rate, buf, sizeof(buf));
 	if (setenv("PTRACE_SAMPLE_RATE", buf, 1))

@@ -58,6 +58,7 @@ struct options {
 	int builtin_suppressions; /* --builtin-suppressions / PTRACE_BUILTIN_SUPPRESSIONS; default 1 */
 	int leak_check;           /* --leak-check=full|off / PTRACE_LEAK_CHECK; default 1 (full) */
 	const char *unwind;       /* --unwind=cfi|libunwind|check / PTRACE_UNWIND; default "cfi" */
+	const char *cpu_timer;    /* --cpu-timer=tick|exact / PTRACE_CPU_TIMER; default "tick" */
 	unsigned long long timeline_min_ns; /* --timeline-min / PTRACE_TIMELINE_MIN; default 100 us */
 	int snapshot_signal;      /* --snapshot-signal / PTRACE_SNAPSHOT_SIGNAL: a snapshot when it
 	                             reaches the launcher; 0 = none (default: the program

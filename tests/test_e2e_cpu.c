@@ -373,9 +373,10 @@ Test(e2e_cpu, sampled_threads_leave_rlimit_sigpending_alone)
 	tu_run_free(&r);
 }
 
-/* Threads start on a POSIX timer (cheap to set up) and move to a perf
- * event at their first sample: the 20 that only wait keep the timer, the
- * 3 burners and main move, and the move loses or doubles no sample. */
+/* With --cpu-timer=exact, threads start on a POSIX timer (cheap to set
+ * up) and move to a perf event at their first sample: the 20 that only
+ * wait keep the timer, the 3 burners and main move, and the move loses or
+ * doubles no sample. */
 Test(e2e_cpu, threads_move_to_perf_events_at_their_first_sample)
 {
 	static const char *burners[] = {"burn-a", "burn-b", "burn-c"};
@@ -386,7 +387,7 @@ Test(e2e_cpu, threads_move_to_perf_events_at_their_first_sample)
 
 	if (getrlimit(RLIMIT_SIGPENDING, &lim) || (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < 8192))
 		cr_skip("RLIMIT_SIGPENDING below 8192: every thread gets a perf event at once");
-	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("cpu_upgrade")));
+	tu_profile(&r, NULL, TU_LIST("-q", "--cpu-timer=exact", "--", TU_PROG("cpu_upgrade")));
 	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
 	p = tu_proc(r.json, 0);
 	if (!tu_int(p, "cpu.perf_threads"))
@@ -395,6 +396,34 @@ Test(e2e_cpu, threads_move_to_perf_events_at_their_first_sample)
 	cr_assert(eq(i64, tu_int(p, "cpu.perf_threads"), 4), "main and the 3 burners moved to perf events");
 	cr_assert(eq(i64, tu_int(p, "cpu.timer_threads"), 20), "the 20 waiting threads kept their timers");
 	for (int i = 0; i < 3; i++) {
+		long long n = tu_int(cpu_thread(p, burners[i]), "samples");
+
+		cr_assert(n >= 100 - w - 1 && n <= 100 + 5, "%s: %lld samples for 100 ms", burners[i], n);
+	}
+	assert_near(fn_samples(p, "spin", "total_samples"), 350, 4 * (2 * w + 3), "spin in main and the burners");
+	tu_run_free(&r);
+}
+
+/* By default (--cpu-timer=tick) every thread keeps its POSIX timer:
+ * fewer signals than periods where the kernel's tick is slower than the
+ * rate (each signal weighs 1 + its overruns), the same samples in all. */
+Test(e2e_cpu, the_default_timer_is_the_tick_and_its_samples_add_up)
+{
+	struct tu_run r;
+	struct rlimit lim;
+	json_t *p;
+	long long w;
+
+	if (getrlimit(RLIMIT_SIGPENDING, &lim) || (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < 8192))
+		cr_skip("RLIMIT_SIGPENDING below 8192: every thread gets a perf event at once");
+	tu_profile(&r, NULL, TU_LIST("-q", "--", TU_PROG("cpu_upgrade")));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %s", r.err);
+	p = tu_proc(r.json, 0);
+	w = weight(p);
+	cr_assert(eq(i64, tu_int(p, "cpu.perf_threads"), 0), "no perf event");
+	cr_assert(eq(i64, tu_int(p, "cpu.timer_threads"), 24), "main, the 3 burners and the 20 waiting threads");
+	for (int i = 0; i < 3; i++) {
+		static const char *burners[] = {"burn-a", "burn-b", "burn-c"};
 		long long n = tu_int(cpu_thread(p, burners[i]), "samples");
 
 		cr_assert(n >= 100 - w - 1 && n <= 100 + 5, "%s: %lld samples for 100 ms", burners[i], n);

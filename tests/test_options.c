@@ -56,6 +56,7 @@ Test(options, defaults_without_flags_or_env)
 	cr_assert(eq(int, o.help, 0), "no help by default");
 	cr_assert(eq(int, o.version, 0), "no version by default");
 	cr_assert(eq(str, (char *)o.unwind, "cfi"), "our own stack walker by default");
+	cr_assert(eq(str, (char *)o.cpu_timer, "tick"), "CPU samples at the kernel's tick by default");
 	cr_assert(eq(int, o.argc, 1), "one program argument");
 	cr_assert(eq(ptr, (void *)o.argv, (void *)(argv + 1)), "argv points into the given argv");
 	cr_assert(eq(str, err, ""), "no error message on success");
@@ -284,6 +285,7 @@ Test(options, bad_flag_values_give_exact_messages)
 		{ { "--sample-rate=abc" }, "--sample-rate=abc: expected a number in (0,1]" },
 		{ { "--unwind=fast" }, "--unwind=fast: expected cfi, libunwind or check" },
 		{ { "--unwind=" }, "--unwind=: expected cfi, libunwind or check" },
+		{ { "--cpu-timer=perf" }, "--cpu-timer=perf: expected tick or exact" },
 		{ { "--sample-rate=0" }, "--sample-rate=0: expected a number in (0,1]" },
 		{ { "--sample-rate=0.0" }, "--sample-rate=0.0: expected a number in (0,1]" },
 		{ { "--sample-rate=2" }, "--sample-rate=2: expected a number in (0,1]" },

@@ -92,6 +92,28 @@ Test(settings, bytes_take_binary_units)
 	cr_assert(eq(u64, v, 1ull << 40), "unchanged on failure");
 }
 
+Test(settings, cpu_timer_is_the_tick_unless_exact_is_asked)
+{
+	static const struct {
+		const char *env;
+		int want;
+	} cases[] = {
+		{ "PATH=/bin", SET_CPU_TIMER_TICK },
+		{ "PTRACE_CPU_TIMER=tick", SET_CPU_TIMER_TICK },
+		{ "PTRACE_CPU_TIMER=exact", SET_CPU_TIMER_EXACT },
+		{ "PTRACE_CPU_TIMER=perf", SET_CPU_TIMER_TICK }, /* a bad value: the default, with a warning */
+		{ "PTRACE_CPU_TIMER=", SET_CPU_TIMER_TICK },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *env[] = { (char *)cases[i].env, NULL };
+		struct settings s;
+
+		settings_load(&s, env);
+		cr_assert(eq(int, s.cpu_timer, cases[i].want), "%s", cases[i].env);
+	}
+}
+
 Test(settings, unwind_names_its_walker)
 {
 	static const struct {
