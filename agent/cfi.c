@@ -473,8 +473,12 @@ uint64_t cfi_rule_from_fde(const uint8_t *fde, uint64_t addr)
 }
 
 /* The FDE covering addr, through its module's .eh_frame_hdr search table;
- * NULL, with *none set when certainly no FDE covers addr (no module holds
- * it, or it lies before the module's first FDE). */
+ * NULL, with *none set when certainly no FDE covers addr: it lies in a
+ * module, before its first FDE. (An address of no module gets no such
+ * mark: its rule is kept, and a module dlopen'd there later, say by an
+ * IFUNC resolver that allocates before the loader registers the module,
+ * would find a stale end; CFI_NONE alone only hands the walk to
+ * libunwind.) */
 static const uint8_t *find_fde(uint64_t addr, int *none)
 {
 	struct dl_find_object o;
@@ -482,11 +486,7 @@ static const uint8_t *find_fde(uint64_t addr, int *none)
 	uint64_t frame, count, lo, hi;
 
 	*none = 0;
-	if (_dl_find_object((void *)(uintptr_t)addr, &o) != 0) {
-		*none = 1;
-		return NULL;
-	}
-	if (!o.dlfo_eh_frame)
+	if (_dl_find_object((void *)(uintptr_t)addr, &o) != 0 || !o.dlfo_eh_frame)
 		return NULL;
 	h = o.dlfo_eh_frame;
 	/* version 1; the table as sorted (datarel sdata4 initial pc, FDE) pairs */
@@ -644,6 +644,16 @@ void cfi_memo_reset(struct cfi_memo *m)
 }
 
 /* The rule for addr: the thread's own cache first, when it has one. */
+/* rip is a sigreturn trampoline's first instruction, "mov $15, %rax;
+ * syscall", what libunwind's x86-64 unw_is_signal_frame looks for before
+ * its frame-pointer fallback: a signal frame there, not the end. */
+static inline int sigreturn_at(uint64_t rip)
+{
+	static const unsigned char code[9] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+
+	return !memcmp((const void *)(uintptr_t)rip, code, sizeof(code));
+}
+
 static inline __attribute__((always_inline)) uint64_t rule_at(struct cfi_memo *m, uint64_t addr)
 {
 	uint64_t rule;
@@ -1004,7 +1014,8 @@ step:
 		if (unlikely((rule & CFI_KIND_MASK) != CFI_STEP)) {
 			/* The end: the outermost frame's rule, or a return
 			 * address no FDE covers whose frame's rbp is 0. */
-			if ((rule & CFI_KIND_MASK) != CFI_LAST && !((rule & CFI_NO_FDE) && !rbp && addr != rip))
+			if ((rule & CFI_KIND_MASK) != CFI_LAST &&
+			    !((rule & CFI_NO_FDE) && !rbp && addr != rip && !sigreturn_at(rip)))
 				goto fall_back;
 			if (d) {
 				memo_store(ms, d, m, fresh, nf, CFI_MEMO, 0, 0);

@@ -27,10 +27,11 @@
 #define CFI_NONE 3ull       /* not handled here: libunwind must walk this stack */
 #define CFI_CFA_RBP (1ull << 2) /* CFA = rbp + off (else rsp + off) */
 #define CFI_RBP_SAVED (1ull << 3) /* caller's rbp at CFA + rbp_off */
-/* With CFI_NONE: no FDE covers the address (no module, or none of its
- * FDEs). A return address there whose frame's rbp is 0 ends the stack, as
- * libunwind ends it (its frame-pointer fallback: rbp 0 is the end; ld.so's
- * _dl_start_user, below every constructor, is such a frame). */
+/* With CFI_NONE: no FDE of the module holding the address covers it. A
+ * return address there whose frame's rbp is 0 ends the stack, as libunwind
+ * ends it (its frame-pointer fallback: rbp 0 is the end, unless a
+ * sigreturn trampoline is there; ld.so's _dl_start_user, below every
+ * constructor, is such a frame). */
 #define CFI_NO_FDE (1ull << 5)
 
 static inline int32_t cfi_cfa_off(uint64_t rule)
@@ -142,7 +143,8 @@ unsigned cfi_backtrace_from(uint64_t *ips, unsigned max, uintptr_t lo, uintptr_t
 
 /* The rule for code address addr (a return address minus 1, or an exact
  * pc) from the FDE at fde, in an .eh_frame whose pointers are relative to
- * nothing unusual; CFI_NONE | CFI_NO_FDE when the FDE does not cover addr,
+ * nothing unusual; CFI_NONE | CFI_NO_FDE when the FDE does not cover addr
+ * (the caller found it as the last FDE starting at or below addr),
  * CFI_NONE when it uses what this walker does not handle. Exposed for the
  * unit tests. */
 uint64_t cfi_rule_from_fde(const uint8_t *fde, uint64_t addr);

@@ -31,7 +31,7 @@ static const char cpu_cookie = 1;
 static struct {
 	unsigned hz;         /* in effect; 0: sampling off */
 	int sig;             /* the sampling signal; 0: none */
-	int perf;            /* atomic: new threads try a perf event first */
+	int perf;            /* atomic: perf events allowed (refused for good: 0) */
 	uint64_t period;     /* ns of thread CPU time per sample */
 	int aside;           /* atomic: stepped aside for good */
 	uint32_t flags;      /* atomic: SF_CPU_* so far; a fork child inherits them */
@@ -322,9 +322,10 @@ NI static int perf_refused(int err)
 /*
  * A new thread starts on a POSIX timer where RLIMIT_SIGPENDING has room
  * (~4 us of set-up, against ~35-70 us for a perf event: most short
- * threads never run a period of CPU), and moves to a perf event at its
- * first sample (cpu_upgrade); without room, a perf event at once. A
- * perf event refused for good means POSIX timers for every thread.
+ * threads never run a period of CPU) and keeps it, or under
+ * --cpu-timer=exact moves to a perf event at its first sample
+ * (cpu_upgrade); without room, a perf event at once. A perf event
+ * refused for good means POSIX timers for every thread.
  */
 NI static void timer_arm(struct sf_cpu_thread *c)
 {

@@ -50,7 +50,7 @@
 #define CAL_PAIRS 2000u	     /* hook pairs per measuring trial */
 #define CAL_PLACES 8u	     /* places the hooks are measured in (func_measure) */
 #define CAL_ROUNDS 3u	     /* trials per place, the first to warm up */
-#define CAL_WORK_PAIRS 1000u /* pairs around a body per trial (func_measure_work) */
+#define CAL_WORK_PAIRS 600u  /* pairs around a body per trial (func_measure_work) */
 #define CAL_WORK_STEPS 24u   /* the body: a chain of 24 multiply-adds (~30 ns) */
 #define FJMP_SLOTS 128u	     /* setjmp points remembered per thread, direct mapped */
 
@@ -293,7 +293,9 @@ static inline __attribute__((always_inline)) unsigned cal_body(unsigned x)
  * can, by what the CPU runs out of order: on an AMD EPYC here, 36.6 ns a
  * pair back to back against 14.5 ns in a program of 30 ns callees, so
  * correcting by the first took 2.5 times too much. Runs in
- * func_measure's set-up; UINT64_MAX when no trial counted.
+ * func_measure's set-up, CAL_ROUNDS trials in each place, the first
+ * round warming up (its calls, timed against the back-to-back figures,
+ * go the slow way); UINT64_MAX when no trial counted.
  */
 NI static void func_measure_work(struct sf_func *const *fes, void *const *fakes, struct fframe *frames,
 				 uint64_t *outside, uint64_t *inside)
@@ -303,15 +305,16 @@ NI static void func_measure_work(struct sf_func *const *fes, void *const *fakes,
 	uint64_t alone = UINT64_MAX, with = UINT64_MAX, rec = UINT64_MAX, t0, t1;
 	unsigned x = 1;
 
-	for (unsigned trial = 0; trial < 2 * CAL_PLACES; trial++) {
+	for (unsigned trial = 0; trial < CAL_ROUNDS * CAL_PLACES; trial++) {
 		unsigned k = trial % CAL_PLACES;
 		struct sf_func *fe = fes[k];
+		int counts = trial >= CAL_PLACES;
 
 		t0 = func_clock();
 		for (unsigned i = 0; i < CAL_WORK_PAIRS; i++)
 			x = cal_body(x + i);
 		t1 = func_clock();
-		if ((t1 - t0) / CAL_WORK_PAIRS < alone)
+		if (counts && (t1 - t0) / CAL_WORK_PAIRS < alone)
 			alone = (t1 - t0) / CAL_WORK_PAIRS;
 		ft.sp = &frames[k * 5];
 		ft.limit = ft.sp + 4;
@@ -323,7 +326,7 @@ NI static void func_measure_work(struct sf_func *const *fes, void *const *fakes,
 			leave(fakes[k], NULL);
 		}
 		t1 = func_clock();
-		if (fe->calls == CAL_WORK_PAIRS && (t1 - t0) / CAL_WORK_PAIRS < with) {
+		if (counts && fe->calls == CAL_WORK_PAIRS && (t1 - t0) / CAL_WORK_PAIRS < with) {
 			with = (t1 - t0) / CAL_WORK_PAIRS;
 			rec = fe->total / fe->calls;
 		}
@@ -343,7 +346,9 @@ NI static void func_measure_work(struct sf_func *const *fes, void *const *fakes,
  * the empty function: inner_ticks). The fastest of the trials, so
  * a preemption does not inflate it. It can still come out above what the
  * hooks cost inside the program (see below), and then the correction
- * takes too much from call-dense code (bench/README.md, Lua).
+ * takes too much from call-dense code (bench/README.md, Lua). Then the
+ * same around a body (func_measure_work), and the smaller of the two
+ * outside figures kept, with its inside one.
  *
  * Runs on a scratch stack, cache and tree (nothing of it is published)
  * with the thread marked ready, before any thread records anything.
@@ -434,7 +439,7 @@ NI static void func_measure(struct sf_fproc *fp)
 		/* The smaller: back to back is what the densest calls cost,
 		 * around a body what most do; too much taken makes a time
 		 * shorter than the truth, too little leaves it as raw. */
-		if (best != UINT64_MAX && wout < best) {
+		if (best != UINT64_MAX && wout > 0 && wout < best) {
 			best = wout;
 			inner = win;
 		}

@@ -196,7 +196,7 @@ struct rcpu {
 	uint64_t timer_failures;
 	int signal;             /* the sampling signal; 0: none */
 	uint64_t perf_threads;  /* threads sampled through a perf event */
-	uint64_t timer_threads; /* through a POSIX timer (perf events not allowed) */
+	uint64_t timer_threads; /* through a POSIX timer (the default, --cpu-timer=tick) */
 	struct rcpu_fn *fns;    /* by self samples, descending */
 	struct rcpu_fn **by_total; /* the same functions by total samples */
 	size_t nfns;

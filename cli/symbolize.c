@@ -720,7 +720,10 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 		}
 		free(canon);
 	} else {
-		found = 1; /* libdwfl's names cannot be told here */
+		/* No file name (a debug file debuginfod gave, asked for its
+		 * dwz file): libdwfl is asked, as before; its names relative
+		 * to no directory are not checked for FIFOs here. */
+		found = 1;
 	}
 	/* Nothing to find here and no debuginfod server to ask: libdwfl's
 	 * search would end as this does, but it loads libdebuginfod first
@@ -728,7 +731,7 @@ static int symbolize_find_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 	 * and with it libcurl, GnuTLS, Kerberos and LDAP: 36 libraries,
 	 * some 10 ms of a short run's report. */
 	if (!found && !symbolize_difd_wanted()) {
-		errno = ENOENT;
+		errno = 0; /* what libdwfl's search leaves when it finds none */
 		return -1;
 	}
 	if (!s)
