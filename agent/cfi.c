@@ -638,12 +638,14 @@ void cfi_memo_reset(struct cfi_memo *m)
 	memset(m->l0, 0, sizeof(m->l0));
 	m->tick = 0;
 	for (unsigned i = 0; i < CFI_WALKS; i++) {
-		m->w[i].n = 0;
-		m->w[i].used = 0;
+		if (m->ways & (1u << i)) {
+			m->w[i].n = 0;
+			m->w[i].used = 0;
+		}
 	}
+	m->ways = 0;
 }
 
-/* The rule for addr: the thread's own cache first, when it has one. */
 /* rip is a sigreturn trampoline's first instruction, "mov $15, %rax;
  * syscall", what libunwind's x86-64 unw_is_signal_frame looks for before
  * its frame-pointer fallback: a signal frame there, not the end. */
@@ -654,6 +656,7 @@ static inline int sigreturn_at(uint64_t rip)
 	return !memcmp((const void *)(uintptr_t)rip, code, sizeof(code));
 }
 
+/* The rule for addr: the thread's own cache first, when it has one. */
 static inline __attribute__((always_inline)) uint64_t rule_at(struct cfi_memo *m, uint64_t addr)
 {
 	uint64_t rule;
@@ -670,6 +673,10 @@ static inline __attribute__((always_inline)) uint64_t rule_at(struct cfi_memo *m
 	}
 	return cfi_rule(addr);
 }
+
+/* The walk a set with no way written is matched against: none (never
+ * written: a match needs frames). */
+static struct cfi_walk memo_none;
 
 /*
  * A walk is a function of its first frame's (rip, rsp, rbp), the rules
@@ -793,6 +800,7 @@ static void memo_store(struct cfi_memo *ms, struct cfi_walk *d, const struct cfi
 	d->trace = 0; /* other frames, or the same ones: the caller says */
 	d->nchk = 0;
 	d->used = ++ms->tick;
+	ms->ways |= (uint16_t)(1u << (d - ms->w));
 	if (k < m->n) {
 		unsigned keep = m->n - k;
 		int cut = 0;
@@ -874,11 +882,23 @@ static inline __attribute__((always_inline)) unsigned walk(uint64_t *ips, unsign
 		 * depth gives one set, and the walk from it is the same, ours
 		 * and the program's frames alike, as long as the stack is. */
 		set = &ms->w[((rsp * 0x9e3779b97f4a7c15ull) >> (64 - CFI_WALKS_BITS + CFI_WAYS_BITS)) << CFI_WAYS_BITS];
-		d = last_used = set;
+		int d_fresh = 0;
+
+		d = NULL;
+		last_used = &memo_none;
 		for (unsigned w = 0; w < CFI_WAYS; w++) {
 			struct cfi_walk *c = &set[w];
 
-			if (c->used < d->used)
+			if (!(ms->ways & (1u << (c - ms->w)))) {
+				/* Never written: nothing to match, the first to fill
+				 * (what the least recently used would be). */
+				if (!d_fresh) {
+					d = c;
+					d_fresh = 1;
+				}
+				continue;
+			}
+			if (!d_fresh && (!d || c->used < d->used))
 				d = c;
 			if (c->used > last_used->used)
 				last_used = c;

@@ -97,7 +97,11 @@ struct cfi_memo {
 	 * memo walk holds, whose trace is known, copies no frames and says
 	 * its id in hit instead. */
 	uint8_t want_id;
-	uint8_t pad[3];
+	uint8_t pad;
+	/* Bit i: w[i] written since the last reset. A way never written is
+	 * never read: its pages are made by their first write, not first
+	 * mapped as the zero page by a read and then faulted again. */
+	uint16_t ways;
 	uint32_t hit;           /* that id, from the last walk; 0: its frames are in ips */
 	uint32_t tick;          /* the walks' clock of use */
 	struct cfi_walk *done;  /* the memo walk that is exactly the last walk, for its id; NULL: none */
