@@ -11,6 +11,9 @@
 #define TEXT_MAX_SITES 10
 #define TEXT_MAX_FRAMES 8
 #define TEXT_MAX_THREADS 20
+/* Processes shown in full; a run with more (a shell script, a build)
+ * lists the others a line each: ptrace-run report --pid shows any. */
+#define TEXT_MAX_PROCS 16
 #define ESC_SLOTS 8 /* escaped strings alive at once: more than one printf uses */
 
 #define E render_text_esc
@@ -598,8 +601,92 @@ int render_text(const struct report *r, FILE *f)
 	return rc;
 }
 
+/* Which come first for a section in full: a crash or a fatal signal,
+ * then the highest heap peak, then the most CPU samples, then the
+ * earliest. */
+static int proc_rank_cmp(const void *a, const void *b, void *arg)
+{
+	const struct report *r = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct rprocess *p = &r->procs[i], *q = &r->procs[j];
+	int pc = p->crash.present || p->has_signal, qc = q->crash.present || q->has_signal;
+
+	if (pc != qc)
+		return qc - pc;
+	if (p->mem.peak_bytes != q->mem.peak_bytes)
+		return p->mem.peak_bytes > q->mem.peak_bytes ? -1 : 1;
+	if (p->cpu.samples != q->cpu.samples)
+		return p->cpu.samples > q->cpu.samples ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* full[i]: process i gets its section; all do up to TEXT_MAX_PROCS,
+ * else the first (the program run) and the best ranked others. NULL
+ * when that is every one, or on no memory (then every one too). */
+static unsigned char *procs_in_full(const struct report *r)
+{
+	unsigned char *full;
+	size_t *order;
+
+	if (r->nprocs <= TEXT_MAX_PROCS || !(full = calloc(r->nprocs, 1)))
+		return NULL;
+	if (!(order = malloc(r->nprocs * sizeof(*order)))) {
+		free(full);
+		return NULL;
+	}
+	for (size_t i = 0; i < r->nprocs; i++)
+		order[i] = i;
+	qsort_r(order, r->nprocs, sizeof(*order), proc_rank_cmp, (void *)r);
+	full[0] = 1; /* the program that was run */
+	for (size_t k = 0, taken = 1; taken < TEXT_MAX_PROCS; k++)
+		if (!full[order[k]]) {
+			full[order[k]] = 1;
+			taken++;
+		}
+	free(order);
+	return full;
+}
+
+/* The processes without a section, a line each, in the run's order. */
+static void print_proc_lines(const struct report *r, const unsigned char *full, FILE *f)
+{
+	char b1[32], b2[32], st[32];
+	size_t n = r->nprocs - TEXT_MAX_PROCS;
+
+	fprintf(f, "\n-- %zu more process%s, a line each (%d above in full: the program, then crashes, by heap "
+		   "peak, by CPU samples; `ptrace-run report --pid=PID` on the profile shows any in full):\n",
+		n, n == 1 ? "" : "es", TEXT_MAX_PROCS);
+	fprintf(f, "   %-8s %-10s %9s %12s %10s %10s  %s\n", "pid", "status", "wall", "allocations", "peak",
+		"lost", "command");
+	/* lost: definitely and indirectly, where the leak check was made. */
+	for (size_t i = 0; i < r->nprocs; i++) {
+		const struct rprocess *p = &r->procs[i];
+
+		if (full[i])
+			continue;
+		if (p->execed)
+			snprintf(st, sizeof(st), "exec'd");
+		else if (p->has_exit)
+			snprintf(st, sizeof(st), "exit %d", p->exit_code);
+		else if (p->has_signal)
+			snprintf(st, sizeof(st), "signal %d", p->signal);
+		else
+			snprintf(st, sizeof(st), "running");
+		fprintf(f, "   %-8d %-10s %7.3f s %12" PRIu64 " %10s %10s  ", p->pid, st, p->duration_ns / 1e9,
+			p->track_memory ? p->mem.allocations : 0,
+			p->track_memory ? report_bytes(p->mem.peak_bytes, b1, sizeof(b1)) : "-",
+			p->track_memory && p->mem.leak_checked
+				? report_bytes(p->mem.lk_bytes[SF_LEAK_DEFINITE] + p->mem.lk_bytes[SF_LEAK_INDIRECT], b2,
+					       sizeof(b2))
+				: "-");
+		print_argv(f, p->argv);
+		fputc('\n', f);
+	}
+}
+
 static int render_text_names(const struct report *r, FILE *f)
 {
+	unsigned char *full;
 	char b1[32];
 
 	fprintf(f, "\n== ptrace-run report: ");
@@ -643,8 +730,12 @@ static int render_text_names(const struct report *r, FILE *f)
 		fprintf(f, "warning: %s\n", E(r->warnings[i]));
 	print_dropped(r, f);
 
+	full = procs_in_full(r);
 	for (size_t i = 0; i < r->nprocs; i++) {
 		const struct rprocess *p = &r->procs[i];
+
+		if (full && !full[i])
+			continue;
 		fprintf(f, "\n-- process %d", p->pid);
 		if (p->forked)
 			fprintf(f, " (forked from %d)", p->ppid);
@@ -690,6 +781,9 @@ static int render_text_names(const struct report *r, FILE *f)
 		render_cpu_text(p, f);
 		render_func_text(r, p, f);
 	}
+	if (full)
+		print_proc_lines(r, full, f);
+	free(full);
 	fputc('\n', f);
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }

@@ -305,3 +305,64 @@ Test(e2e_process, output_identity_report_on_stderr)
 	tu_run_free(&ref);
 	tu_run_free(&r);
 }
+
+/* Occurrences of needle in hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *s = hay; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * A run of more than 16 processes (a shell running 24 children, one of
+ * which kills itself): the text report has 16 sections, the program's,
+ * the crashed one's and those of the highest heap peaks, and a line for
+ * each of the others, under a heading that counts them; the JSON has
+ * every process.
+ */
+Test(e2e_process, many_processes_show_sixteen_in_full_and_the_rest_a_line_each)
+{
+	struct tu_run r;
+	json_t *procs;
+	size_t n;
+	char want[160];
+	int crashed = 0;
+
+	tu_profile(&r, NULL,
+		   TU_LIST("--", "/bin/sh", "-c",
+			   "i=0; while [ $i -lt 24 ]; do /bin/true; i=$((i+1)); done; /bin/sh -c 'kill -SEGV $$'; exit 0"));
+	cr_assert(eq(int, r.exit_code, 0), "exit code; stderr: %.2000s", r.err);
+	procs = tu_arr(r.json, "processes");
+	n = json_array_size(procs);
+	cr_assert(ge(sz, n, 26), "the shell, its 24 children and the one that crashed, at least: %zu", n);
+	cr_assert(eq(sz, count_of(r.err, "\n-- process "), 16), "16 sections in full");
+	snprintf(want, sizeof(want), "\n-- %zu more processes, a line each (16 above in full", n - 16);
+	cr_assert(strstr(r.err, want) != NULL, "the heading counts the others: %s", want);
+	snprintf(want, sizeof(want), "\n-- process %lld: /bin/sh -c i=0;", tu_int(tu_proc(r.json, 0), "pid"));
+	cr_assert(strstr(r.err, want) != NULL, "the program's own section: %s", want);
+	for (size_t i = 0; i < n; i++) {
+		json_t *p = json_array_get(procs, i);
+		int in_full;
+
+		snprintf(want, sizeof(want), "\n-- process %lld", tu_int(p, "pid"));
+		in_full = strstr(r.err, want) != NULL;
+		if (!tu_is_null(p, "crash")) {
+			/* A grandchild: its status is not the launcher's to
+			 * wait for, its crash is the agent's to record. */
+			crashed++;
+			cr_assert(eq(i64, tu_int(p, "crash.signal"), 11), "killed by SIGSEGV");
+			snprintf(want, sizeof(want), "\n-- process %lld: /bin/sh -c kill -SEGV $$ -- ", tu_int(p, "pid"));
+			cr_assert(strstr(r.err, want) != NULL, "the crashed process in full: %s", want);
+		}
+		if (!in_full) {
+			/* Forked and exec'd images share a pid: its line is there. */
+			snprintf(want, sizeof(want), "\n   %-8lld ", tu_int(p, "pid"));
+			cr_assert(strstr(r.err, want) != NULL, "process %zu (pid %lld) has a line", i, tu_int(p, "pid"));
+		}
+	}
+	cr_assert(eq(int, crashed, 1), "one process killed itself");
+	tu_run_free(&r);
+}
