@@ -637,13 +637,7 @@ void cfi_memo_reset(struct cfi_memo *m)
 {
 	memset(m->l0, 0, sizeof(m->l0));
 	m->tick = 0;
-	for (unsigned i = 0; i < CFI_WALKS; i++) {
-		if (m->ways & (1u << i)) {
-			m->w[i].n = 0;
-			m->w[i].used = 0;
-		}
-	}
-	m->ways = 0;
+	m->ways = 0; /* no walk is read again before it is written */
 }
 
 /* rip is a sigreturn trampoline's first instruction, "mov $15, %rax;

@@ -297,7 +297,7 @@ static inline __attribute__((always_inline)) unsigned cal_body(unsigned x)
  * round warming up (its calls, timed against the back-to-back figures,
  * go the slow way); UINT64_MAX when no trial counted.
  */
-NI static void func_measure_work(struct sf_func *const *fes, void *const *fakes, struct fframe *frames,
+NI static void func_measure_work(struct sf_func *const *fes, char (*fakes)[64], struct fframe *frames,
 				 uint64_t *outside, uint64_t *inside)
 {
 	void (*volatile enter)(void *, void *) = func_hook_enter;
@@ -430,12 +430,9 @@ NI static void func_measure(struct sf_fproc *fp)
 		}
 	}
 	{
-		void *fk[CAL_PLACES];
 		uint64_t wout, win;
 
-		for (unsigned k = 0; k < CAL_PLACES; k++)
-			fk[k] = fakes[k];
-		func_measure_work(fes, fk, sc->frames, &wout, &win);
+		func_measure_work(fes, fakes, sc->frames, &wout, &win);
 		/* The smaller: back to back is what the densest calls cost,
 		 * around a body what most do; too much taken makes a time
 		 * shorter than the truth, too little leaves it as raw. */
