@@ -153,6 +153,34 @@ NI static const char *env_find(char *const *envp, const char *name)
 	return NULL;
 }
 
+/* Which of names (NULL-terminated, the default first) the variable name
+ * has in envp: its index; 0 when it is unset or empty, and when it is
+ * none of them, with a warning (NAME=VALUE and expect). */
+NI static int env_choice(char *const *envp, const char *name, const char *const *names, const char *expect)
+{
+	const char *v = env_find(envp, name);
+	size_t n = strlen(name);
+	char key[32];
+
+	if (!v || !*v)
+		return 0;
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	if (n + 2 <= sizeof(key)) { /* NAME= (no stdio in the agent) */
+		memcpy(key, name, n);
+		key[n] = '=';
+		key[n + 1] = '\0';
+		log_warn(key, v, expect);
+	}
+	return 0;
+}
+
+/* In the order of their settings' values. */
+static const char *const leak_names[] = {"full", "off", NULL};
+static const char *const unwind_names[] = {"cfi", "libunwind", "check", NULL};
+static const char *const cpu_timer_names[] = {"tick", "exact", NULL};
+
 NI void settings_load(struct settings *s, char *const *envp)
 {
 	const char *v;
@@ -164,32 +192,9 @@ NI void settings_load(struct settings *s, char *const *envp)
 		s->max_depth = SF_DEFAULT_DEPTH;
 		return;
 	}
-	s->leak_check = 1;
-	v = env_find(envp, "PTRACE_LEAK_CHECK");
-	if (v && *v) {
-		if (!strcmp(v, "off"))
-			s->leak_check = 0;
-		else if (strcmp(v, "full"))
-			log_warn("PTRACE_LEAK_CHECK=", v, ": expected full or off; using full");
-	}
-	s->unwind = SET_UNWIND_CFI;
-	v = env_find(envp, "PTRACE_UNWIND");
-	if (v && *v) {
-		if (!strcmp(v, "libunwind"))
-			s->unwind = SET_UNWIND_LIBUNWIND;
-		else if (!strcmp(v, "check"))
-			s->unwind = SET_UNWIND_CHECK;
-		else if (strcmp(v, "cfi"))
-			log_warn("PTRACE_UNWIND=", v, ": expected cfi, libunwind or check; using cfi");
-	}
-	s->cpu_timer = SET_CPU_TIMER_TICK;
-	v = env_find(envp, "PTRACE_CPU_TIMER");
-	if (v && *v) {
-		if (!strcmp(v, "exact"))
-			s->cpu_timer = SET_CPU_TIMER_EXACT;
-		else if (strcmp(v, "tick"))
-			log_warn("PTRACE_CPU_TIMER=", v, ": expected tick or exact; using tick");
-	}
+	s->leak_check = !env_choice(envp, "PTRACE_LEAK_CHECK", leak_names, ": expected full or off; using full");
+	s->unwind = env_choice(envp, "PTRACE_UNWIND", unwind_names, ": expected cfi, libunwind or check; using cfi");
+	s->cpu_timer = env_choice(envp, "PTRACE_CPU_TIMER", cpu_timer_names, ": expected tick or exact; using tick");
 	s->session = env_find(envp, "PTRACE_SESSION");
 	s->track_memory = 1;
 	s->sample_rate = 1.0;

@@ -92,17 +92,28 @@ Test(settings, bytes_take_binary_units)
 	cr_assert(eq(u64, v, 1ull << 40), "unchanged on failure");
 }
 
-Test(settings, cpu_timer_is_the_tick_unless_exact_is_asked)
+/* The variables that name one of a few values (the default first): each
+ * case's variable set, the other two at their defaults; a bad or empty
+ * value is the default, with a warning. */
+Test(settings, choices_name_their_settings)
 {
 	static const struct {
 		const char *env;
-		int want;
+		int leak_check, unwind, cpu_timer;
 	} cases[] = {
-		{ "PATH=/bin", SET_CPU_TIMER_TICK },
-		{ "PTRACE_CPU_TIMER=tick", SET_CPU_TIMER_TICK },
-		{ "PTRACE_CPU_TIMER=exact", SET_CPU_TIMER_EXACT },
-		{ "PTRACE_CPU_TIMER=perf", SET_CPU_TIMER_TICK }, /* a bad value: the default, with a warning */
-		{ "PTRACE_CPU_TIMER=", SET_CPU_TIMER_TICK },
+		{ "PATH=/bin", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_LEAK_CHECK=full", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_LEAK_CHECK=off", 0, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_LEAK_CHECK=no", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_UNWIND=cfi", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_UNWIND=libunwind", 1, SET_UNWIND_LIBUNWIND, SET_CPU_TIMER_TICK },
+		{ "PTRACE_UNWIND=check", 1, SET_UNWIND_CHECK, SET_CPU_TIMER_TICK },
+		{ "PTRACE_UNWIND=LIBUNWIND", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_UNWIND=", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_CPU_TIMER=tick", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_CPU_TIMER=exact", 1, SET_UNWIND_CFI, SET_CPU_TIMER_EXACT },
+		{ "PTRACE_CPU_TIMER=perf", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
+		{ "PTRACE_CPU_TIMER=", 1, SET_UNWIND_CFI, SET_CPU_TIMER_TICK },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -110,29 +121,8 @@ Test(settings, cpu_timer_is_the_tick_unless_exact_is_asked)
 		struct settings s;
 
 		settings_load(&s, env);
-		cr_assert(eq(int, s.cpu_timer, cases[i].want), "%s", cases[i].env);
-	}
-}
-
-Test(settings, unwind_names_its_walker)
-{
-	static const struct {
-		const char *env;
-		int want;
-	} cases[] = {
-		{ "PATH=/bin", SET_UNWIND_CFI },
-		{ "PTRACE_UNWIND=cfi", SET_UNWIND_CFI },
-		{ "PTRACE_UNWIND=libunwind", SET_UNWIND_LIBUNWIND },
-		{ "PTRACE_UNWIND=check", SET_UNWIND_CHECK },
-		{ "PTRACE_UNWIND=LIBUNWIND", SET_UNWIND_CFI }, /* a bad value: the default, with a warning */
-		{ "PTRACE_UNWIND=", SET_UNWIND_CFI },
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *env[] = { (char *)cases[i].env, NULL };
-		struct settings s;
-
-		settings_load(&s, env);
-		cr_assert(eq(int, s.unwind, cases[i].want), "%s", cases[i].env);
+		cr_assert(eq(int, s.leak_check, cases[i].leak_check), "%s: leak_check", cases[i].env);
+		cr_assert(eq(int, s.unwind, cases[i].unwind), "%s: unwind", cases[i].env);
+		cr_assert(eq(int, s.cpu_timer, cases[i].cpu_timer), "%s: cpu_timer", cases[i].env);
 	}
 }
